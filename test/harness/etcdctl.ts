@@ -1,0 +1,32 @@
+// Runs etcdctl (API v3) against one endpoint and captures what it prints.
+import { spawn } from 'node:child_process';
+import { etcdctlBinary } from './launcher.js';
+
+export interface EtcdctlResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface EtcdctlOptions {
+  stdin?: string;
+  timeoutMs?: number;
+}
+
+export async function etcdctl(endpoint: string, args: string[], options: EtcdctlOptions = {}): Promise<EtcdctlResult> {
+  const binary = etcdctlBinary();
+  if (binary === undefined) throw new Error('etcdctl is not installed');
+  const child = spawn(binary, [`--endpoints=${endpoint}`, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ETCDCTL_API: '3' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin.end(options.stdin ?? '');
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (exitCode) => resolve(exitCode)));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
