@@ -1,0 +1,28 @@
+// What the gRPC services share: the node, the applier, the limits, and the
+// identity that goes into every response header.
+import type { ResponseHeader } from '../../proto/gen/etcdserverpb/rpc.js';
+import type { Applier } from '../apply/applier.js';
+import type { Backend } from '../mvcc/backend.js';
+import type { MvccStore } from '../mvcc/store.js';
+import type { SingleNode } from '../node/single-node.js';
+import type { ServerConfig } from '../config.js';
+
+export interface ServiceContext {
+  config: ServerConfig;
+  node: SingleNode;
+  applier: Applier;
+  store: MvccStore;
+  backend: Backend;
+  memberId: bigint;
+  clusterId: bigint;
+}
+
+/** Fills the identity fields etcd puts into every header (cluster, member, term). */
+export function fillHeader(context: ServiceContext, header: ResponseHeader | undefined, revision?: number): ResponseHeader {
+  return {
+    clusterId: context.clusterId,
+    memberId: context.memberId,
+    revision: revision !== undefined ? BigInt(revision) : header?.revision ?? BigInt(context.store.currentRevision),
+    raftTerm: context.node.term,
+  };
+}

@@ -1,0 +1,54 @@
+// The one table that turns domain errors into etcd's gRPC code and message.
+// Clients match on the message text, so the strings are exactly etcd's
+// (etcdserver/api/v3rpc/rpctypes/error.go).
+import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
+import { KeyNotFoundError, LeaseNotFoundError } from '../apply/errors.js';
+import { CompactedError, FutureRevisionError } from '../mvcc/errors.js';
+import { ServerStoppedError, TooManyRequestsError } from '../node/errors.js';
+
+/** Request validation errors raised by the API layer itself. */
+export class RequestError extends Error {
+  override readonly name = 'RequestError';
+  constructor(readonly code: status, message: string) {
+    super(message);
+  }
+}
+
+export const requestErrors = {
+  emptyKey: () => new RequestError(status.INVALID_ARGUMENT, 'etcdserver: key is not provided'),
+  keyNotFound: () => new RequestError(status.INVALID_ARGUMENT, 'etcdserver: key not found'),
+  valueProvided: () => new RequestError(status.INVALID_ARGUMENT, 'etcdserver: value is provided'),
+  leaseProvided: () => new RequestError(status.INVALID_ARGUMENT, 'etcdserver: lease is provided'),
+  tooManyOps: () => new RequestError(status.INVALID_ARGUMENT, 'etcdserver: too many operations in txn request'),
+  duplicateKey: () => new RequestError(status.INVALID_ARGUMENT, 'etcdserver: duplicate key given in txn request'),
+  requestTooLarge: () => new RequestError(status.INVALID_ARGUMENT, 'etcdserver: request is too large'),
+  notCapable: () => new RequestError(status.UNAVAILABLE, 'etcdserver: not capable'),
+} as const;
+
+interface WireError {
+  code: status;
+  message: string;
+}
+
+const table: Array<[new (...args: never[]) => Error, WireError]> = [
+  [KeyNotFoundError, { code: status.INVALID_ARGUMENT, message: 'etcdserver: key not found' }],
+  [LeaseNotFoundError, { code: status.NOT_FOUND, message: 'etcdserver: requested lease not found' }],
+  [CompactedError, { code: status.OUT_OF_RANGE, message: 'etcdserver: mvcc: required revision has been compacted' }],
+  [FutureRevisionError, { code: status.OUT_OF_RANGE, message: 'etcdserver: mvcc: required revision is a future revision' }],
+  [TooManyRequestsError, { code: status.RESOURCE_EXHAUSTED, message: 'etcdserver: too many requests' }],
+  [ServerStoppedError, { code: status.UNAVAILABLE, message: 'etcdserver: server stopped' }],
+];
+
+/** The gRPC error a client sees for `error`. */
+export function toServiceError(error: unknown): Partial<ServiceError> {
+  if (error instanceof RequestError) return serviceError({ code: error.code, message: error.message });
+  for (const [type, wire] of table) {
+    if (error instanceof type) return serviceError(wire);
+  }
+  console.error('cairn: unexpected error while serving a request:', error);
+  return serviceError({ code: status.UNKNOWN, message: String((error as Error)?.message ?? error) });
+}
+
+function serviceError(wire: WireError): Partial<ServiceError> {
+  return { code: wire.code, details: wire.message, message: wire.message, metadata: new Metadata() };
+}

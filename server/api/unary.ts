@@ -1,0 +1,26 @@
+// Adapts an async handler to grpc-js's unary callback style, mapping thrown
+// errors through the one error table.
+import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import { toServiceError } from './errors.js';
+
+export function unary<Request, Response>(
+  handler: (request: Request) => Response | Promise<Response>,
+): (call: ServerUnaryCall<Request, Response>, callback: sendUnaryData<Response>) => void {
+  return (call, callback) => {
+    let result: Response | Promise<Response>;
+    try {
+      result = handler(call.request);
+    } catch (error) {
+      callback(toServiceError(error), null);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (response) => callback(null, response),
+        (error: unknown) => callback(toServiceError(error), null),
+      );
+    } else {
+      callback(null, result);
+    }
+  };
+}

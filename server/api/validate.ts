@@ -1,0 +1,103 @@
+// Request checks done before a request reaches the log, as etcd's v3rpc
+// layer does them (key.go): empty keys, ignore_* misuse, txn size and the
+// rule that a txn may not modify the same key twice.
+import type { DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from '../../proto/gen/etcdserverpb/rpc.js';
+import { requestErrors } from './errors.js';
+
+export function checkRange(request: RangeRequest): void {
+  if (request.key.length === 0) throw requestErrors.emptyKey();
+}
+
+export function checkPut(request: PutRequest): void {
+  if (request.key.length === 0) throw requestErrors.emptyKey();
+  if (request.ignoreValue && request.value.length !== 0) throw requestErrors.valueProvided();
+  if (request.ignoreLease && request.lease !== 0n) throw requestErrors.leaseProvided();
+}
+
+export function checkDelete(request: DeleteRangeRequest): void {
+  if (request.key.length === 0) throw requestErrors.emptyKey();
+}
+
+export function checkTxn(request: TxnRequest, txnOpsMax: number): void {
+  checkTxnOps(request, txnOpsMax);
+  checkIntervals(request.success);
+  checkIntervals(request.failure);
+}
+
+function checkTxnOps(request: TxnRequest, txnOpsMax: number): void {
+  const ops = Math.max(request.compare.length, request.success.length, request.failure.length);
+  if (ops > txnOpsMax) throw requestErrors.tooManyOps();
+  for (const compare of request.compare) {
+    if (compare.key.length === 0) throw requestErrors.emptyKey();
+  }
+  for (const op of [...request.success, ...request.failure]) checkOp(op, txnOpsMax - ops);
+}
+
+function checkOp(op: RequestOp, txnOpsMax: number): void {
+  if (op.requestRange !== undefined) checkRange(op.requestRange);
+  else if (op.requestPut !== undefined) checkPut(op.requestPut);
+  else if (op.requestDeleteRange !== undefined) checkDelete(op.requestDeleteRange);
+  else if (op.requestTxn !== undefined) checkTxnOps(op.requestTxn, txnOpsMax);
+  else throw requestErrors.keyNotFound();
+}
+
+/** A half-open [start, end) of keys (as latin1 strings); a point has end = start + "\0". */
+interface Interval {
+  start: string;
+  end: string;
+}
+
+class Intervals {
+  private readonly list: Interval[] = [];
+
+  add(interval: Interval): void {
+    this.list.push(interval);
+  }
+
+  addAll(other: Intervals): void {
+    this.list.push(...other.list);
+  }
+
+  containsKey(key: string): boolean {
+    return this.list.some((interval) => interval.start <= key && key < interval.end);
+  }
+}
+
+/**
+ * etcd's checkIntervals: within one branch (and the branches nested in it) a
+ * key may be put only once and may not be both put and deleted. The then and
+ * else branches of a nested txn exclude each other, so they may share puts.
+ */
+function checkIntervals(ops: RequestOp[]): { puts: Set<string>; deletes: Intervals } {
+  const deletes = new Intervals();
+  for (const op of ops) {
+    const request = op.requestDeleteRange;
+    if (request === undefined) continue;
+    const start = request.key.toString('latin1');
+    deletes.add({ start, end: request.rangeEnd.length !== 0 ? request.rangeEnd.toString('latin1') : `${start}\0` });
+  }
+  const puts = new Set<string>();
+  for (const op of ops) {
+    if (op.requestTxn === undefined) continue;
+    const then = checkIntervals(op.requestTxn.success);
+    const otherwise = checkIntervals(op.requestTxn.failure);
+    for (const key of then.puts) {
+      if (puts.has(key) || deletes.containsKey(key)) throw requestErrors.duplicateKey();
+      puts.add(key);
+    }
+    for (const key of otherwise.puts) {
+      if (puts.has(key) && !then.puts.has(key)) throw requestErrors.duplicateKey();
+      if (deletes.containsKey(key)) throw requestErrors.duplicateKey();
+      puts.add(key);
+    }
+    deletes.addAll(then.deletes);
+    deletes.addAll(otherwise.deletes);
+  }
+  for (const op of ops) {
+    if (op.requestPut === undefined) continue;
+    const key = op.requestPut.key.toString('latin1');
+    if (puts.has(key) || deletes.containsKey(key)) throw requestErrors.duplicateKey();
+    puts.add(key);
+  }
+  return { puts, deletes };
+}

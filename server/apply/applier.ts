@@ -1,0 +1,157 @@
+// Applies committed requests to the MVCC store, as etcd's applier does:
+// checks first (so a failing request changes nothing), then writes, all in
+// one write transaction = one revision. Applying reads no clock.
+import type {
+  CompactionRequest,
+  CompactionResponse,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  ResponseHeader,
+  ResponseOp,
+  TxnRequest,
+  TxnResponse,
+} from '../../proto/gen/etcdserverpb/rpc.js';
+import type { InternalRequest } from '../../proto/gen/cairnpb/internal.js';
+import type { MvccStore, WriteTxn } from '../mvcc/store.js';
+import { CompactedError, FutureRevisionError } from '../mvcc/errors.js';
+import { KeyNotFoundError, LeaseNotFoundError } from './errors.js';
+import { txnPath } from './compare.js';
+import { evaluateRange, keyRange, type RangeReader } from './range.js';
+
+/** Which leases exist; the lease module provides it. */
+export interface LeaseLookup {
+  exists(id: bigint): boolean;
+}
+
+export type ApplyResponse = PutResponse | DeleteRangeResponse | TxnResponse | CompactionResponse;
+export type ApplyResult = { ok: true; response: ApplyResponse } | { ok: false; error: Error };
+
+export class Applier {
+  constructor(private readonly store: MvccStore, private readonly leases: LeaseLookup) {}
+
+  /** Applies one committed request; must run inside a backend transaction. */
+  apply(request: InternalRequest): ApplyResult {
+    try {
+      if (request.put !== undefined) return { ok: true, response: this.put(request.put) };
+      if (request.deleteRange !== undefined) return { ok: true, response: this.deleteRange(request.deleteRange) };
+      if (request.txn !== undefined) return { ok: true, response: this.txn(request.txn) };
+      if (request.compaction !== undefined) return { ok: true, response: this.compaction(request.compaction) };
+      throw new Error('applier: empty request');
+    } catch (error) {
+      if (isOperatingError(error)) return { ok: false, error };
+      throw error;
+    }
+  }
+
+  /** A read outside the log: sees every applied write. */
+  range(request: RangeRequest): RangeResponse {
+    return evaluateRange(this.store, request);
+  }
+
+  private put(request: PutRequest): PutResponse {
+    const txn = this.store.write();
+    this.checkPut(txn, request);
+    const response = this.putIn(txn, request);
+    txn.end();
+    return response;
+  }
+
+  private deleteRange(request: DeleteRangeRequest): DeleteRangeResponse {
+    const txn = this.store.write();
+    const response = this.deleteRangeIn(txn, request);
+    txn.end();
+    return response;
+  }
+
+  private txn(request: TxnRequest): TxnResponse {
+    const txn = this.store.write();
+    const path = txnPath(txn, request);
+    this.checkOps(txn, request, [...path], (op) => {
+      if (op.requestPut !== undefined) this.checkPut(txn, op.requestPut);
+      if (op.requestRange !== undefined) this.checkRangeRevision(txn, op.requestRange);
+    });
+    const response = this.txnIn(txn, request, path);
+    response.header = header(txn.end());
+    return response;
+  }
+
+  private compaction(request: CompactionRequest): CompactionResponse {
+    this.store.compact(Number(request.revision));
+    return { header: header(this.store.currentRevision) };
+  }
+
+  private checkPut(reader: RangeReader, request: PutRequest): void {
+    if (request.ignoreValue || request.ignoreLease) {
+      if (reader.range(keyRange(request.key, Buffer.alloc(0)), {}).kvs.length === 0) throw new KeyNotFoundError();
+    }
+    if (request.lease !== 0n && !this.leases.exists(request.lease)) throw new LeaseNotFoundError();
+  }
+
+  private checkRangeRevision(txn: WriteTxn, request: RangeRequest): void {
+    const revision = Number(request.revision);
+    if (revision === 0) return;
+    if (revision > txn.revision) throw new FutureRevisionError();
+    if (revision < this.store.compactRevision) throw new CompactedError();
+  }
+
+  /** Runs `check` on every op of the branches `path` selects, nested txns included. */
+  private checkOps(txn: WriteTxn, request: TxnRequest, path: boolean[], check: (op: TxnRequest['success'][number]) => void): void {
+    const succeeded = path.shift();
+    for (const op of succeeded === true ? request.success : request.failure) {
+      if (op.requestTxn !== undefined) this.checkOps(txn, op.requestTxn, path, check);
+      else check(op);
+    }
+  }
+
+  private putIn(txn: WriteTxn, request: PutRequest): PutResponse {
+    let value = request.value;
+    let lease = request.lease;
+    let prevKv;
+    if (request.ignoreValue || request.ignoreLease || request.prevKv) {
+      const previous = txn.range(keyRange(request.key, Buffer.alloc(0)), {}).kvs[0];
+      if ((request.ignoreValue || request.ignoreLease) && previous === undefined) throw new KeyNotFoundError();
+      if (request.ignoreValue && previous !== undefined) value = previous.value;
+      if (request.ignoreLease && previous !== undefined) lease = previous.lease;
+      if (request.prevKv) prevKv = previous;
+    }
+    return { header: header(txn.put(request.key, value, lease)), prevKv };
+  }
+
+  private deleteRangeIn(txn: WriteTxn, request: DeleteRangeRequest): DeleteRangeResponse {
+    const range = keyRange(request.key, request.rangeEnd);
+    const prevKvs = request.prevKv ? txn.range(range, {}).kvs : [];
+    const deleted = txn.deleteRange(range);
+    return { header: header(txn.revision), deleted: BigInt(deleted), prevKvs };
+  }
+
+  /** Executes the chosen branches; consumes `path` front to back. */
+  private txnIn(txn: WriteTxn, request: TxnRequest, path: boolean[]): TxnResponse {
+    const succeeded = path.shift() === true;
+    const responses: ResponseOp[] = [];
+    for (const op of succeeded ? request.success : request.failure) {
+      if (op.requestRange !== undefined) responses.push({ responseRange: evaluateRange(txn, op.requestRange) });
+      else if (op.requestPut !== undefined) responses.push({ responsePut: this.putIn(txn, op.requestPut) });
+      else if (op.requestDeleteRange !== undefined) responses.push({ responseDeleteRange: this.deleteRangeIn(txn, op.requestDeleteRange) });
+      else if (op.requestTxn !== undefined) responses.push({ responseTxn: this.txnIn(txn, op.requestTxn, path) });
+      else responses.push({});
+    }
+    return { header: header(0), succeeded, responses };
+  }
+}
+
+function header(revision: number): ResponseHeader {
+  return { clusterId: 0n, memberId: 0n, revision: BigInt(revision), raftTerm: 0n };
+}
+
+function isOperatingError(error: unknown): error is Error {
+  return (
+    error instanceof KeyNotFoundError ||
+    error instanceof LeaseNotFoundError ||
+    error instanceof CompactedError ||
+    error instanceof FutureRevisionError
+  );
+}

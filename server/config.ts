@@ -1,0 +1,191 @@
+// Server configuration: etcd's flag names and defaults, parsed from the
+// command line or from a YAML file (--config-file; as in etcd, a config file
+// replaces the command-line flags). Validated up front, one sentence per rule.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+
+export interface ServerConfig {
+  name: string;
+  dataDir: string;
+  listenClientUrls: string[];
+  advertiseClientUrls: string[];
+  listenPeerUrls: string[];
+  initialAdvertisePeerUrls: string[];
+  initialCluster: string;
+  initialClusterState: 'new' | 'existing';
+  initialClusterToken: string;
+  heartbeatIntervalMs: number;
+  electionTimeoutMs: number;
+  snapshotCount: number;
+  maxTxnOps: number;
+  maxRequestBytes: number;
+  quotaBackendBytes: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export type ParsedCommandLine = { kind: 'run'; config: ServerConfig } | { kind: 'version' } | { kind: 'help' };
+
+const flags = {
+  name: { type: 'string', default: 'default' },
+  'data-dir': { type: 'string' },
+  'listen-client-urls': { type: 'string', default: 'http://127.0.0.1:2379' },
+  'advertise-client-urls': { type: 'string', default: 'http://127.0.0.1:2379' },
+  'listen-peer-urls': { type: 'string', default: 'http://127.0.0.1:2380' },
+  'initial-advertise-peer-urls': { type: 'string', default: 'http://127.0.0.1:2380' },
+  'initial-cluster': { type: 'string' },
+  'initial-cluster-state': { type: 'string', default: 'new' },
+  'initial-cluster-token': { type: 'string', default: 'etcd-cluster' },
+  'heartbeat-interval': { type: 'string', default: '100' },
+  'election-timeout': { type: 'string', default: '1000' },
+  'snapshot-count': { type: 'string', default: '100000' },
+  'max-txn-ops': { type: 'string', default: '128' },
+  'max-request-bytes': { type: 'string', default: String(1.5 * 1024 * 1024) },
+  'quota-backend-bytes': { type: 'string', default: String(2 * 1024 * 1024 * 1024) },
+  'log-level': { type: 'string', default: 'info' },
+  'config-file': { type: 'string' },
+  version: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export type FlagName = Exclude<keyof typeof flags, 'config-file' | 'version' | 'help'>;
+
+export const usage = `Usage: cairn [flags]
+
+A Raft-replicated MVCC key/value store that speaks the etcd v3 gRPC API.
+With no flags it runs one node on 127.0.0.1:2379 with its data in ./default.cairn.
+
+Member flags:
+  --name NAME                       human-readable name of this member (default "default")
+  --data-dir DIR                    path to the data directory (default "\${name}.cairn")
+  --listen-client-urls URLS         comma-separated URLs to serve clients on (default http://127.0.0.1:2379)
+  --advertise-client-urls URLS      client URLs advertised to the cluster (default http://127.0.0.1:2379)
+  --listen-peer-urls URLS           URLs to listen on for peer traffic (default http://127.0.0.1:2380)
+  --max-txn-ops N                   most operations in one txn request (default 128)
+  --max-request-bytes N             largest client request in bytes (default 1572864)
+  --quota-backend-bytes N           backend size quota (default 2 GiB)
+  --heartbeat-interval MS           heartbeat interval (default 100)
+  --election-timeout MS             election timeout (default 1000)
+  --snapshot-count N                committed entries between snapshots (default 100000)
+  --log-level LEVEL                 debug, info, warn or error (default info)
+
+Clustering flags:
+  --initial-advertise-peer-urls URLS  --initial-cluster NAME=URL,...  --initial-cluster-state new|existing
+  --initial-cluster-token TOKEN
+
+  --config-file FILE                YAML file with the flags above as keys (replaces the command line)
+  --version                         print the version and exit
+  -h, --help                        print this help and exit
+`;
+
+export function parseCommandLine(argv: string[]): ParsedCommandLine {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: flags, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const values = parsed.values;
+  if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+  if (values['config-file'] !== undefined) return { kind: 'run', config: fromFile(values['config-file']) };
+  const given = new Map<FlagName, string>();
+  for (const [flag, value] of Object.entries(values)) {
+    if (typeof value === 'string' && flag !== 'config-file') given.set(flag as FlagName, value);
+  }
+  return { kind: 'run', config: build(given) };
+}
+
+function fromFile(path: string): ServerConfig {
+  let document: unknown;
+  try {
+    document = parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  if (document === null || typeof document !== 'object') throw new ConfigError(`config file ${path} is not a YAML mapping`);
+  const given = new Map<FlagName, string>();
+  for (const [flag, definition] of Object.entries(flags)) {
+    if ('default' in definition && typeof definition.default === 'string') given.set(flag as FlagName, definition.default);
+  }
+  for (const [key, value] of Object.entries(document)) {
+    if (!(key in flags) || key === 'config-file' || key === 'version' || key === 'help') {
+      throw new ConfigError(`config file ${path}: unknown key "${key}"`);
+    }
+    given.set(key as FlagName, Array.isArray(value) ? value.join(',') : String(value));
+  }
+  return build(given);
+}
+
+function build(given: Map<FlagName, string>): ServerConfig {
+  const get = (flag: FlagName): string => {
+    const value = given.get(flag) ?? (flags[flag] as { default?: string }).default;
+    if (value === undefined) throw new ConfigError(`--${flag} has no value`);
+    return value;
+  };
+  const name = get('name');
+  const initialAdvertisePeerUrls = urls('initial-advertise-peer-urls', get('initial-advertise-peer-urls'));
+  const config: ServerConfig = {
+    name,
+    dataDir: given.get('data-dir') ?? `${name}.cairn`,
+    listenClientUrls: urls('listen-client-urls', get('listen-client-urls')),
+    advertiseClientUrls: urls('advertise-client-urls', get('advertise-client-urls')),
+    listenPeerUrls: urls('listen-peer-urls', get('listen-peer-urls')),
+    initialAdvertisePeerUrls,
+    initialCluster: given.get('initial-cluster') ?? `${name}=${initialAdvertisePeerUrls[0]}`,
+    initialClusterState: oneOf('initial-cluster-state', get('initial-cluster-state'), ['new', 'existing'] as const),
+    initialClusterToken: get('initial-cluster-token'),
+    heartbeatIntervalMs: integer('heartbeat-interval', get('heartbeat-interval'), 1),
+    electionTimeoutMs: integer('election-timeout', get('election-timeout'), 1),
+    snapshotCount: integer('snapshot-count', get('snapshot-count'), 1),
+    maxTxnOps: integer('max-txn-ops', get('max-txn-ops'), 1),
+    maxRequestBytes: integer('max-request-bytes', get('max-request-bytes'), 1),
+    quotaBackendBytes: integer('quota-backend-bytes', get('quota-backend-bytes'), 0),
+    logLevel: oneOf('log-level', get('log-level'), ['debug', 'info', 'warn', 'error'] as const),
+  };
+  validate(config);
+  return config;
+}
+
+function validate(config: ServerConfig): void {
+  if (config.electionTimeoutMs < 5 * config.heartbeatIntervalMs) {
+    throw new ConfigError('--election-timeout must be at least 5 × --heartbeat-interval');
+  }
+  if (config.electionTimeoutMs > 50_000) throw new ConfigError('--election-timeout must be at most 50000 ms');
+  if (config.name === '') throw new ConfigError('--name must not be empty');
+  const members = config.initialCluster.split(',').filter((member) => member !== '');
+  if (members.length !== 1 || !members[0].startsWith(`${config.name}=`)) {
+    throw new ConfigError('--initial-cluster must name only this member: cairn runs single-node clusters for now');
+  }
+}
+
+function urls(flag: FlagName, value: string): string[] {
+  const list = value.split(',').map((url) => url.trim()).filter((url) => url !== '');
+  if (list.length === 0) throw new ConfigError(`--${flag} must list at least one URL`);
+  for (const url of list) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError(`--${flag}: "${url}" is not a URL`);
+    }
+    if (parsed.protocol !== 'http:') throw new ConfigError(`--${flag}: "${url}" must use http:// (TLS is not supported yet)`);
+    if (parsed.port === '') throw new ConfigError(`--${flag}: "${url}" must name a port`);
+  }
+  return list;
+}
+
+function integer(flag: FlagName, value: string, minimum: number): number {
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < minimum) throw new ConfigError(`--${flag} must be an integer >= ${minimum}, not "${value}"`);
+  return parsed;
+}
+
+function oneOf<T extends string>(flag: FlagName, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(`--${flag} must be one of ${allowed.join(', ')}, not "${value}"`);
+  return value as T;
+}

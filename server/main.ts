@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// The cairn server binary: parses etcd-style flags, starts one member, and
+// shuts down cleanly on SIGINT / SIGTERM.
+import { ConfigError, parseCommandLine, usage } from './config.js';
+import { startServer } from './server.js';
+import { cairnVersion, etcdApiVersion } from './version.js';
+
+function log(line: string): void {
+  process.stderr.write(`${new Date().toISOString()} cairn: ${line}\n`);
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseCommandLine(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`cairn: ${error.message}\n\n${usage}`);
+    process.exit(2);
+  }
+  if (parsed.kind === 'help') {
+    process.stdout.write(usage);
+    return;
+  }
+  if (parsed.kind === 'version') {
+    process.stdout.write(`cairn Version: ${cairnVersion}\nAPI version: ${etcdApiVersion}\nNode.js Version: ${process.version}\n`);
+    return;
+  }
+  const config = parsed.config;
+  log(`starting member "${config.name}" with data dir ${config.dataDir}`);
+  const server = await startServer(config, log);
+  log(`serving client requests on ${server.boundAddresses.join(', ')}`);
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log(`received ${signal}, shutting down`);
+    server.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log(`error during shutdown: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  log(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});

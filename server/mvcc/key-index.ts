@@ -1,0 +1,183 @@
+// KeyIndex keeps the revisions of one key, grouped into generations. A
+// generation runs from the key's creation to its deletion (the tombstone);
+// deleting and putting the key again starts a new generation.
+//
+// Worked example (as in etcd's key_index.go). Key "foo":
+//   put at 1.0, put at 2.0, delete at 3.0, put at 4.0, delete at 5.0
+// gives generations
+//   {created 1.0, version 3, revs [1.0 2.0 3.0(tombstone)]}
+//   {created 4.0, version 2, revs [4.0 5.0(tombstone)]}
+//   {empty}
+// Compacting at 2 keeps the newest revision <= 2 of the generation alive at
+// 2, so the first generation becomes [2.0 3.0]. Compacting at 3 leaves only
+// its tombstone, which is then dropped with its generation, leaving
+//   {created 4.0, version 2, revs [4.0 5.0]} {empty}
+// Compacting at 5 drops everything; an index left empty is removed.
+import { compareRevisions, type Revision } from './revision.js';
+
+interface Generation {
+  /** Number of puts in this generation, including the tombstone if any. */
+  version: number;
+  created: Revision;
+  revs: Revision[];
+}
+
+/** What a read at some revision finds for one key. */
+export interface KeyAtRevision {
+  modified: Revision;
+  created: Revision;
+  version: number;
+}
+
+export class KeyIndex {
+  /** Invariant: the last generation is the live one (empty when deleted). */
+  private generations: Generation[] = [];
+  private modified: Revision = { main: 0, sub: 0 };
+
+  constructor(readonly key: string) {}
+
+  isEmpty(): boolean {
+    return this.generations.length === 0 || (this.generations.length === 1 && this.generations[0].revs.length === 0);
+  }
+
+  /** Records a put of this key at `revision`. */
+  put(revision: Revision): void {
+    if (compareRevisions(revision, this.modified) <= 0) {
+      throw new Error(`key index: put at ${fmt(revision)} is not after ${fmt(this.modified)}`);
+    }
+    if (this.generations.length === 0) this.generations.push(emptyGeneration());
+    const generation = this.generations[this.generations.length - 1];
+    if (generation.revs.length === 0) generation.created = revision;
+    generation.revs.push(revision);
+    generation.version++;
+    this.modified = revision;
+  }
+
+  /**
+   * Starts a generation from a record read back from the backend: after a
+   * compaction its earlier revisions are gone, so the creation revision and
+   * version are taken from the stored kv (as etcd's restore does).
+   */
+  restore(createdMain: number, modified: Revision, version: number): void {
+    if (this.isLive()) throw new Error(`key index: restore over a live generation of ${this.key}`);
+    if (this.generations.length === 0) this.generations.push(emptyGeneration());
+    const generation = this.generations[this.generations.length - 1];
+    generation.created = { main: createdMain, sub: 0 };
+    generation.version = version;
+    generation.revs.push(modified);
+    this.modified = modified;
+  }
+
+  /** Records the deletion of the live generation at `revision`. */
+  tombstone(revision: Revision): void {
+    if (this.isEmpty()) throw new Error(`key index: tombstone on empty index of ${this.key}`);
+    const live = this.generations[this.generations.length - 1];
+    if (live.revs.length === 0) throw new Error(`key index: tombstone on deleted key ${this.key}`);
+    this.put(revision);
+    this.generations.push(emptyGeneration());
+  }
+
+  /** Whether the key exists (is not deleted) at the newest revision. */
+  isLive(): boolean {
+    return this.generations.length > 0 && this.generations[this.generations.length - 1].revs.length > 0;
+  }
+
+  /** The newest revision of the key at or below `atMain`, if it is alive there. */
+  get(atMain: number): KeyAtRevision | undefined {
+    const generation = this.findGeneration(atMain);
+    if (generation === undefined) return undefined;
+    for (let i = generation.revs.length - 1; i >= 0; i--) {
+      const revision = generation.revs[i];
+      if (revision.main <= atMain) {
+        return { modified: revision, created: generation.created, version: generation.version - (generation.revs.length - 1 - i) };
+      }
+    }
+    return undefined;
+  }
+
+  /** All revisions with main in [sinceMain, ∞), one per main (the last sub), oldest first. */
+  since(sinceMain: number): Revision[] {
+    const found: Revision[] = [];
+    let lastMain = -1;
+    for (const generation of this.generations) {
+      for (const revision of generation.revs) {
+        if (revision.main < sinceMain) continue;
+        if (revision.main === lastMain) found[found.length - 1] = revision;
+        else found.push(revision);
+        lastMain = revision.main;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Drops revisions older than the newest one at or below `atMain` and adds
+   * the revisions still needed to `available` (a tombstone is not needed).
+   */
+  compact(atMain: number, available: Set<string>): void {
+    if (this.isEmpty()) throw new Error(`key index: compact on empty index of ${this.key}`);
+    let [generationIndex, revIndex] = this.doCompact(atMain, available);
+    const generation = this.generations[generationIndex];
+    if (generation.revs.length > 0) {
+      if (revIndex !== -1) generation.revs = generation.revs.slice(revIndex);
+      if (generation.revs.length === 1 && generationIndex !== this.generations.length - 1) {
+        available.delete(revisionKey(generation.revs[0]));
+        generationIndex++;
+      }
+    }
+    this.generations = this.generations.slice(generationIndex);
+  }
+
+  /** Adds to `available` what compacting at `atMain` would keep, without changing the index. */
+  keep(atMain: number, available: Set<string>): void {
+    if (this.isEmpty()) return;
+    const [generationIndex, revIndex] = this.doCompact(atMain, available);
+    const generation = this.generations[generationIndex];
+    if (generation.revs.length > 0 && revIndex === generation.revs.length - 1 && generationIndex !== this.generations.length - 1) {
+      available.delete(revisionKey(generation.revs[revIndex]));
+    }
+  }
+
+  private doCompact(atMain: number, available: Set<string>): [number, number] {
+    let generationIndex = 0;
+    while (generationIndex < this.generations.length - 1) {
+      const generation = this.generations[generationIndex];
+      if (generation.revs[generation.revs.length - 1].main > atMain) break;
+      generationIndex++;
+    }
+    const revs = this.generations[generationIndex].revs;
+    for (let i = revs.length - 1; i >= 0; i--) {
+      if (revs[i].main <= atMain) {
+        available.add(revisionKey(revs[i]));
+        return [generationIndex, i];
+      }
+    }
+    return [generationIndex, -1];
+  }
+
+  /** The generation alive at `atMain`, if any. */
+  private findGeneration(atMain: number): Generation | undefined {
+    for (let i = this.generations.length - 1; i >= 0; i--) {
+      const generation = this.generations[i];
+      if (generation.revs.length === 0) continue;
+      const tombstone = generation.revs[generation.revs.length - 1];
+      // A generation that ended at or before atMain is dead at atMain.
+      if (i !== this.generations.length - 1 && tombstone.main <= atMain) return undefined;
+      if (generation.revs[0].main <= atMain) return generation;
+    }
+    return undefined;
+  }
+}
+
+/** A revision as a map key. */
+export function revisionKey(revision: Revision): string {
+  return `${revision.main}_${revision.sub}`;
+}
+
+function emptyGeneration(): Generation {
+  return { version: 0, created: { main: 0, sub: 0 }, revs: [] };
+}
+
+function fmt(revision: Revision): string {
+  return `${revision.main}.${revision.sub}`;
+}

@@ -1,0 +1,248 @@
+// The MVCC store: every change gets a revision; reads can go back to any
+// revision not yet compacted. The store revision starts at 1 and grows by
+// exactly one per Put, DeleteRange or Txn that changes something.
+//
+// Writes go through a WriteTxn inside a backend transaction (opened by the
+// applier around a batch of log entries), so a batch and the consistent
+// index that records it commit together.
+import { KeyValue } from '../../proto/gen/mvccpb/kv.js';
+import { crc32c } from '@node-rs/crc32';
+import type { Backend } from './backend.js';
+import { metaCompactRevision, metaConsistentIndex } from './backend.js';
+import { CompactedError, FutureRevisionError } from './errors.js';
+import { revisionKey } from './key-index.js';
+import {
+  bytesToRevision,
+  isTombstoneBytes,
+  revisionBytesLength,
+  revisionToBytes,
+  type Revision,
+} from './revision.js';
+import { TreeIndex, type KeyRange } from './tree-index.js';
+
+export interface RangeOptions {
+  /** At most this many kvs (0 = no limit); `count` still counts all. */
+  limit?: number;
+  /** Read at this revision; <= 0 means the current one. */
+  revision?: number;
+  countOnly?: boolean;
+}
+
+export interface RangeResult {
+  kvs: KeyValue[];
+  count: number;
+  /** The store's current revision (not the one read at). */
+  revision: number;
+}
+
+const keyBucketName = Buffer.from('key');
+
+export class MvccStore {
+  readonly index = new TreeIndex();
+  private currentRevisionValue = 1;
+  /** -1 until the first compaction. */
+  private compactRevisionValue = -1;
+  private consistentIndexValue = 0;
+
+  constructor(private readonly backend: Backend) {
+    this.restore();
+  }
+
+  get currentRevision(): number {
+    return this.currentRevisionValue;
+  }
+
+  get compactRevision(): number {
+    return this.compactRevisionValue;
+  }
+
+  /** Index of the last log entry whose effects are in the backend. */
+  get consistentIndex(): number {
+    return this.consistentIndexValue;
+  }
+
+  /** Reads `range` at a revision (see RangeOptions). */
+  range(range: KeyRange, options: RangeOptions = {}): RangeResult {
+    return this.rangeAt(range, options, this.currentRevisionValue, new Map());
+  }
+
+  /** Starts a write; it must run inside `backend.transaction`. */
+  write(): WriteTxn {
+    return new WriteTxn(this, this.backend);
+  }
+
+  /** Records that the log entry `index` was applied (inside the same backend transaction). */
+  setConsistentIndex(index: number): void {
+    this.consistentIndexValue = index;
+    this.backend.putMeta(metaConsistentIndex, u64(index));
+  }
+
+  /**
+   * Compacts history at `revision`: later reads below it fail with
+   * CompactedError. Removes the records no longer needed from the backend.
+   */
+  compact(revision: number): void {
+    if (revision <= this.compactRevisionValue) throw new CompactedError();
+    if (revision > this.currentRevisionValue) throw new FutureRevisionError();
+    this.compactRevisionValue = revision;
+    const keep = this.index.compact(revision);
+    const end = revisionToBytes({ main: revision + 1, sub: 0 });
+    const doomed: Buffer[] = [];
+    for (const { key } of this.backend.revisions(undefined, end)) {
+      if (!keep.has(revisionKey(bytesToRevision(key)))) doomed.push(Buffer.from(key));
+    }
+    for (const key of doomed) this.backend.removeRevision(key);
+    this.backend.putMeta(metaCompactRevision, revisionToBytes({ main: revision, sub: 0 }));
+  }
+
+  /**
+   * etcd's HashKV: CRC-32C over the bucket name and every (revision, kv)
+   * record up to `revision` that a compaction at `revision` would keep.
+   */
+  hashKV(revision: number): { hash: number; currentRevision: number; compactRevision: number } {
+    const compactRevision = this.compactRevisionValue;
+    const currentRevision = this.currentRevisionValue;
+    if (revision > 0 && revision <= compactRevision) throw new CompactedError();
+    if (revision > 0 && revision > currentRevision) throw new FutureRevisionError();
+    const at = revision === 0 ? currentRevision : revision;
+    const keep = this.index.keep(at);
+    const lowerMain = compactRevision + 1;
+    let hash = crc32c(keyBucketName);
+    const end = revisionToBytes({ main: at + 1, sub: 0 });
+    for (const { key, value } of this.backend.revisions(undefined, end)) {
+      const found = bytesToRevision(key);
+      if (found.main < lowerMain && keep.size > 0 && !keep.has(revisionKey(found))) continue;
+      hash = crc32c(key, hash);
+      hash = crc32c(value, hash);
+    }
+    return { hash, currentRevision, compactRevision };
+  }
+
+  /** @internal Shared by reads and write transactions. */
+  rangeAt(range: KeyRange, options: RangeOptions, current: number, pending: Map<string, KeyValue>): RangeResult {
+    let at = options.revision ?? 0;
+    if (at > current) throw new FutureRevisionError();
+    if (at <= 0) at = current;
+    if (at < this.compactRevisionValue) throw new CompactedError();
+    const { keys, count } = this.index.range(range, at, options.countOnly === true ? 1 : options.limit ?? 0);
+    if (options.countOnly === true) return { kvs: [], count, revision: current };
+    const kvs = keys.map((found) => this.readRevision(found.modified, pending));
+    return { kvs, count, revision: current };
+  }
+
+  /** @internal */
+  readRevision(revision: Revision, pending: Map<string, KeyValue>): KeyValue {
+    const fresh = pending.get(revisionKey(revision));
+    if (fresh !== undefined) return fresh;
+    const bytes = this.backend.getRevision(revisionToBytes(revision));
+    if (bytes === undefined) throw new Error(`store: revision ${revision.main}.${revision.sub} missing from backend`);
+    return KeyValue.decode(bytes);
+  }
+
+  /** @internal Called by WriteTxn.end(). */
+  advance(revision: number): void {
+    this.currentRevisionValue = revision;
+  }
+
+  /** Rebuilds the index and revisions from the backend. */
+  private restore(): void {
+    const compacted = this.backend.getMeta(metaCompactRevision);
+    if (compacted !== undefined) this.compactRevisionValue = bytesToRevision(compacted).main;
+    const consistent = this.backend.getMeta(metaConsistentIndex);
+    if (consistent !== undefined) this.consistentIndexValue = Number(consistent.readBigUInt64BE(0));
+    let last = this.compactRevisionValue > 0 ? this.compactRevisionValue : 1;
+    for (const { key, value } of this.backend.revisions()) {
+      if (key.length < revisionBytesLength) continue;
+      const revision = bytesToRevision(key);
+      const kv = KeyValue.decode(value);
+      const name = kv.key.toString('latin1');
+      if (isTombstoneBytes(key)) {
+        this.index.tombstone(name, revision);
+      } else if (this.index.isLive(name)) {
+        this.index.put(name, revision);
+      } else {
+        // The first record of a generation; after a compaction the records
+        // before it are gone, so its creation and version come from the kv.
+        this.index.restore(name, Number(kv.createRevision), revision, Number(kv.version));
+      }
+      last = Math.max(last, revision.main);
+    }
+    this.currentRevisionValue = last;
+  }
+}
+
+/**
+ * One write transaction: every change gets main revision current + 1 and a
+ * growing sub. Reads inside it see its own changes, as in etcd.
+ */
+export class WriteTxn {
+  readonly beginRevision: number;
+  private readonly main: number;
+  private sub = 0;
+  private readonly pending = new Map<string, KeyValue>();
+
+  constructor(private readonly store: MvccStore, private readonly backend: Backend) {
+    this.beginRevision = store.currentRevision;
+    this.main = this.beginRevision + 1;
+  }
+
+  get changes(): number {
+    return this.sub;
+  }
+
+  /** The revision reads in this transaction see, and the one it will end at. */
+  get revision(): number {
+    return this.sub > 0 ? this.main : this.beginRevision;
+  }
+
+  range(range: KeyRange, options: RangeOptions = {}): RangeResult {
+    return this.store.rangeAt(range, options, this.revision, this.pending);
+  }
+
+  /** Puts `key`; returns the revision of the change. */
+  put(key: Buffer, value: Buffer, lease: bigint): number {
+    const name = key.toString('latin1');
+    const revision = { main: this.main, sub: this.sub++ };
+    const previous = this.store.index.get(name, this.main);
+    const kv: KeyValue = {
+      key,
+      value,
+      lease,
+      createRevision: BigInt(previous === undefined ? revision.main : previous.created.main),
+      modRevision: BigInt(revision.main),
+      version: BigInt(previous === undefined ? 1 : previous.version + 1),
+    };
+    this.backend.putRevision(revisionToBytes(revision), KeyValue.encode(kv).finish());
+    this.pending.set(revisionKey(revision), kv);
+    this.store.index.put(name, revision);
+    return revision.main;
+  }
+
+  /** Deletes every live key in `range`; returns how many. */
+  deleteRange(range: KeyRange): number {
+    const doomed: string[] = [];
+    const at = this.revision;
+    this.store.index.visit(range, (index) => {
+      if (index.get(at) !== undefined) doomed.push(index.key);
+    });
+    for (const name of doomed) {
+      const revision = { main: this.main, sub: this.sub++ };
+      const kv = KeyValue.fromPartial({ key: Buffer.from(name, 'latin1') });
+      this.backend.putRevision(revisionToBytes(revision, true), KeyValue.encode(kv).finish());
+      this.store.index.tombstone(name, revision);
+    }
+    return doomed.length;
+  }
+
+  /** Ends the transaction; returns the store revision after it. */
+  end(): number {
+    if (this.sub > 0) this.store.advance(this.main);
+    return this.revision;
+  }
+}
+
+function u64(value: number): Buffer {
+  const bytes = Buffer.allocUnsafe(8);
+  bytes.writeBigUInt64BE(BigInt(value));
+  return bytes;
+}

@@ -1,0 +1,15 @@
+// Operating errors of the proposal pipeline.
+
+export class TooManyRequestsError extends Error {
+  override readonly name = 'TooManyRequestsError';
+  constructor() {
+    super('too many requests');
+  }
+}
+
+export class ServerStoppedError extends Error {
+  override readonly name = 'ServerStoppedError';
+  constructor() {
+    super('server stopped');
+  }
+}

@@ -1,0 +1,150 @@
+// The single-node I/O loop: proposals are appended to the WAL in batches, one
+// fdatasync per batch (group commit), then applied to the store in one
+// backend transaction, then answered. A proposal is acknowledged only after
+// its entry is durable, so kill -9 at any moment loses no acknowledged write.
+//
+// Replication will replace this loop with a Raft node; the WAL, the entry
+// format and the apply path stay the same.
+import { InternalRequest } from '../../proto/gen/cairnpb/internal.js';
+import { EntryType, type Entry } from '../../proto/gen/raftpb/raft.js';
+import type { Applier, ApplyResponse } from '../apply/applier.js';
+import type { Backend } from '../mvcc/backend.js';
+import type { MvccStore } from '../mvcc/store.js';
+import type { Wal } from '../storage/wal.js';
+import { ServerStoppedError, TooManyRequestsError } from './errors.js';
+
+export interface SingleNodeLimits {
+  /** Proposals waiting for the log at once; more are refused with "too many requests". */
+  pendingProposalsMax: number;
+  /** Entries written and fsynced together. */
+  batchEntriesMax: number;
+}
+
+export const defaultSingleNodeLimits: SingleNodeLimits = {
+  pendingProposalsMax: 20_000,
+  batchEntriesMax: 2_000,
+};
+
+/** The request part of an InternalRequest (everything but its id). */
+export type Proposal = Omit<InternalRequest, 'id'>;
+
+interface Waiter {
+  request: InternalRequest;
+  resolve(response: ApplyResponse): void;
+  reject(error: Error): void;
+}
+
+/** Single-node Raft has one term; it never changes. */
+const term = 1n;
+
+export class SingleNode {
+  private pending: Waiter[] = [];
+  private flushing: Promise<void> | undefined;
+  private nextId = 1n;
+  private stopped = false;
+  private lastIndexValue: number;
+  private appliedIndexValue: number;
+
+  constructor(
+    private readonly wal: Wal,
+    private readonly store: MvccStore,
+    private readonly backend: Backend,
+    private readonly applier: Applier,
+    private readonly limits: SingleNodeLimits = defaultSingleNodeLimits,
+  ) {
+    this.lastIndexValue = wal.lastEntryIndex;
+    this.appliedIndexValue = store.consistentIndex;
+  }
+
+  get term(): bigint {
+    return term;
+  }
+
+  get committedIndex(): number {
+    return this.lastIndexValue;
+  }
+
+  get appliedIndex(): number {
+    return this.appliedIndexValue;
+  }
+
+  /** Applies entries the WAL holds beyond the backend's consistent index (after a restart). */
+  replay(entries: Entry[]): number {
+    const missing = entries.filter((entry) => Number(entry.index) > this.store.consistentIndex);
+    for (let start = 0; start < missing.length; start += this.limits.batchEntriesMax) {
+      const batch = missing.slice(start, start + this.limits.batchEntriesMax);
+      this.backend.transaction(() => {
+        for (const entry of batch) {
+          if (entry.data.length > 0) this.applier.apply(InternalRequest.decode(entry.data));
+          this.store.setConsistentIndex(Number(entry.index));
+        }
+      });
+    }
+    this.appliedIndexValue = this.store.consistentIndex;
+    return missing.length;
+  }
+
+  /** Proposes a request; resolves with its response once it is durable and applied. */
+  propose(proposal: Proposal): Promise<ApplyResponse> {
+    if (this.stopped) return Promise.reject(new ServerStoppedError());
+    if (this.pending.length >= this.limits.pendingProposalsMax) return Promise.reject(new TooManyRequestsError());
+    const request: InternalRequest = { ...proposal, id: this.nextId++ };
+    return new Promise((resolve, reject) => {
+      this.pending.push({ request, resolve, reject });
+      this.flushing ??= new Promise<void>((done) => setImmediate(done)).then(() => this.flush());
+    });
+  }
+
+  /** Size in bytes of a proposal as it would be written to the log. */
+  static encodedBytes(proposal: Proposal): number {
+    return InternalRequest.encode({ ...proposal, id: 0n }).finish().length;
+  }
+
+  /** Stops taking proposals and waits for those in flight to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, this.limits.batchEntriesMax);
+        await this.commit(batch);
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  private async commit(batch: Waiter[]): Promise<void> {
+    const first = this.lastIndexValue + 1;
+    const entries: Entry[] = batch.map((waiter, i) => ({
+      type: EntryType.EntryNormal,
+      term,
+      index: BigInt(first + i),
+      data: Buffer.from(InternalRequest.encode(waiter.request).finish()),
+    }));
+    try {
+      this.wal.append(entries);
+      await this.wal.sync();
+    } catch (error) {
+      // The log can no longer be trusted to hold what we acknowledge: stop.
+      for (const waiter of batch) waiter.reject(error as Error);
+      throw error;
+    }
+    this.lastIndexValue = first + batch.length - 1;
+    const results = this.backend.transaction(() =>
+      batch.map((waiter, i) => {
+        const result = this.applier.apply(waiter.request);
+        this.store.setConsistentIndex(first + i);
+        return result;
+      }),
+    );
+    this.appliedIndexValue = this.lastIndexValue;
+    for (const [i, result] of results.entries()) {
+      if (result.ok) batch[i].resolve(result.response);
+      else batch[i].reject(result.error);
+    }
+  }
+}

@@ -1,0 +1,107 @@
+// Wires one cairn member together: backend + MVCC store, WAL + single-node
+// loop, the applier, and the gRPC services on every client URL.
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MemberIdentity } from '../proto/gen/cairnpb/internal.js';
+import { ClusterService, KVService, MaintenanceService } from '../proto/gen/etcdserverpb/rpc.js';
+import { Applier, type LeaseLookup } from './apply/applier.js';
+import { clusterService } from './api/cluster.js';
+import type { ServiceContext } from './api/context.js';
+import { kvService } from './api/kv.js';
+import { maintenanceService } from './api/maintenance.js';
+import type { ServerConfig } from './config.js';
+import { Backend } from './mvcc/backend.js';
+import { MvccStore } from './mvcc/store.js';
+import { SingleNode } from './node/single-node.js';
+import { Wal } from './storage/wal.js';
+
+/** gRPC may take this much more than --max-request-bytes, as etcd allows, so the server can answer "request is too large" itself. */
+const grpcOverheadBytes = 512 * 1024;
+const shutdownGraceMs = 2_000;
+const metaIdentity = 'member_identity';
+
+/** Leases arrive with the lease module; until then no lease exists. */
+const noLeases: LeaseLookup = { exists: () => false };
+
+export interface StartedServer {
+  readonly context: ServiceContext;
+  /** host:port actually bound for each client URL. */
+  readonly boundAddresses: string[];
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: ServerConfig, log: (line: string) => void = () => {}): Promise<StartedServer> {
+  const memberDir = join(config.dataDir, 'member');
+  mkdirSync(memberDir, { recursive: true });
+  const backend = new Backend(join(memberDir, 'snap'));
+  const store = new MvccStore(backend);
+  const { wal, contents } = Wal.open(join(memberDir, 'wal'));
+  if (contents.tornBytes > 0) log(`wal: cut ${contents.tornBytes} bytes of a torn write at the tail`);
+  const applier = new Applier(store, noLeases);
+  const node = new SingleNode(wal, store, backend, applier);
+  const replayed = node.replay(contents.entries);
+  log(`recovered: revision ${store.currentRevision}, log index ${node.committedIndex}, ${replayed} entries replayed`);
+  const identity = loadIdentity(backend, config);
+  const context: ServiceContext = { config, node, applier, store, backend, memberId: identity.memberId, clusterId: identity.clusterId };
+
+  const server = new Server({
+    'grpc.max_receive_message_length': config.maxRequestBytes + grpcOverheadBytes,
+    'grpc.max_send_message_length': -1,
+    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+  });
+  server.addService(KVService, kvService(context));
+  server.addService(MaintenanceService, maintenanceService(context));
+  server.addService(ClusterService, clusterService(context));
+  const boundAddresses: string[] = [];
+  try {
+    for (const url of config.listenClientUrls) {
+      const host = new URL(url).host;
+      const port = await new Promise<number>((resolve, reject) =>
+        server.bindAsync(host, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+      );
+      boundAddresses.push(`${new URL(url).hostname}:${port}`);
+    }
+  } catch (error) {
+    server.forceShutdown();
+    wal.close();
+    await backend.close();
+    throw error;
+  }
+  return {
+    context,
+    boundAddresses,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, shutdownGraceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await node.stop();
+      wal.close();
+      await backend.close();
+    },
+  };
+}
+
+/** The member and cluster ids, chosen once when the data directory is new. */
+function loadIdentity(backend: Backend, config: ServerConfig): { memberId: bigint; clusterId: bigint } {
+  const stored = backend.getMeta(metaIdentity);
+  if (stored !== undefined) {
+    const identity = MemberIdentity.decode(stored);
+    return { memberId: identity.memberId, clusterId: identity.clusterId };
+  }
+  const identity: MemberIdentity = {
+    memberId: randomBytes(8).readBigUInt64BE() || 1n,
+    clusterId: randomBytes(8).readBigUInt64BE() || 1n,
+    name: config.name,
+  };
+  backend.transaction(() => backend.putMeta(metaIdentity, Buffer.from(MemberIdentity.encode(identity).finish())));
+  return { memberId: identity.memberId, clusterId: identity.clusterId };
+}

@@ -1,0 +1,176 @@
+// The write-ahead log: append-only segment files of CRC-framed records. It is
+// the Raft log; a write is acknowledged only after its record is fsynced.
+//
+// Segments are named <seq>-<first index>.wal (16 hex digits each) and a new
+// one starts when the current one passes segmentBytesMax. On open, a torn
+// record at the tail of the last segment (a crash during a write) is cut
+// off; a bad record anywhere else is corruption and opening fails.
+import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, ftruncateSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { Entry, HardState } from '../../proto/gen/raftpb/raft.js';
+import { decodeRecord, encodeRecord, RecordType } from './record.js';
+
+export const segmentBytesMax = 64 * 1024 * 1024;
+
+export class WalCorruptError extends Error {
+  override readonly name = 'WalCorruptError';
+}
+
+export interface WalContents {
+  entries: Entry[];
+  hardState: HardState | undefined;
+  /** Bytes cut off a torn tail, 0 when the log ended cleanly. */
+  tornBytes: number;
+}
+
+interface Segment {
+  name: string;
+  sequence: number;
+}
+
+export class Wal {
+  private fd = -1;
+  private segmentBytes = 0;
+  private sequence = 0;
+  private lastIndex = 0;
+
+  private constructor(private readonly dir: string) {}
+
+  /** Opens (or creates) the log in `dir` and reads back everything in it. */
+  static open(dir: string): { wal: Wal; contents: WalContents } {
+    mkdirSync(dir, { recursive: true });
+    const wal = new Wal(dir);
+    const contents = wal.readAll();
+    return { wal, contents };
+  }
+
+  get lastEntryIndex(): number {
+    return this.lastIndex;
+  }
+
+  /**
+   * Writes entries (and optionally a hard state) to the current segment.
+   * They are durable only once `sync()` resolves.
+   */
+  append(entries: Entry[], hardState?: HardState): void {
+    const records: Buffer[] = [];
+    for (const entry of entries) {
+      const index = Number(entry.index);
+      if (index !== this.lastIndex + 1) throw new Error(`wal: append index ${index} after ${this.lastIndex}`);
+      this.lastIndex = index;
+      records.push(encodeRecord(RecordType.entry, Entry.encode(entry).finish()));
+    }
+    if (hardState !== undefined) records.push(encodeRecord(RecordType.hardState, HardState.encode(hardState).finish()));
+    if (this.segmentBytes >= segmentBytesMax) this.rotate();
+    const bytes = records.length === 1 ? records[0] : Buffer.concat(records);
+    let written = 0;
+    while (written < bytes.length) written += writeSync(this.fd, bytes, written);
+    this.segmentBytes += bytes.length;
+  }
+
+  /** fdatasync of the current segment: everything appended before it is durable. */
+  sync(): Promise<void> {
+    return new Promise((resolve, reject) => fdatasync(this.fd, (error) => (error === null ? resolve() : reject(error))));
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  private readAll(): WalContents {
+    const segments = this.listSegments();
+    const entries: Entry[] = [];
+    let hardState: HardState | undefined;
+    let tornBytes = 0;
+    for (const [position, segment] of segments.entries()) {
+      const path = join(this.dir, segment.name);
+      const bytes = readFileSync(path);
+      let offset = 0;
+      for (;;) {
+        const outcome = decodeRecord(bytes, offset);
+        if (outcome.kind === 'end') break;
+        const isLast = position === segments.length - 1;
+        if (outcome.kind === 'corrupt' && !(isLast && this.isTail(bytes, outcome.offset))) {
+          throw new WalCorruptError(`wal: ${outcome.reason} in ${segment.name} at offset ${outcome.offset}`);
+        }
+        if (outcome.kind === 'torn' || outcome.kind === 'corrupt') {
+          if (!isLast) throw new WalCorruptError(`wal: truncated record in ${segment.name} at offset ${offset}`);
+          tornBytes = bytes.length - offset;
+          this.truncate(path, offset);
+          break;
+        }
+        offset = outcome.next;
+        if (outcome.record.type === RecordType.entry) {
+          const entry = Entry.decode(outcome.record.payload);
+          // A later entry at an index already seen replaces the suffix (Raft log overwrite).
+          while (entries.length > 0 && entries[entries.length - 1].index >= entry.index) entries.pop();
+          entries.push(entry);
+        } else {
+          hardState = HardState.decode(outcome.record.payload);
+        }
+      }
+    }
+    this.lastIndex = entries.length > 0 ? Number(entries[entries.length - 1].index) : 0;
+    const last = segments[segments.length - 1];
+    if (last === undefined) {
+      this.createSegment(0, this.lastIndex + 1);
+    } else {
+      this.sequence = last.sequence;
+      this.fd = openSync(join(this.dir, last.name), 'a');
+      this.segmentBytes = readFileSync(join(this.dir, last.name)).length;
+    }
+    return { entries, hardState, tornBytes };
+  }
+
+  /** A bad record with nothing valid after it is a torn write, not corruption. */
+  private isTail(bytes: Buffer, offset: number): boolean {
+    const length = bytes.readUInt32LE(offset);
+    return offset + 8 + length >= bytes.length;
+  }
+
+  private truncate(path: string, length: number): void {
+    const fd = openSync(path, 'r+');
+    try {
+      ftruncateSync(fd, length);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private rotate(): void {
+    this.close();
+    this.createSegment(this.sequence + 1, this.lastIndex + 1);
+  }
+
+  private createSegment(sequence: number, firstIndex: number): void {
+    this.sequence = sequence;
+    const name = `${hex16(sequence)}-${hex16(firstIndex)}.wal`;
+    this.fd = openSync(join(this.dir, name), 'a');
+    this.segmentBytes = 0;
+    fsyncSync(this.fd);
+    syncDirectory(this.dir);
+  }
+
+  private listSegments(): Segment[] {
+    return readdirSync(this.dir)
+      .filter((name) => /^[0-9a-f]{16}-[0-9a-f]{16}\.wal$/.test(name))
+      .sort()
+      .map((name) => ({ name, sequence: parseInt(name.slice(0, 16), 16) }));
+  }
+}
+
+function hex16(value: number): string {
+  return value.toString(16).padStart(16, '0');
+}
+
+/** Makes a new file's directory entry durable. */
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
