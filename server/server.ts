@@ -14,7 +14,7 @@ import { maintenanceService } from './api/maintenance.js';
 import type { ServerConfig } from './config.js';
 import { Backend } from './mvcc/backend.js';
 import { MvccStore } from './mvcc/store.js';
-import { SingleNode } from './node/single-node.js';
+import { defaultSingleNodeLimits, SingleNode } from './node/single-node.js';
 import { Wal } from './storage/wal.js';
 
 /** gRPC may take this much more than --max-request-bytes, as etcd allows, so the server can answer "request is too large" itself. */
@@ -40,7 +40,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   const { wal, contents } = Wal.open(join(memberDir, 'wal'));
   if (contents.tornBytes > 0) log(`wal: cut ${contents.tornBytes} bytes of a torn write at the tail`);
   const applier = new Applier(store, noLeases);
-  const node = new SingleNode(wal, store, backend, applier);
+  const node = new SingleNode(wal, store, backend, applier, { ...defaultSingleNodeLimits, requestBytesMax: config.maxRequestBytes });
   const replayed = node.replay(contents.entries);
   log(`recovered: revision ${store.currentRevision}, log index ${node.committedIndex}, ${replayed} entries replayed`);
   const identity = loadIdentity(backend, config);

@@ -4,7 +4,7 @@
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
 import { KeyNotFoundError, LeaseNotFoundError } from '../apply/errors.js';
 import { CompactedError, FutureRevisionError } from '../mvcc/errors.js';
-import { ServerStoppedError, TooManyRequestsError } from '../node/errors.js';
+import { RequestTooLargeError, ServerStoppedError, TooManyRequestsError } from '../node/errors.js';
 
 /** Request validation errors raised by the API layer itself. */
 export class RequestError extends Error {
@@ -21,7 +21,6 @@ export const requestErrors = {
   leaseProvided: () => new RequestError(status.INVALID_ARGUMENT, 'etcdserver: lease is provided'),
   tooManyOps: () => new RequestError(status.INVALID_ARGUMENT, 'etcdserver: too many operations in txn request'),
   duplicateKey: () => new RequestError(status.INVALID_ARGUMENT, 'etcdserver: duplicate key given in txn request'),
-  requestTooLarge: () => new RequestError(status.INVALID_ARGUMENT, 'etcdserver: request is too large'),
   notCapable: () => new RequestError(status.UNAVAILABLE, 'etcdserver: not capable'),
 } as const;
 
@@ -36,6 +35,7 @@ const table: Array<[new (...args: never[]) => Error, WireError]> = [
   [CompactedError, { code: status.OUT_OF_RANGE, message: 'etcdserver: mvcc: required revision has been compacted' }],
   [FutureRevisionError, { code: status.OUT_OF_RANGE, message: 'etcdserver: mvcc: required revision is a future revision' }],
   [TooManyRequestsError, { code: status.RESOURCE_EXHAUSTED, message: 'etcdserver: too many requests' }],
+  [RequestTooLargeError, { code: status.INVALID_ARGUMENT, message: 'etcdserver: request is too large' }],
   [ServerStoppedError, { code: status.UNAVAILABLE, message: 'etcdserver: server stopped' }],
 ];
 

@@ -2,15 +2,13 @@
 // applied state includes every acknowledged write, so reads are
 // linearizable); writes go through the log.
 import type { KVServer, PutResponse, DeleteRangeResponse, TxnResponse, CompactionResponse } from '../../proto/gen/etcdserverpb/rpc.js';
-import { SingleNode, type Proposal } from '../node/single-node.js';
+import type { Proposal } from '../node/single-node.js';
 import { fillHeader, type ServiceContext } from './context.js';
-import { requestErrors } from './errors.js';
 import { unary } from './unary.js';
 import { checkDelete, checkPut, checkRange, checkTxn } from './validate.js';
 
 export function kvService(context: ServiceContext): KVServer {
   const propose = async <T extends { header?: unknown }>(proposal: Proposal): Promise<T> => {
-    if (SingleNode.encodedBytes(proposal) > context.config.maxRequestBytes) throw requestErrors.requestTooLarge();
     return (await context.node.propose(proposal)) as unknown as T;
   };
   return {

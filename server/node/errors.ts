@@ -13,3 +13,10 @@ export class ServerStoppedError extends Error {
     super('server stopped');
   }
 }
+
+export class RequestTooLargeError extends Error {
+  override readonly name = 'RequestTooLargeError';
+  constructor() {
+    super('request is too large');
+  }
+}

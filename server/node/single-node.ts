@@ -11,18 +11,21 @@ import type { Applier, ApplyResponse } from '../apply/applier.js';
 import type { Backend } from '../mvcc/backend.js';
 import type { MvccStore } from '../mvcc/store.js';
 import type { Wal } from '../storage/wal.js';
-import { ServerStoppedError, TooManyRequestsError } from './errors.js';
+import { RequestTooLargeError, ServerStoppedError, TooManyRequestsError } from './errors.js';
 
 export interface SingleNodeLimits {
   /** Proposals waiting for the log at once; more are refused with "too many requests". */
   pendingProposalsMax: number;
   /** Entries written and fsynced together. */
   batchEntriesMax: number;
+  /** Largest encoded request accepted into the log (--max-request-bytes). */
+  requestBytesMax: number;
 }
 
 export const defaultSingleNodeLimits: SingleNodeLimits = {
   pendingProposalsMax: 20_000,
   batchEntriesMax: 2_000,
+  requestBytesMax: 1.5 * 1024 * 1024,
 };
 
 /** The request part of an InternalRequest (everything but its id). */
@@ -30,6 +33,8 @@ export type Proposal = Omit<InternalRequest, 'id'>;
 
 interface Waiter {
   request: InternalRequest;
+  /** The request as the log stores it. */
+  data: Buffer;
   resolve(response: ApplyResponse): void;
   reject(error: Error): void;
 }
@@ -89,15 +94,13 @@ export class SingleNode {
     if (this.stopped) return Promise.reject(new ServerStoppedError());
     if (this.pending.length >= this.limits.pendingProposalsMax) return Promise.reject(new TooManyRequestsError());
     const request: InternalRequest = { ...proposal, id: this.nextId++ };
+    const encoded = InternalRequest.encode(request).finish();
+    if (encoded.length > this.limits.requestBytesMax) return Promise.reject(new RequestTooLargeError());
+    const data = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.length);
     return new Promise((resolve, reject) => {
-      this.pending.push({ request, resolve, reject });
+      this.pending.push({ request, data, resolve, reject });
       this.flushing ??= new Promise<void>((done) => setImmediate(done)).then(() => this.flush());
     });
-  }
-
-  /** Size in bytes of a proposal as it would be written to the log. */
-  static encodedBytes(proposal: Proposal): number {
-    return InternalRequest.encode({ ...proposal, id: 0n }).finish().length;
   }
 
   /** Stops taking proposals and waits for those in flight to finish. */
@@ -123,7 +126,7 @@ export class SingleNode {
       type: EntryType.EntryNormal,
       term,
       index: BigInt(first + i),
-      data: Buffer.from(InternalRequest.encode(waiter.request).finish()),
+      data: waiter.data,
     }));
     try {
       this.wal.append(entries);
