@@ -21,9 +21,10 @@ export function maintenanceService(context: ServiceContext): MaintenanceServer {
       dbSizeInUse: BigInt(context.backend.sizeInUseBytes()),
       isLearner: false,
     })),
-    // lmdb reuses freed pages in place, so there is no fragmented file to rewrite;
-    // the call is accepted as etcd accepts it.
-    defragment: unary(() => ({ header: fillHeader(context, undefined) })),
+    defragment: unary(async () => {
+      await context.node.exclusive(() => context.backend.defragment());
+      return { header: fillHeader(context, undefined) };
+    }),
     hash: unary(() => {
       const { hash, currentRevision } = context.store.hashKV(0);
       return { header: fillHeader(context, undefined, currentRevision), hash };
@@ -34,7 +35,8 @@ export function maintenanceService(context: ServiceContext): MaintenanceServer {
         header: fillHeader(context, undefined, currentRevision),
         hash,
         compactRevision: BigInt(compactRevision),
-        hashRevision: request.revision === 0n ? BigInt(currentRevision) : request.revision,
+        // etcd 3.4 leaves hash_revision (a 3.6 field) unset; so does cairn.
+        hashRevision: 0n,
       };
     }),
     snapshot: (call: ServerWritableStream<SnapshotRequest, SnapshotResponse>) => {

@@ -7,22 +7,60 @@
 // (the pages are in the OS cache); after a restart the node replays the WAL
 // from the consistent index stored here, in the same transaction as the data.
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { mkdirSync, statSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const metaConsistentIndex = 'consistent_index';
 export const metaCompactRevision = 'finishedCompactRev';
 
+/** Names the live lmdb environment directory (db-<generation>); replaced atomically by a defragmentation. */
+const currentFile = 'CURRENT';
+
 export class Backend {
-  private readonly root: RootDatabase;
-  private readonly keys: Database<Buffer, Buffer>;
-  private readonly meta: Database<Buffer, string>;
+  private root!: RootDatabase;
+  private keys!: Database<Buffer, Buffer>;
+  private meta!: Database<Buffer, string>;
+  private generation: number;
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
-    this.root = open({ path: join(dir, 'db'), noSync: true, maxDbs: 4, noSubdir: false });
+    this.generation = readGeneration(dir);
+    // Anything but the current environment is a copy a crash interrupted, or one it replaced.
+    for (const name of readdirSync(dir)) {
+      if (name.startsWith('db-') && name !== `db-${this.generation}`) rmSync(join(dir, name), { recursive: true, force: true });
+    }
+    this.openEnvironment();
+  }
+
+  private openEnvironment(): void {
+    this.root = open({ path: join(this.dir, `db-${this.generation}`), noSync: true, maxDbs: 4 });
     this.keys = this.root.openDB<Buffer, Buffer>('key', { keyEncoding: 'binary', encoding: 'binary' });
     this.meta = this.root.openDB<Buffer, string>('meta', { keyEncoding: 'ordered-binary', encoding: 'binary' });
+  }
+
+  /**
+   * Rewrites the environment without its free pages. The caller must keep
+   * writes out until it resolves (reads may go on: they are served by the
+   * old environment until the new one takes over in one synchronous step).
+   */
+  async defragment(): Promise<void> {
+    const next = this.generation + 1;
+    const target = join(this.dir, `db-${next}`);
+    rmSync(target, { recursive: true, force: true });
+    mkdirSync(target);
+    await this.root.backup(target, true);
+    syncPath(join(target, 'data.mdb'));
+    syncPath(target);
+    writeFileSync(join(this.dir, `${currentFile}.tmp`), `db-${next}\n`);
+    syncPath(join(this.dir, `${currentFile}.tmp`));
+    renameSync(join(this.dir, `${currentFile}.tmp`), join(this.dir, currentFile));
+    syncPath(this.dir);
+    const old = this.root;
+    const oldDir = join(this.dir, `db-${this.generation}`);
+    this.generation = next;
+    this.openEnvironment();
+    await old.close();
+    rmSync(oldDir, { recursive: true, force: true });
   }
 
   /** Runs `work` in one synchronous write transaction: all of it commits, or none. */
@@ -58,7 +96,7 @@ export class Backend {
   /** Size of the data file in bytes. */
   sizeBytes(): number {
     try {
-      return statSync(join(this.dir, 'db', 'data.mdb')).size;
+      return statSync(join(this.dir, `db-${this.generation}`, 'data.mdb')).size;
     } catch {
       return 0;
     }
@@ -71,11 +109,34 @@ export class Backend {
   }
 
   /** Forces everything committed so far to disk. */
-  async sync(): Promise<void> {
-    await this.root.flushed;
+  sync(): Promise<void> {
+    // lmdb's typings omit sync(); it calls back once the environment is flushed.
+    const root = this.root as unknown as { sync(callback: (error: unknown) => void): void };
+    return new Promise((resolve, reject) => root.sync((error) => (error ? reject(error) : resolve())));
   }
 
   async close(): Promise<void> {
     await this.root.close();
+  }
+}
+
+function readGeneration(dir: string): number {
+  try {
+    const name = readFileSync(join(dir, currentFile), 'utf8').trim();
+    const match = /^db-(\d+)$/.exec(name);
+    if (match === null) throw new Error(`backend: ${currentFile} names "${name}"`);
+    return Number(match[1]);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+}
+
+function syncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }

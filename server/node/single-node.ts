@@ -45,6 +45,8 @@ const term = 1n;
 export class SingleNode {
   private pending: Waiter[] = [];
   private flushing: Promise<void> | undefined;
+  /** Set while exclusive work runs: proposals queue but are not committed. */
+  private paused: Promise<void> | undefined;
   private nextId = 1n;
   private stopped = false;
   private lastIndexValue: number;
@@ -99,8 +101,31 @@ export class SingleNode {
     const data = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.length);
     return new Promise((resolve, reject) => {
       this.pending.push({ request, data, resolve, reject });
-      this.flushing ??= new Promise<void>((done) => setImmediate(done)).then(() => this.flush());
+      this.scheduleFlush();
     });
+  }
+
+  /**
+   * Runs `work` while no batch is being committed (defragmentation swaps
+   * the backend under it). Proposals arriving meanwhile wait in the queue.
+   */
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    while (this.paused !== undefined) await this.paused;
+    let release!: () => void;
+    this.paused = new Promise((resolve) => (release = resolve));
+    try {
+      await this.flushing;
+      return await work();
+    } finally {
+      this.paused = undefined;
+      release();
+      this.scheduleFlush();
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.paused !== undefined || this.pending.length === 0) return;
+    this.flushing ??= new Promise<void>((done) => setImmediate(done)).then(() => this.flush());
   }
 
   /** Stops taking proposals and waits for those in flight to finish. */
@@ -111,7 +136,7 @@ export class SingleNode {
 
   private async flush(): Promise<void> {
     try {
-      while (this.pending.length > 0) {
+      while (this.pending.length > 0 && this.paused === undefined) {
         const batch = this.pending.splice(0, this.limits.batchEntriesMax);
         await this.commit(batch);
       }

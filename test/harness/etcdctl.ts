@@ -24,9 +24,13 @@ export async function etcdctl(endpoint: string, args: string[], options: Etcdctl
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // etcdctl may exit without reading its input (a usage error): ignore EPIPE.
+  child.stdin.on('error', () => undefined);
   child.stdin.end(options.stdin ?? '');
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (exitCode) => resolve(exitCode)));
+  // 'close', not 'exit': 'exit' can fire before stdout and stderr are drained,
+  // which loses output when the machine is busy.
+  const code = await new Promise<number | null>((resolve) => child.on('close', (exitCode) => resolve(exitCode)));
   clearTimeout(timer);
   return { code, stdout, stderr };
 }
