@@ -1,0 +1,42 @@
+import { expect } from 'chai';
+import { LatencyHistogram } from './stats.js';
+
+describe('bench LatencyHistogram', () => {
+  it('keeps every quantile within 1% of the exact value', () => {
+    const histogram = new LatencyHistogram();
+    const values: number[] = [];
+    // A deterministic spread from 1 µs to about 10 s.
+    for (let index = 1; index <= 10_000; index++) {
+      const value = Math.floor(1.0017 ** index);
+      values.push(value);
+      histogram.record(value);
+    }
+    values.sort((a, b) => a - b);
+    for (const q of [0.01, 0.5, 0.9, 0.99, 0.999, 1]) {
+      const exact = values[Math.ceil(q * values.length) - 1];
+      expect(Math.abs(histogram.quantileUs(q) - exact)).to.be.at.most(Math.max(1, exact * 0.01), `q=${q}`);
+    }
+  });
+
+  it('merges snapshots as if all values were recorded in one histogram', () => {
+    const [one, two, all] = [new LatencyHistogram(), new LatencyHistogram(), new LatencyHistogram()];
+    for (let value = 1; value <= 5000; value += 7) {
+      (value % 2 === 0 ? one : two).record(value);
+      all.record(value);
+    }
+    const merged = new LatencyHistogram();
+    merged.merge(one.snapshot());
+    merged.merge(two.snapshot());
+    expect(merged.count).to.equal(all.count);
+    for (const q of [0.5, 0.99]) expect(merged.quantileUs(q)).to.equal(all.quantileUs(q));
+    expect(merged.meanUs()).to.equal(all.meanUs());
+  });
+
+  it('reports NaN when empty and clamps values beyond its range', () => {
+    const histogram = new LatencyHistogram();
+    expect(histogram.quantileUs(0.5)).to.be.NaN;
+    histogram.record(2 ** 40);
+    expect(histogram.quantileUs(1)).to.be.greaterThan(2 ** 30);
+    expect(() => histogram.quantileUs(0)).to.throw('quantile must be in (0, 1]');
+  });
+});
