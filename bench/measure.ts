@@ -97,7 +97,11 @@ async function runWorkers(config: BenchConfig, server: ServerHandle, runId: stri
 
 export async function measureTarget(target: TargetKind, config: BenchConfig, runId: string): Promise<TargetResult> {
   const server = await startServer(target);
-  const destroyServer = onCleanup(() => server.destroy());
+  // A graceful stop first, so a server run under a profiler (NODE_OPTIONS=--cpu-prof) writes its profile.
+  const destroyServer = onCleanup(async () => {
+    await server.stop();
+    await server.destroy();
+  });
   try {
     const summary = summarize(target, await runWorkers(config, server, `${runId}-${target}`));
     // A result with loops that gave up measures a broken server, not a fast or slow one.

@@ -5,7 +5,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemberIdentity } from '../proto/gen/cairnpb/internal.js';
-import { ClusterService, KVService, MaintenanceService } from '../proto/gen/etcdserverpb/rpc.js';
+import {
+  ClusterService,
+  CompactionResponse,
+  DeleteRangeResponse,
+  KVService,
+  MaintenanceService,
+  PutResponse,
+  RangeResponse,
+  TxnResponse,
+} from '../proto/gen/etcdserverpb/rpc.js';
+import { withSharedResponseEncoding } from './api/encoding.js';
 import { Applier, type LeaseLookup } from './apply/applier.js';
 import { clusterService } from './api/cluster.js';
 import type { ServiceContext } from './api/context.js';
@@ -51,7 +61,14 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     'grpc.max_send_message_length': -1,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
   });
-  server.addService(KVService, kvService(context));
+  const kvDefinition = withSharedResponseEncoding(KVService, {
+    range: RangeResponse,
+    put: PutResponse,
+    deleteRange: DeleteRangeResponse,
+    txn: TxnResponse,
+    compact: CompactionResponse,
+  });
+  server.addService(kvDefinition, kvService(context));
   server.addService(MaintenanceService, maintenanceService(context));
   server.addService(ClusterService, clusterService(context));
   const boundAddresses: string[] = [];

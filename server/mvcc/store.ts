@@ -7,6 +7,7 @@
 // index that records it commit together.
 import { KeyValue } from '../../proto/gen/mvccpb/kv.js';
 import { crc32c } from '@node-rs/crc32';
+import { encodeMessage } from '../codec.js';
 import type { Backend } from './backend.js';
 import { metaCompactRevision, metaConsistentIndex } from './backend.js';
 import { CompactedError, FutureRevisionError } from './errors.js';
@@ -212,7 +213,7 @@ export class WriteTxn {
       modRevision: BigInt(revision.main),
       version: BigInt(previous === undefined ? 1 : previous.version + 1),
     };
-    this.backend.putRevision(revisionToBytes(revision), KeyValue.encode(kv).finish());
+    this.backend.putRevision(revisionToBytes(revision), encodeMessage(KeyValue, kv));
     this.pending.set(revisionKey(revision), kv);
     this.store.index.put(name, revision);
     return revision.main;
@@ -228,7 +229,7 @@ export class WriteTxn {
     for (const name of doomed) {
       const revision = { main: this.main, sub: this.sub++ };
       const kv = KeyValue.fromPartial({ key: Buffer.from(name, 'latin1') });
-      this.backend.putRevision(revisionToBytes(revision, true), KeyValue.encode(kv).finish());
+      this.backend.putRevision(revisionToBytes(revision, true), encodeMessage(KeyValue, kv));
       this.store.index.tombstone(name, revision);
     }
     return doomed.length;

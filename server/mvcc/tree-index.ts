@@ -21,38 +21,40 @@ const BTree = sortedBtree.default;
 export class TreeIndex {
   /** Ordered by key; simpleComparator compares strings with < (UTF-16 code units = bytes here). */
   private readonly tree = new BTree<string, KeyIndex>(undefined, sortedBtree.simpleComparator);
+  /** The same key indexes by key, for O(1) lookups on the write path; the tree serves ordered ranges. */
+  private readonly byKey = new Map<string, KeyIndex>();
 
-  put(key: string, revision: Revision): void {
-    let index = this.tree.get(key);
+  private getOrCreate(key: string): KeyIndex {
+    let index = this.byKey.get(key);
     if (index === undefined) {
       index = new KeyIndex(key);
+      this.byKey.set(key, index);
       this.tree.set(key, index);
     }
-    index.put(revision);
+    return index;
+  }
+
+  put(key: string, revision: Revision): void {
+    this.getOrCreate(key).put(revision);
   }
 
   /** Recreates a generation found in the backend (see KeyIndex.restore). */
   restore(key: string, createdMain: number, modified: Revision, version: number): void {
-    let index = this.tree.get(key);
-    if (index === undefined) {
-      index = new KeyIndex(key);
-      this.tree.set(key, index);
-    }
-    index.restore(createdMain, modified, version);
+    this.getOrCreate(key).restore(createdMain, modified, version);
   }
 
   isLive(key: string): boolean {
-    return this.tree.get(key)?.isLive() ?? false;
+    return this.byKey.get(key)?.isLive() ?? false;
   }
 
   tombstone(key: string, revision: Revision): void {
-    const index = this.tree.get(key);
+    const index = this.byKey.get(key);
     if (index === undefined) throw new Error(`tree index: tombstone of unknown key`);
     index.tombstone(revision);
   }
 
   get(key: string, atMain: number): KeyAtRevision | undefined {
-    return this.tree.get(key)?.get(atMain);
+    return this.byKey.get(key)?.get(atMain);
   }
 
   /**
@@ -74,7 +76,7 @@ export class TreeIndex {
   /** Every key index in `range`, in key order (for deletes and watches). */
   visit(range: KeyRange, visitor: (index: KeyIndex) => void): void {
     if (range.end === undefined) {
-      const index = this.tree.get(range.start);
+      const index = this.byKey.get(range.start);
       if (index !== undefined) visitor(index);
       return;
     }
@@ -93,7 +95,10 @@ export class TreeIndex {
       index.compact(atMain, available);
       if (index.isEmpty()) emptied.push(key);
     });
-    for (const key of emptied) this.tree.delete(key);
+    for (const key of emptied) {
+      this.tree.delete(key);
+      this.byKey.delete(key);
+    }
     return available;
   }
 

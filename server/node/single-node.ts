@@ -8,6 +8,7 @@
 import { InternalRequest } from '../../proto/gen/cairnpb/internal.js';
 import { EntryType, type Entry } from '../../proto/gen/raftpb/raft.js';
 import type { Applier, ApplyResponse } from '../apply/applier.js';
+import { encodeMessage } from '../codec.js';
 import type { Backend } from '../mvcc/backend.js';
 import type { MvccStore } from '../mvcc/store.js';
 import type { Wal } from '../storage/wal.js';
@@ -96,9 +97,8 @@ export class SingleNode {
     if (this.stopped) return Promise.reject(new ServerStoppedError());
     if (this.pending.length >= this.limits.pendingProposalsMax) return Promise.reject(new TooManyRequestsError());
     const request: InternalRequest = { ...proposal, id: this.nextId++ };
-    const encoded = InternalRequest.encode(request).finish();
-    if (encoded.length > this.limits.requestBytesMax) return Promise.reject(new RequestTooLargeError());
-    const data = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.length);
+    const data = encodeMessage(InternalRequest, request);
+    if (data.length > this.limits.requestBytesMax) return Promise.reject(new RequestTooLargeError());
     return new Promise((resolve, reject) => {
       this.pending.push({ request, data, resolve, reject });
       this.scheduleFlush();

@@ -22,14 +22,26 @@ export interface WalRecord {
 }
 
 export function encodeRecord(type: RecordType, payload: Uint8Array): Buffer {
+  const bytes = Buffer.allocUnsafe(recordBytes(payload));
+  writeRecord(bytes, 0, type, payload);
+  return bytes;
+}
+
+/** Bytes the record holding `payload` takes. */
+export function recordBytes(payload: Uint8Array): number {
+  return recordHeaderBytes + 1 + payload.length;
+}
+
+/** Frames `payload` into `target` at `offset`; returns the offset after the record. */
+export function writeRecord(target: Buffer, offset: number, type: RecordType, payload: Uint8Array): number {
   const body = payload.length + 1;
   if (body > recordBytesMax) throw new Error(`wal: record of ${body} bytes exceeds ${recordBytesMax}`);
-  const bytes = Buffer.allocUnsafe(recordHeaderBytes + body);
-  bytes[recordHeaderBytes] = type;
-  bytes.set(payload, recordHeaderBytes + 1);
-  bytes.writeUInt32LE(body, 0);
-  bytes.writeUInt32LE(crc32c(bytes.subarray(recordHeaderBytes)), 4);
-  return bytes;
+  const start = offset + recordHeaderBytes;
+  target[start] = type;
+  target.set(payload, start + 1);
+  target.writeUInt32LE(body, offset);
+  target.writeUInt32LE(crc32c(target.subarray(start, start + body)), offset + 4);
+  return start + body;
 }
 
 export type DecodeOutcome =

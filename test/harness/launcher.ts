@@ -102,7 +102,10 @@ export async function startCairn(options: StartOptions = {}): Promise<ServerHand
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const dataDir = options.dataDir ?? join(mkdtempSync(join(tmpdir(), 'cairn-test-')), 'data');
+  // CAIRN_NODE_ARGS passes flags to node itself, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server.
+  const nodeArgs = (process.env.CAIRN_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
   const args = [
+    ...nodeArgs,
     cairnMain,
     '--name', options.name ?? 'default',
     '--data-dir', dataDir,
