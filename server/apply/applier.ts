@@ -20,7 +20,8 @@ import type { MvccStore, WriteTxn } from '../mvcc/store.js';
 import { CompactedError, FutureRevisionError } from '../mvcc/errors.js';
 import { KeyNotFoundError, LeaseNotFoundError } from './errors.js';
 import { txnPath } from './compare.js';
-import { evaluateRange, keyRange, type RangeReader } from './range.js';
+import { KeyPresence } from './presence.js';
+import { evaluateRange, keyRange } from './range.js';
 
 /** Which leases exist; the lease module provides it. */
 export interface LeaseLookup {
@@ -53,8 +54,10 @@ export class Applier {
   }
 
   private put(request: PutRequest): PutResponse {
+    // Outside a txn etcd looks the lease up before the key.
+    if (request.lease !== 0n && !this.leases.exists(request.lease)) throw new LeaseNotFoundError();
     const txn = this.store.write();
-    this.checkPut(txn, request);
+    this.checkPut((key) => txn.range(keyRange(key, Buffer.alloc(0)), {}).kvs.length > 0, request);
     const response = this.putIn(txn, request);
     txn.end();
     return response;
@@ -70,8 +73,13 @@ export class Applier {
   private txn(request: TxnRequest): TxnResponse {
     const txn = this.store.write();
     const path = txnPath(txn, request);
+    const presence = new KeyPresence(txn);
     this.checkOps(txn, request, [...path], (op) => {
-      if (op.requestPut !== undefined) this.checkPut(txn, op.requestPut);
+      if (op.requestPut !== undefined) {
+        this.checkPut((key) => presence.exists(key), op.requestPut);
+        presence.put(op.requestPut.key);
+      }
+      if (op.requestDeleteRange !== undefined) presence.delete(keyRange(op.requestDeleteRange.key, op.requestDeleteRange.rangeEnd));
       if (op.requestRange !== undefined) this.checkRangeRevision(txn, op.requestRange);
     });
     const response = this.txnIn(txn, request, path);
@@ -84,10 +92,9 @@ export class Applier {
     return { header: header(this.store.currentRevision) };
   }
 
-  private checkPut(reader: RangeReader, request: PutRequest): void {
-    if (request.ignoreValue || request.ignoreLease) {
-      if (reader.range(keyRange(request.key, Buffer.alloc(0)), {}).kvs.length === 0) throw new KeyNotFoundError();
-    }
+  /** A put's preconditions: the key exists if ignore_* asks for its old value or lease; the lease exists. */
+  private checkPut(exists: (key: Buffer) => boolean, request: PutRequest): void {
+    if ((request.ignoreValue || request.ignoreLease) && !exists(request.key)) throw new KeyNotFoundError();
     if (request.lease !== 0n && !this.leases.exists(request.lease)) throw new LeaseNotFoundError();
   }
 

@@ -5,10 +5,11 @@
 // one starts when the current one passes segmentBytesMax. On open, a torn
 // record at the tail of the last segment (a crash during a write) is cut
 // off; a bad record anywhere else is corruption and opening fails.
-import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, ftruncateSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, ftruncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Entry, HardState } from '../../proto/gen/raftpb/raft.js';
-import { decodeRecord, encodeRecord, RecordType } from './record.js';
+import { encodeMessage } from '../codec.js';
+import { decodeRecord, recordBytes, RecordType, writeRecord } from './record.js';
 
 export const segmentBytesMax = 64 * 1024 * 1024;
 
@@ -53,19 +54,23 @@ export class Wal {
    * They are durable only once `sync()` resolves.
    */
   append(entries: Entry[], hardState?: HardState): void {
-    const records: Buffer[] = [];
-    for (const entry of entries) {
+    for (const [i, entry] of entries.entries()) {
       const index = Number(entry.index);
-      if (index !== this.lastIndex + 1) throw new Error(`wal: append index ${index} after ${this.lastIndex}`);
-      this.lastIndex = index;
-      records.push(encodeRecord(RecordType.entry, Entry.encode(entry).finish()));
+      if (index !== this.lastIndex + 1 + i) throw new Error(`wal: append index ${index} after ${this.lastIndex + i}`);
     }
-    if (hardState !== undefined) records.push(encodeRecord(RecordType.hardState, HardState.encode(hardState).finish()));
+    const payloads: Array<[RecordType, Buffer]> = entries.map((entry) => [RecordType.entry, encodeMessage(Entry, entry)]);
+    if (hardState !== undefined) payloads.push([RecordType.hardState, encodeMessage(HardState, hardState)]);
+    let total = 0;
+    for (const [, payload] of payloads) total += recordBytes(payload);
+    // Rotate before the batch, so the new segment is named by the batch's first index.
     if (this.segmentBytes >= segmentBytesMax) this.rotate();
-    const bytes = records.length === 1 ? records[0] : Buffer.concat(records);
+    const bytes = Buffer.allocUnsafe(total);
+    let offset = 0;
+    for (const [type, payload] of payloads) offset = writeRecord(bytes, offset, type, payload);
     let written = 0;
     while (written < bytes.length) written += writeSync(this.fd, bytes, written);
     this.segmentBytes += bytes.length;
+    if (entries.length > 0) this.lastIndex = Number(entries[entries.length - 1].index);
   }
 
   /** fdatasync of the current segment: everything appended before it is durable. */
@@ -140,6 +145,8 @@ export class Wal {
   }
 
   private rotate(): void {
+    // The closed segment may hold appends not yet synced: make them durable first.
+    fdatasyncSync(this.fd);
     this.close();
     this.createSegment(this.sequence + 1, this.lastIndex + 1);
   }

@@ -1,0 +1,53 @@
+// Test helper (not used by the server): an MvccStore on a real lmdb Backend
+// in a fresh temporary directory, with a restart and a cleanup that tests
+// call from afterEach.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Backend } from '../mvcc/backend.js';
+import { MvccStore, type WriteTxn } from '../mvcc/store.js';
+
+export interface TempStore {
+  readonly dir: string;
+  readonly backend: Backend;
+  readonly store: MvccStore;
+  /** Runs `work` on one WriteTxn inside one backend transaction; returns the txn's end revision. */
+  write(work: (txn: WriteTxn) => void): number;
+  /** Closes the backend and opens the directory again with a new MvccStore (a restart). */
+  restart(): Promise<void>;
+  /** Closes the backend and removes the directory. */
+  remove(): Promise<void>;
+}
+
+export function openTempStore(): TempStore {
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-store-test-'));
+  let backend = new Backend(dir);
+  let store = new MvccStore(backend);
+  let closed = false;
+  return {
+    dir,
+    get backend() {
+      return backend;
+    },
+    get store() {
+      return store;
+    },
+    write(work) {
+      return backend.transaction(() => {
+        const txn = store.write();
+        work(txn);
+        return txn.end();
+      });
+    },
+    async restart() {
+      await backend.close();
+      backend = new Backend(dir);
+      store = new MvccStore(backend);
+    },
+    async remove() {
+      if (!closed) await backend.close();
+      closed = true;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
