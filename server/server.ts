@@ -60,6 +60,8 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     'grpc.max_receive_message_length': config.maxRequestBytes + grpcOverheadBytes,
     'grpc.max_send_message_length': -1,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+    // channelz tracks every call and session for a debugging service cairn does not serve: pure per-call overhead.
+    'grpc.enable_channelz': 0,
   });
   const kvDefinition = withSharedResponseEncoding(KVService, {
     range: RangeResponse,
