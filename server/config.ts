@@ -22,6 +22,7 @@ export interface ServerConfig {
   maxRequestBytes: number;
   quotaBackendBytes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  watchProgressNotifyIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -47,6 +48,7 @@ const flags = {
   'max-request-bytes': { type: 'string', default: String(1.5 * 1024 * 1024) },
   'quota-backend-bytes': { type: 'string', default: String(2 * 1024 * 1024 * 1024) },
   'log-level': { type: 'string', default: 'info' },
+  'experimental-watch-progress-notify-interval': { type: 'string', default: '10m' },
   'config-file': { type: 'string' },
   version: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -72,6 +74,8 @@ Member flags:
   --election-timeout MS             election timeout (default 1000)
   --snapshot-count N                committed entries between snapshots (default 100000)
   --log-level LEVEL                 debug, info, warn or error (default info)
+  --experimental-watch-progress-notify-interval D
+                                    interval of watch progress notifications (default 10m)
 
 Clustering flags:
   --initial-advertise-peer-urls URLS  --initial-cluster NAME=URL,...  --initial-cluster-state new|existing
@@ -146,6 +150,7 @@ function build(given: Map<FlagName, string>): ServerConfig {
     maxRequestBytes: integer('max-request-bytes', get('max-request-bytes'), 1),
     quotaBackendBytes: integer('quota-backend-bytes', get('quota-backend-bytes'), 0),
     logLevel: oneOf('log-level', get('log-level'), ['debug', 'info', 'warn', 'error'] as const),
+    watchProgressNotifyIntervalMs: duration('experimental-watch-progress-notify-interval', get('experimental-watch-progress-notify-interval')),
   };
   validate(config);
   return config;
@@ -177,6 +182,16 @@ function urls(flag: FlagName, value: string): string[] {
     if (parsed.port === '') throw new ConfigError(`--${flag}: "${url}" must name a port`);
   }
   return list;
+}
+
+/** A Go-style duration: "10m", "5s", "250ms", "1h". */
+function duration(flag: FlagName, value: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(value);
+  if (match === null) throw new ConfigError(`--${flag} must be a duration like 10m, 5s or 250ms, not "${value}"`);
+  const unitMs = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+  const ms = Number(match[1]) * unitMs;
+  if (ms <= 0) throw new ConfigError(`--${flag} must be longer than zero`);
+  return ms;
 }
 
 function integer(flag: FlagName, value: string, minimum: number): number {

@@ -10,13 +10,25 @@ import {
   CompactionResponse,
   DeleteRangeResponse,
   KVService,
+  LeaseService,
   MaintenanceService,
   PutResponse,
+  WatchService,
   RangeResponse,
   TxnResponse,
 } from '../proto/gen/etcdserverpb/rpc.js';
 import { withSharedResponseEncoding } from './api/encoding.js';
-import { Applier, type LeaseLookup } from './apply/applier.js';
+import { Applier } from './apply/applier.js';
+import { leaseService } from './api/lease.js';
+import { Coordination } from './api/concurrency.js';
+import { electionService } from './api/election.js';
+import { lockService } from './api/lock.js';
+import { LockService } from '../proto/gen/v3lockpb/v3lock.js';
+import { ElectionService } from '../proto/gen/v3electionpb/v3election.js';
+import { watchService } from './api/watch.js';
+import { LeaseExpiry, systemClock, type Clock } from './lease/expiry.js';
+import { LeaseTable } from './lease/table.js';
+import { WatchHub } from './watch/hub.js';
 import { clusterService } from './api/cluster.js';
 import type { ServiceContext } from './api/context.js';
 import { kvService } from './api/kv.js';
@@ -32,8 +44,11 @@ const grpcOverheadBytes = 512 * 1024;
 const shutdownGraceMs = 2_000;
 const metaIdentity = 'member_identity';
 
-/** Leases arrive with the lease module; until then no lease exists. */
-const noLeases: LeaseLookup = { exists: () => false };
+/** How often the node looks for expired leases, and how many revokes it proposes each time (etcd: 1,000/s). */
+const leaseCheckIntervalMs = 500;
+const leaseRevokesPerCheckMax = 500;
+/** Bounds of one watch stream. */
+const watchStreamLimits = { queuedResponsesMax: 1_024, watchersMax: 100_000 };
 
 export interface StartedServer {
   readonly context: ServiceContext;
@@ -42,19 +57,39 @@ export interface StartedServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(config: ServerConfig, log: (line: string) => void = () => {}): Promise<StartedServer> {
+/** etcd's minimum lease TTL: 1.5 election timeouts, rounded up to whole seconds. */
+export function minLeaseTtlSeconds(config: ServerConfig): bigint {
+  const electionTicks = Math.floor(config.electionTimeoutMs / config.heartbeatIntervalMs);
+  const minTtlMs = Math.floor((3 * electionTicks) / 2) * config.heartbeatIntervalMs;
+  return BigInt(Math.ceil(minTtlMs / 1000));
+}
+
+export async function startServer(config: ServerConfig, log: (line: string) => void = () => {}, clock: Clock = systemClock): Promise<StartedServer> {
   const memberDir = join(config.dataDir, 'member');
   mkdirSync(memberDir, { recursive: true });
   const backend = new Backend(join(memberDir, 'snap'));
   const store = new MvccStore(backend);
   const { wal, contents } = Wal.open(join(memberDir, 'wal'));
   if (contents.tornBytes > 0) log(`wal: cut ${contents.tornBytes} bytes of a torn write at the tail`);
-  const applier = new Applier(store, noLeases);
+  const leases = new LeaseTable(backend, minLeaseTtlSeconds(config));
+  leases.restore(store);
+  const expiry = new LeaseExpiry(leases, clock);
+  const applier = new Applier(store, leases);
   const node = new SingleNode(wal, store, backend, applier, { ...defaultSingleNodeLimits, requestBytesMax: config.maxRequestBytes });
   const replayed = node.replay(contents.entries);
   log(`recovered: revision ${store.currentRevision}, log index ${node.committedIndex}, ${replayed} entries replayed`);
   const identity = loadIdentity(backend, config);
   const context: ServiceContext = { config, node, applier, store, backend, memberId: identity.memberId, clusterId: identity.clusterId };
+  const hub = new WatchHub(store);
+  node.observeChanges((changes) => hub.notify(changes));
+  const leaseTimer = setInterval(() => {
+    for (const ID of expiry.takeExpired(leaseRevokesPerCheckMax)) {
+      node.propose({ leaseRevoke: { ID } }).then(
+        () => expiry.settled(ID),
+        () => expiry.settled(ID),
+      );
+    }
+  }, leaseCheckIntervalMs);
 
   const server = new Server({
     'grpc.max_receive_message_length': config.maxRequestBytes + grpcOverheadBytes,
@@ -72,6 +107,11 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   });
   server.addService(kvDefinition, kvService(context));
   server.addService(MaintenanceService, maintenanceService(context));
+  server.addService(LeaseService, leaseService(context, leases, expiry));
+  const coordination = new Coordination(context, hub);
+  server.addService(LockService, lockService(coordination));
+  server.addService(ElectionService, electionService(coordination));
+  server.addService(WatchService, watchService(context, hub, { ...watchStreamLimits, progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs }));
   server.addService(ClusterService, clusterService(context));
   const boundAddresses: string[] = [];
   try {
@@ -83,6 +123,8 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
       boundAddresses.push(`${new URL(url).hostname}:${port}`);
     }
   } catch (error) {
+    clearInterval(leaseTimer);
+    hub.close();
     server.forceShutdown();
     wal.close();
     await backend.close();
@@ -92,6 +134,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     context,
     boundAddresses,
     async stop() {
+      clearInterval(leaseTimer);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();
@@ -102,6 +145,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
           resolve();
         });
       });
+      hub.close();
       await node.stop();
       wal.close();
       await backend.close();

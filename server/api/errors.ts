@@ -3,6 +3,14 @@
 // (etcdserver/api/v3rpc/rpctypes/error.go).
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
 import { KeyNotFoundError, LeaseNotFoundError } from '../apply/errors.js';
+import {
+  ElectionNoLeaderError,
+  ElectionNotLeaderError,
+  MissingLeaderKeyError,
+  SessionExpiredError,
+  WaitCancelledError,
+} from './coordination-errors.js';
+import { LeaseExistsError, LeaseTtlTooLargeError } from '../lease/errors.js';
 import { CompactedError, FutureRevisionError } from '../mvcc/errors.js';
 import { RequestTooLargeError, ServerStoppedError, TooManyRequestsError } from '../node/errors.js';
 
@@ -32,10 +40,17 @@ interface WireError {
 const table: Array<[new (...args: never[]) => Error, WireError]> = [
   [KeyNotFoundError, { code: status.INVALID_ARGUMENT, message: 'etcdserver: key not found' }],
   [LeaseNotFoundError, { code: status.NOT_FOUND, message: 'etcdserver: requested lease not found' }],
+  [LeaseExistsError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: lease already exists' }],
+  [LeaseTtlTooLargeError, { code: status.OUT_OF_RANGE, message: 'etcdserver: too large lease TTL' }],
   [CompactedError, { code: status.OUT_OF_RANGE, message: 'etcdserver: mvcc: required revision has been compacted' }],
   [FutureRevisionError, { code: status.OUT_OF_RANGE, message: 'etcdserver: mvcc: required revision is a future revision' }],
   [TooManyRequestsError, { code: status.RESOURCE_EXHAUSTED, message: 'etcdserver: too many requests' }],
   [RequestTooLargeError, { code: status.INVALID_ARGUMENT, message: 'etcdserver: request is too large' }],
+  [SessionExpiredError, { code: status.UNKNOWN, message: 'mutex: session is expired' }],
+  [WaitCancelledError, { code: status.CANCELLED, message: 'context canceled' }],
+  [ElectionNotLeaderError, { code: status.UNKNOWN, message: 'election: not leader' }],
+  [ElectionNoLeaderError, { code: status.UNKNOWN, message: 'election: no leader' }],
+  [MissingLeaderKeyError, { code: status.UNKNOWN, message: '"leader" field must be provided' }],
   [ServerStoppedError, { code: status.UNAVAILABLE, message: 'etcdserver: server stopped' }],
 ];
 

@@ -88,7 +88,7 @@ describe('Applier', () => {
 
   beforeEach(() => {
     temp = openTempStore();
-    applier = new Applier(temp.store, { exists: (id) => id === liveLease });
+    applier = new Applier(temp.store, { exists: (id) => id === liveLease, grant: () => ({ ttlSeconds: 0n }), revoke: () => undefined, track: () => undefined });
   });
 
   afterEach(async () => {

@@ -4,6 +4,10 @@
 import type {
   CompactionRequest,
   CompactionResponse,
+  LeaseGrantRequest,
+  LeaseGrantResponse,
+  LeaseRevokeRequest,
+  LeaseRevokeResponse,
   DeleteRangeRequest,
   DeleteRangeResponse,
   PutRequest,
@@ -16,23 +20,33 @@ import type {
   TxnResponse,
 } from '../../proto/gen/etcdserverpb/rpc.js';
 import type { InternalRequest } from '../../proto/gen/cairnpb/internal.js';
+import type { KeyValue } from '../../proto/gen/mvccpb/kv.js';
 import type { MvccStore, WriteTxn } from '../mvcc/store.js';
 import { CompactedError, FutureRevisionError } from '../mvcc/errors.js';
 import { KeyNotFoundError, LeaseNotFoundError } from './errors.js';
+import { LeaseExistsError, LeaseTtlTooLargeError } from '../lease/errors.js';
 import { txnPath } from './compare.js';
 import { KeyPresence } from './presence.js';
 import { evaluateRange, keyRange } from './range.js';
 
-/** Which leases exist; the lease module provides it. */
+/** Which leases exist. */
 export interface LeaseLookup {
   exists(id: bigint): boolean;
 }
 
-export type ApplyResponse = PutResponse | DeleteRangeResponse | TxnResponse | CompactionResponse;
+/** The replicated lease state the applier changes (server/lease/table.ts). */
+export interface AppliedLeases extends LeaseLookup {
+  grant(id: bigint, ttlSeconds: bigint): { ttlSeconds: bigint };
+  revoke(id: bigint, txn: WriteTxn): void;
+  /** Follows a put or delete, to keep key attachments. */
+  track(type: 'put' | 'delete', kv: KeyValue): void;
+}
+
+export type ApplyResponse = PutResponse | DeleteRangeResponse | TxnResponse | CompactionResponse | LeaseGrantResponse | LeaseRevokeResponse;
 export type ApplyResult = { ok: true; response: ApplyResponse } | { ok: false; error: Error };
 
 export class Applier {
-  constructor(private readonly store: MvccStore, private readonly leases: LeaseLookup) {}
+  constructor(private readonly store: MvccStore, private readonly leases: AppliedLeases) {}
 
   /** Applies one committed request; must run inside a backend transaction. */
   apply(request: InternalRequest): ApplyResult {
@@ -41,6 +55,8 @@ export class Applier {
       if (request.deleteRange !== undefined) return { ok: true, response: this.deleteRange(request.deleteRange) };
       if (request.txn !== undefined) return { ok: true, response: this.txn(request.txn) };
       if (request.compaction !== undefined) return { ok: true, response: this.compaction(request.compaction) };
+      if (request.leaseGrant !== undefined) return { ok: true, response: this.leaseGrant(request.leaseGrant) };
+      if (request.leaseRevoke !== undefined) return { ok: true, response: this.leaseRevoke(request.leaseRevoke) };
       throw new Error('applier: empty request');
     } catch (error) {
       if (isOperatingError(error)) return { ok: false, error };
@@ -59,14 +75,14 @@ export class Applier {
     const txn = this.store.write();
     this.checkPut((key) => txn.range(keyRange(key, Buffer.alloc(0)), {}).kvs.length > 0, request);
     const response = this.putIn(txn, request);
-    txn.end();
+    this.end(txn);
     return response;
   }
 
   private deleteRange(request: DeleteRangeRequest): DeleteRangeResponse {
     const txn = this.store.write();
     const response = this.deleteRangeIn(txn, request);
-    txn.end();
+    this.end(txn);
     return response;
   }
 
@@ -83,8 +99,27 @@ export class Applier {
       if (op.requestRange !== undefined) this.checkRangeRevision(txn, op.requestRange);
     });
     const response = this.txnIn(txn, request, path);
-    response.header = header(txn.end());
+    response.header = header(this.end(txn));
     return response;
+  }
+
+  private leaseGrant(request: LeaseGrantRequest): LeaseGrantResponse {
+    const lease = this.leases.grant(request.ID, request.TTL);
+    return { header: header(this.store.currentRevision), ID: request.ID, TTL: lease.ttlSeconds, error: '' };
+  }
+
+  /** Deletes the lease's keys in one revision (none if it has no keys). */
+  private leaseRevoke(request: LeaseRevokeRequest): LeaseRevokeResponse {
+    const txn = this.store.write();
+    this.leases.revoke(request.ID, txn);
+    return { header: header(this.end(txn)) };
+  }
+
+  /** Ends a write and keeps lease attachments in step with what it changed. */
+  private end(txn: WriteTxn): number {
+    const revision = txn.end();
+    for (const event of txn.events) this.leases.track(event.type, event.kv);
+    return revision;
   }
 
   private compaction(request: CompactionRequest): CompactionResponse {
@@ -156,6 +191,8 @@ function header(revision: number): ResponseHeader {
 
 function isOperatingError(error: unknown): error is Error {
   return (
+    error instanceof LeaseExistsError ||
+    error instanceof LeaseTtlTooLargeError ||
     error instanceof KeyNotFoundError ||
     error instanceof LeaseNotFoundError ||
     error instanceof CompactedError ||

@@ -20,6 +20,7 @@ export class Backend {
   private root!: RootDatabase;
   private keys!: Database<Buffer, Buffer>;
   private meta!: Database<Buffer, string>;
+  private leaseBucket!: Database<Buffer, Buffer>;
   private generation: number;
 
   constructor(readonly dir: string) {
@@ -36,6 +37,7 @@ export class Backend {
     this.root = open({ path: join(this.dir, `db-${this.generation}`), noSync: true, maxDbs: 4 });
     this.keys = this.root.openDB<Buffer, Buffer>('key', { keyEncoding: 'binary', encoding: 'binary' });
     this.meta = this.root.openDB<Buffer, string>('meta', { keyEncoding: 'ordered-binary', encoding: 'binary' });
+    this.leaseBucket = this.root.openDB<Buffer, Buffer>('lease', { keyEncoding: 'binary', encoding: 'binary' });
   }
 
   /**
@@ -83,6 +85,19 @@ export class Backend {
   /** Revision records with start <= key < end, in order. */
   *revisions(start?: Buffer, end?: Buffer): Generator<{ key: Buffer; value: Buffer }> {
     for (const { key, value } of this.keys.getRange({ start, end })) yield { key, value };
+  }
+
+  putLease(id: Buffer, value: Uint8Array): void {
+    void this.leaseBucket.put(id, Buffer.from(value.buffer, value.byteOffset, value.length));
+  }
+
+  removeLease(id: Buffer): void {
+    void this.leaseBucket.remove(id);
+  }
+
+  /** Every stored lease record. */
+  *leases(): Generator<Buffer> {
+    for (const { value } of this.leaseBucket.getRange({})) yield value;
   }
 
   getMeta(name: string): Buffer | undefined {

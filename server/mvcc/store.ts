@@ -38,12 +38,26 @@ export interface RangeResult {
 
 const keyBucketName = Buffer.from('key');
 
+/** One change a write made: a put (kv as written) or a delete (kv holds the key and the deletion revision). */
+export interface ChangeEvent {
+  type: 'put' | 'delete';
+  kv: KeyValue;
+}
+
+/** The changes of one revision, as watchers receive them. */
+export interface RevisionChanges {
+  revision: number;
+  events: ChangeEvent[];
+}
+
 export class MvccStore {
   readonly index = new TreeIndex();
   private currentRevisionValue = 1;
   /** -1 until the first compaction. */
   private compactRevisionValue = -1;
   private consistentIndexValue = 0;
+  /** Changes of ended write transactions not yet taken by `takeChanges` (the node takes them after each commit). */
+  private changes: RevisionChanges[] = [];
 
   constructor(private readonly backend: Backend) {
     this.restore();
@@ -141,8 +155,44 @@ export class MvccStore {
   }
 
   /** @internal Called by WriteTxn.end(). */
-  advance(revision: number): void {
+  advance(revision: number, events: ChangeEvent[]): void {
     this.currentRevisionValue = revision;
+    this.changes.push({ revision, events });
+  }
+
+  /** The changes made since the last call, oldest first (call once the backend transaction committed). */
+  takeChanges(): RevisionChanges[] {
+    const taken = this.changes;
+    this.changes = [];
+    return taken;
+  }
+
+  /** Drops changes of a backend transaction that did not commit. */
+  discardChanges(): void {
+    this.changes = [];
+  }
+
+  /**
+   * The changes of revisions [fromRevision, toRevision] read back from the
+   * backend, for watchers catching up. At most `revisionsMax` revisions.
+   */
+  changesBetween(fromRevision: number, toRevision: number, revisionsMax: number): RevisionChanges[] {
+    if (fromRevision < this.compactRevisionValue) throw new CompactedError();
+    const last = Math.min(toRevision, fromRevision + revisionsMax - 1);
+    const found: RevisionChanges[] = [];
+    const start = revisionToBytes({ main: fromRevision, sub: 0 });
+    const end = revisionToBytes({ main: last + 1, sub: 0 });
+    for (const { key, value } of this.backend.revisions(start, end)) {
+      const revision = bytesToRevision(key);
+      const kv = KeyValue.decode(value);
+      const event: ChangeEvent = isTombstoneBytes(key)
+        ? { type: 'delete', kv: { ...kv, modRevision: BigInt(revision.main) } }
+        : { type: 'put', kv };
+      const current = found[found.length - 1];
+      if (current !== undefined && current.revision === revision.main) current.events.push(event);
+      else found.push({ revision: revision.main, events: [event] });
+    }
+    return found;
   }
 
   /** Rebuilds the index and revisions from the backend. */
@@ -181,6 +231,8 @@ export class WriteTxn {
   private readonly main: number;
   private sub = 0;
   private readonly pending = new Map<string, KeyValue>();
+  /** What this transaction changed, in order. */
+  readonly events: ChangeEvent[] = [];
 
   constructor(private readonly store: MvccStore, private readonly backend: Backend) {
     this.beginRevision = store.currentRevision;
@@ -216,6 +268,7 @@ export class WriteTxn {
     this.backend.putRevision(revisionToBytes(revision), encodeMessage(KeyValue, kv));
     this.pending.set(revisionKey(revision), kv);
     this.store.index.put(name, revision);
+    this.events.push({ type: 'put', kv });
     return revision.main;
   }
 
@@ -231,13 +284,14 @@ export class WriteTxn {
       const kv = KeyValue.fromPartial({ key: Buffer.from(name, 'latin1') });
       this.backend.putRevision(revisionToBytes(revision, true), encodeMessage(KeyValue, kv));
       this.store.index.tombstone(name, revision);
+      this.events.push({ type: 'delete', kv: { ...kv, modRevision: BigInt(revision.main) } });
     }
     return doomed.length;
   }
 
   /** Ends the transaction; returns the store revision after it. */
   end(): number {
-    if (this.sub > 0) this.store.advance(this.main);
+    if (this.sub > 0) this.store.advance(this.main, this.events);
     return this.revision;
   }
 }

@@ -10,7 +10,7 @@ import { EntryType, type Entry } from '../../proto/gen/raftpb/raft.js';
 import type { Applier, ApplyResponse } from '../apply/applier.js';
 import { encodeMessage } from '../codec.js';
 import type { Backend } from '../mvcc/backend.js';
-import type { MvccStore } from '../mvcc/store.js';
+import type { MvccStore, RevisionChanges } from '../mvcc/store.js';
 import type { Wal } from '../storage/wal.js';
 import { RequestTooLargeError, ServerStoppedError, TooManyRequestsError } from './errors.js';
 
@@ -52,6 +52,8 @@ export class SingleNode {
   private stopped = false;
   private lastIndexValue: number;
   private appliedIndexValue: number;
+  /** Called with the changes of each committed batch, after the backend committed them (the watch hub). */
+  private onChanges: (changes: RevisionChanges[]) => void = () => {};
 
   constructor(
     private readonly wal: Wal,
@@ -62,6 +64,11 @@ export class SingleNode {
   ) {
     this.lastIndexValue = wal.lastEntryIndex;
     this.appliedIndexValue = store.consistentIndex;
+  }
+
+  /** Sets who receives the changes of committed batches. */
+  observeChanges(listener: (changes: RevisionChanges[]) => void): void {
+    this.onChanges = listener;
   }
 
   get term(): bigint {
@@ -89,6 +96,7 @@ export class SingleNode {
       });
     }
     this.appliedIndexValue = this.store.consistentIndex;
+    this.store.discardChanges(); // nobody watches yet during recovery
     return missing.length;
   }
 
@@ -170,6 +178,7 @@ export class SingleNode {
       }),
     );
     this.appliedIndexValue = this.lastIndexValue;
+    this.onChanges(this.store.takeChanges());
     for (const [i, result] of results.entries()) {
       if (result.ok) batch[i].resolve(result.response);
       else batch[i].reject(result.error);

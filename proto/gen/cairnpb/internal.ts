@@ -7,7 +7,14 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { CompactionRequest, DeleteRangeRequest, PutRequest, TxnRequest } from "../etcdserverpb/rpc.js";
+import {
+  CompactionRequest,
+  DeleteRangeRequest,
+  LeaseGrantRequest,
+  LeaseRevokeRequest,
+  PutRequest,
+  TxnRequest,
+} from "../etcdserverpb/rpc.js";
 
 /**
  * The requests cairn proposes to its log. Each log entry's data is one
@@ -21,6 +28,18 @@ export interface InternalRequest {
   deleteRange?: DeleteRangeRequest | undefined;
   txn?: TxnRequest | undefined;
   compaction?: CompactionRequest | undefined;
+  leaseGrant?: LeaseGrantRequest | undefined;
+  leaseRevoke?: LeaseRevokeRequest | undefined;
+}
+
+/**
+ * A lease as the backend stores it (bucket "lease", key = ID big-endian).
+ * Its expiry is not stored: it is decided by the leader's clock and
+ * refreshed to the full TTL when a member takes over, as etcd does.
+ */
+export interface StoredLease {
+  ID: bigint;
+  TTL: bigint;
 }
 
 /** The identity of a member, written once into a new data directory. */
@@ -31,7 +50,15 @@ export interface MemberIdentity {
 }
 
 function createBaseInternalRequest(): InternalRequest {
-  return { id: 0n, put: undefined, deleteRange: undefined, txn: undefined, compaction: undefined };
+  return {
+    id: 0n,
+    put: undefined,
+    deleteRange: undefined,
+    txn: undefined,
+    compaction: undefined,
+    leaseGrant: undefined,
+    leaseRevoke: undefined,
+  };
 }
 
 export const InternalRequest: MessageFns<InternalRequest> = {
@@ -53,6 +80,12 @@ export const InternalRequest: MessageFns<InternalRequest> = {
     }
     if (message.compaction !== undefined) {
       CompactionRequest.encode(message.compaction, writer.uint32(42).fork()).join();
+    }
+    if (message.leaseGrant !== undefined) {
+      LeaseGrantRequest.encode(message.leaseGrant, writer.uint32(50).fork()).join();
+    }
+    if (message.leaseRevoke !== undefined) {
+      LeaseRevokeRequest.encode(message.leaseRevoke, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -110,6 +143,22 @@ export const InternalRequest: MessageFns<InternalRequest> = {
             message.compaction = CompactionRequest.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.leaseGrant = LeaseGrantRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.leaseRevoke = LeaseRevokeRequest.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -133,6 +182,16 @@ export const InternalRequest: MessageFns<InternalRequest> = {
         : undefined,
       txn: isSet(object.txn) ? TxnRequest.fromJSON(object.txn) : undefined,
       compaction: isSet(object.compaction) ? CompactionRequest.fromJSON(object.compaction) : undefined,
+      leaseGrant: isSet(object.leaseGrant)
+        ? LeaseGrantRequest.fromJSON(object.leaseGrant)
+        : isSet(object.lease_grant)
+        ? LeaseGrantRequest.fromJSON(object.lease_grant)
+        : undefined,
+      leaseRevoke: isSet(object.leaseRevoke)
+        ? LeaseRevokeRequest.fromJSON(object.leaseRevoke)
+        : isSet(object.lease_revoke)
+        ? LeaseRevokeRequest.fromJSON(object.lease_revoke)
+        : undefined,
     };
   },
 
@@ -153,6 +212,12 @@ export const InternalRequest: MessageFns<InternalRequest> = {
     if (message.compaction !== undefined) {
       obj.compaction = CompactionRequest.toJSON(message.compaction);
     }
+    if (message.leaseGrant !== undefined) {
+      obj.leaseGrant = LeaseGrantRequest.toJSON(message.leaseGrant);
+    }
+    if (message.leaseRevoke !== undefined) {
+      obj.leaseRevoke = LeaseRevokeRequest.toJSON(message.leaseRevoke);
+    }
     return obj;
   },
 
@@ -170,6 +235,100 @@ export const InternalRequest: MessageFns<InternalRequest> = {
     message.compaction = (object.compaction !== undefined && object.compaction !== null)
       ? CompactionRequest.fromPartial(object.compaction)
       : undefined;
+    message.leaseGrant = (object.leaseGrant !== undefined && object.leaseGrant !== null)
+      ? LeaseGrantRequest.fromPartial(object.leaseGrant)
+      : undefined;
+    message.leaseRevoke = (object.leaseRevoke !== undefined && object.leaseRevoke !== null)
+      ? LeaseRevokeRequest.fromPartial(object.leaseRevoke)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseStoredLease(): StoredLease {
+  return { ID: 0n, TTL: 0n };
+}
+
+export const StoredLease: MessageFns<StoredLease> = {
+  encode(message: StoredLease, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ID !== 0n) {
+      if (BigInt.asIntN(64, message.ID) !== message.ID) {
+        throw new globalThis.Error("value provided for field message.ID of type int64 too large");
+      }
+      writer.uint32(8).int64(message.ID);
+    }
+    if (message.TTL !== 0n) {
+      if (BigInt.asIntN(64, message.TTL) !== message.TTL) {
+        throw new globalThis.Error("value provided for field message.TTL of type int64 too large");
+      }
+      writer.uint32(16).int64(message.TTL);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StoredLease {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStoredLease();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.ID = reader.int64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.TTL = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StoredLease {
+    return { ID: isSet(object.ID) ? BigInt(object.ID) : 0n, TTL: isSet(object.TTL) ? BigInt(object.TTL) : 0n };
+  },
+
+  toJSON(message: StoredLease): unknown {
+    const obj: any = {};
+    if (message.ID !== 0n) {
+      obj.ID = message.ID.toString();
+    }
+    if (message.TTL !== 0n) {
+      obj.TTL = message.TTL.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StoredLease>, I>>(base?: I): StoredLease {
+    return StoredLease.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StoredLease>, I>>(object: I): StoredLease {
+    const message = createBaseStoredLease();
+    message.ID = (object.ID !== undefined && object.ID !== null) ? BigInt(object.ID) : 0n;
+    message.TTL = (object.TTL !== undefined && object.TTL !== null) ? BigInt(object.TTL) : 0n;
     return message;
   },
 };

@@ -1,0 +1,201 @@
+// The coordination primitives behind the Lock and Election services,
+// written over the server's own KV path (proposals through the log, reads of
+// the applied state, and internal watchers on the hub). Key layout as
+// etcd's concurrency package: <prefix>/<lease id in hex>, queued by create
+// revision, so these interoperate with etcdctl lock / elect and jetcd.
+import {
+  Compare_CompareResult,
+  Compare_CompareTarget,
+  RangeRequest,
+  RangeRequest_SortOrder,
+  RangeRequest_SortTarget,
+  type DeleteRangeResponse,
+  type RequestOp,
+  type ResponseHeader,
+  type TxnResponse,
+} from '../../proto/gen/etcdserverpb/rpc.js';
+import { randomBytes } from 'node:crypto';
+import type { KeyRange } from '../mvcc/tree-index.js';
+import { WaitCancelledError } from './coordination-errors.js';
+import type { KeyValue } from '../../proto/gen/mvccpb/kv.js';
+import type { ChangeEvent } from '../mvcc/store.js';
+import type { WatchHub } from '../watch/hub.js';
+import { Watcher, type WatchSink } from '../watch/watcher.js';
+import { fillHeader, type ServiceContext } from './context.js';
+
+/** etcd's default session TTL, used when a Lock or Campaign request names no lease. */
+const sessionTtlSeconds = 60n;
+
+/** An abort signal for waits: set when the client goes away. */
+export interface Cancellation {
+  readonly cancelled: boolean;
+  onCancel(listener: () => void): void;
+}
+
+export class Coordination {
+  constructor(private readonly context: ServiceContext, private readonly hub: WatchHub) {}
+
+  /** The queue key of a lease under a prefix (prefix must end in "/"). */
+  static queueKey(prefix: string, lease: bigint): string {
+    return `${prefix}${lease.toString(16)}`;
+  }
+
+  /**
+   * Puts `key` (value, lease) unless it exists; returns its create revision
+   * and current value, and the header of the txn.
+   */
+  async enqueue(key: string, value: Buffer, lease: bigint): Promise<{ createRevision: number; kv: KeyValue | undefined; header: ResponseHeader }> {
+    const keyBytes = Buffer.from(key, 'latin1');
+    const response = (await this.context.node.propose({
+      txn: {
+        compare: [{ key: keyBytes, rangeEnd: Buffer.alloc(0), target: Compare_CompareTarget.CREATE, result: Compare_CompareResult.EQUAL, createRevision: 0n }],
+        success: [{ requestPut: { key: keyBytes, value, lease, prevKv: false, ignoreValue: false, ignoreLease: false } }],
+        failure: [{ requestRange: RangeRequest.fromPartial({ key: keyBytes }) }],
+      },
+    })) as TxnResponse;
+    const revision = Number(response.header?.revision ?? 0n);
+    if (response.succeeded) return { createRevision: revision, kv: undefined, header: fillHeader(this.context, response.header) };
+    const kv = response.responses[0]?.responseRange?.kvs[0];
+    return { createRevision: Number(kv?.createRevision ?? 0n), kv, header: fillHeader(this.context, response.header) };
+  }
+
+  /** Waits until every key under `prefix` created before `createRevision` is deleted. */
+  async waitPredecessors(prefix: string, createRevision: number, cancellation: Cancellation): Promise<ResponseHeader> {
+    for (;;) {
+      if (cancellation.cancelled) throw new WaitCancelledError();
+      const last = this.context.applier.range(
+        RangeRequest.fromPartial({
+          key: Buffer.from(prefix, 'latin1'),
+          rangeEnd: prefixEnd(Buffer.from(prefix, 'latin1')),
+          sortOrder: RangeRequest_SortOrder.DESCEND,
+          sortTarget: RangeRequest_SortTarget.CREATE,
+          maxCreateRevision: BigInt(createRevision - 1),
+          limit: 1n,
+        }),
+      );
+      if (last.kvs.length === 0) return fillHeader(this.context, last.header);
+      await this.waitDelete(last.kvs[0].key.toString('latin1'), Number(last.header?.revision ?? 0n) + 1, cancellation);
+    }
+  }
+
+  /** The first-created key under `prefix` (the owner / leader), if any. */
+  first(prefix: string): { kv: KeyValue | undefined; header: ResponseHeader } {
+    const found = this.context.applier.range(
+      RangeRequest.fromPartial({
+        key: Buffer.from(prefix, 'latin1'),
+        rangeEnd: prefixEnd(Buffer.from(prefix, 'latin1')),
+        sortOrder: RangeRequest_SortOrder.ASCEND,
+        sortTarget: RangeRequest_SortTarget.CREATE,
+        limit: 1n,
+      }),
+    );
+    return { kv: found.kvs[0], header: fillHeader(this.context, found.header) };
+  }
+
+  get(key: string): KeyValue | undefined {
+    return this.context.applier.range(RangeRequest.fromPartial({ key: Buffer.from(key, 'latin1') })).kvs[0];
+  }
+
+  /** Resolves once `key` is deleted at or after `fromRevision`. */
+  waitDelete(key: string, fromRevision: number, cancellation: Cancellation): Promise<void> {
+    return this.watchUntil({ start: key }, fromRevision, cancellation, (event) => event.type === 'delete');
+  }
+
+  /** Proposes a delete of one key. */
+  async delete(key: string): Promise<ResponseHeader> {
+    const response = (await this.context.node.propose({
+      deleteRange: { key: Buffer.from(key, 'latin1'), rangeEnd: Buffer.alloc(0), prevKv: false },
+    })) as DeleteRangeResponse;
+    return fillHeader(this.context, response.header);
+  }
+
+  /** Runs a txn `If(create_revision(key) == createRevision) Then(op)`; returns whether it held. */
+  async ifCreated(key: string, createRevision: bigint, op: RequestOp): Promise<{ succeeded: boolean; header: ResponseHeader }> {
+    const response = (await this.context.node.propose({
+      txn: {
+        compare: [{ key: Buffer.from(key, 'latin1'), rangeEnd: Buffer.alloc(0), target: Compare_CompareTarget.CREATE, result: Compare_CompareResult.EQUAL, createRevision }],
+        success: [op],
+        failure: [],
+      },
+    })) as TxnResponse;
+    return { succeeded: response.succeeded, header: fillHeader(this.context, response.header) };
+  }
+
+  /** Grants a lease for a request that named none, as etcd's session does (TTL 60 s). */
+  async grantSessionLease(): Promise<bigint> {
+    const ID = (randomBytes(8).readBigInt64BE() & 0x7fff_ffff_ffff_ffffn) || 1n;
+    await this.context.node.propose({ leaseGrant: { ID, TTL: sessionTtlSeconds } });
+    return ID;
+  }
+
+  /**
+   * Watches `key` from `fromRevision` and resolves with the first event
+   * `done` accepts (each event is also passed to `onEvent`).
+   */
+  watchUntil(
+    range: KeyRange,
+    fromRevision: number,
+    cancellation: Cancellation,
+    done: (event: ChangeEvent) => boolean,
+    onEvent: (event: ChangeEvent) => void = () => {},
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let watcher: Watcher | undefined = undefined;
+      const finish = (error?: Error): void => {
+        if (watcher === undefined) return;
+        this.hub.remove(watcher);
+        watcher = undefined;
+        if (error !== undefined) reject(error);
+        else resolve();
+      };
+      const sink: WatchSink = {
+        deliver: (_watcher, _revision, events) => {
+          for (const event of events) {
+            onEvent(event);
+            if (done(event)) {
+              setImmediate(() => finish());
+              break;
+            }
+          }
+          return true;
+        },
+        compacted: () => finish(new Error('etcdserver: mvcc: required revision has been compacted')),
+        hasRoom: () => true,
+      };
+      watcher = new Watcher(-1n, range, fromRevision, { noPut: false, noDelete: false }, false, sink);
+      cancellation.onCancel(() => finish(new WaitCancelledError()));
+      this.hub.add(watcher);
+    });
+  }
+}
+
+/** The smallest key after every key with this prefix (etcd's GetPrefixRangeEnd). */
+export function prefixEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] < 0xff) {
+      end[i]++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]); // all 0xff: every key from the prefix on
+}
+
+/** A Cancellation tied to a gRPC call: set when the client cancels or goes away. */
+export function callCancellation(call: { on(event: 'cancelled', listener: () => void): unknown }): Cancellation {
+  let cancelled = false;
+  const listeners: Array<() => void> = [];
+  call.on('cancelled', () => {
+    cancelled = true;
+    for (const listener of listeners.splice(0)) listener();
+  });
+  return {
+    get cancelled() {
+      return cancelled;
+    },
+    onCancel(listener) {
+      if (cancelled) listener();
+      else listeners.push(listener);
+    },
+  };
+}

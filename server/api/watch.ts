@@ -1,0 +1,231 @@
+// etcdserverpb.Watch: one bidi stream multiplexes many watchers. Every
+// response of a stream goes through one bounded queue, so create and cancel
+// acks keep the order of the requests and events never overtake them.
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import {
+  WatchCreateRequest_FilterType,
+  WatchResponse,
+  type WatchCreateRequest,
+  type WatchRequest,
+  type WatchServer,
+} from '../../proto/gen/etcdserverpb/rpc.js';
+import type { Event } from '../../proto/gen/mvccpb/kv.js';
+import { Event_EventType } from '../../proto/gen/mvccpb/kv.js';
+import { keyRange } from '../apply/range.js';
+import type { ChangeEvent } from '../mvcc/store.js';
+import type { WatchHub } from '../watch/hub.js';
+import { Watcher, type WatchSink } from '../watch/watcher.js';
+import { fillHeader, type ServiceContext } from './context.js';
+
+export interface WatchStreamLimits {
+  /** Responses queued on one stream; past it, watchers are moved aside and caught up later. */
+  queuedResponsesMax: number;
+  /** Watchers on one stream. */
+  watchersMax: number;
+  /** Interval of progress notifications for watchers that asked for them. */
+  progressNotifyIntervalMs: number;
+}
+
+const invalidWatchId = -1n;
+const errorMessages = {
+  emptyRange: 'mvcc: watcher range is empty',
+  duplicateId: 'mvcc: duplicate watch ID provided on the WatchStream',
+} as const;
+
+export function watchService(context: ServiceContext, hub: WatchHub, limits: WatchStreamLimits): WatchServer {
+  return {
+    watch: (call: ServerDuplexStream<WatchRequest, WatchResponse>) => {
+      const stream = new WatchStream(context, hub, limits, call);
+      call.on('data', (request: WatchRequest) => stream.receive(request));
+      call.on('end', () => {
+        stream.close();
+        call.end();
+      });
+      call.on('error', () => stream.close());
+      call.on('close', () => stream.close());
+    },
+  };
+}
+
+class WatchStream implements WatchSink {
+  private readonly watchers = new Map<bigint, Watcher>();
+  private readonly queue: WatchResponse[] = [];
+  private nextId = 0n;
+  private writable = true;
+  private closed = false;
+  private readonly progressTimer: NodeJS.Timeout;
+  /**
+   * Watchers that asked for progress notifications → whether they are due
+   * one (no events were sent to them since the last tick), as etcd keeps it.
+   */
+  private readonly progress = new Map<bigint, boolean>();
+  private readonly fragmented = new Set<bigint>();
+
+  constructor(
+    private readonly context: ServiceContext,
+    private readonly hub: WatchHub,
+    private readonly limits: WatchStreamLimits,
+    private readonly call: ServerDuplexStream<WatchRequest, WatchResponse>,
+  ) {
+    call.on('drain', () => {
+      this.writable = true;
+      this.flush();
+    });
+    this.progressTimer = setInterval(() => this.notifyProgress(), limits.progressNotifyIntervalMs);
+    this.progressTimer.unref();
+  }
+
+  receive(request: WatchRequest): void {
+    if (this.closed) return;
+    if (request.createRequest !== undefined) this.create(request.createRequest);
+    else if (request.cancelRequest !== undefined) this.cancel(request.cancelRequest.watchId);
+    else if (request.progressRequest !== undefined) this.enqueue(this.response(invalidWatchId, this.context.store.currentRevision));
+  }
+
+  private create(request: WatchCreateRequest): void {
+    const key = request.key.length === 0 ? Buffer.from([0]) : request.key;
+    const range = keyRange(key, request.rangeEnd);
+    const current = this.context.store.currentRevision;
+    const failure = this.check(range.end, key, request.watchId);
+    if (failure !== undefined) {
+      this.enqueue({ ...this.response(invalidWatchId, current), created: true, canceled: true, cancelReason: failure });
+      return;
+    }
+    let id = request.watchId;
+    if (id === 0n) {
+      while (this.watchers.has(this.nextId)) this.nextId++;
+      id = this.nextId++;
+    }
+    const start = request.startRevision === 0n ? current + 1 : Number(request.startRevision);
+    const filters = {
+      noPut: request.filters.includes(WatchCreateRequest_FilterType.NOPUT),
+      noDelete: request.filters.includes(WatchCreateRequest_FilterType.NODELETE),
+    };
+    const watcher = new Watcher(id, range, start, filters, request.prevKv, this);
+    this.watchers.set(id, watcher);
+    if (request.progressNotify) this.progress.set(id, true);
+    if (request.fragment) this.fragmented.add(id);
+    // The ack is queued before the hub can deliver anything for the watcher.
+    this.enqueue({ ...this.response(id, current), created: true });
+    this.hub.add(watcher);
+  }
+
+  private check(end: string | undefined, key: Buffer, watchId: bigint): string | undefined {
+    if (end !== undefined && end !== '' && key.toString('latin1') >= end) return errorMessages.emptyRange;
+    if (watchId !== 0n && this.watchers.has(watchId)) return errorMessages.duplicateId;
+    if (this.watchers.size >= this.limits.watchersMax) return `etcdserver: too many watchers on one stream (${this.limits.watchersMax})`;
+    return undefined;
+  }
+
+  private cancel(id: bigint): void {
+    const watcher = this.watchers.get(id);
+    if (watcher === undefined) return; // as etcd: cancelling an unknown watcher gets no answer
+    this.forget(watcher);
+    this.enqueue({ ...this.response(id, this.context.store.currentRevision), canceled: true });
+  }
+
+  deliver(watcher: Watcher, revision: number, events: ChangeEvent[]): boolean {
+    if (this.closed) return true; // a closed stream takes everything; its watchers are being removed
+    if (!this.hasRoom()) return false;
+    const response: WatchResponse = { ...this.response(watcher.id, revision), events: events.map((event) => this.toEvent(watcher, event)) };
+    if (this.progress.has(watcher.id)) this.progress.set(watcher.id, false);
+    if (this.fragmented.has(watcher.id)) for (const part of fragments(response, this.context.config.maxRequestBytes)) this.enqueue(part);
+    else this.enqueue(response);
+    return true;
+  }
+
+  compacted(watcher: Watcher, compactRevision: number): void {
+    this.forget(watcher);
+    this.enqueue({
+      ...this.response(watcher.id, this.context.store.currentRevision),
+      canceled: true,
+      compactRevision: BigInt(compactRevision),
+    });
+  }
+
+  hasRoom(): boolean {
+    return this.queue.length < this.limits.queuedResponsesMax;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.progressTimer);
+    for (const watcher of this.watchers.values()) this.hub.remove(watcher);
+    this.watchers.clear();
+    this.queue.length = 0;
+  }
+
+  private forget(watcher: Watcher): void {
+    this.hub.remove(watcher);
+    this.watchers.delete(watcher.id);
+    this.progress.delete(watcher.id);
+    this.fragmented.delete(watcher.id);
+  }
+
+  /**
+   * etcd's rule: at each tick, a watcher that asked for progress
+   * notifications and was sent no events since the last tick gets an empty
+   * response whose header revision tells it everything up to there was sent
+   * (only while it is synced: a watcher catching up has nothing to promise).
+   */
+  private notifyProgress(): void {
+    const current = this.context.store.currentRevision;
+    for (const [id, due] of this.progress) {
+      const watcher = this.watchers.get(id);
+      if (due && watcher !== undefined && this.hub.isSynced(watcher)) this.enqueue(this.response(id, current));
+      this.progress.set(id, true);
+    }
+  }
+
+  private toEvent(watcher: Watcher, change: ChangeEvent): Event {
+    const type = change.type === 'put' ? Event_EventType.PUT : Event_EventType.DELETE;
+    const isCreate = change.type === 'put' && change.kv.version === 1n;
+    let prevKv;
+    if (watcher.prevKv && !isCreate) {
+      try {
+        const previous = this.context.store.range({ start: change.kv.key.toString('latin1') }, { revision: Number(change.kv.modRevision) - 1 });
+        prevKv = previous.kvs[0];
+      } catch {
+        prevKv = undefined; // compacted away meanwhile: sent without prev_kv, as etcd does
+      }
+    }
+    return { type, kv: change.kv, prevKv };
+  }
+
+  private response(watchId: bigint, revision: number): WatchResponse {
+    return WatchResponse.fromPartial({ header: fillHeader(this.context, undefined, revision), watchId });
+  }
+
+  private enqueue(response: WatchResponse): void {
+    if (this.closed) return;
+    this.queue.push(response);
+    this.flush();
+  }
+
+  private flush(): void {
+    while (this.writable && this.queue.length > 0 && !this.closed) {
+      const response = this.queue.shift() as WatchResponse;
+      this.writable = this.call.write(response);
+    }
+    if (this.queue.length < this.limits.queuedResponsesMax / 2) this.hub.wake();
+  }
+}
+
+/** Splits a response whose events exceed `bytesMax` into fragments, as etcd's sendFragments does. */
+function fragments(response: WatchResponse, bytesMax: number): WatchResponse[] {
+  if (response.events.length < 2 || WatchResponse.encode(response).finish().length < bytesMax) return [response];
+  const parts: WatchResponse[] = [];
+  let current: WatchResponse = { ...response, events: [], fragment: true };
+  for (const event of response.events) {
+    current.events.push(event);
+    if (current.events.length > 1 && WatchResponse.encode(current).finish().length >= bytesMax) {
+      current.events.pop();
+      parts.push(current);
+      current = { ...response, events: [event], fragment: true };
+    }
+  }
+  current.fragment = false;
+  parts.push(current);
+  return parts;
+}

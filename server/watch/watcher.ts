@@ -1,0 +1,49 @@
+// One watcher: a key range, the next revision it must receive, its filters,
+// and the stream (sink) that carries its responses.
+import type { ChangeEvent } from '../mvcc/store.js';
+import type { KeyRange } from '../mvcc/tree-index.js';
+
+export interface WatchSink {
+  /**
+   * Offers the events of revisions up to `revision` to the watcher's
+   * stream. Returns false, delivering nothing, when the stream is full: the
+   * hub then moves the watcher aside and catches it up from history later.
+   */
+  deliver(watcher: Watcher, revision: number, events: ChangeEvent[]): boolean;
+  /** The history the watcher needs was compacted; the watcher is removed. */
+  compacted(watcher: Watcher, compactRevision: number): void;
+  /** Whether the stream has room for more responses now. */
+  hasRoom(): boolean;
+}
+
+export interface WatchFilters {
+  noPut: boolean;
+  noDelete: boolean;
+}
+
+export class Watcher {
+  constructor(
+    /** The id the client knows it by (unique within its stream). */
+    readonly id: bigint,
+    readonly range: KeyRange,
+    /** The first revision not yet delivered. */
+    public nextRevision: number,
+    readonly filters: WatchFilters,
+    readonly prevKv: boolean,
+    readonly sink: WatchSink,
+  ) {}
+
+  covers(key: string): boolean {
+    const { start, end } = this.range;
+    if (end === undefined) return key === start;
+    return key >= start && (end === '' || key < end);
+  }
+
+  /** The events of one revision this watcher wants. */
+  select(events: ChangeEvent[]): ChangeEvent[] {
+    return events.filter(
+      (event) =>
+        !(event.type === 'put' ? this.filters.noPut : this.filters.noDelete) && this.covers(event.kv.key.toString('latin1')),
+    );
+  }
+}
