@@ -33,7 +33,11 @@ export function leaseService(context: ServiceContext, table: LeaseTable, expiry:
       call.on('data', (request: LeaseKeepAliveRequest) => {
         // As etcd: an unknown (or expired) lease is answered with TTL 0.
         const ttl = expiry.renew(request.ID) ?? 0n;
-        call.write({ header: fillHeader(context, undefined), ID: request.ID, TTL: ttl });
+        // A client that sends faster than it reads is not read from until its answers drain.
+        if (!call.write({ header: fillHeader(context, undefined), ID: request.ID, TTL: ttl })) {
+          call.pause();
+          call.once('drain', () => call.resume());
+        }
       });
       call.on('end', () => call.end());
       call.on('error', () => undefined);

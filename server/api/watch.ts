@@ -208,6 +208,9 @@ class WatchStream implements WatchSink {
       const response = this.queue.shift() as WatchResponse;
       this.writable = this.call.write(response);
     }
+    // Requests make responses (acks): while the queue is full, stop reading requests.
+    if (this.queue.length >= this.limits.queuedResponsesMax) this.call.pause();
+    else if (this.call.isPaused()) this.call.resume();
     if (this.queue.length < this.limits.queuedResponsesMax / 2) this.hub.wake();
   }
 }
