@@ -118,7 +118,9 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     for (const url of config.listenClientUrls) {
       const host = new URL(url).host;
       const port = await new Promise<number>((resolve, reject) =>
-        server.bindAsync(host, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+        server.bindAsync(host, ServerCredentials.createInsecure(), (error, bound) =>
+          error ? reject(new Error(`cannot serve clients on ${url}: ${error.message}`)) : resolve(bound),
+        ),
       );
       boundAddresses.push(`${new URL(url).hostname}:${port}`);
     }

@@ -98,7 +98,32 @@ export interface StartOptions {
   name?: string;
 }
 
-export async function startCairn(options: StartOptions = {}): Promise<ServerHandle> {
+/** Attempts at starting a server when its port was taken between choosing and binding it. */
+const portRaceAttemptsMax = 3;
+
+/**
+ * A port found free can be taken by another process before the server binds
+ * it (tests run beside other work on the machine): start again on new ports.
+ */
+async function retryingPortRace(start: () => Promise<ServerHandle>): Promise<ServerHandle> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= portRaceAttemptsMax || !/address already in use/i.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+export function startCairn(options: StartOptions = {}): Promise<ServerHandle> {
+  return retryingPortRace(() => startCairnOnce(options));
+}
+
+export function startEtcd(options: StartOptions = {}): Promise<ServerHandle> {
+  return retryingPortRace(() => startEtcdOnce(options));
+}
+
+async function startCairnOnce(options: StartOptions): Promise<ServerHandle> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const dataDir = options.dataDir ?? join(mkdtempSync(join(tmpdir(), 'cairn-test-')), 'data');
@@ -116,7 +141,7 @@ export async function startCairn(options: StartOptions = {}): Promise<ServerHand
   return launch('cairn', process.execPath, args, url, dataDir, options.dataDir === undefined);
 }
 
-export async function startEtcd(options: StartOptions = {}): Promise<ServerHandle> {
+async function startEtcdOnce(options: StartOptions): Promise<ServerHandle> {
   const binary = etcdBinary();
   if (binary === undefined) throw new Error('etcd is not installed');
   const [clientPort, peerPort] = [await freePort(), await freePort()];
