@@ -1,0 +1,112 @@
+/**
+ * MemoryStorage: a Storage kept in arrays, for tests and the simulator (and as the in-memory index
+ * that a disk-backed implementation keeps beside its WAL).
+ *
+ * Layout: `ents[0]` is a dummy entry holding the snapshot's index and term, so that term(i) works
+ * for i = firstIndex() - 1, which the leader needs to send the first entry after a snapshot.
+ *
+ *   snapshot at index 5 (term 2), entries 6..8:
+ *   ents = [ {index 5, term 2, dummy}, {6}, {7}, {8} ]   firstIndex() = 6, lastIndex() = 8
+ */
+import { invariant } from './assert.js';
+import {
+  SnapshotOutOfDateError,
+  StorageCompactedError,
+  StorageUnavailableError,
+} from './errors.js';
+import { limitSize } from './limit.js';
+import type { InitialState, Storage } from './storage.js';
+import { EntryType, emptyHardState, type ConfState, type Entry, type HardState, type Snapshot } from './types.js';
+
+const emptyData = new Uint8Array(0);
+
+export class MemoryStorage implements Storage {
+  private hardState: HardState = emptyHardState;
+  private snap: Snapshot;
+  private ents: Entry[];
+
+  /** A storage whose initial membership is `voters` (how a new cluster is bootstrapped here). */
+  constructor(voters: readonly number[] = [], learners: readonly number[] = []) {
+    this.snap = { metadata: { index: 0, term: 0, confState: { voters: [...voters], learners: [...learners] } }, data: emptyData };
+    this.ents = [{ type: EntryType.Normal, term: 0, index: 0, data: emptyData }];
+  }
+
+  initialState(): InitialState {
+    return { hardState: this.hardState, confState: this.snap.metadata.confState };
+  }
+
+  setHardState(hs: HardState): void {
+    this.hardState = hs;
+  }
+
+  entries(lo: number, hi: number, maxSizeBytes: number): Entry[] {
+    const offset = this.ents[0].index;
+    if (lo <= offset) throw new StorageCompactedError(lo);
+    if (hi > this.lastIndex() + 1) throw new StorageUnavailableError(hi - 1);
+    if (this.ents.length === 1) return [];
+    return limitSize(this.ents.slice(lo - offset, hi - offset), maxSizeBytes);
+  }
+
+  term(i: number): number {
+    const offset = this.ents[0].index;
+    if (i < offset) throw new StorageCompactedError(i);
+    if (i - offset >= this.ents.length) throw new StorageUnavailableError(i);
+    return this.ents[i - offset].term;
+  }
+
+  lastIndex(): number {
+    return this.ents[0].index + this.ents.length - 1;
+  }
+
+  firstIndex(): number {
+    return this.ents[0].index + 1;
+  }
+
+  snapshot(): Snapshot {
+    return this.snap;
+  }
+
+  /** Replace everything with a snapshot received from the leader. */
+  applySnapshot(snap: Snapshot): void {
+    if (this.snap.metadata.index >= snap.metadata.index) throw new SnapshotOutOfDateError(snap.metadata.index);
+    this.snap = snap;
+    this.ents = [{ type: EntryType.Normal, term: snap.metadata.term, index: snap.metadata.index, data: emptyData }];
+  }
+
+  /**
+   * Record a snapshot of the application's state at index i (≤ lastIndex). Compaction is separate:
+   * call compact() to drop the entries the snapshot covers, usually keeping a tail for slow followers.
+   */
+  createSnapshot(i: number, confState: ConfState, data: Uint8Array): Snapshot {
+    if (i <= this.snap.metadata.index) throw new SnapshotOutOfDateError(i);
+    invariant(i <= this.lastIndex(), () => `snapshot ${i} is out of bound lastindex(${this.lastIndex()})`);
+    const offset = this.ents[0].index;
+    this.snap = { metadata: { index: i, term: this.ents[i - offset].term, confState }, data };
+    return this.snap;
+  }
+
+  /** Discard entries before compactIndex; compactIndex becomes the dummy entry. */
+  compact(compactIndex: number): void {
+    const offset = this.ents[0].index;
+    if (compactIndex <= offset) throw new StorageCompactedError(compactIndex);
+    invariant(compactIndex <= this.lastIndex(), () => `compact ${compactIndex} is out of bound lastindex(${this.lastIndex()})`);
+    const i = compactIndex - offset;
+    const dummy: Entry = { type: EntryType.Normal, term: this.ents[i].term, index: this.ents[i].index, data: emptyData };
+    this.ents = [dummy, ...this.ents.slice(i + 1)];
+  }
+
+  /**
+   * Append entries, replacing any suffix they conflict with. Entries already compacted are ignored.
+   * Invariant: the appended entries are contiguous and start at most at lastIndex() + 1.
+   */
+  append(entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
+    const first = this.firstIndex();
+    const last = entries[0].index + entries.length - 1;
+    if (last < first) return;
+    const fresh = first > entries[0].index ? entries.slice(first - entries[0].index) : entries;
+    const offset = fresh[0].index - this.ents[0].index;
+    invariant(offset <= this.ents.length, () => `missing log entry [last: ${this.lastIndex()}, append at: ${fresh[0].index}]`);
+    this.ents = this.ents.slice(0, offset).concat(fresh);
+  }
+}
