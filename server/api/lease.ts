@@ -22,7 +22,7 @@ export function leaseService(context: ServiceContext, table: LeaseTable, expiry:
       if (request.TTL > leaseTtlSecondsMax) throw new LeaseTtlTooLargeError();
       const ID = request.ID !== 0n ? request.ID : newLeaseId(table);
       const response = (await context.node.propose({ leaseGrant: { ...request, ID } })) as LeaseGrantResponse;
-      expiry.renew(ID); // its full TTL starts now
+      expiry.started(ID);
       return { ...response, header: fillHeader(context, response.header) };
     }),
     leaseRevoke: unary(async (request) => {

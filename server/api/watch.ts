@@ -27,6 +27,8 @@ export interface WatchStreamLimits {
 }
 
 const invalidWatchId = -1n;
+/** How often an owed progress response checks whether the stream's watchers caught up. */
+const progressRetryMs = 10;
 const errorMessages = {
   emptyRange: 'mvcc: watcher range is empty',
   duplicateId: 'mvcc: duplicate watch ID provided on the WatchStream',
@@ -79,8 +81,34 @@ class WatchStream implements WatchSink {
     if (this.closed) return;
     if (request.createRequest !== undefined) this.create(request.createRequest);
     else if (request.cancelRequest !== undefined) this.cancel(request.cancelRequest.watchId);
-    else if (request.progressRequest !== undefined) this.enqueue(this.response(invalidWatchId, this.context.store.currentRevision));
+    else if (request.progressRequest !== undefined) this.requestProgress();
   }
+
+  /**
+   * A progress response promises every event up to its revision was sent,
+   * so it waits until every watcher of the stream has caught up (etcd fixed
+   * the same in 3.4.25 / 3.5.8, issue #15220), then carries the revision
+   * current at that moment.
+   */
+  private requestProgress(): void {
+    if (this.progressOwed) return;
+    this.progressOwed = true;
+    this.answerProgress();
+  }
+
+  private answerProgress(): void {
+    if (this.closed || !this.progressOwed) return;
+    for (const watcher of this.watchers.values()) {
+      if (!this.hub.isSynced(watcher)) {
+        setTimeout(() => this.answerProgress(), progressRetryMs).unref();
+        return;
+      }
+    }
+    this.progressOwed = false;
+    this.enqueue(this.response(invalidWatchId, this.context.store.currentRevision));
+  }
+
+  private progressOwed = false;
 
   private create(request: WatchCreateRequest): void {
     const key = request.key.length === 0 ? Buffer.from([0]) : request.key;

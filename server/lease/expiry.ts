@@ -26,6 +26,14 @@ export class LeaseExpiry {
     return this.deadline(id, Number(lease.ttlSeconds)) - this.clock.nowMs();
   }
 
+  /** A grant was applied: the lease's full TTL starts now (whatever an earlier lease of that ID left behind). */
+  started(id: bigint): void {
+    const lease = this.table.get(id);
+    this.revoking.delete(id);
+    if (lease === undefined) this.deadlines.delete(id);
+    else this.deadlines.set(id, this.clock.nowMs() + Number(lease.ttlSeconds) * 1000);
+  }
+
   /** A keep-alive: the lease lives a full TTL from now. Returns the TTL, or undefined if it does not exist or already expired. */
   renew(id: bigint): bigint | undefined {
     const lease = this.table.get(id);
@@ -59,6 +67,7 @@ export class LeaseExpiry {
   /** The revoke of `id` was applied or failed; it may be handed out again if it still exists. */
   settled(id: bigint): void {
     this.revoking.delete(id);
+    if (!this.table.exists(id)) this.deadlines.delete(id);
   }
 
   private deadline(id: bigint, ttlSeconds: number): number {

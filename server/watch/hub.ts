@@ -75,9 +75,13 @@ export class WatchHub {
     }
   }
 
-  /** Whether the watcher has every change up to the current revision. */
+  /**
+   * Whether the watcher has been offered every change it wants up to the
+   * current revision (true of every watcher in the synced set, including
+   * one waiting for a future start revision).
+   */
   isSynced(watcher: Watcher): boolean {
-    return !this.unsynced.has(watcher) && watcher.nextRevision <= this.store.currentRevision + 1;
+    return !this.unsynced.has(watcher);
   }
 
   /** A stream has room again: retry its watchers that are behind. */
