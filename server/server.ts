@@ -108,7 +108,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   server.addService(kvDefinition, kvService(context));
   server.addService(MaintenanceService, maintenanceService(context));
   server.addService(LeaseService, leaseService(context, leases, expiry));
-  const coordination = new Coordination(context, hub);
+  const coordination = new Coordination(context, hub, leases, expiry);
   server.addService(LockService, lockService(coordination));
   server.addService(ElectionService, electionService(coordination));
   server.addService(WatchService, watchService(context, hub, { ...watchStreamLimits, progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs }));

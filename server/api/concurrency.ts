@@ -10,11 +10,13 @@ import {
   RangeRequest_SortOrder,
   RangeRequest_SortTarget,
   type DeleteRangeResponse,
+  type RangeResponse,
   type RequestOp,
   type ResponseHeader,
   type TxnResponse,
 } from '../../proto/gen/etcdserverpb/rpc.js';
-import { randomBytes } from 'node:crypto';
+import type { LeaseExpiry } from '../lease/expiry.js';
+import { newLeaseId, type LeaseTable } from '../lease/table.js';
 import type { KeyRange } from '../mvcc/tree-index.js';
 import { WaitCancelledError } from './coordination-errors.js';
 import type { KeyValue } from '../../proto/gen/mvccpb/kv.js';
@@ -33,7 +35,12 @@ export interface Cancellation {
 }
 
 export class Coordination {
-  constructor(private readonly context: ServiceContext, private readonly hub: WatchHub) {}
+  constructor(
+    private readonly context: ServiceContext,
+    private readonly hub: WatchHub,
+    private readonly leases: LeaseTable,
+    private readonly expiry: LeaseExpiry,
+  ) {}
 
   /** The queue key of a lease under a prefix (prefix must end in "/"). */
   static queueKey(prefix: string, lease: bigint): string {
@@ -63,16 +70,7 @@ export class Coordination {
   async waitPredecessors(prefix: string, createRevision: number, cancellation: Cancellation): Promise<ResponseHeader> {
     for (;;) {
       if (cancellation.cancelled) throw new WaitCancelledError();
-      const last = this.context.applier.range(
-        RangeRequest.fromPartial({
-          key: Buffer.from(prefix, 'latin1'),
-          rangeEnd: prefixEnd(Buffer.from(prefix, 'latin1')),
-          sortOrder: RangeRequest_SortOrder.DESCEND,
-          sortTarget: RangeRequest_SortTarget.CREATE,
-          maxCreateRevision: BigInt(createRevision - 1),
-          limit: 1n,
-        }),
-      );
+      const last = this.byCreateRevision(prefix, RangeRequest_SortOrder.DESCEND, BigInt(createRevision - 1));
       if (last.kvs.length === 0) return fillHeader(this.context, last.header);
       await this.waitDelete(last.kvs[0].key.toString('latin1'), Number(last.header?.revision ?? 0n) + 1, cancellation);
     }
@@ -80,16 +78,16 @@ export class Coordination {
 
   /** The first-created key under `prefix` (the owner / leader), if any. */
   first(prefix: string): { kv: KeyValue | undefined; header: ResponseHeader } {
-    const found = this.context.applier.range(
-      RangeRequest.fromPartial({
-        key: Buffer.from(prefix, 'latin1'),
-        rangeEnd: prefixEnd(Buffer.from(prefix, 'latin1')),
-        sortOrder: RangeRequest_SortOrder.ASCEND,
-        sortTarget: RangeRequest_SortTarget.CREATE,
-        limit: 1n,
-      }),
-    );
+    const found = this.byCreateRevision(prefix, RangeRequest_SortOrder.ASCEND, 0n);
     return { kv: found.kvs[0], header: fillHeader(this.context, found.header) };
+  }
+
+  /** The first key under `prefix` in create-revision `order`, among those created at or before `maxCreateRevision` (0 = any). */
+  private byCreateRevision(prefix: string, order: RangeRequest_SortOrder, maxCreateRevision: bigint): RangeResponse {
+    const key = Buffer.from(prefix, 'latin1');
+    return this.context.applier.range(
+      RangeRequest.fromPartial({ key, rangeEnd: prefixEnd(key), sortOrder: order, sortTarget: RangeRequest_SortTarget.CREATE, maxCreateRevision, limit: 1n }),
+    );
   }
 
   get(key: string): KeyValue | undefined {
@@ -123,8 +121,9 @@ export class Coordination {
 
   /** Grants a lease for a request that named none, as etcd's session does (TTL 60 s). */
   async grantSessionLease(): Promise<bigint> {
-    const ID = (randomBytes(8).readBigInt64BE() & 0x7fff_ffff_ffff_ffffn) || 1n;
+    const ID = newLeaseId(this.leases);
     await this.context.node.propose({ leaseGrant: { ID, TTL: sessionTtlSeconds } });
+    this.expiry.started(ID);
     return ID;
   }
 

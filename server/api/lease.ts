@@ -2,7 +2,6 @@
 // time-to-live and listing are answered by this member, which keeps the
 // deadlines (server/lease/expiry.ts).
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import { randomBytes } from 'node:crypto';
 import type {
   LeaseGrantResponse,
   LeaseKeepAliveRequest,
@@ -12,7 +11,7 @@ import type {
 } from '../../proto/gen/etcdserverpb/rpc.js';
 import { LeaseTtlTooLargeError } from '../lease/errors.js';
 import type { LeaseExpiry } from '../lease/expiry.js';
-import { leaseTtlSecondsMax, type LeaseTable } from '../lease/table.js';
+import { leaseTtlSecondsMax, newLeaseId, type LeaseTable } from '../lease/table.js';
 import { fillHeader, type ServiceContext } from './context.js';
 import { unary } from './unary.js';
 
@@ -59,12 +58,4 @@ export function leaseService(context: ServiceContext, table: LeaseTable, expiry:
     }),
     leaseLeases: unary(() => ({ header: fillHeader(context, undefined), leases: table.ids().map((ID) => ({ ID })) })),
   };
-}
-
-/** A fresh positive 63-bit lease ID, chosen before the grant is proposed so applying it stays deterministic. */
-function newLeaseId(table: LeaseTable): bigint {
-  for (;;) {
-    const id = randomBytes(8).readBigInt64BE() & 0x7fff_ffff_ffff_ffffn;
-    if (id !== 0n && !table.exists(id)) return id;
-  }
 }

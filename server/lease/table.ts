@@ -3,6 +3,7 @@
 // (grant, revoke, puts and deletes), so every member holds the same table.
 // It keeps no time: when a lease expires is the leader's business
 // (server/lease/expiry.ts), which proposes a revoke.
+import { randomBytes } from 'node:crypto';
 import { StoredLease } from '../../proto/gen/cairnpb/internal.js';
 import { KeyValue } from '../../proto/gen/mvccpb/kv.js';
 import type { LeaseLookup } from '../apply/applier.js';
@@ -99,6 +100,14 @@ export class LeaseTable implements LeaseLookup {
     if (id === undefined) return;
     this.keyLease.delete(key);
     this.leases.get(id)?.keys.delete(key);
+  }
+}
+
+/** A fresh positive 63-bit lease ID, chosen before a grant is proposed so applying it stays deterministic. */
+export function newLeaseId(table: LeaseTable): bigint {
+  for (;;) {
+    const id = randomBytes(8).readBigInt64BE() & 0x7fff_ffff_ffff_ffffn;
+    if (id !== 0n && !table.exists(id)) return id;
   }
 }
 

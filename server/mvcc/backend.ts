@@ -7,8 +7,9 @@
 // (the pages are in the OS cache); after a restart the node replays the WAL
 // from the consistent index stored here, in the same transaction as the data.
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { syncPath } from '../storage/fsync.js';
 
 export const metaConsistentIndex = 'consistent_index';
 export const metaCompactRevision = 'finishedCompactRev';
@@ -144,14 +145,5 @@ function readGeneration(dir: string): number {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw error;
-  }
-}
-
-function syncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

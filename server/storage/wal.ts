@@ -9,6 +9,7 @@ import { closeSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync, re
 import { join } from 'node:path';
 import { Entry, HardState } from '../../proto/gen/raftpb/raft.js';
 import { encodeMessage } from '../codec.js';
+import { syncPath } from './fsync.js';
 import { decodeRecord, recordBytes, RecordType, writeRecord } from './record.js';
 
 export const segmentBytesMax = 64 * 1024 * 1024;
@@ -157,7 +158,7 @@ export class Wal {
     this.fd = openSync(join(this.dir, name), 'a');
     this.segmentBytes = 0;
     fsyncSync(this.fd);
-    syncDirectory(this.dir);
+    syncPath(this.dir);
   }
 
   private listSegments(): Segment[] {
@@ -172,12 +173,3 @@ function hex16(value: number): string {
   return value.toString(16).padStart(16, '0');
 }
 
-/** Makes a new file's directory entry durable. */
-function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
