@@ -35,8 +35,9 @@ export function electionService(coordination: Coordination): ElectionServer {
           await coordination.ifCreated(key, leader.rev, { requestPut: { key: leader.key, value, lease, prevKv: false, ignoreValue: false, ignoreLease: false } });
         }
         try {
-          const header = await coordination.waitPredecessors(prefix, queued.createRevision, cancellation);
-          return { header, leader };
+          await coordination.waitPredecessors(prefix, queued.createRevision, cancellation);
+          // As etcd: the header is that of the txn that queued the candidate, not of the wait.
+          return { header: queued.header, leader };
         } catch (error) {
           await coordination.ifCreated(key, leader.rev, { requestDeleteRange: { key: leader.key, rangeEnd: Buffer.alloc(0), prevKv: false } }).catch(() => undefined);
           throw error;

@@ -56,6 +56,11 @@ export function leaseService(context: ServiceContext, table: LeaseTable, expiry:
         keys: request.keys ? [...lease.keys].map((key) => Buffer.from(key, 'latin1')) : [],
       };
     }),
-    leaseLeases: unary(() => ({ header: fillHeader(context, undefined), leases: table.ids().map((ID) => ({ ID })) })),
+    leaseLeases: unary(() => {
+      // As etcd: soonest expiry first.
+      const remaining = (ID: bigint): number => expiry.remainingMs(ID) ?? Number.MAX_SAFE_INTEGER;
+      const ids = table.ids().sort((a, b) => remaining(a) - remaining(b));
+      return { header: fillHeader(context, undefined), leases: ids.map((ID) => ({ ID })) };
+    }),
   };
 }

@@ -3,10 +3,10 @@
 // Lock blocks until every earlier key is gone. After the wait it checks the
 // key still exists (etcd 3.5's fix: a lease that expired while queued must
 // not be told it holds the lock).
-import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import { status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { LockRequest, LockResponse, LockServer, UnlockRequest, UnlockResponse } from '../../proto/gen/v3lockpb/v3lock.js';
 import { callCancellation, Coordination } from './concurrency.js';
-import { SessionExpiredError } from './coordination-errors.js';
+import { SessionExpiredError, WaitCancelledError } from './coordination-errors.js';
 import { toServiceError } from './errors.js';
 
 export function lockService(coordination: Coordination): LockServer {
@@ -38,9 +38,18 @@ export function lockService(coordination: Coordination): LockServer {
   };
 }
 
+/**
+ * Answers a Lock or Election call. etcd runs these services as clients of
+ * itself and returns the client's errors unwrapped, so every error reaches
+ * the caller with gRPC code Unknown and the error's message (a cancelled
+ * wait aside).
+ */
 export function respond<T>(callback: sendUnaryData<T>, work: () => Promise<T>): void {
   work().then(
     (response) => callback(null, response),
-    (error: unknown) => callback(toServiceError(error), null),
+    (error: unknown) => {
+      const wire = toServiceError(error);
+      callback(error instanceof WaitCancelledError ? wire : { ...wire, code: status.UNKNOWN }, null);
+    },
   );
 }

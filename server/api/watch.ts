@@ -164,11 +164,8 @@ class WatchStream implements WatchSink {
 
   compacted(watcher: Watcher, compactRevision: number): void {
     this.forget(watcher);
-    this.enqueue({
-      ...this.response(watcher.id, this.context.store.currentRevision),
-      canceled: true,
-      compactRevision: BigInt(compactRevision),
-    });
+    // As etcd, the cancel carries no revision in its header: it delivers nothing.
+    this.enqueue({ ...this.response(watcher.id, 0), canceled: true, compactRevision: BigInt(compactRevision) });
   }
 
   hasRoom(): boolean {

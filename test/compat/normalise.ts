@@ -2,7 +2,8 @@
 // on etcd and on cairn exactly when the two servers behaved the same.
 //
 // Only what legitimately differs between two servers is removed:
-// - the response header's cluster_id, member_id and raft_term (the revision stays);
+// - the response header's cluster_id, member_id and raft_term (the revision stays;
+//   `header` or, in `watch -w json`, `Header`);
 // - the server's own address (the two servers listen on different ports);
 // - the member ID, version string, db size and raft indexes in `endpoint status`
 //   ("is leader" is kept, as a boolean);
@@ -81,7 +82,8 @@ export function normaliseJson(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [name, field] of Object.entries(value as Record<string, unknown>)) {
-    if (name === 'header' && field !== null && typeof field === 'object') {
+    // `watch -w json` prints the Go WatchResponse struct, whose header field is "Header".
+    if ((name === 'header' || name === 'Header') && field !== null && typeof field === 'object') {
       out[name] = omit(field as Record<string, unknown>, headerFieldsDropped);
     } else if (name === 'took') {
       out[name] = '<duration>';

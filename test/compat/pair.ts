@@ -15,7 +15,9 @@
 // pass, which checks the tests and the normalisation themselves.
 import { expect } from 'chai';
 import { credentials, status } from '@grpc/grpc-js';
-import { DeleteRangeRequest, KVClient, MaintenanceClient, PutRequest } from '../../proto/gen/etcdserverpb/rpc.js';
+import { DeleteRangeRequest, KVClient, LeaseClient, MaintenanceClient, PutRequest, WatchClient } from '../../proto/gen/etcdserverpb/rpc.js';
+import { ElectionClient } from '../../proto/gen/v3electionpb/v3election.js';
+import { LockClient } from '../../proto/gen/v3lockpb/v3lock.js';
 import { etcdctl, type EtcdctlOptions, type EtcdctlResult } from '../harness/etcdctl.js';
 import { etcdAvailable, startCairn, startEtcd, type ServerHandle, type StartOptions } from '../harness/launcher.js';
 import { normaliseMessage, normaliseRun } from './normalise.js';
@@ -25,6 +27,16 @@ const startTimeoutMs = 45_000;
 
 /** A raw gRPC call, given the clients of one server. */
 export type RawCall<T> = (clients: Clients) => Promise<Outcome<T>>;
+
+/** Which server of the pair: "cairn" names the second one even under COMPAT_BOTH_ETCD=1. */
+export type SideName = 'etcd' | 'cairn';
+
+/** One server of the pair, for a scenario that runs on each side by itself. */
+export interface PairSide {
+  readonly name: SideName;
+  readonly server: ServerHandle;
+  readonly clients: Clients;
+}
 
 export interface CompatPair {
   readonly etcd: ServerHandle;
@@ -47,6 +59,17 @@ export interface CompatPair {
   putAll(entries: ReadonlyArray<readonly [string, string]>): Promise<bigint>;
   /** Deletes [key, rangeEnd) on both servers (a setup write); asserts the same answer on both. */
   del(key: string, rangeEnd?: string): Promise<void>;
+  /**
+   * Runs `scenario` on both servers at once and returns [etcd's result,
+   * cairn's result]; asserts nothing. For scenarios whose steps depend on
+   * what the server answered (a lease ID it chose, a stream it holds open).
+   */
+  both<T>(scenario: (side: PairSide) => Promise<T>): Promise<[T, T]>;
+  /**
+   * Runs `scenario` on both servers at once and asserts that the two results
+   * (already normalised by the scenario) are deeply equal. Returns etcd's.
+   */
+  same<T>(what: string, scenario: (side: PairSide) => Promise<T>): Promise<T>;
 }
 
 export interface CompatPairOptions {
@@ -83,8 +106,7 @@ export function compatPair(options: CompatPairOptions = {}): CompatPair {
     this.timeout(startTimeoutMs);
     for (const current of [etcdSide, cairnSide]) {
       if (current === undefined) continue;
-      current.clients.kv.close();
-      current.clients.maintenance.close();
+      for (const client of Object.values(current.clients)) client.close();
       await current.server.destroy();
     }
     etcdSide = cairnSide = undefined;
@@ -136,20 +158,41 @@ export function compatPair(options: CompatPairOptions = {}): CompatPair {
       const outcome = await pair.raw((clients) => deleteRangeRaw(clients, request));
       if (!outcome.ok) throw new Error(`setup delete ${key} failed on etcd: ${outcome.details}`);
     },
+    async both<T>(scenario: (side: PairSide) => Promise<T>): Promise<[T, T]> {
+      const [etcd, cairn] = sides();
+      return Promise.all([
+        scenario({ name: 'etcd', server: etcd.server, clients: etcd.clients }),
+        scenario({ name: 'cairn', server: cairn.server, clients: cairn.clients }),
+      ]);
+    },
+    async same<T>(what: string, scenario: (side: PairSide) => Promise<T>): Promise<T> {
+      const [etcd, cairn] = await pair.both(scenario);
+      expect(cairn, `${what}: cairn (actual) vs etcd (expected)`).to.deep.equal(etcd);
+      return etcd;
+    },
   };
   return pair;
 }
 
 function side(server: ServerHandle): Side {
   const channel = credentials.createInsecure();
-  return { server, clients: { kv: new KVClient(server.endpoint, channel), maintenance: new MaintenanceClient(server.endpoint, channel) } };
+  const clients: Clients = {
+    kv: new KVClient(server.endpoint, channel),
+    maintenance: new MaintenanceClient(server.endpoint, channel),
+    lease: new LeaseClient(server.endpoint, channel),
+    watch: new WatchClient(server.endpoint, channel),
+    lock: new LockClient(server.endpoint, channel),
+    election: new ElectionClient(server.endpoint, channel),
+  };
+  return { server, clients };
 }
 
 function describeStdin(options: EtcdctlOptions | undefined): string {
   return options?.stdin === undefined ? '' : ` <<< ${JSON.stringify(options.stdin)}`;
 }
 
-function normaliseOutcome(outcome: Outcome<unknown>): unknown {
+/** An Outcome as plain data: the normalised response, or the gRPC code name and message. */
+export function normaliseOutcome(outcome: Outcome<unknown>): unknown {
   if (outcome.ok) return { response: normaliseMessage(outcome.response) };
   return { error: { code: status[outcome.code] ?? outcome.code, details: outcome.details } };
 }
