@@ -60,6 +60,7 @@ function main(): number {
     const r = runSeed({ ...base, seed: args.seed });
     console.log(`seed ${r.seed} nodes ${r.nodes} digest ${r.digest} events ${r.events} units ${r.unitsRun} committed ${r.committed} faults ${r.faults}`);
     console.log(`stats ${JSON.stringify(r.stats)}`);
+    console.log(`operations ${JSON.stringify(r.operations)}`);
     if (!r.ok) {
       console.log(report(r));
       return 1;
@@ -70,10 +71,17 @@ function main(): number {
   let failed = 0;
   let faults = 0;
   let committed = 0;
+  const totals = new Map<string, number>();
+  let inconclusive = 0;
   for (let seed = args.from; seed < args.from + args.seeds; seed++) {
     const r = runSeed({ ...base, seed });
     faults += r.faults;
     committed += r.committed;
+    for (const [k, v] of Object.entries(r.stats)) totals.set(k, (totals.get(k) ?? 0) + v);
+    totals.set('opsCompleted', (totals.get('opsCompleted') ?? 0) + r.operations.completed);
+    totals.set('opsAmbiguous', (totals.get('opsAmbiguous') ?? 0) + r.operations.ambiguous);
+    totals.set('linStatesExplored', (totals.get('linStatesExplored') ?? 0) + r.operations.statesExplored);
+    if (r.operations.linearizability === 'inconclusive') inconclusive++;
     if (!r.ok) {
       failed++;
       console.log(report(r));
@@ -81,6 +89,9 @@ function main(): number {
   }
   const seconds = (performance.now() - started) / 1000;
   console.log(`${args.seeds} seeds, ${failed} failed, ${seconds.toFixed(1)} s (${((args.seeds / seconds) * 60).toFixed(0)} seeds/min), mean faults/seed ${(faults / args.seeds).toFixed(1)}, mean committed/seed ${(committed / args.seeds).toFixed(1)}`);
+  const means = [...totals].map(([k, v]) => `${k} ${(v / args.seeds).toFixed(2)}`).join(', ');
+  console.log(`mean per seed: ${means}`);
+  console.log(`linearizability: ${args.seeds - failed - inconclusive} histories linearizable, ${inconclusive} inconclusive (search budget), ${failed} failed`);
   return failed === 0 ? 0 : 1;
 }
 

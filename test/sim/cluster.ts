@@ -15,8 +15,10 @@ import {
   EntryType,
   MemoryStorage,
   MessageType,
+  ConfChangeType,
   ProposalDroppedError,
   RawNode,
+  UnknownPeerError,
   SeededRandom,
   type ConfState,
   type DeliberateBugs,
@@ -71,7 +73,18 @@ export interface Stats {
   snapshotsSent: number;
   reads: number;
   transfers: number;
+  /** Conf changes accepted by a leader (an entry was appended; it may still be lost). */
+  confChangesProposed: number;
+  /** Conf changes committed and applied (counted once per log index). */
   confChanges: number;
+  /** Of those, removals of the leader that proposed them. */
+  leaderRemovalsProposed: number;
+  /** New members started after their addition was applied. */
+  joins: number;
+  /** Removed members shut down. */
+  removals: number;
+  /** Late responses from removed members, dropped by the transport (UnknownPeerError). */
+  unknownPeerDrops: number;
 }
 
 interface InFlight {
@@ -115,7 +128,8 @@ export class SimCluster {
   readonly checker = new SafetyChecker();
   readonly stats: Stats = {
     messagesSent: 0, messagesDropped: 0, messagesDuplicated: 0, crashes: 0, restarts: 0, partitions: 0,
-    heals: 0, proposals: 0, proposalsDropped: 0, snapshotsSent: 0, reads: 0, transfers: 0, confChanges: 0,
+    heals: 0, proposals: 0, proposalsDropped: 0, snapshotsSent: 0, reads: 0, transfers: 0,
+    confChangesProposed: 0, leaderRemovalsProposed: 0, confChanges: 0, joins: 0, removals: 0, unknownPeerDrops: 0,
   };
   private readonly network = new MinHeap<InFlight>();
   private readonly disk = new MinHeap<DiskWrite>();
@@ -123,6 +137,16 @@ export class SimCluster {
   readonly blocked = new Set<number>();
   onApply: ApplyHook | undefined;
   onRead: ReadHook | undefined;
+  /** Called when a node crashes or is shut down (its clients lose their connection). */
+  onCrash: ((id: number) => void) | undefined;
+  /** The bootstrap membership every node's fresh disk starts from (like etcd's initial cluster). */
+  readonly initialVoters: readonly number[];
+  /** Ids whose removal some node applied: never members again (ids are not reused). */
+  readonly removed = new Set<number>();
+  /** Removed members still running, and when they are shut down. */
+  private readonly shutdownAt = new Map<number, number>();
+  /** Log indexes of the conf changes applied anywhere (each counted once). */
+  private readonly confIndexes = new Set<number>();
 
   constructor(
     readonly options: ClusterOptions,
@@ -131,6 +155,7 @@ export class SimCluster {
     readonly trace: Trace,
     voters: number[],
   ) {
+    this.initialVoters = voters.slice();
     for (const id of voters) this.addNode(id, voters, []);
   }
 
@@ -191,6 +216,7 @@ export class SimCluster {
   crash(id: number): void {
     const n = this.nodes.get(id)!;
     if (n.node === undefined) return;
+    this.onCrash?.(id);
     n.node = undefined;
     n.readyInFlight = false;
     n.lastRole = '';
@@ -209,8 +235,42 @@ export class SimCluster {
 
   /** Remove a node for good (after a membership change removed it). */
   destroy(id: number): void {
-    this.crash(id);
+    const n = this.nodes.get(id);
+    if (n === undefined) return;
+    if (n.node !== undefined) this.onCrash?.(id);
+    n.node = undefined;
+    n.incarnation++; // its pending disk writes are lost with it
+    this.stats.removals++;
     this.nodes.delete(id);
+    this.shutdownAt.delete(id);
+    this.trace.record(this.now, `shutdown ${id}`);
+  }
+
+  /** Shut down every removed member still running (the liveness phase does not wait for them). */
+  shutdownRemoved(): void {
+    for (const id of [...this.shutdownAt.keys()]) this.destroy(id);
+  }
+
+  /**
+   * The operator's side of a membership change, once some node applied it: start a new member
+   * (fresh disk, bootstrap membership; it learns the rest from the log or a snapshot), or schedule
+   * the shutdown of a removed one. A removed node keeps running for a while, as a real one would
+   * until its operator stops it, so its late messages and campaigns still reach the others.
+   */
+  private membershipApplied(index: number, type: string, id: number): void {
+    if (!this.confIndexes.has(index)) {
+      this.confIndexes.add(index);
+      this.stats.confChanges++;
+    }
+    if (type === ConfChangeType.RemoveNode) {
+      if (this.removed.has(id)) return;
+      this.removed.add(id);
+      if (this.nodes.has(id)) this.shutdownAt.set(id, this.now + this.rng.intBelow(40));
+    } else if (!this.nodes.has(id) && !this.removed.has(id)) {
+      this.stats.joins++;
+      this.trace.record(this.now, `join ${id}`);
+      this.addNode(id, [...this.initialVoters], []);
+    }
   }
 
   // ---- inputs -----------------------------------------------------------------------------------
@@ -251,6 +311,7 @@ export class SimCluster {
   /** One unit of virtual time. */
   step(): void {
     this.now++;
+    for (const [id, at] of this.shutdownAt) if (at <= this.now) this.destroy(id);
     for (let w = this.disk.peek(); w !== undefined && w.at <= this.now; w = this.disk.peek()) {
       this.disk.pop();
       this.completeWrite(w);
@@ -295,7 +356,14 @@ export class SimCluster {
       return;
     }
     this.trace.record(this.now, line);
-    to.node!.step(m);
+    try {
+      to.node!.step(m);
+    } catch (e) {
+      // A late response from a member removed meanwhile: a real transport drops it too.
+      if (!(e instanceof UnknownPeerError)) throw e;
+      this.stats.unknownPeerDrops++;
+      this.trace.record(this.now, `drop-unknown-peer ${m.from}->${m.to}`);
+    }
     this.after(to);
     if (m.type === MessageType.Snap) this.input(m.from, `snapshot-sent ${m.to}`, (node) => node.reportSnapshot(m.to, false));
   }
@@ -354,6 +422,7 @@ export class SimCluster {
       const cc = decodeConfChange(e.data);
       n.confState = n.node!.applyConfChange(cc);
       this.trace.record(this.now, `conf @${n.id} ${cc.type} ${cc.nodeId} -> voters ${n.confState.voters.join(',')} learners ${n.confState.learners.join(',')}`);
+      this.membershipApplied(e.index, cc.type, cc.nodeId);
     }
     this.onApply?.(n, e);
   }

@@ -10,6 +10,8 @@
 import { RaftInvariantError, SeededRandom, type DeliberateBugs } from '../../server/raft/index.js';
 import { SimCluster, type FaultProfile, type Stats } from './cluster.js';
 import { SafetyViolation } from './checker.js';
+import { MembershipChurn } from './membership.js';
+import { RegisterWorkload } from './workload.js';
 import { Trace } from './trace.js';
 
 export interface RunOptions {
@@ -27,6 +29,8 @@ export interface RunOptions {
    * and messages carry one entry each — the schedule family of the paper's Figure 8.
    */
   profile?: 'mixed' | 'churn';
+  /** Deliberately broken client reads (served locally, no ReadIndex), for the checker's test. */
+  localReads?: boolean;
 }
 
 export interface RunResult {
@@ -43,6 +47,8 @@ export interface RunResult {
   committed: number;
   unitsRun: number;
   events: number;
+  /** Client operations: completed, ambiguous (timed out), and the checker's verdict. */
+  operations: { completed: number; ambiguous: number; linearizability: 'ok' | 'inconclusive' | 'not checked'; statesExplored: number };
 }
 
 const encoder = new TextEncoder();
@@ -69,8 +75,10 @@ export function runSeed(opts: RunOptions): RunResult {
     partition: (0.003 + rng.next() * 0.012) * churn,
     heal: (0.01 + rng.next() * 0.04) * churn,
     propose: 0.2 + rng.next() * 0.8,
-    read: rng.next() * 0.2,
+    read: 0.05 + rng.next() * 0.45,
     transfer: rng.next() * 0.004,
+    // Membership churn in 60% of the seeds: about 2 to 20 requested changes each.
+    confChange: rng.chance(0.6) ? 0.005 + rng.next() * 0.045 : 0,
   };
   const ids = Array.from({ length: nodes }, (_, i) => i + 1);
   const cluster = new SimCluster(
@@ -86,21 +94,33 @@ export function runSeed(opts: RunOptions): RunResult {
     faults, rng, trace, ids,
   );
   trace.record(0, `seed ${seed} nodes ${nodes} faults ${JSON.stringify(faults)}`);
-  const reads = new ReadChecker(cluster);
+  const workload = new RegisterWorkload(cluster, {
+    clients: 3 + rng.intBelow(8), keys: 1 + rng.intBelow(4), opTimeoutUnits: 40 + rng.intBelow(60), localReads: opts.localReads,
+  });
+  const churnMembers = new MembershipChurn(cluster, {
+    votersMin: nodes === 3 ? 2 : 3, votersMax: nodes + 1, learnersMax: 2, idLimit: 1000,
+  });
   let violation: string | undefined;
-  let proposalSeq = 0;
+  let linearizability: RunResult['operations']['linearizability'] = 'not checked';
+  let statesExplored = 0;
   try {
     for (let unit = 0; unit < steps; unit++) {
-      injectFaults(cluster, rates, ids);
-      if (rng.chance(rates.propose)) {
-        const target = pickTarget(cluster, ids);
-        cluster.propose(target, encoder.encode(`p${proposalSeq++}`));
-      }
-      if (rng.chance(rates.read)) reads.issue(pickTarget(cluster, ids));
-      if (rng.chance(rates.transfer)) transfer(cluster, ids);
+      injectFaults(cluster, rates);
+      workload.expire();
+      if (rng.chance(rates.propose)) workload.issue(pickTarget(cluster), 'update');
+      if (rng.chance(rates.read)) workload.issue(pickTarget(cluster), 'read');
+      if (rng.chance(rates.transfer)) transfer(cluster);
+      if (rates.confChange > 0 && rng.chance(rates.confChange)) churnMembers.request();
       cluster.step();
     }
-    violation = livenessPhase(cluster, ids, livenessUnitsMax);
+    violation = livenessPhase(cluster, livenessUnitsMax);
+    workload.finish();
+    if (violation === undefined) {
+      const verdict = workload.check();
+      statesExplored = verdict.statesExplored;
+      if (verdict.status === 'violation') violation = `linearizability: ${verdict.explanation}`;
+      else linearizability = verdict.status;
+    }
   } catch (e) {
     if (e instanceof SafetyViolation || e instanceof RaftInvariantError) violation = `${e.name}: ${e.message}`;
     else throw e;
@@ -111,17 +131,25 @@ export function runSeed(opts: RunOptions): RunResult {
     traceTail: violation === undefined ? [] : trace.lastEvents(), stats: s,
     faults: s.crashes + s.partitions + s.messagesDropped + s.messagesDuplicated,
     committed: cluster.checker.committedMax, unitsRun: cluster.now, events: trace.events,
+    operations: { completed: workload.completed, ambiguous: workload.ambiguous, linearizability, statesExplored },
   };
 }
 
-function pickTarget(cluster: SimCluster, ids: number[]): number {
+/** Ids of the nodes running or crashed (not the ones shut down after their removal). */
+function nodeIds(cluster: SimCluster): number[] {
+  return [...cluster.nodes.keys()];
+}
+
+function pickTarget(cluster: SimCluster): number {
+  const ids = nodeIds(cluster);
   const leader = cluster.leader();
   if (leader !== undefined && cluster.rng.chance(0.7)) return leader.id;
   return ids[cluster.rng.intBelow(ids.length)];
 }
 
-function injectFaults(cluster: SimCluster, rates: Record<string, number>, ids: number[]): void {
+function injectFaults(cluster: SimCluster, rates: Record<string, number>): void {
   const rng = cluster.rng;
+  const ids = nodeIds(cluster);
   if (rng.chance(rates.crash)) cluster.crash(ids[rng.intBelow(ids.length)]);
   for (const n of cluster.nodes.values()) if (n.node === undefined && rng.chance(rates.restart)) cluster.restart(n.id);
   if (cluster.blocked.size === 0 && rng.chance(rates.partition)) partition(cluster, ids);
@@ -163,9 +191,10 @@ function partition(cluster: SimCluster, ids: number[]): void {
   }
 }
 
-function transfer(cluster: SimCluster, ids: number[]): void {
+function transfer(cluster: SimCluster): void {
   const leader = cluster.leader();
-  if (leader === undefined) return;
+  if (leader?.node === undefined) return;
+  const ids = [...leader.node.raft.tracker.voters].sort((a, b) => a - b);
   const target = ids[cluster.rng.intBelow(ids.length)];
   if (target === leader.id) return;
   cluster.stats.transfers++;
@@ -185,16 +214,24 @@ function shuffle(ids: number[], rng: SeededRandom): number[] {
  * Faults stop: heal, restart everyone, a reliable network. Within livenessUnitsMax a leader must
  * commit a marker proposal and every node must apply it. Returns a violation or undefined.
  */
-function livenessPhase(cluster: SimCluster, ids: number[], livenessUnitsMax: number): string | undefined {
+function livenessPhase(cluster: SimCluster, livenessUnitsMax: number): string | undefined {
   cluster.blocked.clear();
   cluster.faults = { dropRate: 0, duplicateRate: 0, maxDelay: 2, maxDiskDelay: 1 };
-  for (const id of ids) cluster.restart(id);
+  cluster.shutdownRemoved();
+  for (const id of nodeIds(cluster)) cluster.restart(id);
   cluster.trace.record(cluster.now, 'faults stop');
   const marker = encoder.encode('liveness-marker');
   let markerIndex = 0;
+  /** The members of the configuration in force at the marker: each of them must apply it. */
+  let markerMembers: number[] = [];
   let proposedAt = -Infinity;
-  cluster.onApply = (_n, e) => {
-    if (markerIndex === 0 && e.data.length === marker.length && new TextDecoder().decode(e.data) === 'liveness-marker') markerIndex = e.index;
+  const previousOnApply = cluster.onApply;
+  cluster.onApply = (n, e) => {
+    previousOnApply?.(n, e);
+    if (markerIndex === 0 && e.data.length === marker.length && new TextDecoder().decode(e.data) === 'liveness-marker') {
+      markerIndex = e.index;
+      markerMembers = [...n.confState.voters, ...n.confState.learners];
+    }
   };
   // Catching up a backlog takes time proportional to it (one entry per message in some seeds):
   // the bound is a constant plus a few units per entry of backlog.
@@ -210,7 +247,7 @@ function livenessPhase(cluster: SimCluster, ids: number[], livenessUnitsMax: num
   while (cluster.now - start < boundUnits) {
     cluster.step();
     if (markerIndex > 0) {
-      if ([...cluster.nodes.values()].every((n) => n.appliedIndex >= markerIndex)) return undefined;
+      if (markerMembers.every((id) => (cluster.nodes.get(id)?.appliedIndex ?? -1) >= markerIndex)) return undefined;
       continue;
     }
     const leader = cluster.leader();
@@ -220,33 +257,5 @@ function livenessPhase(cluster: SimCluster, ids: number[], livenessUnitsMax: num
     }
   }
   const roles = [...cluster.nodes.values()].map((n) => `${n.id}:${n.node?.raft.state}/${n.node?.raft.term}/applied ${n.appliedIndex}`).join(' ');
-  return `liveness: no proposal committed and applied everywhere within ${boundUnits} units after faults stopped (markerIndex ${markerIndex}; ${roles})`;
-}
-
-/**
- * ReadIndex safety: a read issued when index c was already committed must be answered with an
- * index ≥ c (it must observe every write that completed before it started).
- */
-class ReadChecker {
-  private readonly issued = new Map<string, number>();
-  private seq = 0;
-
-  constructor(private readonly cluster: SimCluster) {
-    cluster.onRead = (n, rs) => {
-      const floor = this.issued.get(rs.context);
-      if (floor === undefined) return;
-      this.issued.delete(rs.context);
-      if (rs.index < floor) throw new SafetyViolation(`read index: read ${rs.context} at node ${n.id} answered ${rs.index} but ${floor} was committed before it was issued`);
-      cluster.trace.record(cluster.now, `read-state @${n.id} ${rs.context} index ${rs.index}`);
-    };
-  }
-
-  issue(id: number): void {
-    const context = `r${this.seq++}`;
-    const floor = this.cluster.checker.committedMax;
-    if (this.cluster.input(id, `read-index ${context}`, (node) => node.readIndex(context))) {
-      this.issued.set(context, floor);
-      this.cluster.stats.reads++;
-    }
-  }
+  return `liveness: no proposal committed and applied by every member within ${boundUnits} units after faults stopped (markerIndex ${markerIndex}, members ${markerMembers.join(',')}; ${roles})`;
 }

@@ -7,29 +7,34 @@ import { expect } from 'chai';
 import { report } from './report.js';
 import { runSeed, type RunResult } from './run.js';
 
-const mixedSeeds = 2000;
-const churnSeeds = 300;
+const mixedSeeds = 3000;
+const churnSeeds = 500;
 
-function runBatch(from: number, count: number, profile: 'mixed' | 'churn'): RunResult[] {
+/** Failures, and how many histories the linearizability search could not decide in its budget. */
+function runBatch(from: number, count: number, profile: 'mixed' | 'churn'): { failures: RunResult[]; inconclusive: number } {
   const failures: RunResult[] = [];
+  let inconclusive = 0;
   for (let seed = from; seed < from + count; seed++) {
     const r = runSeed({ seed, profile });
     if (!r.ok) failures.push(r);
+    if (r.operations.linearizability === 'inconclusive') inconclusive++;
   }
-  return failures;
+  return { failures, inconclusive };
 }
 
 describe('simulator: CI batch', function () {
   this.timeout(240_000);
 
-  it(`${mixedSeeds} seeds, mixed 3 and 5 nodes, mixed fault profiles: safety and liveness hold`, () => {
-    const failures = runBatch(1, mixedSeeds, 'mixed');
+  it(`${mixedSeeds} seeds, mixed 3 and 5 nodes, mixed fault profiles, membership churn: safety, liveness and linearizability hold`, () => {
+    const { failures, inconclusive } = runBatch(1, mixedSeeds, 'mixed');
     expect(failures.map(report).join('\n\n')).to.equal('');
+    expect(inconclusive, 'histories the linearizability search could not decide').to.be.at.most(mixedSeeds / 100);
   });
 
   it(`${churnSeeds} seeds of heavy churn (leaders change every few ticks, one entry per message)`, () => {
-    const failures = runBatch(100_001, churnSeeds, 'churn');
+    const { failures, inconclusive } = runBatch(100_001, churnSeeds, 'churn');
     expect(failures.map(report).join('\n\n')).to.equal('');
+    expect(inconclusive).to.be.at.most(churnSeeds / 100);
   });
 });
 
@@ -55,6 +60,40 @@ describe('simulator: determinism', () => {
 });
 
 describe('simulator: catches deliberate bugs', () => {
+  it('reads served from a node\'s local state (no ReadIndex) are reported as not linearizable', () => {
+    const caught = [];
+    for (let seed = 1; seed <= 50 && caught.length === 0; seed++) {
+      const r = runSeed({ seed, localReads: true });
+      if (!r.ok) caught.push(r);
+    }
+    expect(caught, 'no seed out of 50 caught the stale reads').to.have.length(1);
+    expect(caught[0].violation).to.match(/^linearizability: key k\d: the \d+ operations have no linearization/);
+  });
+
+});
+
+describe('simulator: workload', () => {
+  it('seeds run client operations and membership changes (the leader removed too), and check linearizable histories', () => {
+    const totals = { confChanges: 0, leaderRemovals: 0, joins: 0, removals: 0, completed: 0, ambiguous: 0 };
+    for (let seed = 1; seed <= 40; seed++) {
+      const r = runSeed({ seed });
+      expect(r.ok, r.violation).to.equal(true);
+      expect(r.operations.linearizability).to.equal('ok');
+      totals.confChanges += r.stats.confChanges;
+      totals.leaderRemovals += r.stats.leaderRemovalsProposed;
+      totals.joins += r.stats.joins;
+      totals.removals += r.stats.removals;
+      totals.completed += r.operations.completed;
+      totals.ambiguous += r.operations.ambiguous;
+    }
+    expect(totals.confChanges).to.be.greaterThan(40);
+    expect(totals.leaderRemovals).to.be.greaterThan(2);
+    expect(totals.joins).to.be.greaterThan(10);
+    expect(totals.removals).to.be.greaterThan(10);
+    expect(totals.completed).to.be.greaterThan(40 * 30);
+    expect(totals.ambiguous).to.be.greaterThan(0);
+  });
+
   it('§5.2 granting two votes in one term is reported as an election safety violation', () => {
     const caught = [];
     for (let seed = 1; seed <= 200 && caught.length === 0; seed++) {
