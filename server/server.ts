@@ -10,9 +10,15 @@ import {
   CompactionResponse,
   DeleteRangeResponse,
   KVService,
+  LeaseGrantResponse,
+  LeaseKeepAliveResponse,
+  LeaseLeasesResponse,
+  LeaseRevokeResponse,
   LeaseService,
+  LeaseTimeToLiveResponse,
   MaintenanceService,
   PutResponse,
+  WatchResponse,
   WatchService,
   RangeResponse,
   TxnResponse,
@@ -48,7 +54,7 @@ const metaIdentity = 'member_identity';
 const leaseCheckIntervalMs = 500;
 const leaseRevokesPerCheckMax = 500;
 /** Bounds of one watch stream. */
-const watchStreamLimits = { queuedResponsesMax: 1_024, watchersMax: 100_000 };
+const watchStreamLimits = { queuedResponsesMax: 4_096, watchersMax: 100_000 };
 
 export interface StartedServer {
   readonly context: ServiceContext;
@@ -107,11 +113,20 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   });
   server.addService(kvDefinition, kvService(context));
   server.addService(MaintenanceService, maintenanceService(context));
-  server.addService(LeaseService, leaseService(context, leases, expiry));
+  server.addService(
+    withSharedResponseEncoding(LeaseService, {
+      leaseGrant: LeaseGrantResponse,
+      leaseRevoke: LeaseRevokeResponse,
+      leaseKeepAlive: LeaseKeepAliveResponse,
+      leaseTimeToLive: LeaseTimeToLiveResponse,
+      leaseLeases: LeaseLeasesResponse,
+    }),
+    leaseService(context, leases, expiry),
+  );
   const coordination = new Coordination(context, hub, leases, expiry);
   server.addService(LockService, lockService(coordination));
   server.addService(ElectionService, electionService(coordination));
-  server.addService(WatchService, watchService(context, hub, { ...watchStreamLimits, progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs }));
+  server.addService(withSharedResponseEncoding(WatchService, { watch: WatchResponse }), watchService(context, hub, { ...watchStreamLimits, progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs }));
   server.addService(ClusterService, clusterService(context));
   const boundAddresses: string[] = [];
   try {
