@@ -1,4 +1,5 @@
-// Command-line flags of `npm run bench`, validated up front with one sentence per rule.
+// Command-line flags of the put benchmark (run.ts), validated up front with one
+// sentence per rule, and the flag helpers every benchmark shares.
 import { parseArgs } from 'node:util';
 
 export const targetKinds = ['etcd', 'cairn'] as const;
@@ -30,7 +31,7 @@ const putsPerTargetMax = 50_000_000;
 /** With --puts and no --duration-seconds, a run still ends after this long. */
 const countModeDurationSeconds = 120;
 
-export const usage = `usage: npm run bench -- [flags]
+export const usage = `usage: node dist/bench/run.js [flags]     (the put benchmark)
   --target etcd|cairn|both   servers to measure, one after the other (default both)
   --workers N                load worker processes (default 2)
   --connections N            gRPC connections per worker (default 8)
@@ -42,7 +43,8 @@ export const usage = `usage: npm run bench -- [flags]
   --request-timeout-ms N     deadline of one put (default 10000)
   --json                     print one JSON document instead of a table`;
 
-function integer(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+/** Parses an integer flag; `fallback` when absent. Throws one sentence naming the flag and its range. */
+export function integer(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -51,7 +53,8 @@ function integer(name: string, text: string | undefined, fallback: number, min: 
   return value;
 }
 
-function targetsOf(text: string): TargetKind[] {
+/** --target: one server kind, or both (etcd first). */
+export function targetsOf(text: string): TargetKind[] {
   if (text === 'both') return [...targetKinds];
   if ((targetKinds as readonly string[]).includes(text)) return [text as TargetKind];
   throw new Error(`--target must be etcd, cairn or both, got ${JSON.stringify(text)}`);

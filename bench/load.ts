@@ -1,19 +1,19 @@
 // A load worker process: opens `connections` gRPC channels to one server and
 // runs `clientsPerConnection` put loops on each, every loop keeping exactly one
-// put in flight. Forked by run.ts; see protocol.ts for the message sequence.
+// put in flight. Forked by measure.ts; see ipc.ts for the message sequence.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { KVClient, PutRequest } from '../proto/gen/etcdserverpb/rpc.js';
 import { LatencyHistogram } from './stats.js';
-import { decodeConfig, type LoadConfig, type LoadResult, type ParentMessage, type StopReason, type WorkerMessage } from './protocol.js';
+import { parentGo, runWorker, sendToParent } from './child.js';
+import { decodeArgument } from './ipc.js';
+import type { LoadConfig, LoadResult, StopReason } from './protocol.js';
 
 const connectTimeoutMs = 10_000;
 /** A loop that fails this many times in a row stops: the server is gone or refusing. */
 const consecutiveErrorsMax = 10;
 const errorSamplesMax = 5;
-/** The worker exits on its own this long after its planned end, whatever happens. */
-const exitGraceMs = 15_000;
 
 interface LoadState {
   readonly histogram: LatencyHistogram;
@@ -25,14 +25,6 @@ interface LoadState {
   readonly errorSamples: Set<string>;
   lastReplyAt: number;
   stoppedBy: StopReason;
-}
-
-/** Resolves once the message is handed to the IPC channel, so that exiting next cannot drop it. */
-function send(message: WorkerMessage): Promise<void> {
-  return new Promise((resolve) => {
-    if (process.send === undefined) throw new Error('load worker must be forked with an IPC channel');
-    process.send(message, undefined, {}, () => resolve());
-  });
 }
 
 /** One channel per connection: a local subchannel pool stops grpc-js from sharing one TCP connection. */
@@ -124,37 +116,19 @@ async function runLoad(config: LoadConfig, clients: KVClient[]): Promise<LoadRes
   };
 }
 
-async function main(): Promise<void> {
-  const config = decodeConfig(process.argv[2]);
-  const plannedMs = connectTimeoutMs + config.warmupMs + config.durationMs + config.requestTimeoutMs;
-  setTimeout(() => {
-    console.error(`load worker ${config.workerIndex}: still running ${exitGraceMs} ms after its planned end; exiting`);
-    process.exit(2);
-  }, plannedMs + exitGraceMs).unref();
-  // Without a parent nobody reads the result: stop at once.
-  process.on('disconnect', () => process.exit(1));
-
+async function main(config: LoadConfig): Promise<void> {
   const clients = openClients(config);
   try {
     await waitConnected(clients);
-    const go = new Promise<void>((resolve) => {
-      process.on('message', (message: ParentMessage) => {
-        if (message.type === 'go') resolve();
-      });
-    });
-    await send({ type: 'ready' });
+    const go = parentGo();
+    await sendToParent({ type: 'ready', ready: undefined });
     await go;
-    await send({ type: 'result', result: await runLoad(config, clients) });
+    await sendToParent({ type: 'result', result: await runLoad(config, clients) });
   } finally {
     for (const client of clients) client.close();
   }
 }
 
-// Exit explicitly: the IPC channel would otherwise keep the process alive.
-main().then(
-  () => process.exit(0),
-  async (error: unknown) => {
-    await send({ type: 'failed', message: (error as Error).stack ?? String(error) });
-    process.exit(1);
-  },
-);
+const config = decodeArgument<LoadConfig>(process.argv[2], 'load worker');
+const plannedMs = connectTimeoutMs + config.warmupMs + config.durationMs + config.requestTimeoutMs;
+runWorker(`load worker ${config.workerIndex}`, plannedMs, () => main(config));

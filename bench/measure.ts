@@ -1,17 +1,20 @@
 // Measures one target: starts the server through the test launcher, runs the
 // same put load from every worker at once, merges what they measured, and
 // always stops the workers and the server before returning.
-import { startCairn, startEtcd, type ServerHandle } from '../test/harness/launcher.js';
-import { onCleanup } from './cleanup.js';
+import { fileURLToPath } from 'node:url';
+import type { ServerHandle } from '../test/harness/launcher.js';
 import type { BenchConfig, TargetKind } from './flags.js';
 import type { LoadConfig, LoadResult, StopReason } from './protocol.js';
+import { withServer, within } from './server.js';
 import { LatencyHistogram } from './stats.js';
-import { forkWorker, type LoadWorker } from './workers.js';
+import { forkWorker, type Worker } from './workers.js';
 
 /** Workers get this long past their planned run to report before the target is declared failed. */
 const reportGraceMs = 30_000;
 const readyTimeoutMs = 20_000;
-const serverOutputTailChars = 2_000;
+const loadScript = fileURLToPath(new URL('./load.js', import.meta.url));
+
+type LoadWorker = Worker<void, LoadResult>;
 
 export interface TargetResult {
   target: TargetKind;
@@ -26,10 +29,6 @@ export interface TargetResult {
   maxMs: number;
   /** Why the workers stopped; more than one reason means they disagreed. */
   stoppedBy: StopReason[];
-}
-
-function startServer(target: TargetKind): Promise<ServerHandle> {
-  return target === 'etcd' ? startEtcd() : startCairn();
 }
 
 /** Splits the measured-put budget so that the workers' shares add up to it exactly. */
@@ -51,14 +50,6 @@ function loadConfig(config: BenchConfig, server: ServerHandle, workerIndex: numb
     requestTimeoutMs: config.requestTimeoutMs,
     keyPrefix: `bench/${runId}`,
   };
-}
-
-function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${timeoutMs} ms`)), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function summarize(target: TargetKind, results: LoadResult[]): TargetResult {
@@ -85,7 +76,9 @@ function summarize(target: TargetKind, results: LoadResult[]): TargetResult {
 async function runWorkers(config: BenchConfig, server: ServerHandle, runId: string): Promise<LoadResult[]> {
   const workers: LoadWorker[] = [];
   try {
-    for (let index = 0; index < config.workers; index++) workers.push(forkWorker(loadConfig(config, server, index, runId)));
+    for (let index = 0; index < config.workers; index++) {
+      workers.push(forkWorker(loadScript, loadConfig(config, server, index, runId), `load worker ${index}`));
+    }
     await within(Promise.all(workers.map((worker) => worker.ready)), readyTimeoutMs, 'workers connecting');
     for (const worker of workers) worker.go();
     const plannedMs = (config.warmupSeconds + config.durationSeconds) * 1000 + config.requestTimeoutMs;
@@ -96,21 +89,10 @@ async function runWorkers(config: BenchConfig, server: ServerHandle, runId: stri
 }
 
 export async function measureTarget(target: TargetKind, config: BenchConfig, runId: string): Promise<TargetResult> {
-  const server = await startServer(target);
-  // A graceful stop first, so a server run under a profiler (NODE_OPTIONS=--cpu-prof) writes its profile.
-  const destroyServer = onCleanup(async () => {
-    await server.stop();
-    await server.destroy();
-  });
-  try {
+  return withServer(target, async (server) => {
     const summary = summarize(target, await runWorkers(config, server, `${runId}-${target}`));
     // A result with loops that gave up measures a broken server, not a fast or slow one.
     if (summary.stoppedBy.includes('errors')) throw new Error(`puts kept failing: ${summary.errorSamples.join('; ')}`);
     return summary;
-  } catch (error) {
-    const tail = server.output().slice(-serverOutputTailChars);
-    throw new Error(`${target}: ${(error as Error).message}\n--- ${target} output (last ${serverOutputTailChars} chars) ---\n${tail}`, { cause: error });
-  } finally {
-    await destroyServer();
-  }
+  });
 }

@@ -1,9 +1,7 @@
-// Messages between the bench parent (run.ts) and its load workers (load.ts),
-// sent over the fork IPC channel with 'advanced' serialization.
-//
-// Sequence: parent forks with a LoadConfig in argv → worker opens its
-// connections and sends `ready` → parent sends `go` to all workers at once →
-// worker runs warm-up then the measured phase and sends `result`, then exits.
+// What the put benchmark's parent (put.ts, measure.ts) and its load workers
+// (load.ts) exchange; the message sequence is ipc.ts's: the worker opens its
+// connections and sends `ready`, runs warm-up then the measured phase after
+// `go`, and sends `result`.
 import type { HistogramSnapshot } from './stats.js';
 
 export interface LoadConfig {
@@ -41,21 +39,4 @@ export interface LoadResult {
   measuredMs: number;
   stoppedBy: StopReason;
   histogram: HistogramSnapshot;
-}
-
-export type ParentMessage = { type: 'go' };
-
-export type WorkerMessage =
-  | { type: 'ready' }
-  | { type: 'result'; result: LoadResult }
-  | { type: 'failed'; message: string };
-
-/** How the parent passes the config: one JSON argument, so the worker needs no IPC round trip to start. */
-export function encodeConfig(config: LoadConfig): string {
-  return JSON.stringify(config);
-}
-
-export function decodeConfig(argument: string | undefined): LoadConfig {
-  if (argument === undefined) throw new Error('load worker: missing config argument');
-  return JSON.parse(argument) as LoadConfig;
 }

@@ -1,41 +1,35 @@
-// Renders the bench's results: a plain table for people, one JSON document for
-// scripts. Ratios are cairn/etcd: above 1 means more throughput, but also more
-// latency — so >1 is good for puts/s and bad for p50/p99.
-import { cpus } from 'node:os';
+// Renders the put benchmark's results: a plain table for people, one JSON
+// document for scripts. Ratios are cairn/etcd: above 1 means more throughput,
+// but also more latency — so >1 is good for puts/s and bad for p50/p99.
 import type { BenchConfig } from './flags.js';
 import type { TargetResult } from './measure.js';
+import { describeEnvironment, formatRatio, ratioOf, row, type Environment } from './table.js';
 
 export interface Ratio {
-  putsPerSecond: number;
-  p50: number;
-  p99: number;
+  putsPerSecond: number | null;
+  p50: number | null;
+  p99: number | null;
 }
 
 export interface Report {
   config: BenchConfig;
-  environment: { node: string; cpuCount: number; cpuModel: string };
+  environment: Environment;
   results: TargetResult[];
   /** cairn/etcd, when both were measured. */
   ratio: Ratio | null;
 }
 
-export function buildReport(config: BenchConfig, results: TargetResult[]): Report {
+export function buildReport(config: BenchConfig, results: TargetResult[], environment: Environment): Report {
   const etcd = results.find((result) => result.target === 'etcd');
   const cairn = results.find((result) => result.target === 'cairn');
   const ratio = etcd !== undefined && cairn !== undefined
-    ? { putsPerSecond: cairn.putsPerSecond / etcd.putsPerSecond, p50: cairn.p50Ms / etcd.p50Ms, p99: cairn.p99Ms / etcd.p99Ms }
+    ? {
+      putsPerSecond: ratioOf(cairn.putsPerSecond, etcd.putsPerSecond),
+      p50: ratioOf(cairn.p50Ms, etcd.p50Ms),
+      p99: ratioOf(cairn.p99Ms, etcd.p99Ms),
+    }
     : null;
-  const cpuList = cpus();
-  return {
-    config,
-    environment: { node: process.version, cpuCount: cpuList.length, cpuModel: cpuList[0]?.model ?? 'unknown' },
-    results,
-    ratio,
-  };
-}
-
-function row(cells: string[], widths: number[]): string {
-  return cells.map((cell, index) => (index === 0 ? cell.padEnd(widths[index]) : cell.padStart(widths[index]))).join('  ');
+  return { config, environment, results, ratio };
 }
 
 export function formatTable(report: Report): string {
@@ -45,7 +39,7 @@ export function formatTable(report: Report): string {
     `put load: ${config.valueBytes}-byte values to distinct keys; ${config.workers} workers x ${config.connectionsPerWorker} connections x ` +
       `${config.clientsPerConnection} in flight = ${concurrency} concurrent puts; ${config.warmupSeconds} s warm-up, then up to ` +
       `${config.durationSeconds} s per target`,
-    `node ${report.environment.node}, ${report.environment.cpuCount} x ${report.environment.cpuModel}; servers and load share this machine`,
+    describeEnvironment(report.environment),
     '',
   ];
   const widths = [10, 9, 8, 10, 8, 8, 8, 8, 7];
@@ -58,7 +52,7 @@ export function formatTable(report: Report): string {
   }
   if (report.ratio !== null) {
     const { ratio } = report;
-    lines.push(row(['cairn/etcd', '', '', `${ratio.putsPerSecond.toFixed(2)}x`, `${ratio.p50.toFixed(2)}x`, `${ratio.p99.toFixed(2)}x`, '', '', ''], widths));
+    lines.push(row(['cairn/etcd', '', '', formatRatio(ratio.putsPerSecond), formatRatio(ratio.p50), formatRatio(ratio.p99), '', '', ''], widths));
   }
   for (const result of report.results) {
     if (result.errorSamples.length > 0) lines.push(`${result.target} errors: ${result.errorSamples.join('; ')}`);

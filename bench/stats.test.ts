@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { LatencyHistogram } from './stats.js';
+import { LatencyHistogram, signedQuantileUs } from './stats.js';
 
 describe('bench LatencyHistogram', () => {
   it('keeps every quantile within 1% of the exact value', () => {
@@ -38,5 +38,25 @@ describe('bench LatencyHistogram', () => {
     histogram.record(2 ** 40);
     expect(histogram.quantileUs(1)).to.be.greaterThan(2 ** 30);
     expect(() => histogram.quantileUs(0)).to.throw('quantile must be in (0, 1]');
+  });
+});
+
+describe('bench signedQuantileUs', () => {
+  it('orders negative magnitudes before non-negative values (the worked example)', () => {
+    const [negative, positive] = [new LatencyHistogram(), new LatencyHistogram()];
+    negative.record(2);
+    negative.record(5);
+    positive.record(1);
+    positive.record(4);
+    expect([0.25, 0.5, 0.75, 1].map((q) => signedQuantileUs(negative, positive, q))).to.deep.equal([-5, -2, 1, 4]);
+  });
+
+  it('handles one side empty, both empty, and a bad quantile', () => {
+    const [negative, positive] = [new LatencyHistogram(), new LatencyHistogram()];
+    expect(signedQuantileUs(negative, positive, 0.5)).to.be.NaN;
+    for (const value of [10, 20, 30]) negative.record(value);
+    expect(signedQuantileUs(negative, positive, 1 / 3)).to.equal(-30);
+    expect(signedQuantileUs(negative, positive, 1)).to.equal(-10);
+    expect(() => signedQuantileUs(negative, positive, 1.5)).to.throw('quantile must be in (0, 1]');
   });
 });

@@ -90,7 +90,14 @@ export class LatencyHistogram {
   quantileUs(q: number): number {
     if (!(q > 0 && q <= 1)) throw new Error(`quantile must be in (0, 1], got ${q}`);
     if (this.countTotal === 0) return Number.NaN;
-    const rank = Math.ceil(q * this.countTotal);
+    return this.valueAtRankUs(Math.ceil(q * this.countTotal));
+  }
+
+  /** The rank-th smallest latency (1-based, 1 <= rank <= count), in microseconds. */
+  valueAtRankUs(rank: number): number {
+    if (!(Number.isInteger(rank) && rank >= 1 && rank <= this.countTotal)) {
+      throw new Error(`rank must be an integer from 1 to ${this.countTotal}, got ${rank}`);
+    }
     let seen = 0;
     for (let index = 0; index < bucketCount; index++) {
       seen += this.counts[index];
@@ -107,4 +114,21 @@ export class LatencyHistogram {
   maxLatencyUs(): number {
     return this.countTotal === 0 ? Number.NaN : this.maxUs;
   }
+}
+
+/**
+ * Quantile q (0 < q <= 1) of a signed distribution kept as two histograms:
+ * `negative` holds the magnitudes of the values below zero, `positive` the
+ * others. NaN when both are empty. Worked example: negative holds {2, 5} (the
+ * values -2 and -5) and positive holds {1, 4}; sorted, the values are
+ * -5, -2, 1, 4, so q = 0.25 gives -5, q = 0.5 gives -2, q = 0.75 gives 1.
+ */
+export function signedQuantileUs(negative: LatencyHistogram, positive: LatencyHistogram, q: number): number {
+  if (!(q > 0 && q <= 1)) throw new Error(`quantile must be in (0, 1], got ${q}`);
+  const total = negative.count + positive.count;
+  if (total === 0) return Number.NaN;
+  const rank = Math.ceil(q * total);
+  // The rank-th smallest signed value is the (negative.count - rank + 1)-th smallest magnitude, negated.
+  if (rank <= negative.count) return -negative.valueAtRankUs(negative.count - rank + 1);
+  return positive.valueAtRankUs(rank - negative.count);
 }

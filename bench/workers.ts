@@ -1,21 +1,22 @@
-// Forks load workers (the compiled load.js) and turns their IPC messages into
-// promises. A worker that exits or fails before answering rejects them, so the
-// parent never waits on a dead child.
+// Forks bench workers (compiled scripts under dist/bench) and turns their IPC
+// messages into promises. A worker that exits or fails before answering
+// rejects them, so the parent never waits on a dead child.
 import { fork, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { onCleanup } from './cleanup.js';
-import { encodeConfig, type LoadConfig, type LoadResult, type ParentMessage, type WorkerMessage } from './protocol.js';
+import { encodeArgument, type ParentMessage, type WorkerMessage } from './ipc.js';
 
-const loadScript = join(dirname(fileURLToPath(import.meta.url)), 'load.js');
-
-export interface LoadWorker {
-  readonly index: number;
-  /** Resolves when the worker's connections are open. */
-  readonly ready: Promise<void>;
+export interface Worker<Ready, Result, Up = never, Down = never> {
+  /** Names the worker in errors, e.g. "load worker 1". */
+  readonly label: string;
+  /** Resolves when the worker is prepared (connected, watchers created, leases granted). */
+  readonly ready: Promise<Ready>;
   /** Resolves with the worker's measurements. */
-  readonly result: Promise<LoadResult>;
+  readonly result: Promise<Result>;
   go(): void;
+  /** Sends a `data` message; dropped if the worker is gone (its promises say why). */
+  send(data: Down): void;
+  /** Calls `listener` with every `data` message from the worker, in the order sent. */
+  onData(listener: (data: Up) => void): void;
   /** SIGKILL if still running; safe to call twice. */
   kill(): Promise<void>;
 }
@@ -38,8 +39,13 @@ function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
-export function forkWorker(config: LoadConfig): LoadWorker {
-  const child: ChildProcess = fork(loadScript, [encodeConfig(config)], {
+/** Forks `scriptPath` (a compiled .js file) with `config` as its one argument. */
+export function forkWorker<Ready, Result, Up = never, Down = never>(
+  scriptPath: string,
+  config: unknown,
+  label: string,
+): Worker<Ready, Result, Up, Down> {
+  const child: ChildProcess = fork(scriptPath, [encodeArgument(config)], {
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: [],
@@ -51,31 +57,37 @@ export function forkWorker(config: LoadConfig): LoadWorker {
     await exited;
   });
 
-  const ready = deferred<void>();
-  const result = deferred<LoadResult>();
+  const ready = deferred<Ready>();
+  const result = deferred<Result>();
+  const dataListeners: Array<(data: Up) => void> = [];
   const rejectBoth = (error: Error) => {
     ready.reject(error);
     result.reject(error);
   };
 
-  child.on('message', (message: WorkerMessage) => {
-    if (message.type === 'ready') ready.resolve();
+  child.on('message', (message: WorkerMessage<Ready, Result, Up>) => {
+    if (message.type === 'ready') ready.resolve(message.ready);
     else if (message.type === 'result') result.resolve(message.result);
-    else if (message.type === 'failed') rejectBoth(new Error(`load worker ${config.workerIndex} failed: ${message.message}`));
+    else if (message.type === 'data') for (const listener of dataListeners) listener(message.data);
+    else if (message.type === 'failed') rejectBoth(new Error(`${label} failed: ${message.message}`));
   });
   // 'disconnect' comes after the last message on the channel ('exit' may overtake messages).
   // Settled promises ignore it; it only matters when the worker died before answering.
   child.once('disconnect', () => {
-    rejectBoth(new Error(`load worker ${config.workerIndex} (pid ${child.pid}) went away before reporting`));
+    rejectBoth(new Error(`${label} (pid ${child.pid}) went away before reporting`));
   });
 
+  const send = (message: ParentMessage<Down>) => {
+    if (child.connected) child.send(message);
+  };
   return {
-    index: config.workerIndex,
+    label,
     ready: ready.promise,
     result: result.promise,
-    go: () => {
-      const message: ParentMessage = { type: 'go' };
-      if (child.connected) child.send(message);
+    go: () => send({ type: 'go' }),
+    send: (data) => send({ type: 'data', data }),
+    onData: (listener) => {
+      dataListeners.push(listener);
     },
     kill,
   };
