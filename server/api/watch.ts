@@ -62,6 +62,8 @@ class WatchStream implements WatchSink {
    */
   private readonly progress = new Map<bigint, boolean>();
   private readonly fragmented = new Set<bigint>();
+  /** A WatchProgressRequest waits for the stream's watchers to catch up. */
+  private progressOwed = false;
 
   constructor(
     private readonly context: ServiceContext,
@@ -107,8 +109,6 @@ class WatchStream implements WatchSink {
     this.progressOwed = false;
     this.enqueue(this.response(invalidWatchId, this.context.store.currentRevision));
   }
-
-  private progressOwed = false;
 
   private create(request: WatchCreateRequest): void {
     const key = request.key.length === 0 ? Buffer.from([0]) : request.key;
