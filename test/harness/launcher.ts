@@ -96,6 +96,10 @@ export interface StartOptions {
   /** Extra command-line flags. */
   args?: string[];
   name?: string;
+  /** Client port to listen on (a restart on the same port); default a free one. */
+  port?: number;
+  /** etcd only: peer port (keep it across a restart); default a free one. */
+  peerPort?: number;
 }
 
 /** Attempts at starting a server when its port was taken between choosing and binding it. */
@@ -124,7 +128,7 @@ export function startEtcd(options: StartOptions = {}): Promise<ServerHandle> {
 }
 
 async function startCairnOnce(options: StartOptions): Promise<ServerHandle> {
-  const port = await freePort();
+  const port = options.port ?? await freePort();
   const url = `http://127.0.0.1:${port}`;
   const dataDir = options.dataDir ?? join(mkdtempSync(join(tmpdir(), 'cairn-test-')), 'data');
   // CAIRN_NODE_ARGS passes flags to node itself, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server.
@@ -144,7 +148,8 @@ async function startCairnOnce(options: StartOptions): Promise<ServerHandle> {
 async function startEtcdOnce(options: StartOptions): Promise<ServerHandle> {
   const binary = etcdBinary();
   if (binary === undefined) throw new Error('etcd is not installed');
-  const [clientPort, peerPort] = [await freePort(), await freePort()];
+  const clientPort = options.port ?? await freePort();
+  const peerPort = options.peerPort ?? await freePort();
   const url = `http://127.0.0.1:${clientPort}`;
   const peerUrl = `http://127.0.0.1:${peerPort}`;
   const name = options.name ?? 'default';

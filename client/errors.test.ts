@@ -1,0 +1,53 @@
+import { expect } from 'chai';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import {
+  classify,
+  CompactedError,
+  DeadlineExceededError,
+  EmptyKeyError,
+  InvalidAuthTokenError,
+  LeaseNotFoundError,
+  NoLeaderError,
+  RequestTimeoutError,
+  TooManyRequestsError,
+  UnavailableError,
+  UnknownServerError,
+} from './errors.js';
+
+function serviceError(code: status, details: string): ServiceError {
+  return Object.assign(new Error(`${code} ${details}`), { code, details, metadata: new Metadata() });
+}
+
+describe('client errors: classify', () => {
+  it('chooses the class by gRPC code and etcd\'s exact message, keeping the gRPC error as cause', () => {
+    const cause = serviceError(status.INVALID_ARGUMENT, 'etcdserver: key is not provided');
+    const error = classify(cause);
+    expect(error).to.be.instanceOf(EmptyKeyError);
+    expect(error.name).to.equal('EmptyKeyError');
+    expect(error.cause).to.equal(cause);
+    expect(error.code).to.equal(status.INVALID_ARGUMENT);
+    expect(classify(serviceError(status.NOT_FOUND, 'etcdserver: requested lease not found'))).to.be.instanceOf(LeaseNotFoundError);
+    expect(classify(serviceError(status.UNAVAILABLE, 'etcdserver: no leader'))).to.be.instanceOf(NoLeaderError);
+    expect(classify(serviceError(status.UNAUTHENTICATED, 'etcdserver: invalid auth token'))).to.be.instanceOf(InvalidAuthTokenError);
+    expect(classify(serviceError(status.RESOURCE_EXHAUSTED, 'etcdserver: too many requests'))).to.be.instanceOf(TooManyRequestsError);
+    expect(classify(serviceError(status.UNAVAILABLE, 'etcdserver: request timed out, possibly due to previous leader failure')))
+      .to.be.instanceOf(RequestTimeoutError);
+    const compacted = classify(serviceError(status.OUT_OF_RANGE, 'etcdserver: mvcc: required revision has been compacted'));
+    expect(compacted).to.be.instanceOf(CompactedError);
+    expect((compacted as CompactedError).compactRevision).to.equal(undefined);
+  });
+
+  it('never matches by substring or by message alone', () => {
+    expect(classify(serviceError(status.INVALID_ARGUMENT, 'etcdserver: key is not provided!'))).to.be.instanceOf(UnknownServerError);
+    expect(classify(serviceError(status.UNKNOWN, 'etcdserver: requested lease not found'))).to.be.instanceOf(UnknownServerError);
+  });
+
+  it('falls back on the code for transport conditions', () => {
+    const unavailable = classify(serviceError(status.UNAVAILABLE, 'No connection established'), 'no');
+    expect(unavailable).to.be.instanceOf(UnavailableError);
+    expect((unavailable as UnavailableError).applied).to.equal('no');
+    expect((classify(serviceError(status.UNAVAILABLE, 'Connection dropped')) as UnavailableError).applied).to.equal('unknown');
+    expect(classify(serviceError(status.DEADLINE_EXCEEDED, 'Deadline exceeded after 1.002s'))).to.be.instanceOf(DeadlineExceededError);
+    expect(classify(new Error('boom'))).to.be.instanceOf(UnknownServerError);
+  });
+});

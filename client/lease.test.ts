@@ -1,0 +1,103 @@
+// keepAlive$ timing and teardown on virtual time, with a stream double that
+// records what the Observable writes and whether it cancelled the stream.
+import { expect } from 'chai';
+import { EventEmitter } from 'node:events';
+import { Metadata, status } from '@grpc/grpc-js';
+import { VirtualTimeScheduler } from 'rxjs';
+import type { Connection } from './connection.js';
+import { LeaseLostError, LeaseLostReason, UnavailableError } from './errors.js';
+import { Namespace } from './keys.js';
+import { Leases, type KeepAlive } from './lease.js';
+
+class StreamDouble extends EventEmitter {
+  readonly written: bigint[] = [];
+  cancelled = false;
+  write(request: { ID: bigint }): boolean {
+    this.written.push(request.ID);
+    return true;
+  }
+  cancel(): void {
+    this.cancelled = true;
+  }
+  respond(ttlSeconds: bigint): void {
+    this.emit('data', { header: undefined, ID: 7n, TTL: ttlSeconds });
+  }
+}
+
+function harness() {
+  const scheduler = new VirtualTimeScheduler();
+  const streams: StreamDouble[] = [];
+  const connection = {
+    isClosed: false,
+    current: () => ({ lease: { leaseKeepAlive: () => { const stream = new StreamDouble(); streams.push(stream); return stream; } } }),
+    metadata: () => new Metadata(),
+    retryPolicy: () => ({ retries: 2, minDelayMs: 10, maxDelayMs: 100 }),
+    failover: () => undefined,
+  } as unknown as Connection;
+  const advanceTo = (ms: number) => {
+    scheduler.maxFrames = ms;
+    scheduler.flush();
+  };
+  return { leases: new Leases(connection, new Namespace(), scheduler), streams, advanceTo };
+}
+
+describe('client keepAlive$', () => {
+  it('sends at once and every third of the TTL, and unsubscribing cancels the stream and every timer', () => {
+    const { leases, streams, advanceTo } = harness();
+    const seen: KeepAlive[] = [];
+    let failure: unknown;
+    const subscription = leases.keepAlive$(7n).subscribe({ next: (value) => seen.push(value), error: (error) => (failure = error) });
+    expect(streams).to.have.length(1);
+    expect(streams[0].written).to.deep.equal([7n]);
+    streams[0].respond(3n);
+    expect(seen.map((value) => value.ttlSeconds)).to.deep.equal([3]);
+    advanceTo(999);
+    expect(streams[0].written).to.have.length(1);
+    advanceTo(1000);
+    expect(streams[0].written).to.have.length(2);
+    streams[0].respond(3n);
+    subscription.unsubscribe();
+    expect(streams[0].cancelled).to.equal(true);
+    expect(streams[0].listenerCount('data')).to.equal(0);
+    advanceTo(60_000);
+    expect(streams[0].written).to.have.length(2);
+    expect(failure).to.equal(undefined);
+  });
+
+  it('errors with LeaseLostError(expired) when no keep-alive succeeds within the TTL, and cleans up', () => {
+    const { leases, streams, advanceTo } = harness();
+    let failure: unknown;
+    leases.keepAlive$(7n).subscribe({ error: (error) => (failure = error) });
+    streams[0].respond(3n);
+    advanceTo(2_999);
+    expect(failure).to.equal(undefined);
+    advanceTo(3_000);
+    expect(failure).to.be.instanceOf(LeaseLostError);
+    expect((failure as LeaseLostError).reason).to.equal(LeaseLostReason.Expired);
+    expect(streams[0].cancelled).to.equal(true);
+  });
+
+  it('errors with LeaseLostError(not-found) when the server answers TTL 0', () => {
+    const { leases, streams } = harness();
+    let failure: unknown;
+    leases.keepAlive$(7n).subscribe({ error: (error) => (failure = error) });
+    streams[0].respond(0n);
+    expect((failure as LeaseLostError).reason).to.equal(LeaseLostReason.NotFound);
+  });
+
+  it('re-opens a broken stream with backoff, and gives up before a first success after the retry budget', () => {
+    const { leases, streams, advanceTo } = harness();
+    let failure: unknown;
+    leases.keepAlive$(7n).subscribe({ error: (error) => (failure = error) });
+    const unavailable = Object.assign(new Error('down'), { code: status.UNAVAILABLE, details: 'Connection dropped', metadata: new Metadata() });
+    streams[0].emit('error', unavailable);
+    expect(streams).to.have.length(1);
+    advanceTo(10);
+    expect(streams).to.have.length(2);
+    streams[1].emit('error', unavailable);
+    advanceTo(100);
+    expect(streams).to.have.length(3);
+    streams[2].emit('error', unavailable);
+    expect(failure).to.be.instanceOf(UnavailableError);
+  });
+});

@@ -1,0 +1,73 @@
+// Shared helpers of the SDK matrix suite: the targets, a recording gRPC
+// interceptor (to assert on what the server sent), and polling.
+import { InterceptingCall, ListenerBuilder, RequesterBuilder, type Interceptor } from '@grpc/grpc-js';
+import type { WatchResponse } from '../../proto/gen/etcdserverpb/rpc.js';
+import { etcdAvailable, startCairn, startEtcd, type ServerHandle, type StartOptions } from '../harness/launcher.js';
+
+/** A server kind the suite runs against. */
+export interface Target {
+  readonly kind: 'cairn' | 'etcd';
+  start(options?: StartOptions): Promise<ServerHandle>;
+  available(): boolean;
+}
+
+export const targets: readonly Target[] = [
+  { kind: 'cairn', start: startCairn, available: () => true },
+  { kind: 'etcd', start: startEtcd, available: etcdAvailable },
+];
+
+/** Targets chosen by SDK_TARGET (cairn | etcd); both when unset. */
+export function selectedTargets(): Target[] {
+  const wanted = process.env.SDK_TARGET;
+  if (wanted === undefined || wanted === '') return [...targets];
+  const chosen = targets.filter((target) => target.kind === wanted);
+  if (chosen.length === 0) throw new Error(`SDK_TARGET must be cairn or etcd, not ${wanted}`);
+  return chosen;
+}
+
+/** Records Watch streams opened and every WatchResponse received, via a client interceptor. */
+export class WatchRecorder {
+  streamsOpened = 0;
+  readonly responses: WatchResponse[] = [];
+
+  readonly interceptor: Interceptor = (options, nextCall) => {
+    const isWatch = options.method_definition.path === '/etcdserverpb.Watch/Watch';
+    if (!isWatch) return new InterceptingCall(nextCall(options));
+    this.streamsOpened++;
+    const requester = new RequesterBuilder()
+      .withStart((metadata, listener, next) => {
+        next(metadata, new ListenerBuilder()
+          .withOnReceiveMessage((message: WatchResponse, nextMessage) => {
+            this.responses.push(message);
+            nextMessage(message);
+          })
+          .build());
+        void listener;
+      })
+      .build();
+    return new InterceptingCall(nextCall(options), requester);
+  };
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Awaits a rejection and returns the error (fails if it resolves). */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
