@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemberIdentity } from '../proto/gen/cairnpb/internal.js';
 import {
+  AuthService,
   ClusterService,
   CompactionResponse,
   DeleteRangeResponse,
@@ -35,6 +36,7 @@ import { watchService } from './api/watch.js';
 import { LeaseExpiry, systemClock, type Clock } from './lease/expiry.js';
 import { LeaseTable } from './lease/table.js';
 import { WatchHub } from './watch/hub.js';
+import { authService } from './api/auth.js';
 import { clusterService } from './api/cluster.js';
 import type { ServiceContext } from './api/context.js';
 import { kvService } from './api/kv.js';
@@ -113,6 +115,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   });
   server.addService(kvDefinition, kvService(context));
   server.addService(MaintenanceService, maintenanceService(context));
+  server.addService(AuthService, authService(context));
   server.addService(
     withSharedResponseEncoding(LeaseService, {
       leaseGrant: LeaseGrantResponse,
