@@ -1,12 +1,11 @@
 // Client overhead of the SDK: ops/s of SDK gets and puts against the same
-// operations through the bare generated gRPC stubs (the floor any client pays),
-// from one Node process, against cairn and against etcd.
+// operations through the bare generated gRPC stubs (the floor any client pays)
+// and through the npm `etcd3` client, from one Node process, against cairn and
+// against etcd.
 //
 //   npx tsc -p . && node dist/bench/sdk-overhead.js [--seconds 3] [--concurrency 16] [--target cairn|etcd]
-//
-// The issue also asks for a comparison with the npm `etcd3` client; it is not
-// installed, so that column is absent (see docs/sdk.md).
 import { credentials, Metadata } from '@grpc/grpc-js';
+import { Etcd3 } from 'etcd3';
 import { KVClient, PutRequest, RangeRequest } from '../proto/gen/etcdserverpb/rpc.js';
 import { connect } from '../client/index.js';
 import { etcdAvailable, startCairn, startEtcd, type ServerHandle } from '../test/harness/launcher.js';
@@ -54,6 +53,7 @@ async function runTarget(kind: 'cairn' | 'etcd', flags: Flags): Promise<string[]
   const server: ServerHandle = kind === 'cairn' ? await startCairn() : await startEtcd();
   const raw = new KVClient(server.endpoint, credentials.createInsecure());
   const client = await connect({ endpoints: [server.endpoint] });
+  const etcd3 = new Etcd3({ hosts: `http://${server.endpoint}` });
   const value = Buffer.alloc(256, 120);
   try {
     for (let index = 0; index < 100; index++) await client.put(`bench/${index}`, value);
@@ -62,16 +62,21 @@ async function runTarget(kind: 'cairn' | 'etcd', flags: Flags): Promise<string[]
     // Unmeasured warm-up of both paths (JIT, server caches, connections).
     await measure(1, flags.concurrency, (sequence) => rawCall(rawRange, RangeRequest.fromPartial({ key: Buffer.from(`bench/${sequence % 100}`) })));
     await measure(1, flags.concurrency, (sequence) => client.get(`bench/${sequence % 100}`));
+    await measure(1, flags.concurrency, (sequence) => etcd3.get(`bench/${sequence % 100}`).buffer());
     const rawGet = await measure(flags.seconds, flags.concurrency, (sequence) =>
       rawCall(rawRange, RangeRequest.fromPartial({ key: Buffer.from(`bench/${sequence % 100}`) })));
     const sdkGet = await measure(flags.seconds, flags.concurrency, (sequence) => client.get(`bench/${sequence % 100}`));
     const rawPutRate = await measure(flags.seconds, flags.concurrency, (sequence) =>
       rawCall(rawPut, PutRequest.fromPartial({ key: Buffer.from(`bench/${sequence % 100}`), value })));
     const sdkPut = await measure(flags.seconds, flags.concurrency, (sequence) => client.put(`bench/${sequence % 100}`, value));
-    const row = (name: string, rawRate: number, sdkRate: number) =>
-      `${kind.padEnd(6)} ${name.padEnd(4)} ${rawRate.toFixed(0).padStart(9)} ${sdkRate.toFixed(0).padStart(9)} ${(sdkRate / rawRate).toFixed(2).padStart(9)}`;
-    return [row('get', rawGet, sdkGet), row('put', rawPutRate, sdkPut)];
+    const etcd3Get = await measure(flags.seconds, flags.concurrency, (sequence) => etcd3.get(`bench/${sequence % 100}`).buffer());
+    const etcd3Put = await measure(flags.seconds, flags.concurrency, (sequence) => etcd3.put(`bench/${sequence % 100}`).value(value).exec());
+    const rate = (n: number): string => n.toFixed(0).padStart(9);
+    const row = (name: string, rawRate: number, sdkRate: number, etcd3Rate: number) =>
+      `${kind.padEnd(6)} ${name.padEnd(4)} ${rate(rawRate)} ${rate(sdkRate)} ${rate(etcd3Rate)} ${(sdkRate / rawRate).toFixed(2).padStart(9)} ${(sdkRate / etcd3Rate).toFixed(2).padStart(9)}`;
+    return [row('get', rawGet, sdkGet, etcd3Get), row('put', rawPutRate, sdkPut, etcd3Put)];
   } finally {
+    etcd3.close();
     client.close();
     raw.close();
     await server.destroy();
@@ -80,7 +85,7 @@ async function runTarget(kind: 'cairn' | 'etcd', flags: Flags): Promise<string[]
 
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
-  const lines = [`target op    stubs/s     sdk/s sdk/stubs   (${flags.concurrency} in flight, ${flags.seconds} s each)`];
+  const lines = [`target op    stubs/s     sdk/s   etcd3/s sdk/stubs sdk/etcd3   (${flags.concurrency} in flight, ${flags.seconds} s each)`];
   for (const kind of flags.targets) {
     if (kind === 'etcd' && !etcdAvailable()) continue;
     lines.push(...await runTarget(kind, flags));
