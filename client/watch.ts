@@ -168,7 +168,6 @@ export class WatchHub {
 
   private remove(watcher: Watcher): void {
     if (watcher.state === WatchState.Gone) return;
-    const wasCreating = watcher.state === WatchState.Creating;
     watcher.state = WatchState.Gone;
     this.watchers.delete(watcher);
     this.queue = this.queue.filter((queued) => queued !== watcher);
@@ -184,7 +183,6 @@ export class WatchHub {
       this.stream?.write(WatchRequest.fromPartial({ cancelRequest: WatchCancelRequest.fromPartial({ watchId: watcher.watchId }) }));
     }
     // A watcher still being created is cancelled when its ack arrives (handleCreated).
-    void wasCreating;
   }
 
   private open(): void {
