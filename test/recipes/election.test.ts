@@ -1,0 +1,108 @@
+// Election against cairn and etcd: one leader at a time, failover when the
+// leader's session dies, leader$ sees every change in order, and interop with
+// `etcdctl elect` / `etcdctl elect -l`.
+import { expect } from 'chai';
+import type { Subscription } from 'rxjs';
+import { Election, NotLeaderError, type Leader, type Leadership } from '../../recipes/index.js';
+import { EtcdctlProcesses } from '../interop/etcdctl-process.js';
+import { eventually, Fixture, rejection, selectedTargets, sleep } from './support.js';
+
+/** Campaigns and resolves when elected, keeping the candidacy (unsubscribing would resign) until `subscriptions` are torn down. */
+function elected(campaign: ReturnType<Election['campaign']>, subscriptions: Subscription[]): Promise<Leadership> {
+  return new Promise((resolve, reject) => {
+    subscriptions.push(campaign.subscribe({ next: (state) => state.state === 'elected' && resolve(state), error: reject }));
+  });
+}
+
+for (const target of selectedTargets()) {
+  describe(`recipes: election against ${target.kind}`, function () {
+    const fixture = new Fixture(target);
+    const processes = new EtcdctlProcesses();
+    const subscriptions: Subscription[] = [];
+
+    before(async function () {
+      if (!target.available()) return this.skip();
+      await fixture.start();
+    });
+    afterEach(async () => {
+      for (const subscription of subscriptions.splice(0)) subscription.unsubscribe();
+      await processes.killAll();
+    });
+    after(async () => fixture.stop());
+
+    it('elects one candidate at a time; resigning hands over; leader$ sees every change in order', async () => {
+      const observer = await fixture.client();
+      const seen: string[] = [];
+      subscriptions.push(Election.leader$(observer, 'e1').subscribe((leader: Leader) => seen.push(leader.value)));
+      const sessions = await Promise.all([fixture.session(), fixture.session(), fixture.session()]);
+      const elections = sessions.map((session) => new Election(session, 'e1'));
+      const states: Leadership[][] = [[], [], []];
+      const campaigns = elections.map((election, index) => election.campaign(`c${index}`).subscribe((state) => states[index].push(state)));
+      subscriptions.push(...campaigns);
+      await eventually(() => states.some((list) => list.some((state) => state.state === 'elected')), 10_000, 'a leader');
+      await sleep(200);
+      const leaders = () => states.filter((list, index) => !campaigns[index].closed && list.at(-1)?.state === 'elected').length;
+      expect(leaders()).to.equal(1);
+      const first = states.findIndex((list) => list.at(-1)?.state === 'elected');
+      await elections[first].proclaim(`c${first}-v2`);
+      campaigns[first].unsubscribe(); // resigns
+      await eventually(() => leaders() === 1, 10_000, 'the second leader');
+      expect(leaders()).to.equal(1);
+      const second = states.findIndex((list, index) => !campaigns[index].closed && list.at(-1)?.state === 'elected');
+      expect(await rejection(elections[first].proclaim('nope'))).to.be.instanceOf(NotLeaderError);
+      campaigns[second].unsubscribe();
+      const third = [0, 1, 2].find((index) => index !== first && index !== second) as number;
+      await eventually(() => states[third].at(-1)?.state === 'elected', 10_000, 'the third leader');
+      await eventually(() => seen.length >= 4, 5_000, 'leader$ to see four changes');
+      expect(seen).to.deep.equal([`c${first}`, `c${first}-v2`, `c${second}`, `c${third}`]);
+      campaigns[third].unsubscribe();
+    });
+
+    it('proclaim by a non-leader fails with NotLeaderError', async () => {
+      const election = new Election(await fixture.session(), 'e2');
+      expect(await rejection(election.proclaim('x'))).to.be.instanceOf(NotLeaderError);
+    });
+
+    it('fails over when the leader’s session dies, and the dead leader is told it lost', async () => {
+      const admin = await fixture.client();
+      const doomed = await fixture.session({ ttlSeconds: 3 });
+      const heir = await fixture.session();
+      const states: Leadership[] = [];
+      subscriptions.push(new Election(doomed, 'e3').campaign('doomed').subscribe((state) => states.push(state)));
+      await eventually(() => states.at(-1)?.state === 'elected', 10_000, 'doomed elected');
+      const heirElected = elected(new Election(heir, 'e3').campaign('heir'), subscriptions);
+      await admin.leases.revoke(doomed.lease);
+      await heirElected;
+      await eventually(() => states.at(-1)?.state === 'lost', 5_000, 'the dead leader to learn it lost');
+      expect((await Election.leader(admin, 'e3')).value).to.equal('heir');
+    });
+
+    it('interop: etcdctl elect -l sees a cairn leader, and etcdctl elect takes over after it resigns', async function () {
+      const client = await fixture.client();
+      const session = await fixture.session({}, client);
+      const campaign = new Election(session, 'shared-election').campaign('cairn-leader');
+      const states: Leadership[] = [];
+      const subscription = campaign.subscribe((state) => states.push(state));
+      subscriptions.push(subscription);
+      await eventually(() => states.at(-1)?.state === 'elected', 10_000, 'cairn elected');
+      const observer = processes.start(fixture.server.endpoint, ['elect', '-l', 'shared-election']);
+      await observer.waitForStdout((out) => out.includes(`shared-election/${session.leaseHex}\ncairn-leader\n`), 'the cairn leader');
+      const seen: string[] = [];
+      subscriptions.push(Election.leader$(client, 'shared-election').subscribe((leader) => seen.push(leader.value)));
+      const candidate = processes.start(fixture.server.endpoint, ['elect', 'shared-election', 'etcdctl-leader']);
+      await sleep(500);
+      expect(candidate.stdout()).to.equal('');
+      subscription.unsubscribe(); // resign
+      await candidate.waitForStdout((out) => out.includes('etcdctl-leader'), 'etcdctl elected');
+      await observer.waitForStdout((out) => out.includes('etcdctl-leader'), 'etcdctl -l to see the etcdctl leader');
+      await eventually(() => seen.includes('etcdctl-leader'), 5_000, 'leader$ to see the etcdctl leader');
+      expect(seen).to.deep.equal(['cairn-leader', 'etcdctl-leader']);
+      // And back: a cairn candidate waits for etcdctl to resign.
+      const next = elected(new Election(await fixture.session(), 'shared-election').campaign('cairn-again'), subscriptions);
+      await sleep(300);
+      await candidate.signal('SIGTERM');
+      await next;
+      await eventually(() => seen.at(-1) === 'cairn-again', 5_000, 'leader$ to see cairn again');
+    });
+  });
+}
