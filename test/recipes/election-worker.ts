@@ -1,0 +1,20 @@
+// A separate process campaigning in an Election (spawned by election-processes.test.ts):
+//   node election-worker.js <endpoint> <election name> <value>
+// Prints "campaigning", then "elected <create revision>" when it leads, and
+// keeps leading until it is killed (or its session is lost: "lost").
+import { connect } from '../../client/index.js';
+import { Election, Session } from '../../recipes/index.js';
+
+const [endpoint, name, value] = process.argv.slice(2);
+const client = await connect({ endpoints: [endpoint] });
+const session = await Session.create(client, { ttlSeconds: 2 });
+new Election(session, name).campaign(value).subscribe({
+  next: (leadership) => {
+    if (leadership.state === 'elected') process.stdout.write(`elected ${leadership.createRevision}\n`);
+    else process.stdout.write(`${leadership.state}\n`);
+  },
+  error: (error: unknown) => {
+    process.stderr.write(`campaign failed: ${String(error)}\n`);
+    process.exit(1);
+  },
+});
