@@ -1,9 +1,9 @@
 // etcdserverpb.Maintenance: status, hashes, alarms and defragmentation.
-import { status as grpcStatus, type ServerWritableStream } from '@grpc/grpc-js';
+import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import type { MaintenanceServer, SnapshotRequest, SnapshotResponse } from '../../proto/gen/etcdserverpb/rpc.js';
 import { etcdApiVersion } from '../version.js';
 import { fillHeader, type ServiceContext } from './context.js';
-import { requestErrors } from './errors.js';
+import { RequestError, requestErrors, toServiceError } from './errors.js';
 import { unary } from './unary.js';
 
 export function maintenanceService(context: ServiceContext): MaintenanceServer {
@@ -39,8 +39,10 @@ export function maintenanceService(context: ServiceContext): MaintenanceServer {
         hashRevision: 0n,
       };
     }),
+    // Snapshots over the wire are not implemented yet. Refuse with UNIMPLEMENTED: clients retry
+    // UNAVAILABLE ("not capable") forever, and a stream left open would hang them.
     snapshot: (call: ServerWritableStream<SnapshotRequest, SnapshotResponse>) => {
-      call.destroy(Object.assign(new Error('etcdserver: not capable'), { code: grpcStatus.UNIMPLEMENTED }));
+      call.emit('error', toServiceError(new RequestError(status.UNIMPLEMENTED, 'cairn: Maintenance.Snapshot is not implemented yet')));
     },
     moveLeader: unary(() => {
       throw requestErrors.notCapable();
