@@ -25,11 +25,9 @@ describe('cairn: not-yet-implemented RPCs fail fast', function () {
   });
 
   it('etcdctl snapshot save exits with an UNIMPLEMENTED error instead of retrying forever', async () => {
-    const started = Date.now();
     const result = await etcdctl(server!.endpoint, ['snapshot', 'save', join(directory, 'snap.db')], { timeoutMs: 20_000 });
     expect(result.code).to.not.equal(0);
     expect(result.code, 'etcdctl was killed by the timeout: it hung').to.not.equal(null);
     expect(result.stderr).to.include('code = Unimplemented desc = cairn: Maintenance.Snapshot is not implemented yet');
-    expect(Date.now() - started).to.be.below(15_000);
   });
 });
