@@ -1,4 +1,4 @@
-// Scale (issue 3): one cairn process carrying 10,000 watchers and 10,000
+// Scale: one cairn process carrying 10,000 watchers and 10,000
 // leases. A burst of writes must reach every watcher it concerns; then the
 // 10,000 leases expire together and must all be revoked, their keys gone,
 // while a writer keeps getting its writes through. The write latency during

@@ -1,5 +1,5 @@
 // etcd's watch guarantees, checked against a real cairn process under
-// concurrent writes (issue 3): ordered, unique, reliable, atomic and
+// concurrent writes: ordered, unique, reliable, atomic and
 // bookmarkable, for watchers on keys and ranges, from now and from history,
 // with filters and prev_kv, and for a consumer that stops reading so the
 // server moves it aside and catches it up from history.
