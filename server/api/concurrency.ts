@@ -9,6 +9,7 @@ import {
   RangeRequest,
   RangeRequest_SortOrder,
   RangeRequest_SortTarget,
+  type Compare,
   type DeleteRangeResponse,
   type RangeResponse,
   type RequestOp,
@@ -16,14 +17,15 @@ import {
   type TxnResponse,
 } from '../../proto/gen/etcdserverpb/rpc.js';
 import type { LeaseExpiry } from '../lease/expiry.js';
-import { newLeaseId, type LeaseTable } from '../lease/table.js';
+import type { LeaseTable } from '../lease/table.js';
 import type { KeyRange } from '../mvcc/tree-index.js';
 import { WaitCancelledError } from './coordination-errors.js';
 import type { KeyValue } from '../../proto/gen/mvccpb/kv.js';
 import type { ChangeEvent } from '../mvcc/store.js';
 import type { WatchHub } from '../watch/hub.js';
 import { Watcher, type WatchSink } from '../watch/watcher.js';
-import { fillHeader, type ServiceContext } from './context.js';
+import { fillHeader, proposeFor, type ServiceContext } from './context.js';
+import { grantLease } from './lease.js';
 
 /** etcd's default session TTL, used when a Lock or Campaign request names no lease. */
 const sessionTtlSeconds = 60n;
@@ -53,17 +55,17 @@ export class Coordination {
    */
   async enqueue(key: string, value: Buffer, lease: bigint): Promise<{ createRevision: number; kv: KeyValue | undefined; header: ResponseHeader }> {
     const keyBytes = Buffer.from(key, 'latin1');
-    const response = (await this.context.node.propose({
+    const response = await proposeFor<TxnResponse>(this.context, {
       txn: {
-        compare: [{ key: keyBytes, rangeEnd: Buffer.alloc(0), target: Compare_CompareTarget.CREATE, result: Compare_CompareResult.EQUAL, createRevision: 0n }],
+        compare: [createRevisionIs(keyBytes, 0n)],
         success: [{ requestPut: { key: keyBytes, value, lease, prevKv: false, ignoreValue: false, ignoreLease: false } }],
         failure: [{ requestRange: RangeRequest.fromPartial({ key: keyBytes }) }],
       },
-    })) as TxnResponse;
-    const revision = Number(response.header?.revision ?? 0n);
-    if (response.succeeded) return { createRevision: revision, kv: undefined, header: fillHeader(this.context, response.header) };
+    });
+    const header = response.header as ResponseHeader;
+    if (response.succeeded) return { createRevision: Number(header.revision), kv: undefined, header };
     const kv = response.responses[0]?.responseRange?.kvs[0];
-    return { createRevision: Number(kv?.createRevision ?? 0n), kv, header: fillHeader(this.context, response.header) };
+    return { createRevision: Number(kv?.createRevision ?? 0n), kv, header };
   }
 
   /** Waits until every key under `prefix` created before `createRevision` is deleted. */
@@ -101,30 +103,23 @@ export class Coordination {
 
   /** Proposes a delete of one key. */
   async delete(key: string): Promise<ResponseHeader> {
-    const response = (await this.context.node.propose({
+    const response = await proposeFor<DeleteRangeResponse>(this.context, {
       deleteRange: { key: Buffer.from(key, 'latin1'), rangeEnd: Buffer.alloc(0), prevKv: false },
-    })) as DeleteRangeResponse;
-    return fillHeader(this.context, response.header);
+    });
+    return response.header as ResponseHeader;
   }
 
   /** Runs a txn `If(create_revision(key) == createRevision) Then(op)`; returns whether it held. */
   async ifCreated(key: string, createRevision: bigint, op: RequestOp): Promise<{ succeeded: boolean; header: ResponseHeader }> {
-    const response = (await this.context.node.propose({
-      txn: {
-        compare: [{ key: Buffer.from(key, 'latin1'), rangeEnd: Buffer.alloc(0), target: Compare_CompareTarget.CREATE, result: Compare_CompareResult.EQUAL, createRevision }],
-        success: [op],
-        failure: [],
-      },
-    })) as TxnResponse;
-    return { succeeded: response.succeeded, header: fillHeader(this.context, response.header) };
+    const response = await proposeFor<TxnResponse>(this.context, {
+      txn: { compare: [createRevisionIs(Buffer.from(key, 'latin1'), createRevision)], success: [op], failure: [] },
+    });
+    return { succeeded: response.succeeded, header: response.header as ResponseHeader };
   }
 
   /** Grants a lease for a request that named none, as etcd's session does (TTL 60 s). */
   async grantSessionLease(): Promise<bigint> {
-    const ID = newLeaseId(this.leases);
-    await this.context.node.propose({ leaseGrant: { ID, TTL: sessionTtlSeconds } });
-    this.expiry.started(ID);
-    return ID;
+    return (await grantLease(this.context, this.leases, this.expiry, 0n, sessionTtlSeconds)).ID;
   }
 
   /**
@@ -166,6 +161,11 @@ export class Coordination {
       this.hub.add(watcher);
     });
   }
+}
+
+/** The compare `create_revision(key) == createRevision` (0: the key does not exist). */
+function createRevisionIs(key: Buffer, createRevision: bigint): Compare {
+  return { key, rangeEnd: Buffer.alloc(0), target: Compare_CompareTarget.CREATE, result: Compare_CompareResult.EQUAL, createRevision };
 }
 
 /** The smallest key after every key with this prefix (etcd's GetPrefixRangeEnd). */

@@ -4,7 +4,7 @@ import type { ResponseHeader } from '../../proto/gen/etcdserverpb/rpc.js';
 import type { Applier } from '../apply/applier.js';
 import type { Backend } from '../mvcc/backend.js';
 import type { MvccStore } from '../mvcc/store.js';
-import type { SingleNode } from '../node/single-node.js';
+import type { Proposal, SingleNode } from '../node/single-node.js';
 import type { ServerConfig } from '../config.js';
 
 export interface ServiceContext {
@@ -25,4 +25,14 @@ export function fillHeader(context: ServiceContext, header: ResponseHeader | und
     revision: revision !== undefined ? BigInt(revision) : header?.revision ?? BigInt(context.store.currentRevision),
     raftTerm: context.node.term,
   };
+}
+
+/**
+ * Proposes a request through the log and answers with its response, the
+ * header filled in. `T` is the response type the request's kind produces.
+ */
+export async function proposeFor<T extends { header?: ResponseHeader | undefined }>(context: ServiceContext, proposal: Proposal): Promise<T> {
+  const response = (await context.node.propose(proposal)) as unknown as T;
+  response.header = fillHeader(context, response.header);
+  return response;
 }

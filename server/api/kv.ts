@@ -2,15 +2,11 @@
 // applied state includes every acknowledged write, so reads are
 // linearizable); writes go through the log.
 import type { KVServer, PutResponse, DeleteRangeResponse, TxnResponse, CompactionResponse } from '../../proto/gen/etcdserverpb/rpc.js';
-import type { Proposal } from '../node/single-node.js';
-import { fillHeader, type ServiceContext } from './context.js';
+import { fillHeader, proposeFor, type ServiceContext } from './context.js';
 import { unary } from './unary.js';
 import { checkDelete, checkPut, checkRange, checkTxn } from './validate.js';
 
 export function kvService(context: ServiceContext): KVServer {
-  const propose = async <T extends { header?: unknown }>(proposal: Proposal): Promise<T> => {
-    return (await context.node.propose(proposal)) as unknown as T;
-  };
   return {
     range: unary((request) => {
       checkRange(request);
@@ -18,28 +14,18 @@ export function kvService(context: ServiceContext): KVServer {
       response.header = fillHeader(context, response.header);
       return response;
     }),
-    put: unary(async (request) => {
+    put: unary((request) => {
       checkPut(request);
-      const response = await propose<PutResponse>({ put: request });
-      response.header = fillHeader(context, response.header);
-      return response;
+      return proposeFor<PutResponse>(context, { put: request });
     }),
-    deleteRange: unary(async (request) => {
+    deleteRange: unary((request) => {
       checkDelete(request);
-      const response = await propose<DeleteRangeResponse>({ deleteRange: request });
-      response.header = fillHeader(context, response.header);
-      return response;
+      return proposeFor<DeleteRangeResponse>(context, { deleteRange: request });
     }),
-    txn: unary(async (request) => {
+    txn: unary((request) => {
       checkTxn(request, context.config.maxTxnOps);
-      const response = await propose<TxnResponse>({ txn: request });
-      response.header = fillHeader(context, response.header);
-      return response;
+      return proposeFor<TxnResponse>(context, { txn: request });
     }),
-    compact: unary(async (request) => {
-      const response = await propose<CompactionResponse>({ compaction: request });
-      response.header = fillHeader(context, response.header);
-      return response;
-    }),
+    compact: unary((request) => proposeFor<CompactionResponse>(context, { compaction: request })),
   };
 }

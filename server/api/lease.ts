@@ -12,21 +12,28 @@ import type {
 import { LeaseTtlTooLargeError } from '../lease/errors.js';
 import type { LeaseExpiry } from '../lease/expiry.js';
 import { leaseTtlSecondsMax, newLeaseId, type LeaseTable } from '../lease/table.js';
-import { fillHeader, type ServiceContext } from './context.js';
+import { fillHeader, proposeFor, type ServiceContext } from './context.js';
 import { unary } from './unary.js';
+
+/**
+ * Grants a lease through the log (ID 0 = a fresh one, chosen here so applying
+ * stays deterministic) and starts its deadline. Used by LeaseGrant and by the
+ * Lock and Election services for requests that name no lease.
+ */
+export async function grantLease(context: ServiceContext, table: LeaseTable, expiry: LeaseExpiry, id: bigint, ttlSeconds: bigint): Promise<LeaseGrantResponse> {
+  if (ttlSeconds > leaseTtlSecondsMax) throw new LeaseTtlTooLargeError();
+  const ID = id !== 0n ? id : newLeaseId(table);
+  const response = await proposeFor<LeaseGrantResponse>(context, { leaseGrant: { ID, TTL: ttlSeconds } });
+  expiry.started(ID);
+  return response;
+}
 
 export function leaseService(context: ServiceContext, table: LeaseTable, expiry: LeaseExpiry): LeaseServer {
   return {
-    leaseGrant: unary(async (request) => {
-      if (request.TTL > leaseTtlSecondsMax) throw new LeaseTtlTooLargeError();
-      const ID = request.ID !== 0n ? request.ID : newLeaseId(table);
-      const response = (await context.node.propose({ leaseGrant: { ...request, ID } })) as LeaseGrantResponse;
-      expiry.started(ID);
-      return { ...response, header: fillHeader(context, response.header) };
-    }),
+    leaseGrant: unary((request) => grantLease(context, table, expiry, request.ID, request.TTL)),
     leaseRevoke: unary(async (request) => {
-      const response = (await context.node.propose({ leaseRevoke: request })) as LeaseRevokeResponse;
-      return { header: fillHeader(context, response.header) };
+      const response = await proposeFor<LeaseRevokeResponse>(context, { leaseRevoke: request });
+      return { header: response.header };
     }),
     leaseKeepAlive: (call: ServerDuplexStream<LeaseKeepAliveRequest, LeaseKeepAliveResponse>) => {
       call.on('data', (request: LeaseKeepAliveRequest) => {

@@ -7,7 +7,7 @@
 // format and the apply path stay the same.
 import { InternalRequest } from '../../proto/gen/cairnpb/internal.js';
 import { EntryType, type Entry } from '../../proto/gen/raftpb/raft.js';
-import type { Applier, ApplyResponse } from '../apply/applier.js';
+import type { Applier, ApplyResponse, ApplyResult } from '../apply/applier.js';
 import { encodeMessage } from '../codec.js';
 import type { Backend } from '../mvcc/backend.js';
 import type { MvccStore, RevisionChanges } from '../mvcc/store.js';
@@ -88,12 +88,7 @@ export class SingleNode {
     const missing = entries.filter((entry) => Number(entry.index) > this.store.consistentIndex);
     for (let start = 0; start < missing.length; start += this.limits.batchEntriesMax) {
       const batch = missing.slice(start, start + this.limits.batchEntriesMax);
-      this.backend.transaction(() => {
-        for (const entry of batch) {
-          if (entry.data.length > 0) this.applier.apply(InternalRequest.decode(entry.data));
-          this.store.setConsistentIndex(Number(entry.index));
-        }
-      });
+      this.applyBatch(Number(batch[0].index), batch.map((entry) => (entry.data.length > 0 ? InternalRequest.decode(entry.data) : undefined)));
     }
     this.appliedIndexValue = this.store.consistentIndex;
     this.store.discardChanges(); // nobody watches yet during recovery
@@ -170,18 +165,29 @@ export class SingleNode {
       throw error;
     }
     this.lastIndexValue = first + batch.length - 1;
-    const results = this.backend.transaction(() =>
-      batch.map((waiter, i) => {
-        const result = this.applier.apply(waiter.request);
+    const results = this.applyBatch(first, batch.map((waiter) => waiter.request));
+    this.appliedIndexValue = this.lastIndexValue;
+    this.onChanges(this.store.takeChanges());
+    for (const [i, result] of results.entries()) {
+      if (result === undefined) throw new Error('single node: a proposal was applied without a request');
+      if (result.ok) batch[i].resolve(result.response);
+      else batch[i].reject(result.error);
+    }
+  }
+
+  /**
+   * Applies consecutive log entries from index `first` in one backend
+   * transaction, recording each index as applied with its effects (an entry
+   * without a request only advances the index). The same path serves commits
+   * and replay after a restart.
+   */
+  private applyBatch(first: number, requests: Array<InternalRequest | undefined>): Array<ApplyResult | undefined> {
+    return this.backend.transaction(() =>
+      requests.map((request, i) => {
+        const result = request === undefined ? undefined : this.applier.apply(request);
         this.store.setConsistentIndex(first + i);
         return result;
       }),
     );
-    this.appliedIndexValue = this.lastIndexValue;
-    this.onChanges(this.store.takeChanges());
-    for (const [i, result] of results.entries()) {
-      if (result.ok) batch[i].resolve(result.response);
-      else batch[i].reject(result.error);
-    }
   }
 }
