@@ -105,136 +105,202 @@ export interface StartOptions {
 /** Attempts at starting a server when its port was taken between choosing and binding it. */
 const portRaceAttemptsMax = 3;
 
+/** True when a start failed because a port it chose was taken before it could bind it. */
+export function isPortRace(error: unknown): boolean {
+  return /address already in use/i.test((error as Error).message);
+}
+
 /**
  * A port found free can be taken by another process before the server binds
  * it (tests run beside other work on the machine): start again on new ports.
+ * `start` must choose new ports on every call.
  */
-async function retryingPortRace(start: () => Promise<ServerHandle>): Promise<ServerHandle> {
+export async function retryingPortRace<T>(start: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await start();
     } catch (error) {
-      if (attempt >= portRaceAttemptsMax || !/address already in use/i.test((error as Error).message)) throw error;
+      if (attempt >= portRaceAttemptsMax || !isPortRace(error)) throw error;
     }
   }
 }
 
 export function startCairn(options: StartOptions = {}): Promise<ServerHandle> {
-  return retryingPortRace(() => startCairnOnce(options));
+  return retryingPortRace(() => startOnce('cairn', options));
 }
 
 export function startEtcd(options: StartOptions = {}): Promise<ServerHandle> {
-  return retryingPortRace(() => startEtcdOnce(options));
+  return retryingPortRace(() => startOnce('etcd', options));
 }
 
-async function startCairnOnce(options: StartOptions): Promise<ServerHandle> {
-  const port = options.port ?? await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const dataDir = options.dataDir ?? join(mkdtempSync(join(tmpdir(), 'cairn-test-')), 'data');
+/**
+ * The command line that runs a server of `kind` with etcd-style `flags`. This
+ * is the only place the two kinds differ: the binary, and etcd's log level
+ * (first, so that a `--log-level` in `flags` wins).
+ */
+export function serverCommand(kind: ServerKind, flags: string[]): { command: string; args: string[] } {
+  if (kind === 'etcd') {
+    const binary = etcdBinary();
+    if (binary === undefined) throw new Error('etcd is not installed');
+    return { command: binary, args: ['--log-level', 'warn', ...flags] };
+  }
   // CAIRN_NODE_ARGS passes flags to node itself, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server.
   const nodeArgs = (process.env.CAIRN_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-  const args = [
-    ...nodeArgs,
-    cairnMain,
-    '--name', options.name ?? 'default',
-    '--data-dir', dataDir,
-    '--listen-client-urls', url,
-    '--advertise-client-urls', url,
-    ...(options.args ?? []),
-  ];
-  return launch('cairn', process.execPath, args, url, dataDir, options.dataDir === undefined);
+  return { command: process.execPath, args: [...nodeArgs, cairnMain, ...flags] };
 }
 
-async function startEtcdOnce(options: StartOptions): Promise<ServerHandle> {
-  const binary = etcdBinary();
-  if (binary === undefined) throw new Error('etcd is not installed');
+/**
+ * One single-member server. cairn is started without peer flags (it runs
+ * alone); etcd needs a peer URL even alone, so it gets a one-member cluster.
+ */
+async function startOnce(kind: ServerKind, options: StartOptions): Promise<ServerHandle> {
   const clientPort = options.port ?? await freePort();
-  const peerPort = options.peerPort ?? await freePort();
   const url = `http://127.0.0.1:${clientPort}`;
-  const peerUrl = `http://127.0.0.1:${peerPort}`;
   const name = options.name ?? 'default';
-  const dataDir = options.dataDir ?? join(mkdtempSync(join(tmpdir(), 'etcd-test-')), 'data');
-  const args = [
+  const dataDir = options.dataDir ?? join(mkdtempSync(join(tmpdir(), `${kind}-test-`)), 'data');
+  const flags = [
     '--name', name,
     '--data-dir', dataDir,
     '--listen-client-urls', url,
     '--advertise-client-urls', url,
-    '--listen-peer-urls', peerUrl,
-    '--initial-advertise-peer-urls', peerUrl,
-    '--initial-cluster', `${name}=${peerUrl}`,
-    '--log-level', 'warn',
-    ...(options.args ?? []),
   ];
-  return launch('etcd', binary, args, url, dataDir, options.dataDir === undefined);
+  if (kind === 'etcd') {
+    const peerUrl = `http://127.0.0.1:${options.peerPort ?? await freePort()}`;
+    flags.push('--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `${name}=${peerUrl}`);
+  }
+  const { command, args } = serverCommand(kind, [...flags, ...(options.args ?? [])]);
+  return launch({ kind, command, args, clientUrl: url, dataDir, ownsDir: options.dataDir === undefined });
 }
 
-async function launch(
-  kind: ServerKind,
-  command: string,
-  args: string[],
-  clientUrl: string,
-  dataDir: string,
-  ownsDir: boolean,
-): Promise<ServerHandle> {
+/**
+ * When a started server counts as serving:
+ * - 'linearizable': a linearizable Range answers (a leader was elected and the member reaches it);
+ * - 'serializable': a serializable Range answers (the member serves from its own state, no leader needed);
+ * - 'none': the process is still alive a short moment after it was spawned.
+ */
+export type Readiness = 'linearizable' | 'serializable' | 'none';
+
+export interface LaunchOptions {
+  kind: ServerKind;
+  command: string;
+  args: string[];
+  clientUrl: string;
+  dataDir: string;
+  /** Whether destroy() removes dirname(dataDir). */
+  ownsDir: boolean;
+}
+
+/** A ServerHandle that also tells whether its process still runs. */
+export interface ServerProcess extends ServerHandle {
+  /** Resolves with the exit code once the process has exited. */
+  readonly exited: Promise<number | null>;
+  running(): boolean;
+}
+
+/** Spawns a server and waits until a linearizable Range answers; on failure it is destroyed and the error carries its output. */
+export async function launch(options: LaunchOptions): Promise<ServerProcess> {
+  const server = spawnServer(options);
+  try {
+    await waitServing(server, 'linearizable');
+  } catch (error) {
+    await server.destroy();
+    throw error;
+  }
+  return server;
+}
+
+/**
+ * Spawns a server without waiting for it (the members of a new cluster must
+ * all run before any of them can answer). The process joins `live`, so it is
+ * SIGKILLed when this process exits.
+ */
+export function spawnServer(options: LaunchOptions): ServerProcess {
+  const { kind, command, args, clientUrl, dataDir, ownsDir } = options;
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ETCDCTL_API: '3' } });
   live.add(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
-    live.delete(child);
-    resolve(code);
-  }));
-  const endpoint = clientUrl.replace('http://', '');
-  const handle: ServerHandle = {
+  // 'error' (e.g. the binary is missing) comes instead of 'exit' when nothing was spawned.
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('exit', (code) => resolve(code));
+    child.on('error', (error) => {
+      output += `${error.message}\n`;
+      if (child.pid === undefined) resolve(null);
+    });
+  });
+  void exited.then(() => live.delete(child));
+  const running = () => child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+  const server: ServerProcess = {
     kind,
-    endpoint,
+    endpoint: clientUrl.replace('http://', ''),
     clientUrl,
     dataDir,
     pid: child.pid ?? -1,
+    exited,
+    running,
     output: () => output,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      if (!running()) return child.exitCode;
       child.kill('SIGTERM');
+      // A paused (SIGSTOPped) process would hold SIGTERM until resumed.
+      child.kill('SIGCONT');
       const timer = setTimeout(() => child.kill('SIGKILL'), stopGraceMs);
       const code = await exited;
       clearTimeout(timer);
       return code;
     },
     async kill9() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (!running()) return;
       child.kill('SIGKILL');
       await exited;
     },
     async destroy() {
-      await handle.kill9();
+      await server.kill9();
       if (ownsDir) rmSync(dirname(dataDir), { recursive: true, force: true });
     },
   };
-  try {
-    await waitReady(endpoint, exited);
-  } catch (error) {
-    await handle.destroy();
-    throw new Error(`${kind} did not become ready: ${(error as Error).message}\n${output}`);
-  }
-  return handle;
+  return server;
 }
 
-/** Ready means a linearizable Range answers (for etcd: a leader was elected). */
-async function waitReady(endpoint: string, exited: Promise<number | null>): Promise<void> {
-  let gone = false;
-  void exited.then(() => (gone = true));
+/** How long 'none' readiness watches a new process before calling it alive. */
+const aliveCheckMs = 300;
+/** Deadline of each readiness probe. */
+const probeTimeoutMs = 1_000;
+const probePauseMs = 50;
+
+/**
+ * Waits until `server` is ready as `readiness` says, for up to 20 s. Throws
+ * (without stopping the server) when it exits first or the time runs out; the
+ * message carries the server's output, so a port race can be recognised.
+ */
+export async function waitServing(server: ServerProcess, readiness: Readiness): Promise<void> {
+  try {
+    if (readiness === 'none') await waitAlive(server);
+    else await waitRange(server, readiness === 'serializable');
+  } catch (error) {
+    throw new Error(`${server.kind} did not become ready: ${(error as Error).message}\n${server.output()}`);
+  }
+}
+
+async function waitAlive(server: ServerProcess): Promise<void> {
+  await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, aliveCheckMs))]);
+  if (!server.running()) throw new Error('process exited');
+}
+
+async function waitRange(server: ServerProcess, serializable: boolean): Promise<void> {
   const deadline = Date.now() + readyTimeoutMs;
-  const client = new KVClient(endpoint, credentials.createInsecure());
+  const client = new KVClient(server.endpoint, credentials.createInsecure());
+  const request = RangeRequest.fromPartial({ key: Buffer.from('health'), serializable });
   try {
     for (;;) {
-      if (gone) throw new Error('process exited');
+      if (!server.running()) throw new Error('process exited');
       const ok = await new Promise<boolean>((resolve) => {
-        client.range(RangeRequest.fromPartial({ key: Buffer.from('health') }), new Metadata(), { deadline: Date.now() + 1000 }, (error) => resolve(error === null));
+        client.range(request, new Metadata(), { deadline: Date.now() + probeTimeoutMs }, (error) => resolve(error === null));
       });
       if (ok) return;
       if (Date.now() > deadline) throw new Error(`no answer within ${readyTimeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, probePauseMs));
     }
   } finally {
     client.close();
