@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { InitialClusterError, parseInitialCluster } from './membership/initial-cluster.js';
 
 export interface ServerConfig {
   name: string;
@@ -162,9 +163,14 @@ function validate(config: ServerConfig): void {
   }
   if (config.electionTimeoutMs > 50_000) throw new ConfigError('--election-timeout must be at most 50000 ms');
   if (config.name === '') throw new ConfigError('--name must not be empty');
-  const members = config.initialCluster.split(',').filter((member) => member !== '');
-  if (members.length !== 1 || !members[0].startsWith(`${config.name}=`)) {
-    throw new ConfigError('--initial-cluster must name only this member: cairn runs single-node clusters for now');
+  try {
+    const members = parseInitialCluster(config.initialCluster, config.initialClusterToken);
+    if (config.initialClusterState === 'new' && !members.some((member) => member.name === config.name)) {
+      throw new ConfigError(`--initial-cluster must name this member (${config.name})`);
+    }
+  } catch (error) {
+    if (error instanceof InitialClusterError) throw new ConfigError(error.message);
+    throw error;
   }
 }
 

@@ -43,6 +43,12 @@ async function main(): Promise<void> {
       },
     );
   };
+  void server.ended.then((reason) => {
+    log(reason);
+    if (stopping) return;
+    stopping = true;
+    server.stop().finally(() => process.exit(reason.startsWith('fatal') ? 1 : 0));
+  });
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }

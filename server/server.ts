@@ -1,10 +1,12 @@
-// Wires one cairn member together: backend + MVCC store, WAL + single-node
-// loop, the applier, and the gRPC services on every client URL.
+// Wires one cairn member together: backend + MVCC store, WAL + Raft node,
+// the applier, the peer transport and service on every peer URL, and the
+// gRPC services on every client URL.
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemberIdentity } from '../proto/gen/cairnpb/internal.js';
+import type { Member } from '../proto/gen/etcdserverpb/rpc.js';
 import {
   AuthService,
   ClusterService,
@@ -26,7 +28,8 @@ import {
 } from '../proto/gen/etcdserverpb/rpc.js';
 import { withSharedResponseEncoding } from './api/encoding.js';
 import { Applier } from './apply/applier.js';
-import { leaseService } from './api/lease.js';
+import { leaseService, leaseTimeToLiveHere } from './api/lease.js';
+import { NotLeaderError } from './node/errors.js';
 import { Coordination } from './api/concurrency.js';
 import { electionService } from './api/election.js';
 import { lockService } from './api/lock.js';
@@ -38,13 +41,22 @@ import { LeaseTable } from './lease/table.js';
 import { WatchHub } from './watch/hub.js';
 import { authService } from './api/auth.js';
 import { clusterService } from './api/cluster.js';
-import type { ServiceContext } from './api/context.js';
+import { fillHeader, type ServiceContext } from './api/context.js';
 import { kvService } from './api/kv.js';
 import { maintenanceService } from './api/maintenance.js';
 import type { ServerConfig } from './config.js';
 import { Backend } from './mvcc/backend.js';
 import { MvccStore } from './mvcc/store.js';
-import { defaultSingleNodeLimits, SingleNode } from './node/single-node.js';
+import { RaftNode } from './node/raft-node.js';
+import { bootstrapNewCluster, clusterIdOf, joinExistingCluster, storageFromWal, walIsEmpty } from './node/bootstrap.js';
+import { Membership } from './membership/membership.js';
+import { parseInitialCluster } from './membership/initial-cluster.js';
+import { hexId } from './membership/ids.js';
+import { PeerTransport } from './transport/peer-transport.js';
+import { peerService } from './transport/peer-service.js';
+import { PeerService } from '../proto/gen/cairnpb/peer.js';
+import { LeaderForwarder } from './forwarder.js';
+import type { MemoryStorage } from './raft/index.js';
 import { Wal } from './storage/wal.js';
 
 /** gRPC may take this much more than --max-request-bytes, as etcd allows, so the server can answer "request is too large" itself. */
@@ -62,6 +74,10 @@ export interface StartedServer {
   readonly context: ServiceContext;
   /** host:port actually bound for each client URL. */
   readonly boundAddresses: string[];
+  /** host:port actually bound for each peer URL. */
+  readonly boundPeerAddresses: string[];
+  /** Resolves when the member must stop on its own (removed from the cluster, or a fatal error). */
+  readonly ended: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -72,10 +88,22 @@ export function minLeaseTtlSeconds(config: ServerConfig): bigint {
   return BigInt(Math.ceil(minTtlMs / 1000));
 }
 
+/** etcd's request timeout: 5 s plus two election timeouts. */
+export function requestTimeoutMs(config: ServerConfig): number {
+  return 5_000 + 2 * config.electionTimeoutMs;
+}
+
+/** Entries kept behind a snapshot for followers that are a little behind (etcd keeps 5,000). */
+const snapshotCatchUpEntriesMax = 5_000;
+const pendingProposalsMax = 20_000;
+/** How often a member checks that its name and client URLs are published in the membership. */
+const publishIntervalMs = 250;
+
 export async function startServer(config: ServerConfig, log: (line: string) => void = () => {}, clock: Clock = systemClock): Promise<StartedServer> {
   const memberDir = join(config.dataDir, 'member');
   mkdirSync(memberDir, { recursive: true });
-  const backend = new Backend(join(memberDir, 'snap'));
+  const snapDir = join(memberDir, 'snap');
+  const backend = new Backend(snapDir);
   const store = new MvccStore(backend);
   const { wal, contents } = Wal.open(join(memberDir, 'wal'));
   if (contents.tornBytes > 0) log(`wal: cut ${contents.tornBytes} bytes of a torn write at the tail`);
@@ -83,14 +111,99 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   leases.restore(store);
   const expiry = new LeaseExpiry(leases, clock);
   const applier = new Applier(store, leases);
-  const node = new SingleNode(wal, store, backend, applier, { ...defaultSingleNodeLimits, requestBytesMax: config.maxRequestBytes });
-  const replayed = node.replay(contents.entries);
-  log(`recovered: revision ${store.currentRevision}, log index ${node.committedIndex}, ${replayed} entries replayed`);
-  const identity = loadIdentity(backend, config);
-  const context: ServiceContext = { config, node, applier, store, backend, memberId: identity.memberId, clusterId: identity.clusterId };
+  const membership = new Membership(backend);
+  let storage: MemoryStorage;
+  let identity: { memberId: bigint; clusterId: bigint };
+  /** A joining member talks to the members it was told of until its log tells it the membership. */
+  let joinedMembers: Member[] = [];
+  if (walIsEmpty(contents)) {
+    const founders = parseInitialCluster(config.initialCluster, config.initialClusterToken);
+    if (config.initialClusterState === 'new') {
+      const self = founders.find((founder) => founder.name === config.name);
+      if (self === undefined) throw new Error(`--initial-cluster does not name this member (${config.name})`);
+      const advertised = [...config.initialAdvertisePeerUrls].sort().join(',');
+      if ([...self.peerUrls].sort().join(',') !== advertised) {
+        throw new Error(`--initial-cluster gives ${config.name} the peer URLs ${self.peerUrls.join(',')}, but --initial-advertise-peer-urls is ${config.initialAdvertisePeerUrls.join(',')}`);
+      }
+      identity = { memberId: self.id, clusterId: clusterIdOf(founders) };
+      storage = storageFromWal({ entries: [], snapshot: undefined, hardState: undefined, tornBytes: 0 });
+      const entries = await bootstrapNewCluster(wal, founders);
+      storage.append(entries);
+      storage.setHardState({ term: 1, vote: 0, commit: entries.length });
+      log(`bootstrapped a new cluster ${hexId(identity.clusterId)} with ${founders.length} member(s); this member is ${hexId(identity.memberId)}`);
+    } else {
+      const others = founders.filter((founder) => founder.name !== config.name);
+      const joined = await joinExistingCluster(others, config.initialAdvertisePeerUrls);
+      identity = { memberId: joined.memberId, clusterId: joined.clusterId };
+      joinedMembers = joined.members;
+      storage = storageFromWal(contents);
+      log(`joining cluster ${hexId(identity.clusterId)} as member ${hexId(identity.memberId)}`);
+    }
+    saveIdentity(backend, config, identity);
+    await backend.sync();
+  } else {
+    identity = loadIdentity(backend);
+    storage = storageFromWal(contents);
+  }
   const hub = new WatchHub(store);
-  node.observeChanges((changes) => hub.notify(changes));
+  const transportLog = (line: string): void => log(line);
+  let endedWith: (reason: string) => void = () => {};
+  const ended = new Promise<string>((resolve) => (endedWith = resolve));
+  const node: RaftNode = new RaftNode(
+    { wal, storage, store, backend, applier, membership },
+    {
+      memberId: identity.memberId,
+      tickMs: config.heartbeatIntervalMs,
+      electionTicks: Math.max(2, Math.floor(config.electionTimeoutMs / config.heartbeatIntervalMs)),
+      snapshotCount: config.snapshotCount,
+      snapshotCatchUpEntries: Math.min(snapshotCatchUpEntriesMax, config.snapshotCount),
+      requestTimeoutMs: requestTimeoutMs(config),
+      pendingProposalsMax,
+      requestBytesMax: config.maxRequestBytes,
+      seed: randomBytes(4).readUInt32BE(),
+    },
+    {
+      changes: (changes) => hub.notify(changes),
+      leadership: (isLeader) => {
+        if (isLeader) expiry.promote();
+        log(isLeader ? `became leader at term ${node.term}` : `is no longer leader (term ${node.term})`);
+      },
+      membership: (applied) => {
+        const members = applied.length > 0 ? applied : joinedMembers;
+        const known = new Set<number>();
+        for (const member of members) {
+          known.add(Number(member.ID));
+          transport.setPeer(Number(member.ID), member.peerURLs);
+        }
+        for (const id of transport.peerIds()) if (!known.has(id)) transport.removePeer(id);
+      },
+      snapshotInstalled: () => {
+        leases.restore(store);
+        hub.resync();
+      },
+      removed: () => endedWith('this member was removed from the cluster'),
+      fatal: (error) => endedWith(`fatal: ${error.stack ?? error.message}`),
+      log,
+    },
+  );
+  const transport = new PeerTransport(Number(identity.memberId), identity.clusterId, {
+    unreachable: (id) => node.step({ type: 'MsgUnreachable', from: id, to: node.id, term: 0, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, snapshot: undefined, context: '' }),
+    snapshotSent: (id, failed) => node.step({ type: 'MsgSnapStatus', from: id, to: node.id, term: 0, logTerm: 0, index: 0, entries: [], commit: 0, reject: failed, rejectHint: 0, snapshot: undefined, context: '' }),
+    backendImage: async () => {
+      const dir = join(snapDir, `outgoing-${Date.now()}-${Math.random().toString(16).slice(2)}`);
+      const path = await backend.copyTo(dir);
+      return { path, release: () => rmSync(dir, { recursive: true, force: true }) };
+    },
+    removed: () => endedWith('this member was removed from the cluster'),
+    log: transportLog,
+  });
+  const leader = () => (node.leaderId === 0n ? undefined : membership.get(node.leaderId));
+  const forwarder = new LeaderForwarder(leader);
+  const context: ServiceContext = { config, node, applier, store, backend, membership, forwarder, memberId: identity.memberId, clusterId: identity.clusterId };
+  log(`recovered: revision ${store.currentRevision}, applied index ${store.consistentIndex}, log ${storage.firstIndex()}..${storage.lastIndex()}`);
+
   const leaseTimer = setInterval(() => {
+    if (!node.isLeader) return;
     for (const ID of expiry.takeExpired(leaseRevokesPerCheckMax)) {
       node.propose({ leaseRevoke: { ID } }).then(
         () => expiry.settled(ID),
@@ -98,6 +211,41 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
       );
     }
   }, leaseCheckIntervalMs);
+  let publishing = false;
+  const publishTimer = setInterval(() => {
+    const self = membership.get(identity.memberId);
+    if (publishing || self === undefined || node.leaderId === 0n) return;
+    if (self.name === config.name && self.clientURLs.join(',') === config.advertiseClientUrls.join(',')) return;
+    publishing = true;
+    node
+      .propose({ memberAttributes: { memberId: identity.memberId, name: config.name, clientUrls: config.advertiseClientUrls } }, true)
+      .then(() => log(`published name ${config.name} and client URLs ${config.advertiseClientUrls.join(',')}`), () => undefined)
+      .finally(() => (publishing = false));
+  }, publishIntervalMs);
+
+  const peerServer = new Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1, 'grpc.enable_channelz': 0, 'grpc.http2.min_ping_interval_without_data_ms': 1_000, 'grpc.keepalive_permit_without_calls': 1 });
+  peerServer.addService(
+    PeerService,
+    peerService(
+      {
+        clusterId: () => identity.clusterId,
+        isRemoved: (id) => membership.isRemoved(id),
+        step: (m) => node.step(m),
+        receiveSnapshot: (m, path) => node.receiveSnapshot(m, path),
+        leaseRenew: async (request) => {
+          if (!node.isLeader) throw new NotLeaderError();
+          return { header: fillHeader(context, undefined), ID: request.ID, TTL: expiry.renew(request.ID) ?? 0n };
+        },
+        leaseTimeToLive: async (request) => {
+          if (!node.isLeader) throw new NotLeaderError();
+          return leaseTimeToLiveHere(context, leases, expiry, request);
+        },
+        members: () => ({ clusterId: identity.clusterId, members: membership.list() }),
+        log,
+      },
+      snapDir,
+    ),
+  );
 
   const server = new Server({
     'grpc.max_receive_message_length': config.maxRequestBytes + grpcOverheadBytes,
@@ -132,29 +280,33 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   server.addService(withSharedResponseEncoding(WatchService, { watch: WatchResponse }), watchService(context, hub, { ...watchStreamLimits, progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs }));
   server.addService(ClusterService, clusterService(context));
   const boundAddresses: string[] = [];
-  try {
-    for (const url of config.listenClientUrls) {
-      const host = new URL(url).host;
-      const port = await new Promise<number>((resolve, reject) =>
-        server.bindAsync(host, ServerCredentials.createInsecure(), (error, bound) =>
-          error ? reject(new Error(`cannot serve clients on ${url}: ${error.message}`)) : resolve(bound),
-        ),
-      );
-      boundAddresses.push(`${new URL(url).hostname}:${port}`);
-    }
-  } catch (error) {
+  const boundPeerAddresses: string[] = [];
+  const closeAll = async (): Promise<void> => {
     clearInterval(leaseTimer);
+    clearInterval(publishTimer);
     hub.close();
-    server.forceShutdown();
+    await node.stop();
+    transport.close();
+    forwarder.close();
     wal.close();
     await backend.close();
+  };
+  try {
+    for (const url of config.listenPeerUrls) boundPeerAddresses.push(await bind(peerServer, url, 'peers'));
+    for (const url of config.listenClientUrls) boundAddresses.push(await bind(server, url, 'clients'));
+  } catch (error) {
+    server.forceShutdown();
+    peerServer.forceShutdown();
+    await closeAll();
     throw error;
   }
+  node.start(transport);
   return {
     context,
     boundAddresses,
+    boundPeerAddresses,
+    ended,
     async stop() {
-      clearInterval(leaseTimer);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();
@@ -165,26 +317,31 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
           resolve();
         });
       });
-      hub.close();
-      await node.stop();
-      wal.close();
-      await backend.close();
+      peerServer.forceShutdown();
+      await closeAll();
     },
   };
 }
 
-/** The member and cluster ids, chosen once when the data directory is new. */
-function loadIdentity(backend: Backend, config: ServerConfig): { memberId: bigint; clusterId: bigint } {
+async function bind(server: Server, url: string, who: string): Promise<string> {
+  const host = new URL(url).host;
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(host, ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(new Error(`cannot serve ${who} on ${url}: ${error.message}`)) : resolve(bound),
+    ),
+  );
+  return `${new URL(url).hostname}:${port}`;
+}
+
+/** The member and cluster IDs, written once when the data directory is new. */
+function saveIdentity(backend: Backend, config: ServerConfig, identity: { memberId: bigint; clusterId: bigint }): void {
+  const stored: MemberIdentity = { memberId: identity.memberId, clusterId: identity.clusterId, name: config.name };
+  backend.transaction(() => backend.putMeta(metaIdentity, Buffer.from(MemberIdentity.encode(stored).finish())));
+}
+
+function loadIdentity(backend: Backend): { memberId: bigint; clusterId: bigint } {
   const stored = backend.getMeta(metaIdentity);
-  if (stored !== undefined) {
-    const identity = MemberIdentity.decode(stored);
-    return { memberId: identity.memberId, clusterId: identity.clusterId };
-  }
-  const identity: MemberIdentity = {
-    memberId: randomBytes(8).readBigUInt64BE() || 1n,
-    clusterId: randomBytes(8).readBigUInt64BE() || 1n,
-    name: config.name,
-  };
-  backend.transaction(() => backend.putMeta(metaIdentity, Buffer.from(MemberIdentity.encode(identity).finish())));
+  if (stored === undefined) throw new Error('the data directory has a log but no member identity: it was not written by this version of cairn');
+  const identity = MemberIdentity.decode(stored);
   return { memberId: identity.memberId, clusterId: identity.clusterId };
 }

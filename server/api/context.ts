@@ -4,12 +4,17 @@ import type { ResponseHeader } from '../../proto/gen/etcdserverpb/rpc.js';
 import type { Applier } from '../apply/applier.js';
 import type { Backend } from '../mvcc/backend.js';
 import type { MvccStore } from '../mvcc/store.js';
-import type { Proposal, SingleNode } from '../node/single-node.js';
+import type { Proposal, RaftNode } from '../node/raft-node.js';
+import type { Membership } from '../membership/membership.js';
+import type { LeaderForwarder } from '../forwarder.js';
 import type { ServerConfig } from '../config.js';
 
 export interface ServiceContext {
   config: ServerConfig;
-  node: SingleNode;
+  node: RaftNode;
+  membership: Membership;
+  /** Sends what only the leader can answer to the leader. */
+  forwarder: LeaderForwarder;
   applier: Applier;
   store: MvccStore;
   backend: Backend;

@@ -12,7 +12,26 @@ import {
 } from './coordination-errors.js';
 import { LeaseExistsError, LeaseTtlTooLargeError } from '../lease/errors.js';
 import { CompactedError, FutureRevisionError } from '../mvcc/errors.js';
-import { RequestTooLargeError, ServerStoppedError, TooManyRequestsError } from '../node/errors.js';
+import {
+  BadLeaderTransfereeError,
+  LeaderChangedError,
+  LearnerNotSupportedError,
+  NoLeaderError,
+  NotLeaderError,
+  RequestTimeoutError,
+  RequestTooLargeError,
+  ServerStoppedError,
+  TooManyRequestsError,
+} from '../node/errors.js';
+import {
+  LearnerNotReadyError,
+  MemberBadUrlsError,
+  MemberExistsError,
+  MemberNotFoundError,
+  MemberNotLearnerError,
+  PeerUrlExistsError,
+  TooManyLearnersError,
+} from '../membership/errors.js';
 
 /** Request validation errors raised by the API layer itself. */
 export class RequestError extends Error {
@@ -52,6 +71,19 @@ const table: Array<[new (...args: never[]) => Error, WireError]> = [
   [ElectionNoLeaderError, { code: status.UNKNOWN, message: 'election: no leader' }],
   [MissingLeaderKeyError, { code: status.UNKNOWN, message: '"leader" field must be provided' }],
   [ServerStoppedError, { code: status.UNAVAILABLE, message: 'etcdserver: server stopped' }],
+  [NoLeaderError, { code: status.UNAVAILABLE, message: 'etcdserver: no leader' }],
+  [NotLeaderError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: not leader' }],
+  [LeaderChangedError, { code: status.UNAVAILABLE, message: 'etcdserver: leader changed' }],
+  [RequestTimeoutError, { code: status.UNAVAILABLE, message: 'etcdserver: request timed out' }],
+  [BadLeaderTransfereeError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: bad leader transferee' }],
+  [LearnerNotSupportedError, { code: status.UNAVAILABLE, message: 'etcdserver: rpc not supported for learner' }],
+  [MemberNotFoundError, { code: status.NOT_FOUND, message: 'etcdserver: member not found' }],
+  [MemberExistsError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: member ID already exist' }],
+  [PeerUrlExistsError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: Peer URLs already exists' }],
+  [MemberBadUrlsError, { code: status.INVALID_ARGUMENT, message: 'etcdserver: given member URLs are invalid' }],
+  [MemberNotLearnerError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: can only promote a learner member' }],
+  [LearnerNotReadyError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: can only promote a learner member which is in sync with leader' }],
+  [TooManyLearnersError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: too many learner members in cluster' }],
 ];
 
 /** The gRPC error a client sees for `error`. */

@@ -1,6 +1,6 @@
-// etcdserverpb.KV: reads are served from the applied state (a single node's
-// applied state includes every acknowledged write, so reads are
-// linearizable); writes go through the log.
+// etcdserverpb.KV: writes go through the log. Reads are served from this
+// member's applied state: after a ReadIndex round (linearizable, the
+// default) or at once when the request asks for `serializable`.
 import type { KVServer, PutResponse, DeleteRangeResponse, TxnResponse, CompactionResponse } from '../../proto/gen/etcdserverpb/rpc.js';
 import { fillHeader, proposeFor, type ServiceContext } from './context.js';
 import { unary } from './unary.js';
@@ -8,8 +8,9 @@ import { checkDelete, checkPut, checkRange, checkTxn } from './validate.js';
 
 export function kvService(context: ServiceContext): KVServer {
   return {
-    range: unary((request) => {
+    range: unary(async (request) => {
       checkRange(request);
+      if (!request.serializable) await context.node.readBarrier();
       const response = context.applier.range(request);
       response.header = fillHeader(context, response.header);
       return response;

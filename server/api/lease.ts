@@ -1,6 +1,6 @@
-// etcdserverpb.Lease. Grant and revoke go through the log; keep-alive,
-// time-to-live and listing are answered by this member, which keeps the
-// deadlines (server/lease/expiry.ts).
+// etcdserverpb.Lease. Grant and revoke go through the log; keep-alive and
+// time-to-live are answered by the leader, which keeps the deadlines
+// (server/lease/expiry.ts) — other members forward them; listing is local.
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type {
   LeaseGrantResponse,
@@ -8,7 +8,10 @@ import type {
   LeaseKeepAliveResponse,
   LeaseRevokeResponse,
   LeaseServer,
+  LeaseTimeToLiveRequest,
+  LeaseTimeToLiveResponse,
 } from '../../proto/gen/etcdserverpb/rpc.js';
+import { toServiceError } from './errors.js';
 import { LeaseTtlTooLargeError } from '../lease/errors.js';
 import type { LeaseExpiry } from '../lease/expiry.js';
 import { leaseTtlSecondsMax, newLeaseId, type LeaseTable } from '../lease/table.js';
@@ -28,6 +31,23 @@ export async function grantLease(context: ServiceContext, table: LeaseTable, exp
   return response;
 }
 
+/** LeaseTimeToLive as the leader answers it (it keeps the deadlines). */
+export function leaseTimeToLiveHere(context: ServiceContext, table: LeaseTable, expiry: LeaseExpiry, request: LeaseTimeToLiveRequest): LeaseTimeToLiveResponse {
+  const lease = table.get(request.ID);
+  const remainingMs = expiry.remainingMs(request.ID);
+  if (lease === undefined || remainingMs === undefined) {
+    // As etcd: an unknown lease is no error, its TTL is -1.
+    return { header: fillHeader(context, undefined), ID: request.ID, TTL: -1n, grantedTTL: 0n, keys: [] };
+  }
+  return {
+    header: fillHeader(context, undefined),
+    ID: request.ID,
+    TTL: BigInt(Math.max(0, Math.trunc(remainingMs / 1000))),
+    grantedTTL: lease.ttlSeconds,
+    keys: request.keys ? [...lease.keys].map((key) => Buffer.from(key, 'latin1')) : [],
+  };
+}
+
 export function leaseService(context: ServiceContext, table: LeaseTable, expiry: LeaseExpiry): LeaseServer {
   return {
     leaseGrant: unary((request) => grantLease(context, table, expiry, request.ID, request.TTL)),
@@ -36,32 +56,41 @@ export function leaseService(context: ServiceContext, table: LeaseTable, expiry:
       return { header: response.header };
     }),
     leaseKeepAlive: (call: ServerDuplexStream<LeaseKeepAliveRequest, LeaseKeepAliveResponse>) => {
-      call.on('data', (request: LeaseKeepAliveRequest) => {
-        // As etcd: an unknown (or expired) lease is answered with TTL 0.
-        const ttl = expiry.renew(request.ID) ?? 0n;
+      let failed = false;
+      const answer = (response: LeaseKeepAliveResponse): void => {
         // A client that sends faster than it reads is not read from until its answers drain.
-        if (!call.write({ header: fillHeader(context, undefined), ID: request.ID, TTL: ttl })) {
+        if (!call.write(response)) {
           call.pause();
           call.once('drain', () => call.resume());
         }
+      };
+      call.on('data', (request: LeaseKeepAliveRequest) => {
+        if (failed) return;
+        if (context.node.isLeader) {
+          // As etcd: an unknown (or expired) lease is answered with TTL 0.
+          answer({ header: fillHeader(context, undefined), ID: request.ID, TTL: expiry.renew(request.ID) ?? 0n });
+          return;
+        }
+        // The leader keeps the deadlines: renew there. Answers keep the order of requests.
+        call.pause();
+        context.forwarder.leaseRenew(request).then(
+          (response) => {
+            call.resume();
+            answer({ ...response, header: fillHeader(context, undefined) });
+          },
+          (error: unknown) => {
+            failed = true;
+            call.emit('error', toServiceError(error));
+          },
+        );
       });
       call.on('end', () => call.end());
       call.on('error', () => undefined);
     },
-    leaseTimeToLive: unary((request) => {
-      const lease = table.get(request.ID);
-      const remainingMs = expiry.remainingMs(request.ID);
-      if (lease === undefined || remainingMs === undefined) {
-        // As etcd: an unknown lease is no error, its TTL is -1.
-        return { header: fillHeader(context, undefined), ID: request.ID, TTL: -1n, grantedTTL: 0n, keys: [] };
-      }
-      return {
-        header: fillHeader(context, undefined),
-        ID: request.ID,
-        TTL: BigInt(Math.max(0, Math.trunc(remainingMs / 1000))),
-        grantedTTL: lease.ttlSeconds,
-        keys: request.keys ? [...lease.keys].map((key) => Buffer.from(key, 'latin1')) : [],
-      };
+    leaseTimeToLive: unary(async (request) => {
+      if (context.node.isLeader) return leaseTimeToLiveHere(context, table, expiry, request);
+      const response = await context.forwarder.leaseTimeToLive(request);
+      return { ...response, header: fillHeader(context, undefined) };
     }),
     leaseLeases: unary(() => {
       // As etcd: soonest expiry first.

@@ -13,13 +13,13 @@ export function maintenanceService(context: ServiceContext): MaintenanceServer {
       header: fillHeader(context, undefined),
       version: etcdApiVersion,
       dbSize: BigInt(context.backend.sizeBytes()),
-      leader: context.memberId,
+      leader: context.node.leaderId,
       raftIndex: BigInt(context.node.committedIndex),
       raftTerm: context.node.term,
-      raftAppliedIndex: BigInt(context.node.appliedIndex),
+      raftAppliedIndex: BigInt(context.node.appliedIndexValue),
       errors: [],
       dbSizeInUse: BigInt(context.backend.sizeInUseBytes()),
-      isLearner: false,
+      isLearner: context.node.isLearner,
     })),
     defragment: unary(async () => {
       await context.node.exclusive(() => context.backend.defragment());
@@ -44,8 +44,9 @@ export function maintenanceService(context: ServiceContext): MaintenanceServer {
     snapshot: (call: ServerWritableStream<SnapshotRequest, SnapshotResponse>) => {
       call.emit('error', toServiceError(new RequestError(status.UNIMPLEMENTED, 'cairn: Maintenance.Snapshot is not implemented yet')));
     },
-    moveLeader: unary(() => {
-      throw requestErrors.notCapable();
+    moveLeader: unary(async (request) => {
+      await context.node.transferLeadership(request.targetID);
+      return { header: fillHeader(context, undefined) };
     }),
     downgrade: unary(() => {
       throw requestErrors.notCapable();

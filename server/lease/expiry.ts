@@ -64,6 +64,16 @@ export class LeaseExpiry {
     return taken;
   }
 
+  /**
+   * This member became leader: every lease gets its full TTL from now, as
+   * etcd refreshes leases on promotion (the old leader's deadlines are
+   * unknown here, and a lease must not expire for a leader change).
+   */
+  promote(): void {
+    this.deadlines.clear();
+    this.revoking.clear();
+  }
+
   /** The revoke of `id` was applied or failed; it may be handed out again if it still exists. */
   settled(id: bigint): void {
     this.revoking.delete(id);

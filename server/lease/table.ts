@@ -32,6 +32,8 @@ export class LeaseTable implements LeaseLookup {
 
   /** Loads leases from the backend and re-attaches the live keys that carry one. */
   restore(store: MvccStore): void {
+    this.leases.clear();
+    this.keyLease.clear();
     for (const bytes of this.backend.leases()) {
       const stored = StoredLease.decode(bytes);
       this.leases.set(stored.ID, { id: stored.ID, ttlSeconds: stored.TTL, keys: new Set() });

@@ -29,7 +29,8 @@ export class Backend {
     this.generation = readGeneration(dir);
     // Anything but the current environment is a copy a crash interrupted, or one it replaced.
     for (const name of readdirSync(dir)) {
-      if (name.startsWith('db-') && name !== `db-${this.generation}`) rmSync(join(dir, name), { recursive: true, force: true });
+      const leftover = (name.startsWith('db-') && name !== `db-${this.generation}`) || name.startsWith('incoming-') || name.startsWith('outgoing-');
+      if (leftover) rmSync(join(dir, name), { recursive: true, force: true });
     }
     this.openEnvironment();
   }
@@ -52,6 +53,35 @@ export class Backend {
     rmSync(target, { recursive: true, force: true });
     mkdirSync(target);
     await this.root.backup(target, true);
+    await this.switchTo(next);
+  }
+
+  /**
+   * Writes a consistent, compacted copy of the environment into `dir`
+   * (a snapshot for a member that is behind); returns the data file's path.
+   */
+  async copyTo(dir: string): Promise<string> {
+    mkdirSync(dir, { recursive: true });
+    await this.root.backup(dir, true);
+    return join(dir, 'data.mdb');
+  }
+
+  /**
+   * Replaces the environment with the data file at `path` (a snapshot from
+   * the leader), atomically: a crash leaves either the old or the new one.
+   */
+  async install(path: string): Promise<void> {
+    const next = this.generation + 1;
+    const target = join(this.dir, `db-${next}`);
+    rmSync(target, { recursive: true, force: true });
+    mkdirSync(target);
+    renameSync(path, join(target, 'data.mdb'));
+    await this.switchTo(next);
+  }
+
+  /** Makes db-<next> (complete in its directory) the live environment. */
+  private async switchTo(next: number): Promise<void> {
+    const target = join(this.dir, `db-${next}`);
     syncPath(join(target, 'data.mdb'));
     syncPath(target);
     writeFileSync(join(this.dir, `${currentFile}.tmp`), `db-${next}\n`);

@@ -51,7 +51,7 @@ export interface RevisionChanges {
 }
 
 export class MvccStore {
-  readonly index = new TreeIndex();
+  index = new TreeIndex();
   private currentRevisionValue = 1;
   /** -1 until the first compaction. */
   private compactRevisionValue = -1;
@@ -193,6 +193,19 @@ export class MvccStore {
       else found.push({ revision: revision.main, events: [event] });
     }
     return found;
+  }
+
+  /**
+   * Forgets everything in memory and reads the backend again (after the
+   * backend was replaced by a snapshot from the leader).
+   */
+  reload(): void {
+    this.index = new TreeIndex();
+    this.currentRevisionValue = 1;
+    this.compactRevisionValue = -1;
+    this.consistentIndexValue = 0;
+    this.changes = [];
+    this.restore();
   }
 
   /** Rebuilds the index and revisions from the backend. */

@@ -13,16 +13,18 @@ export type ConfChangeType = (typeof ConfChangeType)[keyof typeof ConfChangeType
 export interface ConfChange {
   readonly type: ConfChangeType;
   readonly nodeId: number;
+  /** Opaque to the core: the application's description of the member (its peer URLs…). */
+  readonly context?: string;
 }
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export function encodeConfChange(cc: ConfChange): Uint8Array {
-  return encoder.encode(JSON.stringify({ type: cc.type, nodeId: cc.nodeId }));
+  return encoder.encode(JSON.stringify({ type: cc.type, nodeId: cc.nodeId, context: cc.context }));
 }
 
 export function decodeConfChange(data: Uint8Array): ConfChange {
   const v = JSON.parse(decoder.decode(data)) as ConfChange;
-  return { type: v.type, nodeId: v.nodeId };
+  return v.context === undefined ? { type: v.type, nodeId: v.nodeId } : { type: v.type, nodeId: v.nodeId, context: v.context };
 }

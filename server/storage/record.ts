@@ -9,6 +9,7 @@ import { crc32c } from '@node-rs/crc32';
 export const RecordType = {
   entry: 1,
   hardState: 2,
+  snapshot: 3,
 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
@@ -67,7 +68,7 @@ export function decodeRecord(bytes: Buffer, offset: number): DecodeOutcome {
     return { kind: 'corrupt', offset, reason: 'crc mismatch' };
   }
   const type = content[0];
-  if (type !== RecordType.entry && type !== RecordType.hardState) {
+  if (type !== RecordType.entry && type !== RecordType.hardState && type !== RecordType.snapshot) {
     return { kind: 'corrupt', offset, reason: `unknown record type ${type}` };
   }
   return { kind: 'record', record: { type, payload: content.subarray(1) }, next: start + body };

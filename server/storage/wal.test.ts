@@ -53,7 +53,7 @@ describe('Wal', () => {
 
   it('opens an empty directory as an empty log with one segment starting at index 1', () => {
     const { wal, contents } = open();
-    expect(contents).to.deep.equal({ entries: [], hardState: undefined, tornBytes: 0 });
+    expect(contents).to.deep.equal({ entries: [], snapshot: undefined, hardState: undefined, tornBytes: 0 });
     expect(wal.lastEntryIndex).to.equal(0);
     expect(segments()).to.deep.equal([firstSegment]);
     expect(statSync(segmentPath()).size).to.equal(0);

@@ -5,9 +5,13 @@
 // one starts when the current one passes segmentBytesMax. On open, a torn
 // record at the tail of the last segment (a crash during a write) is cut
 // off; a bad record anywhere else is corruption and opening fails.
-import { closeSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, ftruncateSync, writeSync } from 'node:fs';
+//
+// A snapshot record marks where the log starts over: entries at or below its
+// index are in the backend. Segments wholly below the latest snapshot are
+// removed by purge() once the backend is durable.
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, ftruncateSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { Entry, HardState } from '../../proto/gen/raftpb/raft.js';
+import { Entry, HardState, SnapshotRecord } from '../../proto/gen/raftpb/raft.js';
 import { encodeMessage } from '../codec.js';
 import { syncPath } from './fsync.js';
 import { decodeRecord, recordBytes, RecordType, writeRecord } from './record.js';
@@ -19,7 +23,10 @@ export class WalCorruptError extends Error {
 }
 
 export interface WalContents {
+  /** Entries after the snapshot's index, in order. */
   entries: Entry[];
+  /** The latest snapshot record, if the log ever started over. */
+  snapshot: SnapshotRecord | undefined;
   hardState: HardState | undefined;
   /** Bytes cut off a torn tail, 0 when the log ended cleanly. */
   tornBytes: number;
@@ -28,6 +35,8 @@ export interface WalContents {
 interface Segment {
   name: string;
   sequence: number;
+  /** The index the log was at when the segment started (its first entry's, unless entries were overwritten). */
+  firstIndex: number;
 }
 
 export class Wal {
@@ -35,6 +44,9 @@ export class Wal {
   private segmentBytes = 0;
   private sequence = 0;
   private lastIndex = 0;
+  /** Index of the latest snapshot record and the segment holding it. */
+  private snapshotIndex = 0;
+  private snapshotSequence = -1;
 
   private constructor(private readonly dir: string) {}
 
@@ -52,26 +64,71 @@ export class Wal {
 
   /**
    * Writes entries (and optionally a hard state) to the current segment.
+   * The first entry may overwrite a suffix of the log (Raft replaces
+   * conflicting uncommitted entries); a reader keeps the later version.
    * They are durable only once `sync()` resolves.
    */
   append(entries: Entry[], hardState?: HardState): void {
+    const first = entries.length > 0 ? Number(entries[0].index) : this.lastIndex + 1;
+    if (first > this.lastIndex + 1 || first <= this.snapshotIndex) {
+      throw new Error(`wal: append index ${first} after ${this.lastIndex} (snapshot ${this.snapshotIndex})`);
+    }
     for (const [i, entry] of entries.entries()) {
       const index = Number(entry.index);
-      if (index !== this.lastIndex + 1 + i) throw new Error(`wal: append index ${index} after ${this.lastIndex + i}`);
+      if (index !== first + i) throw new Error(`wal: append index ${index} after ${first + i - 1}`);
     }
     const payloads: Array<[RecordType, Buffer]> = entries.map((entry) => [RecordType.entry, encodeMessage(Entry, entry)]);
     if (hardState !== undefined) payloads.push([RecordType.hardState, encodeMessage(HardState, hardState)]);
+    this.write(payloads);
+    if (entries.length > 0) this.lastIndex = Number(entries[entries.length - 1].index);
+  }
+
+  /**
+   * Records a snapshot. A local one (reset false) marks entries up to its
+   * index as covered by the backend; one received from the leader (reset
+   * true) voids the whole log before it, and the log continues after its index.
+   */
+  appendSnapshot(record: SnapshotRecord): void {
+    const index = Number(record.metadata?.index ?? 0n);
+    if (index <= this.snapshotIndex) throw new Error(`wal: snapshot ${index} is not after ${this.snapshotIndex}`);
+    if (!record.reset && index > this.lastIndex) throw new Error(`wal: local snapshot ${index} beyond the log's last index ${this.lastIndex}`);
+    // A reset starts a segment of its own, named by the index the log continues from.
+    if (record.reset) this.rotate(index + 1);
+    this.write([[RecordType.snapshot, encodeMessage(SnapshotRecord, record)]]);
+    this.snapshotIndex = index;
+    this.snapshotSequence = this.sequence;
+    if (record.reset) this.lastIndex = index;
+  }
+
+  /**
+   * Removes the oldest segments whose entries are all covered by the latest
+   * snapshot. Call only once the backend holding that snapshot is durable.
+   * Returns how many segments were removed.
+   */
+  purge(): number {
+    const segments = this.listSegments();
+    let removed = 0;
+    for (let i = 0; i + 1 < segments.length; i++) {
+      const next = segments[i + 1];
+      if (segments[i].sequence >= this.snapshotSequence || next.firstIndex > this.snapshotIndex + 1) break;
+      rmSync(join(this.dir, segments[i].name));
+      removed++;
+    }
+    if (removed > 0) syncPath(this.dir);
+    return removed;
+  }
+
+  private write(payloads: Array<[RecordType, Buffer]>): void {
     let total = 0;
     for (const [, payload] of payloads) total += recordBytes(payload);
     // Rotate before the batch, so the new segment is named by the batch's first index.
-    if (this.segmentBytes >= segmentBytesMax) this.rotate();
+    if (this.segmentBytes >= segmentBytesMax) this.rotate(this.lastIndex + 1);
     const bytes = Buffer.allocUnsafe(total);
     let offset = 0;
     for (const [type, payload] of payloads) offset = writeRecord(bytes, offset, type, payload);
     let written = 0;
     while (written < bytes.length) written += writeSync(this.fd, bytes, written);
     this.segmentBytes += bytes.length;
-    if (entries.length > 0) this.lastIndex = Number(entries[entries.length - 1].index);
   }
 
   /** fdatasync of the current segment: everything appended before it is durable. */
@@ -86,8 +143,9 @@ export class Wal {
 
   private readAll(): WalContents {
     const segments = this.listSegments();
-    const entries: Entry[] = [];
+    let entries: Entry[] = [];
     let hardState: HardState | undefined;
+    let snapshot: SnapshotRecord | undefined;
     let tornBytes = 0;
     for (const [position, segment] of segments.entries()) {
       const path = join(this.dir, segment.name);
@@ -112,12 +170,19 @@ export class Wal {
           // A later entry at an index already seen replaces the suffix (Raft log overwrite).
           while (entries.length > 0 && entries[entries.length - 1].index >= entry.index) entries.pop();
           entries.push(entry);
+        } else if (outcome.record.type === RecordType.snapshot) {
+          snapshot = SnapshotRecord.decode(outcome.record.payload);
+          if (snapshot.reset) entries = [];
+          this.snapshotSequence = segment.sequence;
         } else {
           hardState = HardState.decode(outcome.record.payload);
         }
       }
     }
-    this.lastIndex = entries.length > 0 ? Number(entries[entries.length - 1].index) : 0;
+    this.snapshotIndex = Number(snapshot?.metadata?.index ?? 0n);
+    entries = entries.filter((entry) => Number(entry.index) > this.snapshotIndex);
+    const lastEntry = entries[entries.length - 1];
+    this.lastIndex = lastEntry !== undefined ? Number(lastEntry.index) : this.snapshotIndex;
     const last = segments[segments.length - 1];
     if (last === undefined) {
       this.createSegment(0, this.lastIndex + 1);
@@ -126,7 +191,7 @@ export class Wal {
       this.fd = openSync(join(this.dir, last.name), 'a');
       this.segmentBytes = readFileSync(join(this.dir, last.name)).length;
     }
-    return { entries, hardState, tornBytes };
+    return { entries, snapshot, hardState, tornBytes };
   }
 
   /** A bad record with nothing valid after it is a torn write, not corruption. */
@@ -145,11 +210,11 @@ export class Wal {
     }
   }
 
-  private rotate(): void {
+  private rotate(firstIndex: number): void {
     // The closed segment may hold appends not yet synced: make them durable first.
     fdatasyncSync(this.fd);
     this.close();
-    this.createSegment(this.sequence + 1, this.lastIndex + 1);
+    this.createSegment(this.sequence + 1, firstIndex);
   }
 
   private createSegment(sequence: number, firstIndex: number): void {
@@ -165,7 +230,7 @@ export class Wal {
     return readdirSync(this.dir)
       .filter((name) => /^[0-9a-f]{16}-[0-9a-f]{16}\.wal$/.test(name))
       .sort()
-      .map((name) => ({ name, sequence: parseInt(name.slice(0, 16), 16) }));
+      .map((name) => ({ name, sequence: parseInt(name.slice(0, 16), 16), firstIndex: parseInt(name.slice(17, 33), 16) }));
   }
 }
 

@@ -84,6 +84,18 @@ export class WatchHub {
     return !this.unsynced.has(watcher);
   }
 
+  /**
+   * The store was replaced (a snapshot from the leader): every watcher
+   * catches up from the new store's history, from where it was.
+   */
+  resync(): void {
+    for (const set of this.byKey.values()) for (const watcher of set) this.unsynced.add(watcher);
+    for (const watcher of this.ranges) this.unsynced.add(watcher);
+    this.byKey.clear();
+    this.ranges.clear();
+    this.scheduleCatchUp();
+  }
+
   /** A stream has room again: retry its watchers that are behind. */
   wake(): void {
     if (this.unsynced.size > 0) this.scheduleCatchUp();

@@ -12,6 +12,7 @@ import {
   DeleteRangeRequest,
   LeaseGrantRequest,
   LeaseRevokeRequest,
+  Member,
   PutRequest,
   TxnRequest,
 } from "../etcdserverpb/rpc.js";
@@ -30,6 +31,8 @@ export interface InternalRequest {
   compaction?: CompactionRequest | undefined;
   leaseGrant?: LeaseGrantRequest | undefined;
   leaseRevoke?: LeaseRevokeRequest | undefined;
+  memberAttributes?: MemberAttributes | undefined;
+  memberPeerUrls?: MemberPeerUrls | undefined;
 }
 
 /**
@@ -49,6 +52,32 @@ export interface MemberIdentity {
   name: string;
 }
 
+/**
+ * The cluster's membership as the backend stores it (meta "members"),
+ * replicated through the log and carried by snapshots.
+ */
+export interface Membership {
+  members: Member[];
+  /** IDs of removed members: they may never come back. */
+  removed: bigint[];
+}
+
+/**
+ * The attributes a member publishes through the log once it runs (its
+ * name and client URLs are not known to the others before).
+ */
+export interface MemberAttributes {
+  memberId: bigint;
+  name: string;
+  clientUrls: string[];
+}
+
+/** A change of a member's peer URLs (MemberUpdate). */
+export interface MemberPeerUrls {
+  memberId: bigint;
+  peerUrls: string[];
+}
+
 function createBaseInternalRequest(): InternalRequest {
   return {
     id: 0n,
@@ -58,6 +87,8 @@ function createBaseInternalRequest(): InternalRequest {
     compaction: undefined,
     leaseGrant: undefined,
     leaseRevoke: undefined,
+    memberAttributes: undefined,
+    memberPeerUrls: undefined,
   };
 }
 
@@ -86,6 +117,12 @@ export const InternalRequest: MessageFns<InternalRequest> = {
     }
     if (message.leaseRevoke !== undefined) {
       LeaseRevokeRequest.encode(message.leaseRevoke, writer.uint32(58).fork()).join();
+    }
+    if (message.memberAttributes !== undefined) {
+      MemberAttributes.encode(message.memberAttributes, writer.uint32(66).fork()).join();
+    }
+    if (message.memberPeerUrls !== undefined) {
+      MemberPeerUrls.encode(message.memberPeerUrls, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -159,6 +196,22 @@ export const InternalRequest: MessageFns<InternalRequest> = {
             message.leaseRevoke = LeaseRevokeRequest.decode(reader, reader.uint32());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.memberAttributes = MemberAttributes.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.memberPeerUrls = MemberPeerUrls.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -192,6 +245,16 @@ export const InternalRequest: MessageFns<InternalRequest> = {
         : isSet(object.lease_revoke)
         ? LeaseRevokeRequest.fromJSON(object.lease_revoke)
         : undefined,
+      memberAttributes: isSet(object.memberAttributes)
+        ? MemberAttributes.fromJSON(object.memberAttributes)
+        : isSet(object.member_attributes)
+        ? MemberAttributes.fromJSON(object.member_attributes)
+        : undefined,
+      memberPeerUrls: isSet(object.memberPeerUrls)
+        ? MemberPeerUrls.fromJSON(object.memberPeerUrls)
+        : isSet(object.member_peer_urls)
+        ? MemberPeerUrls.fromJSON(object.member_peer_urls)
+        : undefined,
     };
   },
 
@@ -218,6 +281,12 @@ export const InternalRequest: MessageFns<InternalRequest> = {
     if (message.leaseRevoke !== undefined) {
       obj.leaseRevoke = LeaseRevokeRequest.toJSON(message.leaseRevoke);
     }
+    if (message.memberAttributes !== undefined) {
+      obj.memberAttributes = MemberAttributes.toJSON(message.memberAttributes);
+    }
+    if (message.memberPeerUrls !== undefined) {
+      obj.memberPeerUrls = MemberPeerUrls.toJSON(message.memberPeerUrls);
+    }
     return obj;
   },
 
@@ -240,6 +309,12 @@ export const InternalRequest: MessageFns<InternalRequest> = {
       : undefined;
     message.leaseRevoke = (object.leaseRevoke !== undefined && object.leaseRevoke !== null)
       ? LeaseRevokeRequest.fromPartial(object.leaseRevoke)
+      : undefined;
+    message.memberAttributes = (object.memberAttributes !== undefined && object.memberAttributes !== null)
+      ? MemberAttributes.fromPartial(object.memberAttributes)
+      : undefined;
+    message.memberPeerUrls = (object.memberPeerUrls !== undefined && object.memberPeerUrls !== null)
+      ? MemberPeerUrls.fromPartial(object.memberPeerUrls)
       : undefined;
     return message;
   },
@@ -444,6 +519,316 @@ export const MemberIdentity: MessageFns<MemberIdentity> = {
     message.memberId = (object.memberId !== undefined && object.memberId !== null) ? BigInt(object.memberId) : 0n;
     message.clusterId = (object.clusterId !== undefined && object.clusterId !== null) ? BigInt(object.clusterId) : 0n;
     message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseMembership(): Membership {
+  return { members: [], removed: [] };
+}
+
+export const Membership: MessageFns<Membership> = {
+  encode(message: Membership, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.members) {
+      Member.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.removed.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.removed) {
+        if (BigInt.asUintN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field removed of type uint64 is too large");
+        }
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Membership {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMembership();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.members.push(Member.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.removed.push(reader.uint64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.removed.push(reader.uint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Membership {
+    return {
+      members: globalThis.Array.isArray(object?.members) ? object.members.map((e: any) => Member.fromJSON(e)) : [],
+      removed: globalThis.Array.isArray(object?.removed) ? object.removed.map((e: any) => BigInt(e)) : [],
+    };
+  },
+
+  toJSON(message: Membership): unknown {
+    const obj: any = {};
+    if (message.members?.length) {
+      obj.members = message.members.map((e) => Member.toJSON(e));
+    }
+    if (message.removed?.length) {
+      obj.removed = message.removed.map((e) => e.toString());
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Membership>, I>>(base?: I): Membership {
+    return Membership.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Membership>, I>>(object: I): Membership {
+    const message = createBaseMembership();
+    message.members = object.members?.map((e) => Member.fromPartial(e)) || [];
+    message.removed = object.removed?.map((e) => BigInt(e)) || [];
+    return message;
+  },
+};
+
+function createBaseMemberAttributes(): MemberAttributes {
+  return { memberId: 0n, name: "", clientUrls: [] };
+}
+
+export const MemberAttributes: MessageFns<MemberAttributes> = {
+  encode(message: MemberAttributes, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memberId !== 0n) {
+      if (BigInt.asUintN(64, message.memberId) !== message.memberId) {
+        throw new globalThis.Error("value provided for field message.memberId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.memberId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    for (const v of message.clientUrls) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemberAttributes {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemberAttributes();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.memberId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.clientUrls.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemberAttributes {
+    return {
+      memberId: isSet(object.memberId)
+        ? BigInt(object.memberId)
+        : isSet(object.member_id)
+        ? BigInt(object.member_id)
+        : 0n,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      clientUrls: globalThis.Array.isArray(object?.clientUrls)
+        ? object.clientUrls.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.client_urls)
+        ? object.client_urls.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: MemberAttributes): unknown {
+    const obj: any = {};
+    if (message.memberId !== 0n) {
+      obj.memberId = message.memberId.toString();
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.clientUrls?.length) {
+      obj.clientUrls = message.clientUrls;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MemberAttributes>, I>>(base?: I): MemberAttributes {
+    return MemberAttributes.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MemberAttributes>, I>>(object: I): MemberAttributes {
+    const message = createBaseMemberAttributes();
+    message.memberId = (object.memberId !== undefined && object.memberId !== null) ? BigInt(object.memberId) : 0n;
+    message.name = object.name ?? "";
+    message.clientUrls = object.clientUrls?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseMemberPeerUrls(): MemberPeerUrls {
+  return { memberId: 0n, peerUrls: [] };
+}
+
+export const MemberPeerUrls: MessageFns<MemberPeerUrls> = {
+  encode(message: MemberPeerUrls, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.memberId !== 0n) {
+      if (BigInt.asUintN(64, message.memberId) !== message.memberId) {
+        throw new globalThis.Error("value provided for field message.memberId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.memberId);
+    }
+    for (const v of message.peerUrls) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemberPeerUrls {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemberPeerUrls();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.memberId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.peerUrls.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MemberPeerUrls {
+    return {
+      memberId: isSet(object.memberId)
+        ? BigInt(object.memberId)
+        : isSet(object.member_id)
+        ? BigInt(object.member_id)
+        : 0n,
+      peerUrls: globalThis.Array.isArray(object?.peerUrls)
+        ? object.peerUrls.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.peer_urls)
+        ? object.peer_urls.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: MemberPeerUrls): unknown {
+    const obj: any = {};
+    if (message.memberId !== 0n) {
+      obj.memberId = message.memberId.toString();
+    }
+    if (message.peerUrls?.length) {
+      obj.peerUrls = message.peerUrls;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MemberPeerUrls>, I>>(base?: I): MemberPeerUrls {
+    return MemberPeerUrls.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MemberPeerUrls>, I>>(object: I): MemberPeerUrls {
+    const message = createBaseMemberPeerUrls();
+    message.memberId = (object.memberId !== undefined && object.memberId !== null) ? BigInt(object.memberId) : 0n;
+    message.peerUrls = object.peerUrls?.map((e) => e) || [];
     return message;
   },
 };

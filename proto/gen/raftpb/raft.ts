@@ -43,6 +43,141 @@ export function entryTypeToJSON(object: EntryType): string {
   }
 }
 
+export enum MessageType {
+  MsgHup = 0,
+  MsgBeat = 1,
+  MsgProp = 2,
+  MsgApp = 3,
+  MsgAppResp = 4,
+  MsgVote = 5,
+  MsgVoteResp = 6,
+  MsgSnap = 7,
+  MsgHeartbeat = 8,
+  MsgHeartbeatResp = 9,
+  MsgUnreachable = 10,
+  MsgSnapStatus = 11,
+  MsgCheckQuorum = 12,
+  MsgTransferLeader = 13,
+  MsgTimeoutNow = 14,
+  MsgReadIndex = 15,
+  MsgReadIndexResp = 16,
+  MsgPreVote = 17,
+  MsgPreVoteResp = 18,
+  UNRECOGNIZED = -1,
+}
+
+export function messageTypeFromJSON(object: any): MessageType {
+  switch (object) {
+    case 0:
+    case "MsgHup":
+      return MessageType.MsgHup;
+    case 1:
+    case "MsgBeat":
+      return MessageType.MsgBeat;
+    case 2:
+    case "MsgProp":
+      return MessageType.MsgProp;
+    case 3:
+    case "MsgApp":
+      return MessageType.MsgApp;
+    case 4:
+    case "MsgAppResp":
+      return MessageType.MsgAppResp;
+    case 5:
+    case "MsgVote":
+      return MessageType.MsgVote;
+    case 6:
+    case "MsgVoteResp":
+      return MessageType.MsgVoteResp;
+    case 7:
+    case "MsgSnap":
+      return MessageType.MsgSnap;
+    case 8:
+    case "MsgHeartbeat":
+      return MessageType.MsgHeartbeat;
+    case 9:
+    case "MsgHeartbeatResp":
+      return MessageType.MsgHeartbeatResp;
+    case 10:
+    case "MsgUnreachable":
+      return MessageType.MsgUnreachable;
+    case 11:
+    case "MsgSnapStatus":
+      return MessageType.MsgSnapStatus;
+    case 12:
+    case "MsgCheckQuorum":
+      return MessageType.MsgCheckQuorum;
+    case 13:
+    case "MsgTransferLeader":
+      return MessageType.MsgTransferLeader;
+    case 14:
+    case "MsgTimeoutNow":
+      return MessageType.MsgTimeoutNow;
+    case 15:
+    case "MsgReadIndex":
+      return MessageType.MsgReadIndex;
+    case 16:
+    case "MsgReadIndexResp":
+      return MessageType.MsgReadIndexResp;
+    case 17:
+    case "MsgPreVote":
+      return MessageType.MsgPreVote;
+    case 18:
+    case "MsgPreVoteResp":
+      return MessageType.MsgPreVoteResp;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return MessageType.UNRECOGNIZED;
+  }
+}
+
+export function messageTypeToJSON(object: MessageType): string {
+  switch (object) {
+    case MessageType.MsgHup:
+      return "MsgHup";
+    case MessageType.MsgBeat:
+      return "MsgBeat";
+    case MessageType.MsgProp:
+      return "MsgProp";
+    case MessageType.MsgApp:
+      return "MsgApp";
+    case MessageType.MsgAppResp:
+      return "MsgAppResp";
+    case MessageType.MsgVote:
+      return "MsgVote";
+    case MessageType.MsgVoteResp:
+      return "MsgVoteResp";
+    case MessageType.MsgSnap:
+      return "MsgSnap";
+    case MessageType.MsgHeartbeat:
+      return "MsgHeartbeat";
+    case MessageType.MsgHeartbeatResp:
+      return "MsgHeartbeatResp";
+    case MessageType.MsgUnreachable:
+      return "MsgUnreachable";
+    case MessageType.MsgSnapStatus:
+      return "MsgSnapStatus";
+    case MessageType.MsgCheckQuorum:
+      return "MsgCheckQuorum";
+    case MessageType.MsgTransferLeader:
+      return "MsgTransferLeader";
+    case MessageType.MsgTimeoutNow:
+      return "MsgTimeoutNow";
+    case MessageType.MsgReadIndex:
+      return "MsgReadIndex";
+    case MessageType.MsgReadIndexResp:
+      return "MsgReadIndexResp";
+    case MessageType.MsgPreVote:
+      return "MsgPreVote";
+    case MessageType.MsgPreVoteResp:
+      return "MsgPreVoteResp";
+    case MessageType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface Entry {
   type: EntryType;
   term: bigint;
@@ -54,6 +189,53 @@ export interface HardState {
   term: bigint;
   vote: bigint;
   commit: bigint;
+}
+
+/** Membership as the Raft core sees it: who votes, who only learns. */
+export interface ConfState {
+  voters: bigint[];
+  learners: bigint[];
+}
+
+export interface SnapshotMetadata {
+  confState: ConfState | undefined;
+  index: bigint;
+  term: bigint;
+}
+
+/**
+ * A snapshot's description. The state machine image itself (the MVCC
+ * backend) travels beside it on the peer Snapshot stream, not in here.
+ */
+export interface Snapshot {
+  data: Buffer;
+  metadata: SnapshotMetadata | undefined;
+}
+
+/**
+ * The WAL record written when the log starts over from a snapshot: entries
+ * at or below metadata.index are covered by the backend. With `reset` the
+ * snapshot came from the leader and every entry before this record is void.
+ */
+export interface SnapshotRecord {
+  metadata: SnapshotMetadata | undefined;
+  reset: boolean;
+}
+
+/** One Raft message between members (field numbers as etcd's raftpb). */
+export interface Message {
+  type: MessageType;
+  to: bigint;
+  from: bigint;
+  term: bigint;
+  logTerm: bigint;
+  index: bigint;
+  entries: Entry[];
+  commit: bigint;
+  snapshot: Snapshot | undefined;
+  reject: boolean;
+  rejectHint: bigint;
+  context: Buffer;
 }
 
 function createBaseEntry(): Entry {
@@ -285,6 +467,699 @@ export const HardState: MessageFns<HardState> = {
     message.term = (object.term !== undefined && object.term !== null) ? BigInt(object.term) : 0n;
     message.vote = (object.vote !== undefined && object.vote !== null) ? BigInt(object.vote) : 0n;
     message.commit = (object.commit !== undefined && object.commit !== null) ? BigInt(object.commit) : 0n;
+    return message;
+  },
+};
+
+function createBaseConfState(): ConfState {
+  return { voters: [], learners: [] };
+}
+
+export const ConfState: MessageFns<ConfState> = {
+  encode(message: ConfState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.voters.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.voters) {
+        if (BigInt.asUintN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field voters of type uint64 is too large");
+        }
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    if (message.learners.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.learners) {
+        if (BigInt.asUintN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field learners of type uint64 is too large");
+        }
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfState {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfState();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.voters.push(reader.uint64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.voters.push(reader.uint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.learners.push(reader.uint64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.learners.push(reader.uint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfState {
+    return {
+      voters: globalThis.Array.isArray(object?.voters) ? object.voters.map((e: any) => BigInt(e)) : [],
+      learners: globalThis.Array.isArray(object?.learners) ? object.learners.map((e: any) => BigInt(e)) : [],
+    };
+  },
+
+  toJSON(message: ConfState): unknown {
+    const obj: any = {};
+    if (message.voters?.length) {
+      obj.voters = message.voters.map((e) => e.toString());
+    }
+    if (message.learners?.length) {
+      obj.learners = message.learners.map((e) => e.toString());
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConfState>, I>>(base?: I): ConfState {
+    return ConfState.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConfState>, I>>(object: I): ConfState {
+    const message = createBaseConfState();
+    message.voters = object.voters?.map((e) => BigInt(e)) || [];
+    message.learners = object.learners?.map((e) => BigInt(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSnapshotMetadata(): SnapshotMetadata {
+  return { confState: undefined, index: 0n, term: 0n };
+}
+
+export const SnapshotMetadata: MessageFns<SnapshotMetadata> = {
+  encode(message: SnapshotMetadata, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.confState !== undefined) {
+      ConfState.encode(message.confState, writer.uint32(10).fork()).join();
+    }
+    if (message.index !== 0n) {
+      if (BigInt.asUintN(64, message.index) !== message.index) {
+        throw new globalThis.Error("value provided for field message.index of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.index);
+    }
+    if (message.term !== 0n) {
+      if (BigInt.asUintN(64, message.term) !== message.term) {
+        throw new globalThis.Error("value provided for field message.term of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.term);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SnapshotMetadata {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSnapshotMetadata();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.confState = ConfState.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.index = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.term = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SnapshotMetadata {
+    return {
+      confState: isSet(object.confState)
+        ? ConfState.fromJSON(object.confState)
+        : isSet(object.conf_state)
+        ? ConfState.fromJSON(object.conf_state)
+        : undefined,
+      index: isSet(object.index) ? BigInt(object.index) : 0n,
+      term: isSet(object.term) ? BigInt(object.term) : 0n,
+    };
+  },
+
+  toJSON(message: SnapshotMetadata): unknown {
+    const obj: any = {};
+    if (message.confState !== undefined) {
+      obj.confState = ConfState.toJSON(message.confState);
+    }
+    if (message.index !== 0n) {
+      obj.index = message.index.toString();
+    }
+    if (message.term !== 0n) {
+      obj.term = message.term.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SnapshotMetadata>, I>>(base?: I): SnapshotMetadata {
+    return SnapshotMetadata.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SnapshotMetadata>, I>>(object: I): SnapshotMetadata {
+    const message = createBaseSnapshotMetadata();
+    message.confState = (object.confState !== undefined && object.confState !== null)
+      ? ConfState.fromPartial(object.confState)
+      : undefined;
+    message.index = (object.index !== undefined && object.index !== null) ? BigInt(object.index) : 0n;
+    message.term = (object.term !== undefined && object.term !== null) ? BigInt(object.term) : 0n;
+    return message;
+  },
+};
+
+function createBaseSnapshot(): Snapshot {
+  return { data: Buffer.alloc(0), metadata: undefined };
+}
+
+export const Snapshot: MessageFns<Snapshot> = {
+  encode(message: Snapshot, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.data.length !== 0) {
+      writer.uint32(10).bytes(message.data);
+    }
+    if (message.metadata !== undefined) {
+      SnapshotMetadata.encode(message.metadata, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Snapshot {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSnapshot();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.metadata = SnapshotMetadata.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Snapshot {
+    return {
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      metadata: isSet(object.metadata) ? SnapshotMetadata.fromJSON(object.metadata) : undefined,
+    };
+  },
+
+  toJSON(message: Snapshot): unknown {
+    const obj: any = {};
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.metadata !== undefined) {
+      obj.metadata = SnapshotMetadata.toJSON(message.metadata);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Snapshot>, I>>(base?: I): Snapshot {
+    return Snapshot.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Snapshot>, I>>(object: I): Snapshot {
+    const message = createBaseSnapshot();
+    message.data = object.data ?? Buffer.alloc(0);
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? SnapshotMetadata.fromPartial(object.metadata)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSnapshotRecord(): SnapshotRecord {
+  return { metadata: undefined, reset: false };
+}
+
+export const SnapshotRecord: MessageFns<SnapshotRecord> = {
+  encode(message: SnapshotRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      SnapshotMetadata.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    if (message.reset !== false) {
+      writer.uint32(16).bool(message.reset);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SnapshotRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSnapshotRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = SnapshotMetadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.reset = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SnapshotRecord {
+    return {
+      metadata: isSet(object.metadata) ? SnapshotMetadata.fromJSON(object.metadata) : undefined,
+      reset: isSet(object.reset) ? globalThis.Boolean(object.reset) : false,
+    };
+  },
+
+  toJSON(message: SnapshotRecord): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = SnapshotMetadata.toJSON(message.metadata);
+    }
+    if (message.reset !== false) {
+      obj.reset = message.reset;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SnapshotRecord>, I>>(base?: I): SnapshotRecord {
+    return SnapshotRecord.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SnapshotRecord>, I>>(object: I): SnapshotRecord {
+    const message = createBaseSnapshotRecord();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? SnapshotMetadata.fromPartial(object.metadata)
+      : undefined;
+    message.reset = object.reset ?? false;
+    return message;
+  },
+};
+
+function createBaseMessage(): Message {
+  return {
+    type: 0,
+    to: 0n,
+    from: 0n,
+    term: 0n,
+    logTerm: 0n,
+    index: 0n,
+    entries: [],
+    commit: 0n,
+    snapshot: undefined,
+    reject: false,
+    rejectHint: 0n,
+    context: Buffer.alloc(0),
+  };
+}
+
+export const Message: MessageFns<Message> = {
+  encode(message: Message, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== 0) {
+      writer.uint32(8).int32(message.type);
+    }
+    if (message.to !== 0n) {
+      if (BigInt.asUintN(64, message.to) !== message.to) {
+        throw new globalThis.Error("value provided for field message.to of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.to);
+    }
+    if (message.from !== 0n) {
+      if (BigInt.asUintN(64, message.from) !== message.from) {
+        throw new globalThis.Error("value provided for field message.from of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.from);
+    }
+    if (message.term !== 0n) {
+      if (BigInt.asUintN(64, message.term) !== message.term) {
+        throw new globalThis.Error("value provided for field message.term of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.term);
+    }
+    if (message.logTerm !== 0n) {
+      if (BigInt.asUintN(64, message.logTerm) !== message.logTerm) {
+        throw new globalThis.Error("value provided for field message.logTerm of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.logTerm);
+    }
+    if (message.index !== 0n) {
+      if (BigInt.asUintN(64, message.index) !== message.index) {
+        throw new globalThis.Error("value provided for field message.index of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.index);
+    }
+    for (const v of message.entries) {
+      Entry.encode(v!, writer.uint32(58).fork()).join();
+    }
+    if (message.commit !== 0n) {
+      if (BigInt.asUintN(64, message.commit) !== message.commit) {
+        throw new globalThis.Error("value provided for field message.commit of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.commit);
+    }
+    if (message.snapshot !== undefined) {
+      Snapshot.encode(message.snapshot, writer.uint32(74).fork()).join();
+    }
+    if (message.reject !== false) {
+      writer.uint32(80).bool(message.reject);
+    }
+    if (message.rejectHint !== 0n) {
+      if (BigInt.asUintN(64, message.rejectHint) !== message.rejectHint) {
+        throw new globalThis.Error("value provided for field message.rejectHint of type uint64 too large");
+      }
+      writer.uint32(88).uint64(message.rejectHint);
+    }
+    if (message.context.length !== 0) {
+      writer.uint32(98).bytes(message.context);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Message {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMessage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.to = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.from = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.term = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.logTerm = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.index = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.entries.push(Entry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.commit = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.snapshot = Snapshot.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.reject = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.rejectHint = reader.uint64() as bigint;
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.context = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Message {
+    return {
+      type: isSet(object.type) ? messageTypeFromJSON(object.type) : 0,
+      to: isSet(object.to) ? BigInt(object.to) : 0n,
+      from: isSet(object.from) ? BigInt(object.from) : 0n,
+      term: isSet(object.term) ? BigInt(object.term) : 0n,
+      logTerm: isSet(object.logTerm) ? BigInt(object.logTerm) : isSet(object.log_term) ? BigInt(object.log_term) : 0n,
+      index: isSet(object.index) ? BigInt(object.index) : 0n,
+      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => Entry.fromJSON(e)) : [],
+      commit: isSet(object.commit) ? BigInt(object.commit) : 0n,
+      snapshot: isSet(object.snapshot) ? Snapshot.fromJSON(object.snapshot) : undefined,
+      reject: isSet(object.reject) ? globalThis.Boolean(object.reject) : false,
+      rejectHint: isSet(object.rejectHint)
+        ? BigInt(object.rejectHint)
+        : isSet(object.reject_hint)
+        ? BigInt(object.reject_hint)
+        : 0n,
+      context: isSet(object.context) ? Buffer.from(bytesFromBase64(object.context)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: Message): unknown {
+    const obj: any = {};
+    if (message.type !== 0) {
+      obj.type = messageTypeToJSON(message.type);
+    }
+    if (message.to !== 0n) {
+      obj.to = message.to.toString();
+    }
+    if (message.from !== 0n) {
+      obj.from = message.from.toString();
+    }
+    if (message.term !== 0n) {
+      obj.term = message.term.toString();
+    }
+    if (message.logTerm !== 0n) {
+      obj.logTerm = message.logTerm.toString();
+    }
+    if (message.index !== 0n) {
+      obj.index = message.index.toString();
+    }
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => Entry.toJSON(e));
+    }
+    if (message.commit !== 0n) {
+      obj.commit = message.commit.toString();
+    }
+    if (message.snapshot !== undefined) {
+      obj.snapshot = Snapshot.toJSON(message.snapshot);
+    }
+    if (message.reject !== false) {
+      obj.reject = message.reject;
+    }
+    if (message.rejectHint !== 0n) {
+      obj.rejectHint = message.rejectHint.toString();
+    }
+    if (message.context.length !== 0) {
+      obj.context = base64FromBytes(message.context);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Message>, I>>(base?: I): Message {
+    return Message.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Message>, I>>(object: I): Message {
+    const message = createBaseMessage();
+    message.type = object.type ?? 0;
+    message.to = (object.to !== undefined && object.to !== null) ? BigInt(object.to) : 0n;
+    message.from = (object.from !== undefined && object.from !== null) ? BigInt(object.from) : 0n;
+    message.term = (object.term !== undefined && object.term !== null) ? BigInt(object.term) : 0n;
+    message.logTerm = (object.logTerm !== undefined && object.logTerm !== null) ? BigInt(object.logTerm) : 0n;
+    message.index = (object.index !== undefined && object.index !== null) ? BigInt(object.index) : 0n;
+    message.entries = object.entries?.map((e) => Entry.fromPartial(e)) || [];
+    message.commit = (object.commit !== undefined && object.commit !== null) ? BigInt(object.commit) : 0n;
+    message.snapshot = (object.snapshot !== undefined && object.snapshot !== null)
+      ? Snapshot.fromPartial(object.snapshot)
+      : undefined;
+    message.reject = object.reject ?? false;
+    message.rejectHint = (object.rejectHint !== undefined && object.rejectHint !== null)
+      ? BigInt(object.rejectHint)
+      : 0n;
+    message.context = object.context ?? Buffer.alloc(0);
     return message;
   },
 };

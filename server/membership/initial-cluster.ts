@@ -1,0 +1,44 @@
+// --initial-cluster "name=url,name=url2,other=url3": the founding members,
+// one or more peer URLs each, in the order given.
+import { memberIdFor } from './ids.js';
+
+export interface InitialMember {
+  name: string;
+  peerUrls: string[];
+  id: bigint;
+}
+
+export class InitialClusterError extends Error {
+  override readonly name = 'InitialClusterError';
+}
+
+export function parseInitialCluster(value: string, token: string): InitialMember[] {
+  const byName = new Map<string, string[]>();
+  for (const part of value.split(',').map((item) => item.trim()).filter((item) => item !== '')) {
+    const equals = part.indexOf('=');
+    if (equals <= 0 || equals === part.length - 1) throw new InitialClusterError(`--initial-cluster: "${part}" is not name=URL`);
+    const name = part.slice(0, equals);
+    const url = part.slice(equals + 1);
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new InitialClusterError(`--initial-cluster: "${url}" is not a URL`);
+    }
+    if (parsed.protocol !== 'http:' || parsed.port === '') throw new InitialClusterError(`--initial-cluster: "${url}" must be http:// with a port`);
+    const urls = byName.get(name) ?? [];
+    urls.push(url);
+    byName.set(name, urls);
+  }
+  if (byName.size === 0) throw new InitialClusterError('--initial-cluster must name at least one member');
+  const members = [...byName].map(([name, peerUrls]) => ({ name, peerUrls, id: memberIdFor(peerUrls, token) }));
+  const seen = new Map<string, string>();
+  for (const member of members) {
+    for (const url of member.peerUrls) {
+      const other = seen.get(url);
+      if (other !== undefined) throw new InitialClusterError(`--initial-cluster: members ${other} and ${member.name} share the peer URL ${url}`);
+      seen.set(url, member.name);
+    }
+  }
+  return members;
+}

@@ -1,0 +1,166 @@
+// The cluster's membership: who the members are (ID, name, peer and client
+// URLs, learner or voter) and which IDs were removed. It lives in the
+// backend (meta "members"), so it changes in the same transaction as the log
+// index that changed it and travels inside snapshots. The Raft core keeps
+// its own view (voters and learners); the node feeds both from the same
+// committed entries.
+import { Membership as StoredMembership } from '../../proto/gen/cairnpb/internal.js';
+import type { Member } from '../../proto/gen/etcdserverpb/rpc.js';
+import { encodeMessage } from '../codec.js';
+import type { Backend } from '../mvcc/backend.js';
+import { ConfChangeType, type ConfChange, type ConfState } from '../raft/index.js';
+import {
+  MemberBadUrlsError,
+  MemberExistsError,
+  MemberNotFoundError,
+  MemberNotLearnerError,
+  PeerUrlExistsError,
+  TooManyLearnersError,
+} from './errors.js';
+
+const metaMembers = 'members';
+/** etcd's default: at most one learner at a time. */
+export const learnersMax = 1;
+
+/** What a ConfChange entry's context carries: the proposal's ID and, for additions, the member. */
+export interface ConfChangeContext {
+  requestId: bigint;
+  member: Member | undefined;
+}
+
+export function encodeConfChangeContext(context: ConfChangeContext): string {
+  const member = context.member === undefined ? '' : Buffer.from(encodeMember(context.member)).toString('hex');
+  return JSON.stringify({ requestId: context.requestId.toString(), member });
+}
+
+export function decodeConfChangeContext(text: string | undefined): ConfChangeContext {
+  if (text === undefined || text === '') return { requestId: 0n, member: undefined };
+  const parsed = JSON.parse(text) as { requestId: string; member: string };
+  return {
+    requestId: BigInt(parsed.requestId),
+    member: parsed.member === '' ? undefined : StoredMembership.decode(Buffer.from(parsed.member, 'hex')).members[0],
+  };
+}
+
+function encodeMember(member: Member): Uint8Array {
+  return StoredMembership.encode({ members: [member], removed: [] }).finish();
+}
+
+export class Membership {
+  private members = new Map<bigint, Member>();
+  private removed = new Set<bigint>();
+
+  constructor(private readonly backend: Backend) {
+    this.reload();
+  }
+
+  /** Reads the membership the backend holds (after a restart or a snapshot). */
+  reload(): void {
+    const stored = this.backend.getMeta(metaMembers);
+    const decoded = stored === undefined ? { members: [], removed: [] } : StoredMembership.decode(stored);
+    this.members = new Map(decoded.members.map((member) => [member.ID, member]));
+    this.removed = new Set(decoded.removed);
+  }
+
+  /** Members by ID, in ID order. */
+  list(): Member[] {
+    return [...this.members.values()].sort((a, b) => (a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0));
+  }
+
+  get(id: bigint): Member | undefined {
+    return this.members.get(id);
+  }
+
+  isRemoved(id: bigint): boolean {
+    return this.removed.has(id);
+  }
+
+  confState(): ConfState {
+    const voters: number[] = [];
+    const learners: number[] = [];
+    for (const member of this.members.values()) (member.isLearner ? learners : voters).push(Number(member.ID));
+    return { voters, learners };
+  }
+
+  /** Checks a MemberAdd against the current membership. */
+  validateAdd(peerUrls: readonly string[], isLearner: boolean): void {
+    if (peerUrls.length === 0) throw new MemberBadUrlsError();
+    for (const url of peerUrls) {
+      let parsed: URL;
+      try {
+        parsed = new URL(url);
+      } catch {
+        throw new MemberBadUrlsError();
+      }
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new MemberBadUrlsError();
+    }
+    const taken = new Set(this.list().flatMap((member) => member.peerURLs));
+    if (peerUrls.some((url) => taken.has(url))) throw new PeerUrlExistsError();
+    if (isLearner && this.list().filter((member) => member.isLearner).length >= learnersMax) throw new TooManyLearnersError();
+  }
+
+  validateRemove(id: bigint): void {
+    if (!this.members.has(id)) throw new MemberNotFoundError();
+  }
+
+  validatePromote(id: bigint): void {
+    const member = this.members.get(id);
+    if (member === undefined) throw new MemberNotFoundError();
+    if (!member.isLearner) throw new MemberNotLearnerError();
+  }
+
+  validateUpdate(id: bigint, peerUrls: readonly string[]): void {
+    if (!this.members.has(id)) throw new MemberNotFoundError();
+    const taken = new Set(this.list().filter((member) => member.ID !== id).flatMap((member) => member.peerURLs));
+    if (peerUrls.some((url) => taken.has(url))) throw new PeerUrlExistsError();
+  }
+
+  /**
+   * Applies a committed membership change (inside the apply transaction).
+   * Returns the error the proposer gets when the change is refused here
+   * (it was valid when proposed, but another change got in first).
+   */
+  applyConfChange(cc: ConfChange, member: Member | undefined): Error | undefined {
+    const id = BigInt(cc.nodeId);
+    switch (cc.type) {
+      case ConfChangeType.AddNode:
+      case ConfChangeType.AddLearner: {
+        const existing = this.members.get(id);
+        if (existing !== undefined) {
+          if (cc.type === ConfChangeType.AddLearner || !existing.isLearner) return new MemberExistsError();
+          this.members.set(id, { ...existing, isLearner: false });
+        } else {
+          if (this.removed.has(id)) return new MemberNotFoundError();
+          this.members.set(id, { ID: id, name: member?.name ?? '', peerURLs: member?.peerURLs ?? [], clientURLs: member?.clientURLs ?? [], isLearner: cc.type === ConfChangeType.AddLearner });
+        }
+        break;
+      }
+      case ConfChangeType.RemoveNode:
+        if (!this.members.delete(id)) return new MemberNotFoundError();
+        this.removed.add(id);
+        break;
+    }
+    this.save();
+    return undefined;
+  }
+
+  /** A member published its name and client URLs. */
+  setAttributes(id: bigint, name: string, clientUrls: string[]): void {
+    const member = this.members.get(id);
+    if (member === undefined) return;
+    this.members.set(id, { ...member, name, clientURLs: clientUrls });
+    this.save();
+  }
+
+  setPeerUrls(id: bigint, peerUrls: string[]): Error | undefined {
+    const member = this.members.get(id);
+    if (member === undefined) return new MemberNotFoundError();
+    this.members.set(id, { ...member, peerURLs: peerUrls });
+    this.save();
+    return undefined;
+  }
+
+  private save(): void {
+    this.backend.putMeta(metaMembers, encodeMessage(StoredMembership, { members: this.list(), removed: [...this.removed] }));
+  }
+}

@@ -1,0 +1,115 @@
+// How a member's Raft log starts: from what its WAL holds (a restart), or
+// for a new data directory either as a founding member of a new cluster or
+// as a member joining an existing one.
+//
+// A new cluster's log begins with one membership change per founding member
+// (entries 1..n, term 1, committed), written identically by every founder,
+// as etcd does: a member added later replays them from the leader's log (or
+// gets a snapshot that holds their result) and so learns the whole
+// membership from the log alone.
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { PeerClient, type MembersResponse } from '../../proto/gen/cairnpb/peer.js';
+import type { Member } from '../../proto/gen/etcdserverpb/rpc.js';
+import { encodeConfChangeContext } from '../membership/membership.js';
+import type { InitialMember } from '../membership/initial-cluster.js';
+import { clusterIdFor } from '../membership/ids.js';
+import {
+  ConfChangeType,
+  encodeConfChange,
+  entryFromPb,
+  EntryType,
+  hardStateFromPb,
+  hardStateToPb,
+  MemoryStorage,
+  type Entry,
+} from '../raft/index.js';
+import type { Wal, WalContents } from '../storage/wal.js';
+import { snapshotMetadataFromPb } from '../transport/wire.js';
+import { peerChannelOptions } from '../transport/peer-transport.js';
+
+/** The in-memory index of the log the WAL holds (what the Raft core reads). */
+export function storageFromWal(contents: WalContents): MemoryStorage {
+  const storage = new MemoryStorage();
+  if (contents.snapshot?.metadata !== undefined) {
+    const metadata = snapshotMetadataFromPb(contents.snapshot.metadata);
+    if (metadata.index > 0) storage.applySnapshot({ metadata, data: new Uint8Array(0) });
+  }
+  storage.append(contents.entries.map(entryFromPb));
+  if (contents.hardState !== undefined) storage.setHardState(hardStateFromPb(contents.hardState));
+  return storage;
+}
+
+/** Whether the WAL holds anything (a member that ran before). */
+export function walIsEmpty(contents: WalContents): boolean {
+  return contents.entries.length === 0 && contents.snapshot === undefined && contents.hardState === undefined;
+}
+
+/** Writes a founding member's first entries into an empty WAL; returns them. */
+export async function bootstrapNewCluster(wal: Wal, founders: InitialMember[]): Promise<Entry[]> {
+  const entries: Entry[] = founders.map((founder, i) => ({
+    type: EntryType.ConfChange,
+    term: 1,
+    index: i + 1,
+    data: encodeConfChange({
+      type: ConfChangeType.AddNode,
+      nodeId: Number(founder.id),
+      context: encodeConfChangeContext({ requestId: 0n, member: foundingMember(founder) }),
+    }),
+  }));
+  const hardState = { term: 1, vote: 0, commit: entries.length };
+  wal.append(
+    entries.map((entry) => ({ type: entry.type, term: BigInt(entry.term), index: BigInt(entry.index), data: Buffer.from(entry.data) })),
+    hardStateToPb(hardState),
+  );
+  await wal.sync();
+  return entries;
+}
+
+function foundingMember(founder: InitialMember): Member {
+  return { ID: founder.id, name: founder.name, peerURLs: founder.peerUrls, clientURLs: [], isLearner: false };
+}
+
+export function clusterIdOf(founders: InitialMember[]): bigint {
+  return clusterIdFor(founders.map((founder) => founder.id));
+}
+
+/** How long to keep asking the existing members before giving up on joining. */
+const joinAttemptsMax = 20;
+const joinRetryDelayMs = 500;
+
+/**
+ * A member joining an existing cluster (--initial-cluster-state existing)
+ * asks the other members listed in --initial-cluster for the membership,
+ * and finds its own ID (the one MemberAdd chose) by its peer URLs.
+ */
+export async function joinExistingCluster(others: InitialMember[], ownPeerUrls: readonly string[]): Promise<{ clusterId: bigint; memberId: bigint; members: Member[] }> {
+  const reasons: string[] = [];
+  for (let attempt = 0; attempt < joinAttemptsMax; attempt++) {
+    for (const other of others) {
+      for (const url of other.peerUrls) {
+        try {
+          const response = await askMembers(new URL(url).host);
+          const self = response.members.find((member) => member.peerURLs.some((peerUrl) => ownPeerUrls.includes(peerUrl)));
+          if (self === undefined) throw new Error(`this member's peer URLs ${ownPeerUrls.join(',')} are not in the cluster's member list (run member add first)`);
+          return { clusterId: response.clusterId, memberId: self.ID, members: response.members };
+        } catch (error) {
+          reasons.push(`${url}: ${(error as Error).message}`);
+          if ((error as Error).message.includes('member add')) throw error;
+        }
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, joinRetryDelayMs));
+  }
+  throw new Error(`cannot join the existing cluster: ${reasons.slice(-others.length).join('; ')}`);
+}
+
+function askMembers(address: string): Promise<MembersResponse> {
+  const client = new PeerClient(address, credentials.createInsecure(), peerChannelOptions);
+  return new Promise<MembersResponse>((resolve, reject) => {
+    client.members({}, new Metadata(), { deadline: Date.now() + 2_000 }, (error, response) => {
+      client.close();
+      if (error !== null) reject(error);
+      else resolve(response);
+    });
+  });
+}

@@ -1,0 +1,495 @@
+// The member's I/O loop around the Raft core (server/raft, a pure state
+// machine). It does the caller's duties in the order docs/raft.md gives:
+// persist (WAL append + one fdatasync per Ready: group commit across every
+// proposal that arrived meanwhile), send, apply (one backend transaction per
+// Ready), answer reads, advance. It also takes snapshots every
+// --snapshot-count applied entries and installs the ones the leader sends.
+import { InternalRequest } from '../../proto/gen/cairnpb/internal.js';
+import type { Member } from '../../proto/gen/etcdserverpb/rpc.js';
+import { Entry as PbEntry } from '../../proto/gen/raftpb/raft.js';
+import type { Applier, ApplyResponse, ApplyResult } from '../apply/applier.js';
+import { encodeMessage } from '../codec.js';
+import { decodeConfChangeContext, encodeConfChangeContext, type Membership } from '../membership/membership.js';
+import type { Backend } from '../mvcc/backend.js';
+import type { MvccStore, RevisionChanges } from '../mvcc/store.js';
+import {
+  decodeConfChange,
+  entryToPb,
+  EntryType,
+  hardStateToPb,
+  None,
+  ProposalDroppedError,
+  RawNode,
+  SeededRandom,
+  StateType,
+  UnknownPeerError,
+  type ConfChangeType,
+  type ConfState,
+  type Entry,
+  type MemoryStorage,
+  type Message,
+  type Ready,
+  type Snapshot,
+  type SoftState,
+} from '../raft/index.js';
+import type { Wal } from '../storage/wal.js';
+import type { PeerTransport } from '../transport/peer-transport.js';
+import { snapshotMetadataToPb } from '../transport/wire.js';
+import {
+  BadLeaderTransfereeError,
+  LeaderChangedError,
+  LearnerNotSupportedError,
+  NoLeaderError,
+  NotLeaderError,
+  RequestTimeoutError,
+  RequestTooLargeError,
+  ServerStoppedError,
+  TooManyRequestsError,
+} from './errors.js';
+import { ReadBatches } from './reads.js';
+import { Waiters } from './waiters.js';
+
+export interface RaftNodeOptions {
+  memberId: bigint;
+  tickMs: number;
+  electionTicks: number;
+  /** Applied entries between snapshots (--snapshot-count). */
+  snapshotCount: number;
+  /** Entries kept in the log behind a snapshot, for followers slightly behind. */
+  snapshotCatchUpEntries: number;
+  /** How long a proposal or read may wait before "request timed out". */
+  requestTimeoutMs: number;
+  /** Proposals waiting at once; more are refused with "too many requests". */
+  pendingProposalsMax: number;
+  /** Largest encoded request accepted into the log (--max-request-bytes). */
+  requestBytesMax: number;
+  /** Seeds the election timeout randomization. */
+  seed: number;
+}
+
+export interface RaftNodeHooks {
+  /** Changes of each applied batch, after the backend committed them (the watch hub). */
+  changes(changes: RevisionChanges[]): void;
+  /** This member became leader, or stopped being leader. */
+  leadership(isLeader: boolean): void;
+  /** The membership changed (the transport follows it). */
+  membership(members: Member[]): void;
+  /** The backend was replaced by a snapshot: rebuild what is derived from it. */
+  snapshotInstalled(): void;
+  /** This member was removed from the cluster. */
+  removed(): void;
+  /** An error after which the log cannot be trusted: the process must stop. */
+  fatal(error: Error): void;
+  log(line: string): void;
+}
+
+/** The request part of an InternalRequest (everything but its id). */
+export type Proposal = Omit<InternalRequest, 'id'>;
+
+export interface RaftNodeParts {
+  wal: Wal;
+  storage: MemoryStorage;
+  store: MvccStore;
+  backend: Backend;
+  applier: Applier;
+  membership: Membership;
+}
+
+export class RaftNode {
+  readonly id: number;
+  private readonly raw: RawNode;
+  private transport: PeerTransport | undefined;
+  private readonly proposals: Waiters<ApplyResponse>;
+  private readonly confChanges: Waiters<void>;
+  private readonly reads: ReadBatches;
+  /** Our own proposals by their entry data, so applying them needs no decoding. */
+  private readonly ownRequests = new WeakMap<Uint8Array, InternalRequest>();
+  private leaderWaiters: Array<() => void> = [];
+  private lead = None;
+  private state: StateType = StateType.Follower;
+  private confState: ConfState;
+  private appliedIndex: number;
+  private snapshotIndex: number;
+  private snapshotting = false;
+  private requestSequence: bigint;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private processing: Promise<void> | undefined;
+  private paused: Promise<void> | undefined;
+  private stopped = false;
+  private removedFromCluster = false;
+
+  constructor(
+    private readonly parts: RaftNodeParts,
+    private readonly options: RaftNodeOptions,
+    private readonly hooks: RaftNodeHooks,
+  ) {
+    this.id = Number(options.memberId);
+    const initial = parts.storage.initialState();
+    this.snapshotIndex = parts.storage.snapshot().metadata.index;
+    this.confState = initial.confState;
+    this.appliedIndex = this.snapshotIndex;
+    this.raw = new RawNode({
+      id: this.id,
+      storage: parts.storage,
+      electionTicks: options.electionTicks,
+      heartbeatTicks: 1,
+      random: new SeededRandom(options.seed),
+      // Entries after the snapshot are delivered again; those the backend already holds are skipped when applied.
+      applied: this.snapshotIndex,
+      maxInflightMsgs: 256,
+      maxUncommittedEntriesSizeBytes: 64 * 1024 * 1024,
+    });
+    this.proposals = new Waiters(options.requestTimeoutMs);
+    this.confChanges = new Waiters(options.requestTimeoutMs);
+    this.reads = new ReadBatches(options.requestTimeoutMs);
+    // Request IDs: 16 bits of the member ID, then a clock-based sequence, so
+    // they are unique across members and across restarts (etcd's idutil).
+    this.requestSequence = ((options.memberId & 0xffffn) << 48n) | ((BigInt(Date.now()) << 8n) & ((1n << 48n) - 1n));
+  }
+
+  get memberId(): bigint {
+    return this.options.memberId;
+  }
+
+  get term(): bigint {
+    return BigInt(this.raw.raft.term);
+  }
+
+  get committedIndex(): number {
+    return this.raw.raft.log.committed;
+  }
+
+  get appliedIndexValue(): number {
+    return this.appliedIndex;
+  }
+
+  /** The leader's member ID, 0n when none is known. */
+  get leaderId(): bigint {
+    return BigInt(this.lead);
+  }
+
+  get isLeader(): boolean {
+    return this.state === StateType.Leader;
+  }
+
+  get isLearner(): boolean {
+    return this.confState.learners.includes(this.id);
+  }
+
+  /** The leader's view of each member's replication (empty on followers). */
+  progress(): ReadonlyMap<number, { match: number }> {
+    return this.raw.status().progress;
+  }
+
+  /** Starts ticking. A lone voter campaigns at once instead of waiting out an election timeout. */
+  start(transport: PeerTransport): void {
+    this.transport = transport;
+    this.hooks.membership(this.parts.membership.list());
+    this.tickTimer = setInterval(() => {
+      this.raw.tick();
+      this.schedule();
+    }, this.options.tickMs);
+    this.campaignIfAlone();
+    this.schedule();
+  }
+
+  /** A message from a peer. */
+  step(m: Message): void {
+    if (this.stopped) return;
+    try {
+      this.raw.step(m);
+    } catch (error) {
+      // A late reply from a removed member: the network would have lost it too.
+      if (!(error instanceof UnknownPeerError)) this.hooks.log(`dropped ${m.type} from ${m.from.toString(16)}: ${(error as Error).message}`);
+      return;
+    }
+    this.schedule();
+  }
+
+  /** A snapshot from the leader, its backend image complete at `path`. */
+  receiveSnapshot(m: Message, path: string): void {
+    if (m.snapshot === undefined) return;
+    this.step({ ...m, snapshot: { metadata: m.snapshot.metadata, data: Buffer.from(path, 'utf8') } });
+  }
+
+  /**
+   * Proposes a request; resolves with its response once it is committed and
+   * applied here. Learners refuse client requests but may propose the
+   * member's own bookkeeping (`internal`).
+   */
+  propose(proposal: Proposal, internal = false): Promise<ApplyResponse> {
+    if (this.stopped) return Promise.reject(new ServerStoppedError());
+    if (this.isLearner && !internal) return Promise.reject(new LearnerNotSupportedError());
+    if (this.proposals.size >= this.options.pendingProposalsMax) return Promise.reject(new TooManyRequestsError());
+    const request: InternalRequest = { ...proposal, id: this.nextRequestId() };
+    const data = encodeMessage(InternalRequest, request);
+    if (data.length > this.options.requestBytesMax) return Promise.reject(new RequestTooLargeError());
+    const response = this.proposals.wait(request.id);
+    try {
+      this.raw.propose(data);
+    } catch (error) {
+      this.proposals.reject(request.id, this.dropReason(error));
+      return response;
+    }
+    this.ownRequests.set(data, request);
+    this.schedule();
+    return response;
+  }
+
+  /** Resolves once a read may be served linearizably from this member's state (ReadIndex). */
+  readBarrier(): Promise<void> {
+    if (this.stopped) return Promise.reject(new ServerStoppedError());
+    if (this.isLearner) return Promise.reject(new LearnerNotSupportedError());
+    const ready = this.reads.wait();
+    this.schedule();
+    return ready;
+  }
+
+  /** Proposes a membership change; resolves once it is applied here. */
+  changeMembership(type: ConfChangeType, memberId: bigint, member?: Member): Promise<void> {
+    if (this.stopped) return Promise.reject(new ServerStoppedError());
+    const requestId = this.nextRequestId();
+    const applied = this.confChanges.wait(requestId);
+    try {
+      this.raw.proposeConfChange({ type, nodeId: Number(memberId), context: encodeConfChangeContext({ requestId, member }) });
+    } catch (error) {
+      this.confChanges.reject(requestId, this.dropReason(error));
+      return applied;
+    }
+    this.schedule();
+    return applied;
+  }
+
+  /** Hands leadership to `target` (must be called on the leader); resolves once it leads. */
+  async transferLeadership(target: bigint): Promise<void> {
+    if (!this.isLeader) throw new NotLeaderError();
+    const id = Number(target);
+    if (!this.confState.voters.includes(id)) throw new BadLeaderTransfereeError();
+    if (id === this.id) return;
+    this.raw.transferLeader(id);
+    this.schedule();
+    const deadline = Date.now() + this.options.requestTimeoutMs;
+    while (this.lead !== id) {
+      if (Date.now() > deadline || this.stopped) throw new RequestTimeoutError();
+      await new Promise<void>((resolve) => {
+        this.leaderWaiters.push(resolve);
+        setTimeout(resolve, 100);
+      });
+    }
+  }
+
+  /** Runs `work` while nothing is applied (defragmentation swaps the backend under it). */
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    while (this.paused !== undefined) await this.paused;
+    let release!: () => void;
+    this.paused = new Promise((resolve) => (release = resolve));
+    try {
+      await this.processing;
+      return await work();
+    } finally {
+      this.paused = undefined;
+      release();
+      this.schedule();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
+    await this.processing;
+    this.proposals.rejectAll(new ServerStoppedError());
+    this.confChanges.rejectAll(new ServerStoppedError());
+    this.reads.rejectAll(new ServerStoppedError());
+  }
+
+  private nextRequestId(): bigint {
+    this.requestSequence = (this.requestSequence & ~((1n << 48n) - 1n)) | ((this.requestSequence + 1n) & ((1n << 48n) - 1n));
+    return this.requestSequence;
+  }
+
+  private dropReason(error: unknown): Error {
+    if (!(error instanceof ProposalDroppedError)) throw error;
+    return this.lead === None ? new NoLeaderError() : new LeaderChangedError();
+  }
+
+  private schedule(): void {
+    if (this.processing !== undefined || this.stopped || this.paused !== undefined) return;
+    this.processing = new Promise<void>((done) => setImmediate(done))
+      .then(() => this.process())
+      .catch((error: Error) => {
+        this.stopped = true;
+        this.hooks.fatal(error);
+      })
+      .finally(() => {
+        this.processing = undefined;
+        if (!this.stopped && (this.raw.hasReady() || this.readsCanStart())) this.schedule();
+      });
+  }
+
+  private readsCanStart(): boolean {
+    return this.reads.hasQueued && this.lead !== None;
+  }
+
+  private async process(): Promise<void> {
+    while (!this.stopped && this.paused === undefined) {
+      if (this.readsCanStart()) this.raw.readIndex(this.reads.startBatch());
+      if (!this.raw.hasReady()) return;
+      const rd = this.raw.ready();
+      await this.handle(rd);
+      this.raw.advance(rd);
+      this.campaignIfAlone();
+    }
+  }
+
+  /** The only voter need not wait out an election timeout (a single-node cluster starts at once). */
+  private campaignIfAlone(): void {
+    const { voters } = this.confState;
+    if (this.lead === None && voters.length === 1 && voters[0] === this.id && this.state === StateType.Follower) this.raw.campaign();
+  }
+
+  /** One Ready, in the order Raft's safety needs: persist, send, apply. */
+  private async handle(rd: Ready): Promise<void> {
+    if (rd.softState !== undefined) this.softStateChanged(rd.softState);
+    if (rd.snapshot !== undefined) await this.installSnapshot(rd.snapshot);
+    if (rd.entries.length > 0 || rd.hardState !== undefined) {
+      this.parts.wal.append(rd.entries.map(toPbEntry), rd.hardState === undefined ? undefined : hardStateToPb(rd.hardState));
+      this.parts.storage.append(rd.entries);
+      if (rd.hardState !== undefined) this.parts.storage.setHardState(rd.hardState);
+    }
+    if (rd.mustSync) await this.parts.wal.sync();
+    this.transport?.send(rd.messages);
+    if (rd.committedEntries.length > 0) this.apply(rd.committedEntries);
+    for (const readState of rd.readStates) this.reads.confirmed(readState.context, readState.index, this.appliedIndex);
+    this.reads.applied(this.appliedIndex);
+    this.maybeSnapshot();
+  }
+
+  private softStateChanged(soft: SoftState): void {
+    const wasLeader = this.state === StateType.Leader;
+    if (soft.lead !== this.lead) {
+      this.lead = soft.lead;
+      this.reads.leaderChanged();
+      const waiters = this.leaderWaiters;
+      this.leaderWaiters = [];
+      for (const wake of waiters) wake();
+    }
+    this.state = soft.state;
+    const isLeader = soft.state === StateType.Leader;
+    if (isLeader !== wasLeader) this.hooks.leadership(isLeader);
+  }
+
+  /**
+   * Applies committed entries in one backend transaction. Entries the
+   * backend already holds (redelivered after a restart or a snapshot) only
+   * replay their membership change into the core.
+   */
+  private apply(entries: Entry[]): void {
+    const answers: Array<[bigint, ApplyResult]> = [];
+    const confAnswers: Array<[bigint, Error | undefined]> = [];
+    let membershipChanged = false;
+    this.parts.backend.transaction(() => {
+      for (const entry of entries) {
+        const fresh = entry.index > this.parts.store.consistentIndex;
+        if (entry.type === EntryType.ConfChange) {
+          const cc = decodeConfChange(entry.data);
+          const context = decodeConfChangeContext(cc.context);
+          const refused = fresh ? this.parts.membership.applyConfChange(cc, context.member) : undefined;
+          this.confState = this.raw.applyConfChange(cc);
+          membershipChanged = true;
+          if (context.requestId !== 0n) confAnswers.push([context.requestId, refused]);
+        } else if (fresh && entry.data.length > 0) {
+          const request = this.ownRequests.get(entry.data) ?? InternalRequest.decode(entry.data);
+          const result = this.applyRequest(request);
+          if (result.membership) membershipChanged = true;
+          answers.push([request.id, result.result]);
+        }
+        if (fresh) this.parts.store.setConsistentIndex(entry.index);
+      }
+    });
+    this.appliedIndex = entries[entries.length - 1].index;
+    this.hooks.changes(this.parts.store.takeChanges());
+    for (const [id, result] of answers) {
+      if (!this.proposals.has(id)) continue;
+      if (result.ok) this.proposals.resolve(id, result.response);
+      else this.proposals.reject(id, result.error);
+    }
+    for (const [id, refused] of confAnswers) {
+      if (refused === undefined) this.confChanges.resolve(id, undefined);
+      else this.confChanges.reject(id, refused);
+    }
+    if (membershipChanged) this.membershipChanged();
+  }
+
+  private applyRequest(request: InternalRequest): { result: ApplyResult; membership: boolean } {
+    const { membership } = this.parts;
+    if (request.memberAttributes !== undefined) {
+      const attributes = request.memberAttributes;
+      membership.setAttributes(attributes.memberId, attributes.name, attributes.clientUrls);
+      return { result: { ok: true, response: {} as ApplyResponse }, membership: true };
+    }
+    if (request.memberPeerUrls !== undefined) {
+      const refused = membership.setPeerUrls(request.memberPeerUrls.memberId, request.memberPeerUrls.peerUrls);
+      return { result: refused === undefined ? { ok: true, response: {} as ApplyResponse } : { ok: false, error: refused }, membership: true };
+    }
+    return { result: this.parts.applier.apply(request), membership: false };
+  }
+
+  private membershipChanged(): void {
+    this.hooks.membership(this.parts.membership.list());
+    const self = this.parts.membership.get(this.options.memberId);
+    if (self === undefined && this.parts.membership.isRemoved(this.options.memberId) && !this.removedFromCluster) {
+      this.removedFromCluster = true;
+      this.hooks.removed();
+    }
+  }
+
+  /** Every --snapshot-count applied entries: record a snapshot and drop the log behind it (keeping a tail). */
+  private maybeSnapshot(): void {
+    if (this.snapshotting || this.appliedIndex - this.snapshotIndex < this.options.snapshotCount) return;
+    const { storage, backend, wal } = this.parts;
+    const index = this.appliedIndex;
+    const snapshot = storage.createSnapshot(index, this.confState, new Uint8Array(0));
+    this.snapshotIndex = index;
+    const compactTo = index - this.options.snapshotCatchUpEntries;
+    if (compactTo >= storage.firstIndex()) storage.compact(compactTo);
+    // The WAL may forget entries only once the backend that holds them is on disk.
+    this.snapshotting = true;
+    backend
+      .sync()
+      .then(() => {
+        if (this.stopped) return;
+        wal.appendSnapshot({ metadata: snapshotMetadataToPb(snapshot.metadata), reset: false });
+        return wal.sync().then(() => {
+          const removed = wal.purge();
+          if (removed > 0) this.hooks.log(`snapshot at index ${index}: removed ${removed} old WAL segment(s)`);
+        });
+      })
+      .catch((error: Error) => this.hooks.log(`snapshot at index ${index} not recorded: ${error.message}`))
+      .finally(() => (this.snapshotting = false));
+  }
+
+  /**
+   * Installs a snapshot from the leader: the backend image first (durably,
+   * atomically), then the WAL record that restarts the log after it. A crash
+   * between the two leaves a backend ahead of the log, which applying skips.
+   */
+  private async installSnapshot(snapshot: Snapshot): Promise<void> {
+    const path = Buffer.from(snapshot.data).toString('utf8');
+    await this.parts.backend.install(path);
+    this.parts.store.reload();
+    this.parts.membership.reload();
+    this.hooks.snapshotInstalled();
+    this.parts.wal.appendSnapshot({ metadata: snapshotMetadataToPb(snapshot.metadata), reset: true });
+    this.parts.storage.applySnapshot({ metadata: snapshot.metadata, data: new Uint8Array(0) });
+    this.snapshotIndex = snapshot.metadata.index;
+    this.appliedIndex = snapshot.metadata.index;
+    this.confState = snapshot.metadata.confState;
+    this.hooks.log(`installed a snapshot at index ${snapshot.metadata.index} (backend at ${this.parts.store.consistentIndex}, revision ${this.parts.store.currentRevision})`);
+    this.membershipChanged();
+  }
+}
+
+function toPbEntry(entry: Entry): PbEntry {
+  const pb = entryToPb(entry);
+  return { ...pb, data: Buffer.from(pb.data.buffer, pb.data.byteOffset, pb.data.length) };
+}

@@ -1,0 +1,57 @@
+// Requests waiting for the log: each is settled once — by the entry that
+// carries its ID being applied, by a refusal, or by its deadline (then the
+// client learns only that the outcome is unknown: "request timed out").
+import { RequestTimeoutError } from './errors.js';
+
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export class Waiters<T> {
+  private readonly waiting = new Map<bigint, Waiter<T>>();
+
+  constructor(private readonly timeoutMs: number) {}
+
+  get size(): number {
+    return this.waiting.size;
+  }
+
+  /** Registers `id`; the promise settles when `resolve`/`reject` is called for it, or at the deadline. */
+  wait(id: bigint): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new RequestTimeoutError());
+      }, this.timeoutMs);
+      this.waiting.set(id, { resolve, reject, timer });
+    });
+  }
+
+  has(id: bigint): boolean {
+    return this.waiting.has(id);
+  }
+
+  resolve(id: bigint, value: T): void {
+    const waiter = this.take(id);
+    waiter?.resolve(value);
+  }
+
+  reject(id: bigint, error: Error): void {
+    const waiter = this.take(id);
+    waiter?.reject(error);
+  }
+
+  rejectAll(error: Error): void {
+    for (const id of [...this.waiting.keys()]) this.reject(id, error);
+  }
+
+  private take(id: bigint): Waiter<T> | undefined {
+    const waiter = this.waiting.get(id);
+    if (waiter === undefined) return undefined;
+    clearTimeout(waiter.timer);
+    this.waiting.delete(id);
+    return waiter;
+  }
+}

@@ -1,0 +1,244 @@
+// Sends Raft messages to the other members over gRPC: one client stream per
+// peer carries batches of messages in order; snapshots go on a stream of
+// their own. Everything is bounded: a peer that is slow or gone has its
+// messages dropped (Raft retransmits what matters) and is reconnected with
+// backoff, so it never holds up the others or the node's loop.
+import { credentials, type ClientWritableStream } from '@grpc/grpc-js';
+import { createReadStream } from 'node:fs';
+import { MessageBatch, PeerClient } from '../../proto/gen/cairnpb/peer.js';
+import type { Message as PbMessage } from '../../proto/gen/raftpb/raft.js';
+import { MessageType, type Message } from '../raft/index.js';
+import { messageToPb } from './wire.js';
+import { removedMemberMessage } from './peer-service.js';
+
+export interface TransportLimits {
+  /** Messages waiting for one peer; more are dropped. */
+  outboxMessagesMax: number;
+  /** Messages written to a peer in one batch. */
+  batchMessagesMax: number;
+  reconnectDelayMsMin: number;
+  reconnectDelayMsMax: number;
+  /** Bytes of backend image per snapshot chunk. */
+  snapshotChunkBytes: number;
+}
+
+export const defaultTransportLimits: TransportLimits = {
+  outboxMessagesMax: 4_096,
+  batchMessagesMax: 512,
+  reconnectDelayMsMin: 50,
+  reconnectDelayMsMax: 1_000,
+  snapshotChunkBytes: 256 * 1024,
+};
+
+/** A consistent copy of the backend for a snapshot; `release` removes it. */
+export interface BackendImage {
+  path: string;
+  release(): void;
+}
+
+export interface TransportEvents {
+  /** A peer could not be reached: the leader stops streaming to it and probes. */
+  unreachable(id: number): void;
+  /** A snapshot was delivered (or not). */
+  snapshotSent(id: number, failed: boolean): void;
+  /** A peer refused our messages because this member was removed from the cluster. */
+  removed(): void;
+  /** A copy of the backend at or after the snapshot's index. */
+  backendImage(): Promise<BackendImage>;
+  log(line: string): void;
+}
+
+const unreachableLogIntervalMs = 30_000;
+
+/** Options of every peer channel: messages of any size, and pings that find a dead peer in seconds. */
+export const peerChannelOptions = {
+  'grpc.max_send_message_length': -1,
+  'grpc.max_receive_message_length': -1,
+  'grpc.keepalive_time_ms': 2_000,
+  'grpc.keepalive_timeout_ms': 2_000,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.enable_channelz': 0,
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 1_000,
+};
+
+export class PeerTransport {
+  private readonly peers = new Map<number, Peer>();
+  private closed = false;
+
+  constructor(
+    private readonly selfId: number,
+    private readonly clusterId: bigint,
+    private readonly events: TransportEvents,
+    private readonly limits: TransportLimits = defaultTransportLimits,
+  ) {}
+
+  /** Sets the peer URLs of member `id` (reconnecting if they changed). */
+  setPeer(id: number, peerUrls: readonly string[]): void {
+    if (id === this.selfId || this.closed || peerUrls.length === 0) return;
+    const existing = this.peers.get(id);
+    const address = new URL(peerUrls[0]).host;
+    if (existing !== undefined && existing.address === address) return;
+    existing?.close();
+    this.peers.set(id, new Peer(id, address, this.selfId, this.clusterId, this.events, this.limits));
+  }
+
+  /** Forgets a removed member; late messages to it are dropped. */
+  removePeer(id: number): void {
+    this.peers.get(id)?.close();
+    this.peers.delete(id);
+  }
+
+  peerIds(): number[] {
+    return [...this.peers.keys()];
+  }
+
+  send(messages: readonly Message[]): void {
+    for (const m of messages) {
+      const peer = this.peers.get(m.to);
+      if (peer === undefined) continue;
+      if (m.type === MessageType.Snap) peer.sendSnapshot(m);
+      else peer.send(m);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const peer of this.peers.values()) peer.close();
+    this.peers.clear();
+  }
+}
+
+class Peer {
+  private readonly client: PeerClient;
+  private outbox: PbMessage[] = [];
+  private stream: ClientWritableStream<MessageBatch> | undefined;
+  /** The stream's buffer is full: wait for 'drain'. */
+  private congested = false;
+  private flushScheduled = false;
+  private retryAtMs = 0;
+  private reconnectDelayMs: number;
+  private sendingSnapshot = false;
+  private closed = false;
+  /** When this peer's failure was last logged: once per outage, then at most every unreachableLogIntervalMs. */
+  private loggedAtMs = 0;
+
+  constructor(
+    readonly id: number,
+    readonly address: string,
+    private readonly selfId: number,
+    private readonly clusterId: bigint,
+    private readonly events: TransportEvents,
+    private readonly limits: TransportLimits,
+  ) {
+    this.client = new PeerClient(address, credentials.createInsecure(), peerChannelOptions);
+    this.reconnectDelayMs = limits.reconnectDelayMsMin;
+  }
+
+  send(m: Message): void {
+    if (this.closed) return;
+    if (Date.now() < this.retryAtMs) return; // backing off: Raft will send again
+    if (this.outbox.length >= this.limits.outboxMessagesMax) {
+      this.events.unreachable(this.id);
+      return;
+    }
+    this.outbox.push(messageToPb(m));
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.closed || this.congested) return;
+    const stream = this.stream ?? this.open();
+    while (this.outbox.length > 0 && !this.congested) {
+      const messages = this.outbox.splice(0, this.limits.batchMessagesMax);
+      const accepted = stream.write({ clusterId: this.clusterId, from: BigInt(this.selfId), messages });
+      if (!accepted) {
+        this.congested = true;
+        stream.once('drain', () => {
+          this.congested = false;
+          this.flush();
+        });
+      }
+    }
+  }
+
+  private open(): ClientWritableStream<MessageBatch> {
+    const stream = this.client.stream((error) => {
+      if (error?.details === removedMemberMessage) this.events.removed();
+      if (this.stream === stream) this.broken(error?.message ?? 'closed by the peer');
+    });
+    stream.on('error', () => undefined);
+    this.stream = stream;
+    return stream;
+  }
+
+  private broken(reason: string): void {
+    this.stream = undefined;
+    this.congested = false;
+    this.outbox = [];
+    this.retryAtMs = Date.now() + this.reconnectDelayMs;
+    this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, this.limits.reconnectDelayMsMax);
+    if (!this.closed) {
+      if (Date.now() - this.loggedAtMs > unreachableLogIntervalMs) {
+        this.loggedAtMs = Date.now();
+        this.events.log(`peer ${this.id.toString(16)} at ${this.address} unreachable: ${reason}`);
+      }
+      this.events.unreachable(this.id);
+    }
+  }
+
+  /** Streams a snapshot: the MsgSnap first, then the backend image in chunks. One at a time. */
+  sendSnapshot(m: Message): void {
+    if (this.closed || this.sendingSnapshot) return;
+    this.sendingSnapshot = true;
+    void this.streamSnapshot(m).then(
+      () => this.events.snapshotSent(this.id, false),
+      (error: Error) => {
+        this.events.log(`snapshot to ${this.id.toString(16)} failed: ${error.message}`);
+        this.events.snapshotSent(this.id, true);
+      },
+    ).finally(() => (this.sendingSnapshot = false));
+  }
+
+  private async streamSnapshot(m: Message): Promise<void> {
+    const image = await this.events.backendImage();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const call = this.client.snapshot((error) => (error === null ? resolve() : reject(error)));
+        call.on('error', () => undefined);
+        call.write({ clusterId: this.clusterId, message: messageToPb(m), data: Buffer.alloc(0), totalBytes: 0n, last: false });
+        const file = createReadStream(image.path, { highWaterMark: this.limits.snapshotChunkBytes });
+        let total = 0;
+        file.on('data', (chunk) => {
+          const data = chunk as Buffer;
+          total += data.length;
+          if (!call.write({ clusterId: this.clusterId, message: undefined, data, totalBytes: 0n, last: false })) {
+            file.pause();
+            call.once('drain', () => file.resume());
+          }
+        });
+        file.on('error', (error) => {
+          call.cancel();
+          reject(error);
+        });
+        file.on('end', () => {
+          call.write({ clusterId: this.clusterId, message: undefined, data: Buffer.alloc(0), totalBytes: BigInt(total), last: true });
+          call.end();
+        });
+      });
+    } finally {
+      image.release();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stream?.end();
+    this.stream = undefined;
+    this.client.close();
+  }
+}
