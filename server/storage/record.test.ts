@@ -105,8 +105,8 @@ describe('WAL record framing', () => {
     });
 
     it('reports an unknown record type with a good CRC as corrupt', () => {
-      const bytes = encodeRecord(3 as RecordType, Buffer.from('x'));
-      expect(decodeRecord(bytes, 0)).to.deep.equal({ kind: 'corrupt', offset: 0, reason: 'unknown record type 3' });
+      const bytes = encodeRecord(7 as RecordType, Buffer.from('x'));
+      expect(decodeRecord(bytes, 0)).to.deep.equal({ kind: 'corrupt', offset: 0, reason: 'unknown record type 7' });
     });
 
     it('reports a partial header as torn', () => {

@@ -103,12 +103,12 @@ describe('Wal', () => {
   });
 
   describe('append', () => {
-    it('refuses an entry whose index does not follow the last one, and writes nothing', () => {
+    it('refuses an entry that leaves a gap or precedes the log, and writes nothing', () => {
       const { wal } = open();
       wal.append([entry(1)]);
       expect(() => wal.append([entry(3)])).to.throw('wal: append index 3 after 1');
-      expect(() => wal.append([entry(1)])).to.throw('wal: append index 1 after 1');
       expect(() => wal.append([entry(0)])).to.throw('wal: append index 0 after 1');
+      expect(() => wal.append([entry(2), entry(4)])).to.throw('wal: append index 4 after 2');
       expect(wal.lastEntryIndex).to.equal(1);
       wal.close();
       expect(indexes(open().contents)).to.deep.equal([1]);
@@ -280,6 +280,65 @@ describe('Wal', () => {
       expect(contents.entries[0].data.equals(big)).to.equal(true);
       // Entry 3 is the first entry of the second segment.
       expect(segments()[1]).to.equal('0000000000000001-0000000000000003.wal');
+    });
+  });
+
+  describe('overwrites and snapshots', () => {
+    it('keeps the later version of an overwritten suffix (Raft replaces conflicting entries)', () => {
+      const { wal } = open();
+      wal.append([entry(1), entry(2), entry(3)]);
+      wal.append([entry(2, 'new 2', 2)]);
+      expect(wal.lastEntryIndex).to.equal(2);
+      wal.close();
+      const { contents } = open();
+      expect(indexes(contents)).to.deep.equal([1, 2]);
+      expect(contents.entries[1].data.toString()).to.equal('new 2');
+    });
+
+    it('a local snapshot record hides the entries it covers, not the ones after it', () => {
+      const { wal } = open();
+      wal.append([entry(1), entry(2), entry(3)]);
+      wal.appendSnapshot({ metadata: { index: 2n, term: 1n, confState: { voters: [1n], learners: [] } }, reset: false });
+      wal.append([entry(4)]);
+      wal.close();
+      const { contents } = open();
+      expect(Number(contents.snapshot?.metadata?.index)).to.equal(2);
+      expect(indexes(contents)).to.deep.equal([3, 4]);
+    });
+
+    it('refuses a local snapshot beyond the last entry, or one older than the last snapshot', () => {
+      const { wal } = open();
+      wal.append([entry(1), entry(2)]);
+      expect(() => wal.appendSnapshot({ metadata: { index: 3n, term: 1n, confState: undefined }, reset: false })).to.throw('beyond');
+      wal.appendSnapshot({ metadata: { index: 2n, term: 1n, confState: undefined }, reset: false });
+      expect(() => wal.appendSnapshot({ metadata: { index: 1n, term: 1n, confState: undefined }, reset: false })).to.throw('is not after 2');
+    });
+
+    it('a snapshot from the leader voids the whole log before it; the log continues after its index', () => {
+      const { wal } = open();
+      wal.append([entry(1), entry(2), entry(3)]);
+      wal.appendSnapshot({ metadata: { index: 10n, term: 3n, confState: undefined }, reset: true });
+      expect(wal.lastEntryIndex).to.equal(10);
+      wal.append([entry(11, 'after', 3)]);
+      wal.close();
+      const { contents } = open();
+      expect(contents.snapshot?.reset).to.equal(true);
+      expect(indexes(contents)).to.deep.equal([11]);
+    });
+
+    it('purge removes the segments wholly below the latest snapshot and nothing the log still needs', () => {
+      const { wal } = open();
+      wal.append([entry(1), entry(2), entry(3)]);
+      expect(wal.purge()).to.equal(0); // no snapshot yet
+      wal.appendSnapshot({ metadata: { index: 10n, term: 3n, confState: undefined }, reset: true });
+      wal.append([entry(11, 'after', 3)]);
+      expect(segments()).to.have.length(2);
+      expect(wal.purge()).to.equal(1);
+      expect(segments()).to.deep.equal(['0000000000000001-000000000000000b.wal']);
+      wal.close();
+      const { contents } = open();
+      expect(Number(contents.snapshot?.metadata?.index)).to.equal(10);
+      expect(indexes(contents)).to.deep.equal([11]);
     });
   });
 });

@@ -42,6 +42,8 @@ export class LeaseNames {
    */
   rewrite(text: string): string {
     return text
+      // Header IDs are dropped later; keep a decimal member ID from reading as a 16-digit hex lease ID.
+      .replace(/"(cluster_id|member_id)":\d+/g, '"$1":0')
       .replace(/(?<![0-9a-zA-Z])[0-9a-f]{16}(?![0-9a-zA-Z])/g, (hex) => this.name(BigInt(`0x${hex}`)))
       .replace(/"(ID|id|lease)":(-?\d+)/g, (_, field: string, decimal: string) => `"${field}":"${this.name(BigInt(decimal))}"`);
   }

@@ -150,8 +150,9 @@ export function serverCommand(kind: ServerKind, flags: string[]): { command: str
 }
 
 /**
- * One single-member server. cairn is started without peer flags (it runs
- * alone); etcd needs a peer URL even alone, so it gets a one-member cluster.
+ * One single-member server: a one-member cluster on a free peer port (both
+ * kinds listen for peers even alone, 2380 by default, which parallel tests
+ * must not share).
  */
 async function startOnce(kind: ServerKind, options: StartOptions): Promise<ServerHandle> {
   const clientPort = options.port ?? await freePort();
@@ -164,10 +165,8 @@ async function startOnce(kind: ServerKind, options: StartOptions): Promise<Serve
     '--listen-client-urls', url,
     '--advertise-client-urls', url,
   ];
-  if (kind === 'etcd') {
-    const peerUrl = `http://127.0.0.1:${options.peerPort ?? await freePort()}`;
-    flags.push('--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `${name}=${peerUrl}`);
-  }
+  const peerUrl = `http://127.0.0.1:${options.peerPort ?? await freePort()}`;
+  flags.push('--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `${name}=${peerUrl}`);
   const { command, args } = serverCommand(kind, [...flags, ...(options.args ?? [])]);
   return launch({ kind, command, args, clientUrl: url, dataDir, ownsDir: options.dataDir === undefined });
 }

@@ -1,0 +1,132 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Backend } from '../mvcc/backend.js';
+import { ConfChangeType } from '../raft/index.js';
+import { MemberExistsError, MemberNotFoundError, MemberNotLearnerError, PeerUrlExistsError, TooManyLearnersError, MemberBadUrlsError } from './errors.js';
+import { clusterIdFor, memberIdFor } from './ids.js';
+import { InitialClusterError, parseInitialCluster } from './initial-cluster.js';
+import { decodeConfChangeContext, encodeConfChangeContext, Membership } from './membership.js';
+
+describe('member IDs', () => {
+  it('are the same for the same peer URLs and token, whatever their order, and differ otherwise', () => {
+    const a = memberIdFor(['http://127.0.0.1:2380', 'http://127.0.0.1:2381'], 'token');
+    expect(memberIdFor(['http://127.0.0.1:2381', 'http://127.0.0.1:2380'], 'token')).to.equal(a);
+    expect(memberIdFor(['http://127.0.0.1:2380', 'http://127.0.0.1:2381'], 'other token')).to.not.equal(a);
+    expect(memberIdFor(['http://127.0.0.1:2380', 'http://127.0.0.1:2381'], 'token', '1700000000000')).to.not.equal(a);
+  });
+
+  it('fit the Raft core: positive and below 2^53', () => {
+    for (let port = 2000; port < 2200; port++) {
+      const id = memberIdFor([`http://127.0.0.1:${port}`], 'token');
+      expect(id > 0n && id < 2n ** 53n, `id ${id}`).to.equal(true);
+    }
+  });
+
+  it('give a cluster ID that does not depend on the order of the members', () => {
+    expect(clusterIdFor([3n, 1n, 2n])).to.equal(clusterIdFor([1n, 2n, 3n]));
+    expect(clusterIdFor([1n, 2n])).to.not.equal(clusterIdFor([1n, 2n, 3n]));
+  });
+});
+
+describe('parseInitialCluster', () => {
+  it('groups the URLs of a name and derives each member ID', () => {
+    const members = parseInitialCluster('a=http://127.0.0.1:1,b=http://127.0.0.1:2,a=http://127.0.0.1:3', 't');
+    expect(members.map((member) => [member.name, member.peerUrls])).to.deep.equal([
+      ['a', ['http://127.0.0.1:1', 'http://127.0.0.1:3']],
+      ['b', ['http://127.0.0.1:2']],
+    ]);
+    expect(members[0].id).to.equal(memberIdFor(['http://127.0.0.1:1', 'http://127.0.0.1:3'], 't'));
+  });
+
+  for (const [value, message] of [
+    ['', 'at least one member'],
+    ['a', 'is not name=URL'],
+    ['a=', 'is not name=URL'],
+    ['a=nonsense', 'is not a URL'],
+    ['a=https://127.0.0.1:1', 'must be http:// with a port'],
+    ['a=http://127.0.0.1', 'must be http:// with a port'],
+    ['a=http://127.0.0.1:1,b=http://127.0.0.1:1', 'share the peer URL'],
+  ]) {
+    it(`refuses "${value}" (${message})`, () => {
+      expect(() => parseInitialCluster(value, 't')).to.throw(InitialClusterError, message);
+    });
+  }
+});
+
+describe('Membership', () => {
+  let dir: string;
+  let backend: Backend;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cairn-membership-test-'));
+    backend = new Backend(dir);
+  });
+
+  afterEach(async () => {
+    await backend.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const member = (id: bigint, port: number, isLearner = false) => ({ ID: id, name: `m${id}`, peerURLs: [`http://127.0.0.1:${port}`], clientURLs: [], isLearner });
+  const apply = (membership: Membership, type: ConfChangeType, id: bigint, port = 0, isLearner = false) =>
+    backend.transaction(() => membership.applyConfChange({ type, nodeId: Number(id) }, port === 0 ? undefined : member(id, port, isLearner)));
+
+  it('applies additions, promotion and removal, and reads them back from the backend', () => {
+    const membership = new Membership(backend);
+    expect(apply(membership, ConfChangeType.AddNode, 1n, 1)).to.equal(undefined);
+    expect(apply(membership, ConfChangeType.AddLearner, 2n, 2, true)).to.equal(undefined);
+    expect(membership.confState()).to.deep.equal({ voters: [1], learners: [2] });
+    expect(apply(membership, ConfChangeType.AddNode, 2n)).to.equal(undefined); // promotion
+    expect(membership.confState()).to.deep.equal({ voters: [1, 2], learners: [] });
+    expect(apply(membership, ConfChangeType.RemoveNode, 1n)).to.equal(undefined);
+    const reread = new Membership(backend);
+    expect(reread.list().map((m) => [m.ID, m.isLearner, m.peerURLs])).to.deep.equal([[2n, false, ['http://127.0.0.1:2']]]);
+    expect(reread.isRemoved(1n)).to.equal(true);
+  });
+
+  it('refuses at apply time what another change made invalid: a duplicate, a removed ID coming back, an unknown removal', () => {
+    const membership = new Membership(backend);
+    apply(membership, ConfChangeType.AddNode, 1n, 1);
+    expect(apply(membership, ConfChangeType.AddNode, 1n, 1)).to.be.instanceOf(MemberExistsError);
+    expect(apply(membership, ConfChangeType.AddLearner, 1n, 1)).to.be.instanceOf(MemberExistsError);
+    apply(membership, ConfChangeType.AddNode, 2n, 2);
+    apply(membership, ConfChangeType.RemoveNode, 2n);
+    expect(apply(membership, ConfChangeType.AddNode, 2n, 2)).to.be.instanceOf(MemberNotFoundError);
+    expect(apply(membership, ConfChangeType.RemoveNode, 9n)).to.be.instanceOf(MemberNotFoundError);
+    expect(membership.list().map((m) => m.ID)).to.deep.equal([1n]);
+  });
+
+  it("validates requests with etcd's rules before they are proposed", () => {
+    const membership = new Membership(backend);
+    apply(membership, ConfChangeType.AddNode, 1n, 1);
+    apply(membership, ConfChangeType.AddLearner, 2n, 2, true);
+    expect(() => membership.validateAdd([], false)).to.throw(MemberBadUrlsError);
+    expect(() => membership.validateAdd(['not a url'], false)).to.throw(MemberBadUrlsError);
+    expect(() => membership.validateAdd(['http://127.0.0.1:1'], false)).to.throw(PeerUrlExistsError);
+    expect(() => membership.validateAdd(['http://127.0.0.1:3'], true)).to.throw(TooManyLearnersError);
+    membership.validateAdd(['http://127.0.0.1:3'], false);
+    expect(() => membership.validatePromote(1n)).to.throw(MemberNotLearnerError);
+    expect(() => membership.validatePromote(7n)).to.throw(MemberNotFoundError);
+    membership.validatePromote(2n);
+    expect(() => membership.validateRemove(7n)).to.throw(MemberNotFoundError);
+    expect(() => membership.validateUpdate(1n, ['http://127.0.0.1:2'])).to.throw(PeerUrlExistsError);
+    membership.validateUpdate(1n, ['http://127.0.0.1:1', 'http://127.0.0.1:9']);
+  });
+
+  it('publishes attributes and peer URL updates', () => {
+    const membership = new Membership(backend);
+    apply(membership, ConfChangeType.AddNode, 1n, 1);
+    backend.transaction(() => membership.setAttributes(1n, 'one', ['http://127.0.0.1:2379']));
+    expect(backend.transaction(() => membership.setPeerUrls(1n, ['http://127.0.0.1:5']))).to.equal(undefined);
+    expect(backend.transaction(() => membership.setPeerUrls(4n, ['http://127.0.0.1:6']))).to.be.instanceOf(MemberNotFoundError);
+    expect(new Membership(backend).get(1n)).to.deep.equal({ ID: 1n, name: 'one', peerURLs: ['http://127.0.0.1:5'], clientURLs: ['http://127.0.0.1:2379'], isLearner: false });
+  });
+
+  it('carries a proposal ID and a member through a conf change context', () => {
+    const context = { requestId: 123456789012345n, member: member(5n, 5) };
+    expect(decodeConfChangeContext(encodeConfChangeContext(context))).to.deep.equal(context);
+    expect(decodeConfChangeContext(undefined)).to.deep.equal({ requestId: 0n, member: undefined });
+  });
+});
