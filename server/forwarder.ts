@@ -8,6 +8,8 @@ import type {
   LeaseKeepAliveResponse,
   LeaseTimeToLiveRequest,
   LeaseTimeToLiveResponse,
+  MemberPromoteRequest,
+  MemberPromoteResponse,
 } from '../proto/gen/etcdserverpb/rpc.js';
 import { peerChannelOptions } from './transport/peer-transport.js';
 import { NoLeaderError, RequestTimeoutError } from './node/errors.js';
@@ -15,6 +17,8 @@ import { RequestError } from './api/errors.js';
 
 /** A forwarded request's deadline. */
 const forwardTimeoutMs = 3_000;
+/** A promotion waits for its membership change to apply on the leader. */
+const promoteTimeoutMs = 10_000;
 
 export class LeaderForwarder {
   private client: PeerClient | undefined;
@@ -32,12 +36,16 @@ export class LeaderForwarder {
     return this.call((client, deadline, done) => client.leaseTimeToLive(request, new Metadata(), { deadline }, done));
   }
 
+  memberPromote(request: MemberPromoteRequest): Promise<MemberPromoteResponse> {
+    return this.call((client, deadline, done) => client.memberPromote(request, new Metadata(), { deadline }, done), promoteTimeoutMs);
+  }
+
   close(): void {
     this.client?.close();
     this.client = undefined;
   }
 
-  private call<T>(send: (client: PeerClient, deadline: number, done: (error: ServiceError | null, response: T) => void) => void): Promise<T> {
+  private call<T>(send: (client: PeerClient, deadline: number, done: (error: ServiceError | null, response: T) => void) => void, timeoutMs = forwardTimeoutMs): Promise<T> {
     const leader = this.leader();
     if (leader === undefined || leader.peerURLs.length === 0) return Promise.reject(new NoLeaderError());
     const address = new URL(leader.peerURLs[0]).host;
@@ -48,7 +56,7 @@ export class LeaderForwarder {
     }
     const client = this.client;
     return new Promise<T>((resolve, reject) => {
-      send(client, Date.now() + forwardTimeoutMs, (error, response) => {
+      send(client, Date.now() + timeoutMs, (error, response) => {
         if (error === null) resolve(response);
         else if (error.code === 4 /* DEADLINE_EXCEEDED */ || error.code === 14 /* UNAVAILABLE */) reject(error.code === 4 ? new RequestTimeoutError() : new NoLeaderError());
         else reject(new RequestError(error.code, error.details));

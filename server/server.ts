@@ -40,7 +40,7 @@ import { LeaseExpiry, systemClock, type Clock } from './lease/expiry.js';
 import { LeaseTable } from './lease/table.js';
 import { WatchHub } from './watch/hub.js';
 import { authService } from './api/auth.js';
-import { clusterService } from './api/cluster.js';
+import { clusterService, promoteOnLeader } from './api/cluster.js';
 import { fillHeader, type ServiceContext } from './api/context.js';
 import { kvService } from './api/kv.js';
 import { maintenanceService } from './api/maintenance.js';
@@ -97,7 +97,7 @@ export function requestTimeoutMs(config: ServerConfig): number {
 const snapshotCatchUpEntriesMax = 5_000;
 const pendingProposalsMax = 20_000;
 /** How often a member checks that its name and client URLs are published in the membership. */
-const publishIntervalMs = 250;
+const publishCheckIntervalMs = 50;
 
 export async function startServer(config: ServerConfig, log: (line: string) => void = () => {}, clock: Clock = systemClock): Promise<StartedServer> {
   const memberDir = join(config.dataDir, 'member');
@@ -211,17 +211,25 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
       );
     }
   }, leaseCheckIntervalMs);
+  // As etcd, a member publishes its name and client URLs through the log and
+  // serves clients only once they are in the membership (so a client that can
+  // reach it sees it listed as started).
   let publishing = false;
+  let markPublished: () => void = () => {};
+  const published = new Promise<void>((resolve) => (markPublished = resolve));
   const publishTimer = setInterval(() => {
     const self = membership.get(identity.memberId);
     if (publishing || self === undefined || node.leaderId === 0n) return;
-    if (self.name === config.name && self.clientURLs.join(',') === config.advertiseClientUrls.join(',')) return;
+    if (self.name === config.name && self.clientURLs.join(',') === config.advertiseClientUrls.join(',')) {
+      markPublished();
+      return;
+    }
     publishing = true;
     node
       .propose({ memberAttributes: { memberId: identity.memberId, name: config.name, clientUrls: config.advertiseClientUrls } }, true)
       .then(() => log(`published name ${config.name} and client URLs ${config.advertiseClientUrls.join(',')}`), () => undefined)
       .finally(() => (publishing = false));
-  }, publishIntervalMs);
+  }, publishCheckIntervalMs);
 
   const peerServer = new Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1, 'grpc.enable_channelz': 0, 'grpc.http2.min_ping_interval_without_data_ms': 1_000, 'grpc.keepalive_permit_without_calls': 1 });
   peerServer.addService(
@@ -239,6 +247,10 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
         leaseTimeToLive: async (request) => {
           if (!node.isLeader) throw new NotLeaderError();
           return leaseTimeToLiveHere(context, leases, expiry, request);
+        },
+        memberPromote: async (request) => {
+          if (!node.isLeader) throw new NotLeaderError();
+          return { header: fillHeader(context, undefined), members: await promoteOnLeader(context, request) };
         },
         members: () => ({ clusterId: identity.clusterId, members: membership.list() }),
         log,
@@ -293,6 +305,8 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   };
   try {
     for (const url of config.listenPeerUrls) boundPeerAddresses.push(await bind(peerServer, url, 'peers'));
+    node.start(transport);
+    await Promise.race([published, ended.then((reason) => Promise.reject(new Error(reason)))]);
     for (const url of config.listenClientUrls) boundAddresses.push(await bind(server, url, 'clients'));
   } catch (error) {
     server.forceShutdown();
@@ -300,7 +314,6 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     await closeAll();
     throw error;
   }
-  node.start(transport);
   return {
     context,
     boundAddresses,

@@ -1,7 +1,7 @@
 // etcdserverpb.Cluster: membership. Changes go through the log as
 // single-server membership changes (docs/raft.md) and are answered once
 // applied on this member, with the membership after them.
-import type { ClusterServer, Member } from '../../proto/gen/etcdserverpb/rpc.js';
+import type { ClusterServer, Member, MemberPromoteRequest, ResponseHeader } from '../../proto/gen/etcdserverpb/rpc.js';
 import { LearnerNotReadyError } from '../membership/errors.js';
 import { memberIdFor } from '../membership/ids.js';
 import { ConfChangeType } from '../raft/index.js';
@@ -22,9 +22,30 @@ function listed(member: Member): Member {
   return { ...member, clientURLs: member.clientURLs.map((url) => (url.startsWith('http://') ? url.slice('http://'.length) : url)) };
 }
 
+/** etcd's Cluster responses carry no revision in their header. */
+function clusterHeader(context: ServiceContext): ResponseHeader {
+  return { ...fillHeader(context, undefined), revision: 0n };
+}
+
+/**
+ * Promotes a learner; on the leader, which alone knows whether the learner's
+ * log is close enough to its own (etcd's other members forward promotions
+ * to it, and so do cairn's).
+ */
+export async function promoteOnLeader(context: ServiceContext, request: MemberPromoteRequest): Promise<Member[]> {
+  const { membership, node } = context;
+  membership.validatePromote(request.ID);
+  const progress = node.progress();
+  const leaderMatch = progress.get(node.id)?.match ?? 0;
+  const learnerMatch = progress.get(Number(request.ID))?.match ?? 0;
+  if (learnerMatch < leaderMatch * learnerReadyFraction) throw new LearnerNotReadyError();
+  await node.changeMembership(ConfChangeType.AddNode, request.ID);
+  return membership.list();
+}
+
 export function clusterService(context: ServiceContext): ClusterServer {
   const { membership, node } = context;
-  const answer = () => ({ header: fillHeader(context, undefined), members: membership.list().map(listed) });
+  const answer = () => ({ header: clusterHeader(context), members: membership.list().map(listed) });
   return {
     memberList: unary(() => answer()),
     memberAdd: unary(async (request) => {
@@ -47,13 +68,11 @@ export function clusterService(context: ServiceContext): ClusterServer {
     memberPromote: unary(async (request) => {
       membership.validatePromote(request.ID);
       if (node.isLeader) {
-        const progress = node.progress();
-        const leaderMatch = progress.get(node.id)?.match ?? 0;
-        const learnerMatch = progress.get(Number(request.ID))?.match ?? 0;
-        if (learnerMatch < leaderMatch * learnerReadyFraction) throw new LearnerNotReadyError();
+        await promoteOnLeader(context, request);
+        return answer();
       }
-      await node.changeMembership(ConfChangeType.AddNode, request.ID);
-      return answer();
+      const response = await context.forwarder.memberPromote(request);
+      return { header: clusterHeader(context), members: response.members.map(listed) };
     }),
   };
 }

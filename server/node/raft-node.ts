@@ -17,6 +17,7 @@ import {
   entryToPb,
   EntryType,
   hardStateToPb,
+  MessageType,
   None,
   ProposalDroppedError,
   RawNode,
@@ -189,6 +190,10 @@ export class RaftNode {
       this.raw.tick();
       this.schedule();
     }, this.options.tickMs);
+    // As etcd (initial election tick advance): skip most of the first election timeout, so a new
+    // cluster elects a leader within about one heartbeat once its members are up. PreVote and the
+    // leader lease keep a restarted member from disrupting a leader it has not heard from yet.
+    for (let tick = 1; tick < this.options.electionTicks; tick++) this.raw.tick();
     this.campaignIfAlone();
     this.schedule();
   }
@@ -351,13 +356,19 @@ export class RaftNode {
   private async handle(rd: Ready): Promise<void> {
     if (rd.softState !== undefined) this.softStateChanged(rd.softState);
     if (rd.snapshot !== undefined) await this.installSnapshot(rd.snapshot);
+    // A leader's appends and heartbeats promise nothing about its own disk (the core counts the
+    // leader's copy only once persisted), so they go out while the write is in flight (thesis
+    // §10.2.1); every other message waits for the fsync.
+    const early = rd.messages.filter((m) => leaderMessageTypes.has(m.type));
+    const late = early.length === 0 ? rd.messages : rd.messages.filter((m) => !leaderMessageTypes.has(m.type));
+    this.transport?.send(early);
     if (rd.entries.length > 0 || rd.hardState !== undefined) {
       this.parts.wal.append(rd.entries.map(toPbEntry), rd.hardState === undefined ? undefined : hardStateToPb(rd.hardState));
       this.parts.storage.append(rd.entries);
       if (rd.hardState !== undefined) this.parts.storage.setHardState(rd.hardState);
     }
     if (rd.mustSync) await this.parts.wal.sync();
-    this.transport?.send(rd.messages);
+    this.transport?.send(late);
     if (rd.committedEntries.length > 0) this.apply(rd.committedEntries);
     for (const readState of rd.readStates) this.reads.confirmed(readState.context, readState.index, this.appliedIndex);
     this.reads.applied(this.appliedIndex);
@@ -488,6 +499,9 @@ export class RaftNode {
     this.membershipChanged();
   }
 }
+
+/** What only a leader sends: replication that may leave before the leader's own write is durable. */
+const leaderMessageTypes: ReadonlySet<string> = new Set([MessageType.App, MessageType.Heartbeat, MessageType.Snap]);
 
 function toPbEntry(entry: Entry): PbEntry {
   const pb = entryToPb(entry);

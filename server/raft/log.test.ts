@@ -129,16 +129,27 @@ describe('RawNode contract', () => {
     n.campaign();
     let rd = n.ready();
     expect(rd.softState?.state).to.equal('leader');
-    expect(rd.hardState).to.deep.equal({ term: 1, vote: 1, commit: 1 });
+    // The leader's own entry counts only once persisted: nothing is committed in this Ready.
+    expect(rd.hardState).to.deep.equal({ term: 1, vote: 1, commit: 0 });
     expect(rd.entries.map((x) => x.index)).to.deep.equal([1]);
+    expect(rd.committedEntries).to.deep.equal([]);
     expect(rd.mustSync).to.equal(true);
     storage.append(rd.entries);
     storage.setHardState(rd.hardState!);
     n.advance(rd);
+    rd = n.ready();
+    expect(rd.hardState).to.deep.equal({ term: 1, vote: 1, commit: 1 });
+    expect(rd.committedEntries.map((x) => x.index)).to.deep.equal([1]);
+    expect(rd.mustSync).to.equal(false);
+    n.advance(rd);
     n.propose(new TextEncoder().encode('x'));
     rd = n.ready();
-    expect(rd.committedEntries.map((x) => x.index)).to.deep.equal([2]);
+    expect(rd.entries.map((x) => x.index)).to.deep.equal([2]);
+    expect(rd.committedEntries).to.deep.equal([]);
     storage.append(rd.entries);
+    n.advance(rd);
+    rd = n.ready();
+    expect(rd.committedEntries.map((x) => x.index)).to.deep.equal([2]);
     n.advance(rd);
     expect(n.hasReady()).to.equal(false);
   });
@@ -146,7 +157,7 @@ describe('RawNode contract', () => {
   it('advancing a Ready whose entries were not persisted is caught by the log invariant', () => {
     const n = node();
     n.campaign();
-    expect(() => n.advance(n.ready())).to.throw(RaftInvariantError, /committed\(1\) <= lastIndex\(0\)/);
+    expect(() => n.advance(n.ready())).to.throw(RaftInvariantError, /entries up to 1 were not persisted \(storage ends at 0\)/);
   });
 
   it('ready() twice without advance() and local messages from the network are refused', () => {

@@ -122,6 +122,8 @@ describe('raft core: replication', () => {
     r.becomeCandidate();
     r.becomeLeader(); // term 3, appends an empty entry at index 3
     expect(r.log.lastIndex()).to.equal(3);
+    storage.append(r.log.unstableEntries()); // the leader's own copy counts once persisted
+    r.advance(0, { index: 3, term: 3 }, undefined);
     r.step(message({ type: MessageType.AppResp, from: 2, to: 1, term: 3, index: 2 }));
     expect(r.log.committed).to.equal(1); // index 2 is on a majority but is from term 2
     r.step(message({ type: MessageType.AppResp, from: 2, to: 1, term: 3, index: 3 }));

@@ -29,7 +29,7 @@ import {
   type Snapshot,
   type SoftState,
 } from './types.js';
-import { bcastAppend, bcastHeartbeat, stepLeader } from './raft-leader.js';
+import { bcastAppend, bcastHeartbeat, releasePendingReadIndexMessages, stepLeader } from './raft-leader.js';
 import { stepCandidate, stepFollower } from './raft-follower.js';
 
 export const CampaignType = { PreElection: 'pre-election', Election: 'election', Transfer: 'transfer' } as const;
@@ -91,6 +91,11 @@ export class Raft {
     return { lead: this.lead, state: this.state };
   }
 
+  /** The last index on stable storage (everything before the unstable entries). */
+  persistedIndex(): number {
+    return this.log.unstable.offset - 1;
+  }
+
   /** A member that may become leader: a voter of the current configuration. */
   promotable(): boolean {
     return this.tracker.isVoter(this.id);
@@ -142,7 +147,7 @@ export class Raft {
     const last = this.log.lastIndex();
     for (const id of this.tracker.memberIds()) {
       const pr = this.tracker.newProgress(id, 0, last + 1);
-      if (id === this.id) pr.match = last;
+      if (id === this.id) pr.match = this.persistedIndex();
     }
     this.pendingConfIndex = 0;
     this.uncommittedSizeBytes = 0;
@@ -376,9 +381,9 @@ export class Raft {
     const limit = this.config.maxUncommittedEntriesSizeBytes;
     if (limit > 0 && size > 0 && this.uncommittedSizeBytes > 0 && this.uncommittedSizeBytes + size > limit) return false;
     this.uncommittedSizeBytes += size;
-    const newLast = this.log.append(stamped);
-    this.tracker.progress.get(this.id)!.maybeUpdate(newLast);
-    this.maybeCommit();
+    // The leader's own copy counts towards a quorum only once it is persisted (advance), so the
+    // application may send these entries to followers while it writes them (thesis §10.2.1).
+    this.log.append(stamped);
     return true;
   }
 
@@ -483,8 +488,16 @@ export class Raft {
   /** Called by RawNode.advance once the application persisted / applied a Ready. */
   advance(appliedIndex: number, stable: { index: number; term: number } | undefined, snapshotIndex: number | undefined): void {
     if (appliedIndex > 0) this.log.appliedTo(appliedIndex);
-    if (stable !== undefined) this.log.stableTo(stable.index, stable.term);
+    if (stable !== undefined) {
+      // Pairs with the Ready contract: what the caller says it persisted, storage must hold.
+      invariant(this.log.storage.lastIndex() >= stable.index, () => `advance: entries up to ${stable.index} were not persisted (storage ends at ${this.log.storage.lastIndex()})`);
+      this.log.stableTo(stable.index, stable.term);
+    }
     if (snapshotIndex !== undefined) this.log.stableSnapTo(snapshotIndex);
+    if (this.state === StateType.Leader && this.tracker.progress.get(this.id)?.maybeUpdate(this.persistedIndex()) === true && this.maybeCommit()) {
+      releasePendingReadIndexMessages(this);
+      bcastAppend(this);
+    }
     this.assertInvariants();
   }
 

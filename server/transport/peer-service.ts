@@ -1,7 +1,7 @@
 // The peer gRPC service: what other members send to this one. Raft message
 // batches are stepped into the node in order; a snapshot's backend image is
 // written to a file first and handed to the node only once complete.
-import { status, type sendUnaryData, type ServerReadableStream, type ServerUnaryCall } from '@grpc/grpc-js';
+import { status, type sendUnaryData, type ServerReadableStream } from '@grpc/grpc-js';
 import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MessageBatch, MembersRequest, MembersResponse, PeerServer, SnapshotChunk, SnapshotReceived, StreamClosed } from '../../proto/gen/cairnpb/peer.js';
@@ -10,9 +10,11 @@ import type {
   LeaseKeepAliveResponse,
   LeaseTimeToLiveRequest,
   LeaseTimeToLiveResponse,
+  MemberPromoteRequest,
+  MemberPromoteResponse,
 } from '../../proto/gen/etcdserverpb/rpc.js';
+import { unary } from '../api/unary.js';
 import type { Message } from '../raft/index.js';
-import { toServiceError } from '../api/errors.js';
 import { messageFromPb } from './wire.js';
 
 /** What a removed member is told when it still sends messages; it then stops (as etcd's members do). */
@@ -28,6 +30,7 @@ export interface PeerHandlers {
   receiveSnapshot(m: Message, path: string): void;
   leaseRenew(request: LeaseKeepAliveRequest): Promise<LeaseKeepAliveResponse>;
   leaseTimeToLive(request: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse>;
+  memberPromote(request: MemberPromoteRequest): Promise<MemberPromoteResponse>;
   members(): MembersResponse;
   log(line: string): void;
 }
@@ -115,16 +118,9 @@ export function peerService(handlers: PeerHandlers, snapshotDir: string): PeerSe
       call.on('error', () => fail(status.CANCELLED, 'snapshot stream broke'));
     },
 
-    leaseRenew(call: ServerUnaryCall<LeaseKeepAliveRequest, LeaseKeepAliveResponse>, callback: sendUnaryData<LeaseKeepAliveResponse>) {
-      handlers.leaseRenew(call.request).then((response) => callback(null, response), (error) => callback(toServiceError(error)));
-    },
-
-    leaseTimeToLive(call: ServerUnaryCall<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>, callback: sendUnaryData<LeaseTimeToLiveResponse>) {
-      handlers.leaseTimeToLive(call.request).then((response) => callback(null, response), (error) => callback(toServiceError(error)));
-    },
-
-    members(_call: ServerUnaryCall<MembersRequest, MembersResponse>, callback: sendUnaryData<MembersResponse>) {
-      callback(null, handlers.members());
-    },
+    leaseRenew: unary<LeaseKeepAliveRequest, LeaseKeepAliveResponse>((request) => handlers.leaseRenew(request)),
+    leaseTimeToLive: unary<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>((request) => handlers.leaseTimeToLive(request)),
+    memberPromote: unary<MemberPromoteRequest, MemberPromoteResponse>((request) => handlers.memberPromote(request)),
+    members: unary<MembersRequest, MembersResponse>(() => handlers.members()),
   };
 }

@@ -27,6 +27,8 @@ import {
   LeaseTimeToLiveRequest,
   LeaseTimeToLiveResponse,
   Member,
+  MemberPromoteRequest,
+  MemberPromoteResponse,
 } from "../etcdserverpb/rpc.js";
 import { Message } from "../raftpb/raft.js";
 
@@ -626,6 +628,17 @@ export const PeerService = {
       Buffer.from(LeaseTimeToLiveResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): LeaseTimeToLiveResponse => LeaseTimeToLiveResponse.decode(value),
   },
+  /** A learner is promoted only once the leader sees it in sync; other members forward promotions. */
+  memberPromote: {
+    path: "/cairnpb.Peer/MemberPromote" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MemberPromoteRequest): Buffer => Buffer.from(MemberPromoteRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MemberPromoteRequest => MemberPromoteRequest.decode(value),
+    responseSerialize: (value: MemberPromoteResponse): Buffer =>
+      Buffer.from(MemberPromoteResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MemberPromoteResponse => MemberPromoteResponse.decode(value),
+  },
   /**
    * The cluster as this member knows it; a member joining an existing
    * cluster asks for it to learn the cluster ID and its own member ID.
@@ -658,6 +671,8 @@ export interface PeerServer extends UntypedServiceImplementation {
    */
   leaseRenew: handleUnaryCall<LeaseKeepAliveRequest, LeaseKeepAliveResponse>;
   leaseTimeToLive: handleUnaryCall<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>;
+  /** A learner is promoted only once the leader sees it in sync; other members forward promotions. */
+  memberPromote: handleUnaryCall<MemberPromoteRequest, MemberPromoteResponse>;
   /**
    * The cluster as this member knows it; a member joining an existing
    * cluster asks for it to learn the cluster ID and its own member ID.
@@ -737,6 +752,22 @@ export interface PeerClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: LeaseTimeToLiveResponse) => void,
+  ): ClientUnaryCall;
+  /** A learner is promoted only once the leader sees it in sync; other members forward promotions. */
+  memberPromote(
+    request: MemberPromoteRequest,
+    callback: (error: ServiceError | null, response: MemberPromoteResponse) => void,
+  ): ClientUnaryCall;
+  memberPromote(
+    request: MemberPromoteRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MemberPromoteResponse) => void,
+  ): ClientUnaryCall;
+  memberPromote(
+    request: MemberPromoteRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MemberPromoteResponse) => void,
   ): ClientUnaryCall;
   /**
    * The cluster as this member knows it; a member joining an existing
