@@ -226,7 +226,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     }
     publishing = true;
     node
-      .propose({ memberAttributes: { memberId: identity.memberId, name: config.name, clientUrls: config.advertiseClientUrls } }, true)
+      .propose({ memberAttributes: { memberId: identity.memberId, name: config.name, clientUrls: config.advertiseClientUrls } }, { internal: true })
       .then(() => log(`published name ${config.name} and client URLs ${config.advertiseClientUrls.join(',')}`), () => undefined)
       .finally(() => (publishing = false));
   }, publishCheckIntervalMs);

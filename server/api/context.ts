@@ -8,6 +8,7 @@ import type { Proposal, RaftNode } from '../node/raft-node.js';
 import type { Membership } from '../membership/membership.js';
 import type { LeaderForwarder } from '../forwarder.js';
 import type { ServerConfig } from '../config.js';
+import type { CallState } from './unary.js';
 
 export interface ServiceContext {
   config: ServerConfig;
@@ -36,8 +37,8 @@ export function fillHeader(context: ServiceContext, header: ResponseHeader | und
  * Proposes a request through the log and answers with its response, the
  * header filled in. `T` is the response type the request's kind produces.
  */
-export async function proposeFor<T extends { header?: ResponseHeader | undefined }>(context: ServiceContext, proposal: Proposal): Promise<T> {
-  const response = (await context.node.propose(proposal)) as unknown as T;
+export async function proposeFor<T extends { header?: ResponseHeader | undefined }>(context: ServiceContext, proposal: Proposal, call?: CallState): Promise<T> {
+  const response = (await context.node.propose(proposal, { gaveUp: () => call?.cancelled === true })) as unknown as T;
   response.header = fillHeader(context, response.header);
   return response;
 }

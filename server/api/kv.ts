@@ -15,18 +15,18 @@ export function kvService(context: ServiceContext): KVServer {
       response.header = fillHeader(context, response.header);
       return response;
     }),
-    put: unary((request) => {
+    put: unary((request, call) => {
       checkPut(request);
-      return proposeFor<PutResponse>(context, { put: request });
+      return proposeFor<PutResponse>(context, { put: request }, call);
     }),
-    deleteRange: unary((request) => {
+    deleteRange: unary((request, call) => {
       checkDelete(request);
-      return proposeFor<DeleteRangeResponse>(context, { deleteRange: request });
+      return proposeFor<DeleteRangeResponse>(context, { deleteRange: request }, call);
     }),
-    txn: unary((request) => {
+    txn: unary((request, call) => {
       checkTxn(request, context.config.maxTxnOps);
-      return proposeFor<TxnResponse>(context, { txn: request });
+      return proposeFor<TxnResponse>(context, { txn: request }, call);
     }),
-    compact: unary((request) => proposeFor<CompactionResponse>(context, { compaction: request })),
+    compact: unary((request, call) => proposeFor<CompactionResponse>(context, { compaction: request }, call)),
   };
 }

@@ -3,13 +3,18 @@
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { toServiceError } from './errors.js';
 
+/** Whether the client gave up on the call (cancelled it, or its deadline passed). */
+export interface CallState {
+  readonly cancelled: boolean;
+}
+
 export function unary<Request, Response>(
-  handler: (request: Request) => Response | Promise<Response>,
+  handler: (request: Request, call: CallState) => Response | Promise<Response>,
 ): (call: ServerUnaryCall<Request, Response>, callback: sendUnaryData<Response>) => void {
   return (call, callback) => {
     let result: Response | Promise<Response>;
     try {
-      result = handler(call.request);
+      result = handler(call.request, call);
     } catch (error) {
       callback(toServiceError(error), null);
       return;

@@ -84,6 +84,16 @@ export interface RaftNodeHooks {
   log(line: string): void;
 }
 
+export interface ProposeOptions {
+  /** The member's own bookkeeping, which a learner may propose too. */
+  internal?: boolean;
+  /**
+   * Whether the client gave up (cancelled, or its deadline passed): a
+   * proposal still waiting for a leader is then never submitted, as in etcd.
+   */
+  gaveUp?: () => boolean;
+}
+
 /** The request part of an InternalRequest (everything but its id). */
 export type Proposal = Omit<InternalRequest, 'id'>;
 
@@ -106,6 +116,8 @@ export class RaftNode {
   /** Our own proposals by their entry data, so applying them needs no decoding. */
   private readonly ownRequests = new WeakMap<Uint8Array, InternalRequest>();
   private leaderWaiters: Array<() => void> = [];
+  /** Proposals made while no leader was known (bounded by pendingProposalsMax through the waiters). */
+  private parked: Array<{ pending: () => boolean; propose: () => void; refuse: (error: Error) => void }> = [];
   private lead = None;
   private state: StateType = StateType.Follower;
   private confState: ConfState;
@@ -222,23 +234,39 @@ export class RaftNode {
    * applied here. Learners refuse client requests but may propose the
    * member's own bookkeeping (`internal`).
    */
-  propose(proposal: Proposal, internal = false): Promise<ApplyResponse> {
+  propose(proposal: Proposal, options: ProposeOptions = {}): Promise<ApplyResponse> {
     if (this.stopped) return Promise.reject(new ServerStoppedError());
-    if (this.isLearner && !internal) return Promise.reject(new LearnerNotSupportedError());
+    if (this.isLearner && options.internal !== true) return Promise.reject(new LearnerNotSupportedError());
     if (this.proposals.size >= this.options.pendingProposalsMax) return Promise.reject(new TooManyRequestsError());
     const request: InternalRequest = { ...proposal, id: this.nextRequestId() };
     const data = encodeMessage(InternalRequest, request);
     if (data.length > this.options.requestBytesMax) return Promise.reject(new RequestTooLargeError());
     const response = this.proposals.wait(request.id);
-    try {
-      this.raw.propose(data);
-    } catch (error) {
-      this.proposals.reject(request.id, this.dropReason(error));
-      return response;
-    }
     this.ownRequests.set(data, request);
-    this.schedule();
+    const gaveUp = options.gaveUp ?? (() => false);
+    this.submit(() => this.proposals.has(request.id) && !gaveUp(), () => this.raw.propose(data), (error) => this.proposals.reject(request.id, error));
     return response;
+  }
+
+  /**
+   * Hands a proposal to the core now, or — while no leader is known — once
+   * one is (as etcd, whose proposals wait for a leader until the request
+   * times out). `pending` says whether its client still waits.
+   */
+  private submit(pending: () => boolean, propose: () => void, refuse: (error: Error) => void): void {
+    if (this.lead === None) {
+      // Those whose clients gave up are dropped, so a long leaderless spell cannot grow this list.
+      if (this.parked.length >= this.options.pendingProposalsMax) this.parked = this.parked.filter((proposal) => proposal.pending());
+      this.parked.push({ pending, propose, refuse });
+      return;
+    }
+    try {
+      propose();
+    } catch (error) {
+      refuse(this.dropReason(error));
+      return;
+    }
+    this.schedule();
   }
 
   /** Resolves once a read may be served linearizably from this member's state (ReadIndex). */
@@ -255,13 +283,8 @@ export class RaftNode {
     if (this.stopped) return Promise.reject(new ServerStoppedError());
     const requestId = this.nextRequestId();
     const applied = this.confChanges.wait(requestId);
-    try {
-      this.raw.proposeConfChange({ type, nodeId: Number(memberId), context: encodeConfChangeContext({ requestId, member }) });
-    } catch (error) {
-      this.confChanges.reject(requestId, this.dropReason(error));
-      return applied;
-    }
-    this.schedule();
+    const change = { type, nodeId: Number(memberId), context: encodeConfChangeContext({ requestId, member }) };
+    this.submit(() => this.confChanges.has(requestId), () => this.raw.proposeConfChange(change), (error) => this.confChanges.reject(requestId, error));
     return applied;
   }
 
@@ -375,11 +398,19 @@ export class RaftNode {
     this.maybeSnapshot();
   }
 
+  /** A leader is known again: proposals that waited for one go to the core, unless their clients gave up. */
+  private submitParked(): void {
+    const parked = this.parked;
+    this.parked = [];
+    for (const proposal of parked) if (proposal.pending()) this.submit(proposal.pending, proposal.propose, proposal.refuse);
+  }
+
   private softStateChanged(soft: SoftState): void {
     const wasLeader = this.state === StateType.Leader;
     if (soft.lead !== this.lead) {
       this.lead = soft.lead;
       this.reads.leaderChanged();
+      if (this.lead !== None) this.submitParked();
       const waiters = this.leaderWaiters;
       this.leaderWaiters = [];
       for (const wake of waiters) wake();
