@@ -385,14 +385,22 @@ export class RaftNode {
     const early = rd.messages.filter((m) => leaderMessageTypes.has(m.type));
     const late = early.length === 0 ? rd.messages : rd.messages.filter((m) => !leaderMessageTypes.has(m.type));
     this.transport?.send(early);
+    // Committed entries already on disk are applied while this Ready's own entries are written
+    // (they never include entries being overwritten: committed entries are never replaced), so a
+    // client's answer does not wait for the fsync of the next batch.
+    const durableIndex = this.parts.wal.lastEntryIndex;
+    const split = rd.committedEntries.findIndex((entry) => entry.index > durableIndex);
+    const applyNow = split === -1 ? rd.committedEntries : rd.committedEntries.slice(0, split);
+    const applyAfterSync = split === -1 ? [] : rd.committedEntries.slice(split);
     if (rd.entries.length > 0 || rd.hardState !== undefined) {
       this.parts.wal.append(rd.entries.map(toPbEntry), rd.hardState === undefined ? undefined : hardStateToPb(rd.hardState));
       this.parts.storage.append(rd.entries);
       if (rd.hardState !== undefined) this.parts.storage.setHardState(rd.hardState);
     }
+    if (applyNow.length > 0) this.apply(applyNow);
     if (rd.mustSync) await this.parts.wal.sync();
     this.transport?.send(late);
-    if (rd.committedEntries.length > 0) this.apply(rd.committedEntries);
+    if (applyAfterSync.length > 0) this.apply(applyAfterSync);
     for (const readState of rd.readStates) this.reads.confirmed(readState.context, readState.index, this.appliedIndex);
     this.reads.applied(this.appliedIndex);
     this.maybeSnapshot();
