@@ -154,7 +154,7 @@ export class RaftNode {
     });
     this.proposals = new Waiters(options.requestTimeoutMs);
     this.confChanges = new Waiters(options.requestTimeoutMs);
-    this.reads = new ReadBatches(options.requestTimeoutMs);
+    this.reads = new ReadBatches(options.requestTimeoutMs, `read-${options.memberId.toString(16)}-${Date.now().toString(16)}`);
     // Request IDs: 16 bits of the member ID, then a clock-based sequence, so
     // they are unique across members and across restarts (etcd's idutil).
     this.requestSequence = ((options.memberId & 0xffffn) << 48n) | ((BigInt(Date.now()) << 8n) & ((1n << 48n) - 1n));

@@ -20,7 +20,12 @@ export class ReadBatches {
   private awaitingApply: Array<{ index: number; waiters: ReadWaiter[] }> = [];
   private sequence = 0;
 
-  constructor(private readonly timeoutMs: number) {}
+  /**
+   * `contextPrefix` names this member in its requests' contexts: the leader
+   * keeps one pending request per context, so two members must never send
+   * the same one (a duplicate would be dropped and its reads time out).
+   */
+  constructor(private readonly timeoutMs: number, private readonly contextPrefix: string) {}
 
   /** A read that resolves once it may be served. */
   wait(): Promise<void> {
@@ -37,7 +42,7 @@ export class ReadBatches {
 
   /** Moves the queued reads into one request; returns its context. */
   startBatch(): string {
-    const context = `read-${++this.sequence}`;
+    const context = `${this.contextPrefix}-${++this.sequence}`;
     this.inFlight.set(context, this.queued);
     this.queued = [];
     return context;
