@@ -1,22 +1,25 @@
-// `npm run bench`: every benchmark — put, watch fan-out, lease keep-alive —
-// one after the other, each against etcd and cairn, with its default load.
+// `npm run bench`: every benchmark — put, watch fan-out, lease keep-alive,
+// 3-member cluster throughput — one after the other, each against etcd and
+// cairn, with its default load (the cluster one without etcdctl check perf).
 // Tune one benchmark through its own entry point (run.js, watch-fanout.js,
-// lease-keepalive.js); this one passes on only the flags they share.
+// lease-keepalive.js, cluster-throughput.js); this one passes on only the
+// flags they share.
 import { parseArgs } from 'node:util';
 import { cleanupAll, installSignalHandlers, wasInterrupted } from './cleanup.js';
 import { runBenchmark, type Benchmark, type CommonConfig } from './cli.js';
+import { clusterBenchmark } from './cluster-benchmark.js';
 import { leaseKeepAliveBenchmark } from './lease/benchmark.js';
 import { putBenchmark } from './put.js';
 import { watchFanoutBenchmark } from './watch/benchmark.js';
 
 const usage = `usage: node dist/bench/all.js [flags]     (npm run bench -- [flags])
   --target etcd|cairn|both     servers to measure (default both)
-  --only NAME[,NAME]           benchmarks to run: put, watch-fanout, lease-keepalive (default all)
+  --only NAME[,NAME]           benchmarks to run: put, watch-fanout, lease-keepalive, cluster-throughput (default all)
   --duration-seconds S         measured phase per target, for every benchmark (default: each one's own)
   --warmup-seconds S           unmeasured warm-up per target, for every benchmark (default: each one's own)
   --json                       print one JSON document instead of tables
 Each benchmark has more flags: node dist/bench/run.js --help (put), dist/bench/watch-fanout.js --help,
-dist/bench/lease-keepalive.js --help.`;
+dist/bench/lease-keepalive.js --help, dist/bench/cluster-throughput.js --help (e.g. --check-perf m).`;
 
 interface Finished {
   name: string;
@@ -37,7 +40,7 @@ function prepare<Config extends CommonConfig, Result, Report>(benchmark: Benchma
   };
 }
 
-const benchmarks = [putBenchmark, watchFanoutBenchmark, leaseKeepAliveBenchmark] as const;
+const benchmarks = [putBenchmark, watchFanoutBenchmark, leaseKeepAliveBenchmark, clusterBenchmark] as const;
 const benchmarkNames: readonly string[] = benchmarks.map((benchmark) => benchmark.name);
 
 function parse(argv: string[]): { prepared: Prepared[]; json: boolean } | 'help' {
@@ -66,6 +69,7 @@ function parse(argv: string[]): { prepared: Prepared[]; json: boolean } | 'help'
   if (only.includes(putBenchmark.name)) prepared.push(prepare(putBenchmark, shared));
   if (only.includes(watchFanoutBenchmark.name)) prepared.push(prepare(watchFanoutBenchmark, shared));
   if (only.includes(leaseKeepAliveBenchmark.name)) prepared.push(prepare(leaseKeepAliveBenchmark, shared));
+  if (only.includes(clusterBenchmark.name)) prepared.push(prepare(clusterBenchmark, shared));
   return { prepared, json: values.json };
 }
 
