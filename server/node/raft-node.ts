@@ -6,7 +6,6 @@
 // --snapshot-count applied entries and installs the ones the leader sends.
 import { InternalRequest } from '../../proto/gen/cairnpb/internal.js';
 import type { Member } from '../../proto/gen/etcdserverpb/rpc.js';
-import { Entry as PbEntry } from '../../proto/gen/raftpb/raft.js';
 import type { Applier, ApplyResponse, ApplyResult } from '../apply/applier.js';
 import { encodeMessage } from '../codec.js';
 import { decodeConfChangeContext, encodeConfChangeContext, type Membership } from '../membership/membership.js';
@@ -14,7 +13,6 @@ import type { Backend } from '../mvcc/backend.js';
 import type { MvccStore, RevisionChanges } from '../mvcc/store.js';
 import {
   decodeConfChange,
-  entryToPb,
   EntryType,
   hardStateToPb,
   MessageType,
@@ -35,7 +33,7 @@ import {
 } from '../raft/index.js';
 import type { Wal } from '../storage/wal.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
-import { snapshotMetadataToPb } from '../transport/wire.js';
+import { entryToPbShared, snapshotMetadataToPb } from '../transport/wire.js';
 import {
   BadLeaderTransfereeError,
   LeaderChangedError,
@@ -393,7 +391,7 @@ export class RaftNode {
     const applyNow = split === -1 ? rd.committedEntries : rd.committedEntries.slice(0, split);
     const applyAfterSync = split === -1 ? [] : rd.committedEntries.slice(split);
     if (rd.entries.length > 0 || rd.hardState !== undefined) {
-      this.parts.wal.append(rd.entries.map(toPbEntry), rd.hardState === undefined ? undefined : hardStateToPb(rd.hardState));
+      this.parts.wal.append(rd.entries.map(entryToPbShared), rd.hardState === undefined ? undefined : hardStateToPb(rd.hardState));
       this.parts.storage.append(rd.entries);
       if (rd.hardState !== undefined) this.parts.storage.setHardState(rd.hardState);
     }
@@ -542,7 +540,3 @@ export class RaftNode {
 /** What only a leader sends: replication that may leave before the leader's own write is durable. */
 const leaderMessageTypes: ReadonlySet<string> = new Set([MessageType.App, MessageType.Heartbeat, MessageType.Snap]);
 
-function toPbEntry(entry: Entry): PbEntry {
-  const pb = entryToPb(entry);
-  return { ...pb, data: Buffer.from(pb.data.buffer, pb.data.byteOffset, pb.data.length) };
-}

@@ -14,9 +14,8 @@ import {
   StorageCompactedError,
   StorageUnavailableError,
 } from './errors.js';
-import { limitSize } from './limit.js';
 import type { InitialState, Storage } from './storage.js';
-import { EntryType, emptyHardState, type ConfState, type Entry, type HardState, type Snapshot } from './types.js';
+import { EntryType, emptyHardState, entrySizeBytes, type ConfState, type Entry, type HardState, type Snapshot } from './types.js';
 
 const emptyData = new Uint8Array(0);
 
@@ -44,7 +43,15 @@ export class MemoryStorage implements Storage {
     if (lo <= offset) throw new StorageCompactedError(lo);
     if (hi > this.lastIndex() + 1) throw new StorageUnavailableError(hi - 1);
     if (this.ents.length === 1) return [];
-    return limitSize(this.ents.slice(lo - offset, hi - offset), maxSizeBytes);
+    // Sized while copying: a follower far behind asks for the whole rest of the log at once.
+    const found: Entry[] = [];
+    let size = 0;
+    for (let i = lo - offset; i < hi - offset; i++) {
+      size += entrySizeBytes(this.ents[i]);
+      if (found.length > 0 && size > maxSizeBytes) break;
+      found.push(this.ents[i]);
+    }
+    return found;
   }
 
   term(i: number): number {
@@ -107,6 +114,11 @@ export class MemoryStorage implements Storage {
     const fresh = first > entries[0].index ? entries.slice(first - entries[0].index) : entries;
     const offset = fresh[0].index - this.ents[0].index;
     invariant(offset <= this.ents.length, () => `missing log entry [last: ${this.lastIndex()}, append at: ${fresh[0].index}]`);
-    this.ents = this.ents.slice(0, offset).concat(fresh);
+    if (offset === this.ents.length) {
+      // The common case, appending at the end: no copy of the log (it holds up to --snapshot-count entries).
+      for (const entry of fresh) this.ents.push(entry);
+    } else {
+      this.ents = this.ents.slice(0, offset).concat(fresh);
+    }
   }
 }

@@ -2,14 +2,31 @@
 // wire. A number that does not fit the core's safe range is refused by the
 // converters in server/raft/convert.ts, never rounded.
 import {
+  type Entry as PbEntry,
   Message as PbMessage,
   MessageType as PbMessageType,
   type Snapshot as PbSnapshot,
   type SnapshotMetadata as PbSnapshotMetadata,
 } from '../../proto/gen/raftpb/raft.js';
-import { entryFromPb, entryToPb, type Message, type MessageType, type Snapshot, type SnapshotMetadata } from '../raft/index.js';
+import { entryFromPb, entryToPb, type Entry, type Message, type MessageType, type Snapshot, type SnapshotMetadata } from '../raft/index.js';
 
 const emptyBuffer = Buffer.alloc(0);
+
+/**
+ * Each entry's raftpb form, made once: the leader writes an entry to its WAL
+ * and sends it to every follower; a follower writes what it decoded.
+ */
+const pbEntries = new WeakMap<Entry, PbEntry>();
+
+export function entryToPbShared(entry: Entry): PbEntry {
+  let pb = pbEntries.get(entry);
+  if (pb === undefined) {
+    const converted = entryToPb(entry);
+    pb = { ...converted, data: Buffer.from(converted.data.buffer, converted.data.byteOffset, converted.data.length) };
+    pbEntries.set(entry, pb);
+  }
+  return pb;
+}
 
 export function messageToPb(m: Message): PbMessage {
   return {
@@ -19,10 +36,7 @@ export function messageToPb(m: Message): PbMessage {
     term: BigInt(m.term),
     logTerm: BigInt(m.logTerm),
     index: BigInt(m.index),
-    entries: m.entries.map((entry) => {
-      const pb = entryToPb(entry);
-      return { ...pb, data: Buffer.from(pb.data.buffer, pb.data.byteOffset, pb.data.length) };
-    }),
+    entries: m.entries.map(entryToPbShared),
     commit: BigInt(m.commit),
     snapshot: m.snapshot === undefined ? undefined : snapshotToPb(m.snapshot),
     reject: m.reject,
@@ -41,7 +55,11 @@ export function messageFromPb(pb: PbMessage): Message {
     term: safe(pb.term, 'term'),
     logTerm: safe(pb.logTerm, 'log term'),
     index: safe(pb.index, 'index'),
-    entries: pb.entries.map(entryFromPb),
+    entries: pb.entries.map((pbEntry) => {
+      const entry = entryFromPb(pbEntry);
+      pbEntries.set(entry, pbEntry);
+      return entry;
+    }),
     commit: safe(pb.commit, 'commit'),
     reject: pb.reject,
     rejectHint: safe(pb.rejectHint, 'reject hint'),
