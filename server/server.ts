@@ -5,8 +5,6 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { MemberIdentity } from '../proto/gen/cairnpb/internal.js';
-import type { Member } from '../proto/gen/etcdserverpb/rpc.js';
 import {
   AuthService,
   ClusterService,
@@ -48,21 +46,17 @@ import type { ServerConfig } from './config.js';
 import { Backend } from './mvcc/backend.js';
 import { MvccStore } from './mvcc/store.js';
 import { RaftNode } from './node/raft-node.js';
-import { bootstrapNewCluster, clusterIdOf, joinExistingCluster, storageFromWal, walIsEmpty } from './node/bootstrap.js';
+import { startLog } from './node/bootstrap.js';
 import { Membership } from './membership/membership.js';
-import { parseInitialCluster } from './membership/initial-cluster.js';
-import { hexId } from './membership/ids.js';
 import { PeerTransport } from './transport/peer-transport.js';
 import { peerService } from './transport/peer-service.js';
 import { PeerService } from '../proto/gen/cairnpb/peer.js';
 import { LeaderForwarder } from './forwarder.js';
-import type { MemoryStorage } from './raft/index.js';
 import { Wal } from './storage/wal.js';
 
 /** gRPC may take this much more than --max-request-bytes, as etcd allows, so the server can answer "request is too large" itself. */
 const grpcOverheadBytes = 512 * 1024;
 const shutdownGraceMs = 2_000;
-const metaIdentity = 'member_identity';
 
 /** How often the node looks for expired leases, and how many revokes it proposes each time (etcd: 1,000/s). */
 const leaseCheckIntervalMs = 500;
@@ -112,39 +106,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   const expiry = new LeaseExpiry(leases, clock);
   const applier = new Applier(store, leases);
   const membership = new Membership(backend);
-  let storage: MemoryStorage;
-  let identity: { memberId: bigint; clusterId: bigint };
-  /** A joining member talks to the members it was told of until its log tells it the membership. */
-  let joinedMembers: Member[] = [];
-  if (walIsEmpty(contents)) {
-    const founders = parseInitialCluster(config.initialCluster, config.initialClusterToken);
-    if (config.initialClusterState === 'new') {
-      const self = founders.find((founder) => founder.name === config.name);
-      if (self === undefined) throw new Error(`--initial-cluster does not name this member (${config.name})`);
-      const advertised = [...config.initialAdvertisePeerUrls].sort().join(',');
-      if ([...self.peerUrls].sort().join(',') !== advertised) {
-        throw new Error(`--initial-cluster gives ${config.name} the peer URLs ${self.peerUrls.join(',')}, but --initial-advertise-peer-urls is ${config.initialAdvertisePeerUrls.join(',')}`);
-      }
-      identity = { memberId: self.id, clusterId: clusterIdOf(founders) };
-      storage = storageFromWal({ entries: [], snapshot: undefined, hardState: undefined, tornBytes: 0 });
-      const entries = await bootstrapNewCluster(wal, founders);
-      storage.append(entries);
-      storage.setHardState({ term: 1, vote: 0, commit: entries.length });
-      log(`bootstrapped a new cluster ${hexId(identity.clusterId)} with ${founders.length} member(s); this member is ${hexId(identity.memberId)}`);
-    } else {
-      const others = founders.filter((founder) => founder.name !== config.name);
-      const joined = await joinExistingCluster(others, config.initialAdvertisePeerUrls);
-      identity = { memberId: joined.memberId, clusterId: joined.clusterId };
-      joinedMembers = joined.members;
-      storage = storageFromWal(contents);
-      log(`joining cluster ${hexId(identity.clusterId)} as member ${hexId(identity.memberId)}`);
-    }
-    saveIdentity(backend, config, identity);
-    await backend.sync();
-  } else {
-    identity = loadIdentity(backend);
-    storage = storageFromWal(contents);
-  }
+  const { storage, identity, joinedMembers } = await startLog(config, wal, contents, backend, log);
   const hub = new WatchHub(store);
   const transportLog = (line: string): void => log(line);
   let endedWith: (reason: string) => void = () => {};
@@ -202,7 +164,60 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   const context: ServiceContext = { config, node, applier, store, backend, membership, forwarder, memberId: identity.memberId, clusterId: identity.clusterId };
   log(`recovered: revision ${store.currentRevision}, applied index ${store.consistentIndex}, log ${storage.firstIndex()}..${storage.lastIndex()}`);
 
-  const leaseTimer = setInterval(() => {
+  const leaseTimer = expireLeases(node, expiry);
+  const publishing = publishAttributes(context, log);
+
+  const peers = peerServer(context, leases, expiry, snapDir, log);
+
+  const server = clientServer(context, leases, expiry, hub);
+  const boundAddresses: string[] = [];
+  const boundPeerAddresses: string[] = [];
+  const closeAll = async (): Promise<void> => {
+    clearInterval(leaseTimer);
+    clearInterval(publishing.timer);
+    hub.close();
+    await node.stop();
+    transport.close();
+    forwarder.close();
+    wal.close();
+    await backend.close();
+  };
+  try {
+    for (const url of config.listenPeerUrls) boundPeerAddresses.push(await bind(peers, url, 'peers'));
+    node.start(transport);
+    await Promise.race([publishing.published, ended.then((reason) => Promise.reject(new Error(reason)))]);
+    for (const url of config.listenClientUrls) boundAddresses.push(await bind(server, url, 'clients'));
+  } catch (error) {
+    server.forceShutdown();
+    peers.forceShutdown();
+    await closeAll();
+    throw error;
+  }
+  return {
+    context,
+    boundAddresses,
+    boundPeerAddresses,
+    ended,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, shutdownGraceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      peers.forceShutdown();
+      await closeAll();
+    },
+  };
+}
+
+/** The leader proposes the revocation of expired leases, at a bounded rate. */
+function expireLeases(node: RaftNode, expiry: LeaseExpiry): NodeJS.Timeout {
+  return setInterval(() => {
     if (!node.isLeader) return;
     for (const ID of expiry.takeExpired(leaseRevokesPerCheckMax)) {
       node.propose({ leaseRevoke: { ID } }).then(
@@ -211,14 +226,20 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
       );
     }
   }, leaseCheckIntervalMs);
-  // As etcd, a member publishes its name and client URLs through the log and
-  // serves clients only once they are in the membership (so a client that can
-  // reach it sees it listed as started).
+}
+
+/**
+ * As etcd, a member publishes its name and client URLs through the log and
+ * serves clients only once they are in the membership (so a client that can
+ * reach it sees it listed as started). `published` resolves then.
+ */
+function publishAttributes(context: ServiceContext, log: (line: string) => void): { timer: NodeJS.Timeout; published: Promise<void> } {
+  const { node, membership, config, memberId } = context;
   let publishing = false;
   let markPublished: () => void = () => {};
   const published = new Promise<void>((resolve) => (markPublished = resolve));
-  const publishTimer = setInterval(() => {
-    const self = membership.get(identity.memberId);
+  const timer = setInterval(() => {
+    const self = membership.get(memberId);
     if (publishing || self === undefined || node.leaderId === 0n) return;
     if (self.name === config.name && self.clientURLs.join(',') === config.advertiseClientUrls.join(',')) {
       markPublished();
@@ -226,17 +247,22 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     }
     publishing = true;
     node
-      .propose({ memberAttributes: { memberId: identity.memberId, name: config.name, clientUrls: config.advertiseClientUrls } }, { internal: true })
+      .propose({ memberAttributes: { memberId, name: config.name, clientUrls: config.advertiseClientUrls } }, { internal: true })
       .then(() => log(`published name ${config.name} and client URLs ${config.advertiseClientUrls.join(',')}`), () => undefined)
       .finally(() => (publishing = false));
   }, publishCheckIntervalMs);
+  return { timer, published };
+}
 
-  const peerServer = new Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1, 'grpc.enable_channelz': 0, 'grpc.http2.min_ping_interval_without_data_ms': 1_000, 'grpc.keepalive_permit_without_calls': 1 });
-  peerServer.addService(
+/** The peer service other members talk to. */
+function peerServer(context: ServiceContext, leases: LeaseTable, expiry: LeaseExpiry, snapDir: string, log: (line: string) => void): Server {
+  const { node, membership } = context;
+  const server = new Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1, 'grpc.enable_channelz': 0, 'grpc.http2.min_ping_interval_without_data_ms': 1_000, 'grpc.keepalive_permit_without_calls': 1 });
+  server.addService(
     PeerService,
     peerService(
       {
-        clusterId: () => identity.clusterId,
+        clusterId: () => context.clusterId,
         isRemoved: (id) => membership.isRemoved(id),
         step: (m) => node.step(m),
         receiveSnapshot: (m, path) => node.receiveSnapshot(m, path),
@@ -252,13 +278,18 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
           if (!node.isLeader) throw new NotLeaderError();
           return { header: fillHeader(context, undefined), members: await promoteOnLeader(context, request) };
         },
-        members: () => ({ clusterId: identity.clusterId, members: membership.list() }),
+        members: () => ({ clusterId: context.clusterId, members: membership.list() }),
         log,
       },
       snapDir,
     ),
   );
+  return server;
+}
 
+/** The etcd v3 services clients talk to, on one gRPC server. */
+function clientServer(context: ServiceContext, leases: LeaseTable, expiry: LeaseExpiry, hub: WatchHub): Server {
+  const { config } = context;
   const server = new Server({
     'grpc.max_receive_message_length': config.maxRequestBytes + grpcOverheadBytes,
     'grpc.max_send_message_length': -1,
@@ -291,49 +322,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   server.addService(ElectionService, electionService(coordination));
   server.addService(withSharedResponseEncoding(WatchService, { watch: WatchResponse }), watchService(context, hub, { ...watchStreamLimits, progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs }));
   server.addService(ClusterService, clusterService(context));
-  const boundAddresses: string[] = [];
-  const boundPeerAddresses: string[] = [];
-  const closeAll = async (): Promise<void> => {
-    clearInterval(leaseTimer);
-    clearInterval(publishTimer);
-    hub.close();
-    await node.stop();
-    transport.close();
-    forwarder.close();
-    wal.close();
-    await backend.close();
-  };
-  try {
-    for (const url of config.listenPeerUrls) boundPeerAddresses.push(await bind(peerServer, url, 'peers'));
-    node.start(transport);
-    await Promise.race([published, ended.then((reason) => Promise.reject(new Error(reason)))]);
-    for (const url of config.listenClientUrls) boundAddresses.push(await bind(server, url, 'clients'));
-  } catch (error) {
-    server.forceShutdown();
-    peerServer.forceShutdown();
-    await closeAll();
-    throw error;
-  }
-  return {
-    context,
-    boundAddresses,
-    boundPeerAddresses,
-    ended,
-    async stop() {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, shutdownGraceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      peerServer.forceShutdown();
-      await closeAll();
-    },
-  };
+  return server;
 }
 
 async function bind(server: Server, url: string, who: string): Promise<string> {
@@ -344,17 +333,4 @@ async function bind(server: Server, url: string, who: string): Promise<string> {
     ),
   );
   return `${new URL(url).hostname}:${port}`;
-}
-
-/** The member and cluster IDs, written once when the data directory is new. */
-function saveIdentity(backend: Backend, config: ServerConfig, identity: { memberId: bigint; clusterId: bigint }): void {
-  const stored: MemberIdentity = { memberId: identity.memberId, clusterId: identity.clusterId, name: config.name };
-  backend.transaction(() => backend.putMeta(metaIdentity, Buffer.from(MemberIdentity.encode(stored).finish())));
-}
-
-function loadIdentity(backend: Backend): { memberId: bigint; clusterId: bigint } {
-  const stored = backend.getMeta(metaIdentity);
-  if (stored === undefined) throw new Error('the data directory has a log but no member identity: it was not written by this version of cairn');
-  const identity = MemberIdentity.decode(stored);
-  return { memberId: identity.memberId, clusterId: identity.clusterId };
 }

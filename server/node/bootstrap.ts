@@ -11,8 +11,11 @@ import { credentials, Metadata } from '@grpc/grpc-js';
 import { PeerClient, type MembersResponse } from '../../proto/gen/cairnpb/peer.js';
 import type { Member } from '../../proto/gen/etcdserverpb/rpc.js';
 import { encodeConfChangeContext } from '../membership/membership.js';
-import type { InitialMember } from '../membership/initial-cluster.js';
-import { clusterIdFor } from '../membership/ids.js';
+import { parseInitialCluster, type InitialMember } from '../membership/initial-cluster.js';
+import { clusterIdFor, hexId } from '../membership/ids.js';
+import { MemberIdentity } from '../../proto/gen/cairnpb/internal.js';
+import type { Backend } from '../mvcc/backend.js';
+import type { ServerConfig } from '../config.js';
 import {
   ConfChangeType,
   encodeConfChange,
@@ -37,6 +40,69 @@ export function storageFromWal(contents: WalContents): MemoryStorage {
   storage.append(contents.entries.map(entryFromPb));
   if (contents.hardState !== undefined) storage.setHardState(hardStateFromPb(contents.hardState));
   return storage;
+}
+
+const metaIdentity = 'member_identity';
+
+export interface MemberIdentityIds {
+  memberId: bigint;
+  clusterId: bigint;
+}
+
+/**
+ * How this member's log starts: from its WAL after a restart; for a new data
+ * directory by bootstrapping a new cluster or joining an existing one. The
+ * member and cluster IDs are written into the backend once, then read back.
+ */
+export async function startLog(
+  config: ServerConfig,
+  wal: Wal,
+  contents: WalContents,
+  backend: Backend,
+  log: (line: string) => void,
+): Promise<{ storage: MemoryStorage; identity: MemberIdentityIds; joinedMembers: Member[] }> {
+  if (!walIsEmpty(contents)) return { storage: storageFromWal(contents), identity: loadIdentity(backend), joinedMembers: [] };
+  const founders = parseInitialCluster(config.initialCluster, config.initialClusterToken);
+  let storage: MemoryStorage;
+  let identity: MemberIdentityIds;
+  /** A joining member talks to the members it was told of until its log tells it the membership. */
+  let joinedMembers: Member[] = [];
+  if (config.initialClusterState === 'new') {
+    const self = founders.find((founder) => founder.name === config.name);
+    if (self === undefined) throw new Error(`--initial-cluster does not name this member (${config.name})`);
+    const advertised = [...config.initialAdvertisePeerUrls].sort().join(',');
+    if ([...self.peerUrls].sort().join(',') !== advertised) {
+      throw new Error(`--initial-cluster gives ${config.name} the peer URLs ${self.peerUrls.join(',')}, but --initial-advertise-peer-urls is ${config.initialAdvertisePeerUrls.join(',')}`);
+    }
+    identity = { memberId: self.id, clusterId: clusterIdOf(founders) };
+    storage = new MemoryStorage();
+    const entries = await bootstrapNewCluster(wal, founders);
+    storage.append(entries);
+    storage.setHardState({ term: 1, vote: 0, commit: entries.length });
+    log(`bootstrapped a new cluster ${hexId(identity.clusterId)} with ${founders.length} member(s); this member is ${hexId(identity.memberId)}`);
+  } else {
+    const others = founders.filter((founder) => founder.name !== config.name);
+    const joined = await joinExistingCluster(others, config.initialAdvertisePeerUrls);
+    identity = { memberId: joined.memberId, clusterId: joined.clusterId };
+    joinedMembers = joined.members;
+    storage = storageFromWal(contents);
+    log(`joining cluster ${hexId(identity.clusterId)} as member ${hexId(identity.memberId)}`);
+  }
+  saveIdentity(backend, config, identity);
+  await backend.sync();
+  return { storage, identity, joinedMembers };
+}
+
+function saveIdentity(backend: Backend, config: ServerConfig, identity: MemberIdentityIds): void {
+  const stored: MemberIdentity = { memberId: identity.memberId, clusterId: identity.clusterId, name: config.name };
+  backend.transaction(() => backend.putMeta(metaIdentity, Buffer.from(MemberIdentity.encode(stored).finish())));
+}
+
+function loadIdentity(backend: Backend): MemberIdentityIds {
+  const stored = backend.getMeta(metaIdentity);
+  if (stored === undefined) throw new Error('the data directory has a log but no member identity: it was not written by this version of cairn');
+  const identity = MemberIdentity.decode(stored);
+  return { memberId: identity.memberId, clusterId: identity.clusterId };
 }
 
 /** Whether the WAL holds anything (a member that ran before). */
