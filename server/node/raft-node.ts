@@ -446,7 +446,9 @@ export class RaftNode {
           membershipChanged = true;
           if (context.requestId !== 0n) confAnswers.push([context.requestId, refused]);
         } else if (fresh && entry.data.length > 0) {
-          const request = this.ownRequests.get(entry.data) ?? InternalRequest.decode(entry.data);
+          const own = this.ownRequests.get(entry.data);
+          if (own !== undefined) this.ownRequests.delete(entry.data); // the log keeps the entry until a snapshot: not its decoded twin
+          const request = own ?? InternalRequest.decode(entry.data);
           const result = this.applyRequest(request);
           if (result.membership) membershipChanged = true;
           answers.push([request.id, result.result]);
