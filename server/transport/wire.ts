@@ -13,17 +13,26 @@ import { entryFromPb, entryToPb, type Entry, type Message, type MessageType, typ
 const emptyBuffer = Buffer.alloc(0);
 
 /**
- * Each entry's raftpb form, made once: the leader writes an entry to its WAL
- * and sends it to every follower; a follower writes what it decoded.
+ * Recent entries' raftpb form, made once: the leader writes an entry to its
+ * WAL and sends it to every follower in the same Ready; a follower writes
+ * what it decoded. Only recent ones are kept: the in-memory log holds up to
+ * --snapshot-count entries, and a twin of each would double what the garbage
+ * collector has to trace.
  */
-const pbEntries = new WeakMap<Entry, PbEntry>();
+const pbEntries = new Map<Entry, PbEntry>();
+const pbEntriesMax = 8_192;
+
+function remember(entry: Entry, pb: PbEntry): void {
+  if (pbEntries.size >= pbEntriesMax) pbEntries.clear();
+  pbEntries.set(entry, pb);
+}
 
 export function entryToPbShared(entry: Entry): PbEntry {
   let pb = pbEntries.get(entry);
   if (pb === undefined) {
     const converted = entryToPb(entry);
     pb = { ...converted, data: Buffer.from(converted.data.buffer, converted.data.byteOffset, converted.data.length) };
-    pbEntries.set(entry, pb);
+    remember(entry, pb);
   }
   return pb;
 }
@@ -57,7 +66,7 @@ export function messageFromPb(pb: PbMessage): Message {
     index: safe(pb.index, 'index'),
     entries: pb.entries.map((pbEntry) => {
       const entry = entryFromPb(pbEntry);
-      pbEntries.set(entry, pbEntry);
+      remember(entry, pbEntry);
       return entry;
     }),
     commit: safe(pb.commit, 'commit'),
