@@ -4,6 +4,7 @@
 // proposal that arrived meanwhile), send, apply (one backend transaction per
 // Ready), answer reads, advance. It also takes snapshots every
 // --snapshot-count applied entries and installs the ones the leader sends.
+import { rmSync } from 'node:fs';
 import { InternalRequest } from '../../proto/gen/cairnpb/internal.js';
 import type { Member } from '../../proto/gen/etcdserverpb/rpc.js';
 import type { Applier, ApplyResponse, ApplyResult } from '../apply/applier.js';
@@ -223,8 +224,10 @@ export class RaftNode {
 
   /** A snapshot from the leader, its backend image complete at `path`. */
   receiveSnapshot(m: Message, path: string): void {
-    if (m.snapshot === undefined) return;
-    this.step({ ...m, snapshot: { metadata: m.snapshot.metadata, data: Buffer.from(path, 'utf8') } });
+    const data = Buffer.from(path, 'utf8');
+    if (m.snapshot !== undefined) this.step({ ...m, snapshot: { metadata: m.snapshot.metadata, data } });
+    // The core takes a snapshot only if it needs it (it may have caught up meanwhile); otherwise its image goes.
+    if (this.raw.raft.log.unstable.snapshot?.data !== data) rmSync(path, { force: true });
   }
 
   /**
