@@ -1,8 +1,7 @@
-// Lease deadlines, kept by the member that leads (in single-node mode, the
-// node) on an injected clock. Deadlines are not replicated: a lease gets a
-// full TTL when this member first sees it (after a grant, or after a
-// restart, as etcd refreshes leases on promotion), and again on every
-// keep-alive. Expired leases are handed out at a bounded rate so that
+// Lease deadlines, kept by the member that leads, on an injected clock.
+// Deadlines are not replicated: a lease gets a full TTL when this member
+// first sees it (after a grant, a restart, or on becoming leader — etcd
+// refreshes leases on promotion), and again on every keep-alive. Expired leases are handed out at a bounded rate so that
 // thousands expiring together become a steady stream of revokes.
 import type { LeaseTable } from './table.js';
 
