@@ -10,7 +10,10 @@ import { startCluster, type Cluster, type ClusterMember } from '../harness/clust
 import { etcdAvailable, type ServerKind } from '../harness/launcher.js';
 
 const flags = ['--heartbeat-interval', '100', '--election-timeout', '1000'];
-const leaseTtlSeconds = 3;
+/** Long enough to ride out a leader failover (an election takes up to 2 election timeouts) plus forwarding. */
+const leaseTtlSeconds = 5;
+/** How long past its TTL the lease must stay alive at each stage. */
+const pastTtlMs = 2_000;
 const pollMs = 100;
 
 async function eventually(what: string, deadlineMs: number, check: () => Promise<boolean>): Promise<void> {
@@ -78,9 +81,10 @@ for (const kind of ['cairn', 'etcd'] as ServerKind[]) {
       const { id } = await client.leases.grant(leaseTtlSeconds);
       await client.put('fl/owned', 'yes', { lease: id });
       const renewals: number[] = [];
-      subscriptions.push(client.leases.keepAlive$(id, { intervalMs: 500 }).subscribe({ next: () => renewals.push(Date.now()) }));
-      // Twice the TTL: the lease lives only because renewals reach the leader through the follower.
-      await new Promise((resolve) => setTimeout(resolve, 2 * leaseTtlSeconds * 1000));
+      let keepAliveError: Error | undefined;
+      subscriptions.push(client.leases.keepAlive$(id, { intervalMs: 500 }).subscribe({ next: () => renewals.push(Date.now()), error: (error: Error) => (keepAliveError = error) }));
+      // Past the TTL: the lease lives only because renewals reach the leader through the follower.
+      await new Promise((resolve) => setTimeout(resolve, leaseTtlSeconds * 1000 + pastTtlMs));
       expect(renewals.length, 'keep-alives answered through the follower').to.be.greaterThan(4);
       expect((await client.leases.timeToLive(id)).ttlSeconds).to.be.greaterThan(0);
 
@@ -88,7 +92,8 @@ for (const kind of ['cairn', 'etcd'] as ServerKind[]) {
       await leader.kill9();
       await cluster!.leader(10_000, [follower, other]);
       // Renewals go on through the follower to the new leader; the lease never lapses.
-      await new Promise((resolve) => setTimeout(resolve, 2 * leaseTtlSeconds * 1000));
+      await new Promise((resolve) => setTimeout(resolve, leaseTtlSeconds * 1000 + pastTtlMs));
+      expect(keepAliveError, 'keep-alive failure').to.equal(undefined);
       expect((await client.get('fl/owned'))?.value.toString()).to.equal('yes');
       expect((await client.leases.timeToLive(id)).ttlSeconds).to.be.greaterThan(0);
 
