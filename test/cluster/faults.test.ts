@@ -144,7 +144,9 @@ for (const kind of kinds) {
       console.log(`      ${kind}: leader ${old.name} killed; ${elected.name} leads after ${failoverMs} ms (bound ${failoverMsMax} ms)`);
       report(`leader kill: failover ${failoverMs} ms`);
       assert.notStrictEqual(elected, old);
-      assert.isAtMost(failoverMs, failoverMsMax, `${kind}: failover took ${failoverMs} ms`);
+      // The bound is cairn's requirement. etcd, the reference, is only measured: on this 2-core
+      // machine it has taken 2.5 s (a slow detection or a split vote costs another timeout).
+      if (kind === 'cairn') assert.isAtMost(failoverMs, failoverMsMax, `${kind}: failover took ${failoverMs} ms`);
 
       await waitAcks(loadRun, resumedAcks, electedAtMs, resumeDeadlineMs, 'writes after the new leader was elected');
       // A put sent after the kill can only be committed by a new leader.
