@@ -26,7 +26,7 @@ import {
 } from '../proto/gen/etcdserverpb/rpc.js';
 import { withSharedResponseEncoding } from './api/encoding.js';
 import { Applier } from './apply/applier.js';
-import { leaseService, leaseTimeToLiveHere } from './api/lease.js';
+import { leaseRenewHere, leaseService, leaseTimeToLiveHere } from './api/lease.js';
 import { NotLeaderError } from './node/errors.js';
 import { Coordination } from './api/concurrency.js';
 import { electionService } from './api/election.js';
@@ -149,8 +149,8 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     },
   );
   const transport = new PeerTransport(Number(identity.memberId), identity.clusterId, {
-    unreachable: (id) => node.step({ type: 'MsgUnreachable', from: id, to: node.id, term: 0, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, snapshot: undefined, context: '' }),
-    snapshotSent: (id, failed) => node.step({ type: 'MsgSnapStatus', from: id, to: node.id, term: 0, logTerm: 0, index: 0, entries: [], commit: 0, reject: failed, rejectHint: 0, snapshot: undefined, context: '' }),
+    unreachable: (id) => node.reportUnreachable(id),
+    snapshotSent: (id, failed) => node.reportSnapshot(id, failed),
     backendImage: async () => {
       const dir = join(snapDir, `outgoing-${Date.now()}-${Math.random().toString(16).slice(2)}`);
       const path = await backend.copyTo(dir);
@@ -242,6 +242,8 @@ function publishAttributes(context: ServiceContext, log: (line: string) => void)
     const self = membership.get(memberId);
     if (publishing || self === undefined || node.leaderId === 0n) return;
     if (self.name === config.name && self.clientURLs.join(',') === config.advertiseClientUrls.join(',')) {
+      // Nothing changes a member's own name or client URLs while it runs: no need to keep checking.
+      clearInterval(timer);
       markPublished();
       return;
     }
@@ -257,6 +259,11 @@ function publishAttributes(context: ServiceContext, log: (line: string) => void)
 /** The peer service other members talk to. */
 function peerServer(context: ServiceContext, leases: LeaseTable, expiry: LeaseExpiry, snapDir: string, log: (line: string) => void): Server {
   const { node, membership } = context;
+  /** What other members forward here only the leader answers; a member that lost leadership meanwhile says so. */
+  const onLeader = <Request, Response>(handle: (request: Request) => Promise<Response>) => async (request: Request): Promise<Response> => {
+    if (!node.isLeader) throw new NotLeaderError();
+    return handle(request);
+  };
   const server = new Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1, 'grpc.enable_channelz': 0, 'grpc.http2.min_ping_interval_without_data_ms': 1_000, 'grpc.keepalive_permit_without_calls': 1 });
   server.addService(
     PeerService,
@@ -266,18 +273,9 @@ function peerServer(context: ServiceContext, leases: LeaseTable, expiry: LeaseEx
         isRemoved: (id) => membership.isRemoved(id),
         step: (m) => node.step(m),
         receiveSnapshot: (m, path) => node.receiveSnapshot(m, path),
-        leaseRenew: async (request) => {
-          if (!node.isLeader) throw new NotLeaderError();
-          return { header: fillHeader(context, undefined), ID: request.ID, TTL: expiry.renew(request.ID) ?? 0n };
-        },
-        leaseTimeToLive: async (request) => {
-          if (!node.isLeader) throw new NotLeaderError();
-          return leaseTimeToLiveHere(context, leases, expiry, request);
-        },
-        memberPromote: async (request) => {
-          if (!node.isLeader) throw new NotLeaderError();
-          return { header: fillHeader(context, undefined), members: await promoteOnLeader(context, request) };
-        },
+        leaseRenew: onLeader(async (request) => leaseRenewHere(context, expiry, request)),
+        leaseTimeToLive: onLeader(async (request) => leaseTimeToLiveHere(context, leases, expiry, request)),
+        memberPromote: onLeader(async (request) => ({ header: fillHeader(context, undefined), members: await promoteOnLeader(context, request) })),
         members: () => ({ clusterId: context.clusterId, members: membership.list() }),
         log,
       },

@@ -66,11 +66,11 @@ export function clusterService(context: ServiceContext): ClusterServer {
       return answer();
     }),
     memberPromote: unary(async (request) => {
-      membership.validatePromote(request.ID);
       if (node.isLeader) {
         await promoteOnLeader(context, request);
         return answer();
       }
+      membership.validatePromote(request.ID); // an unknown ID or a voter is refused here, without a round trip
       const response = await context.forwarder.memberPromote(request);
       return { header: clusterHeader(context), members: response.members.map(listed) };
     }),

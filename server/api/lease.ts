@@ -31,6 +31,11 @@ export async function grantLease(context: ServiceContext, table: LeaseTable, exp
   return response;
 }
 
+/** A keep-alive as the leader answers it. As etcd: an unknown (or expired) lease gets TTL 0. */
+export function leaseRenewHere(context: ServiceContext, expiry: LeaseExpiry, request: LeaseKeepAliveRequest): LeaseKeepAliveResponse {
+  return { header: fillHeader(context, undefined), ID: request.ID, TTL: expiry.renew(request.ID) ?? 0n };
+}
+
 /** LeaseTimeToLive as the leader answers it (it keeps the deadlines). */
 export function leaseTimeToLiveHere(context: ServiceContext, table: LeaseTable, expiry: LeaseExpiry, request: LeaseTimeToLiveRequest): LeaseTimeToLiveResponse {
   const lease = table.get(request.ID);
@@ -67,8 +72,7 @@ export function leaseService(context: ServiceContext, table: LeaseTable, expiry:
       call.on('data', (request: LeaseKeepAliveRequest) => {
         if (failed) return;
         if (context.node.isLeader) {
-          // As etcd: an unknown (or expired) lease is answered with TTL 0.
-          answer({ header: fillHeader(context, undefined), ID: request.ID, TTL: expiry.renew(request.ID) ?? 0n });
+          answer(leaseRenewHere(context, expiry, request));
           return;
         }
         // The leader keeps the deadlines: renew there. Answers keep the order of requests.

@@ -222,6 +222,20 @@ export class RaftNode {
     this.schedule();
   }
 
+  /** The transport could not reach peer `id`: the leader probes it instead of streaming. */
+  reportUnreachable(id: number): void {
+    if (this.stopped) return;
+    this.raw.reportUnreachable(id);
+    this.schedule();
+  }
+
+  /** The transport finished (or failed) sending a snapshot to `id`. */
+  reportSnapshot(id: number, failed: boolean): void {
+    if (this.stopped) return;
+    this.raw.reportSnapshot(id, failed);
+    this.schedule();
+  }
+
   /** A snapshot from the leader, its backend image complete at `path`. */
   receiveSnapshot(m: Message, path: string): void {
     const data = Buffer.from(path, 'utf8');

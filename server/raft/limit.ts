@@ -1,13 +1,17 @@
 import { entrySizeBytes, type Entry } from './types.js';
 
-/** The longest prefix of ents within maxSizeBytes, but always at least one entry. */
-export function limitSize(ents: Entry[], maxSizeBytes: number): Entry[] {
-  if (ents.length === 0) return ents;
-  let size = entrySizeBytes(ents[0]);
+/**
+ * The longest prefix of ents[start, end) within maxSizeBytes, but always at
+ * least one entry. Sized before copying: a follower far behind asks for the
+ * whole rest of the log at once.
+ */
+export function limitSize(ents: readonly Entry[], maxSizeBytes: number, start = 0, end = ents.length): Entry[] {
+  if (start >= end) return [];
+  let size = entrySizeBytes(ents[start]);
   let n = 1;
-  for (; n < ents.length; n++) {
-    size += entrySizeBytes(ents[n]);
+  for (; start + n < end; n++) {
+    size += entrySizeBytes(ents[start + n]);
     if (size > maxSizeBytes) break;
   }
-  return n === ents.length ? ents : ents.slice(0, n);
+  return start === 0 && n === ents.length ? (ents as Entry[]) : ents.slice(start, start + n);
 }

@@ -15,7 +15,8 @@ import {
   StorageUnavailableError,
 } from './errors.js';
 import type { InitialState, Storage } from './storage.js';
-import { EntryType, emptyHardState, entrySizeBytes, type ConfState, type Entry, type HardState, type Snapshot } from './types.js';
+import { limitSize } from './limit.js';
+import { EntryType, emptyHardState, type ConfState, type Entry, type HardState, type Snapshot } from './types.js';
 
 const emptyData = new Uint8Array(0);
 
@@ -43,15 +44,7 @@ export class MemoryStorage implements Storage {
     if (lo <= offset) throw new StorageCompactedError(lo);
     if (hi > this.lastIndex() + 1) throw new StorageUnavailableError(hi - 1);
     if (this.ents.length === 1) return [];
-    // Sized while copying: a follower far behind asks for the whole rest of the log at once.
-    const found: Entry[] = [];
-    let size = 0;
-    for (let i = lo - offset; i < hi - offset; i++) {
-      size += entrySizeBytes(this.ents[i]);
-      if (found.length > 0 && size > maxSizeBytes) break;
-      found.push(this.ents[i]);
-    }
-    return found;
+    return limitSize(this.ents, maxSizeBytes, lo - offset, hi - offset);
   }
 
   term(i: number): number {
