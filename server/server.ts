@@ -41,6 +41,7 @@ import { authService } from './api/auth.js';
 import { clusterService, promoteOnLeader } from './api/cluster.js';
 import { fillHeader, type ServiceContext } from './api/context.js';
 import { kvService } from './api/kv.js';
+import { decodeTxnRequest } from './api/validate.js';
 import { maintenanceService } from './api/maintenance.js';
 import type { ServerConfig } from './config.js';
 import { Backend } from './mvcc/backend.js';
@@ -135,7 +136,12 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
         const known = new Set<number>();
         for (const member of members) {
           known.add(Number(member.ID));
-          transport.setPeer(Number(member.ID), member.peerURLs);
+          try {
+            transport.setPeer(Number(member.ID), member.peerURLs);
+          } catch (error) {
+            // URLs checked before they were proposed cannot get here; an older log may still hold bad ones.
+            log(`cannot reach member ${member.ID.toString(16)} at ${member.peerURLs.join(',')}: ${(error as Error).message}`);
+          }
         }
         for (const id of transport.peerIds()) if (!known.has(id)) transport.removePeer(id);
       },
@@ -302,7 +308,7 @@ function clientServer(context: ServiceContext, leases: LeaseTable, expiry: Lease
     txn: TxnResponse,
     compact: CompactionResponse,
   });
-  server.addService(kvDefinition, kvService(context));
+  server.addService({ ...kvDefinition, txn: { ...kvDefinition.txn, requestDeserialize: decodeTxnRequest } }, kvService(context));
   server.addService(MaintenanceService, maintenanceService(context));
   server.addService(AuthService, authService(context));
   server.addService(

@@ -26,6 +26,7 @@ import type { WatchHub } from '../watch/hub.js';
 import { Watcher, type WatchSink } from '../watch/watcher.js';
 import { fillHeader, proposeFor, type ServiceContext } from './context.js';
 import { grantLease } from './lease.js';
+import { checkDelete, checkTxn } from './validate.js';
 
 /** etcd's default session TTL, used when a Lock or Campaign request names no lease. */
 const sessionTtlSeconds = 60n;
@@ -103,17 +104,18 @@ export class Coordination {
 
   /** Proposes a delete of one key. */
   async delete(key: string): Promise<ResponseHeader> {
-    const response = await proposeFor<DeleteRangeResponse>(this.context, {
-      deleteRange: { key: Buffer.from(key, 'latin1'), rangeEnd: Buffer.alloc(0), prevKv: false },
-    });
+    const deleteRange = { key: Buffer.from(key, 'latin1'), rangeEnd: Buffer.alloc(0), prevKv: false };
+    // etcd runs these services as clients of its own KV API, so their requests meet its checks too.
+    checkDelete(deleteRange);
+    const response = await proposeFor<DeleteRangeResponse>(this.context, { deleteRange });
     return response.header as ResponseHeader;
   }
 
   /** Runs a txn `If(create_revision(key) == createRevision) Then(op)`; returns whether it held. */
   async ifCreated(key: string, createRevision: bigint, op: RequestOp): Promise<{ succeeded: boolean; header: ResponseHeader }> {
-    const response = await proposeFor<TxnResponse>(this.context, {
-      txn: { compare: [createRevisionIs(Buffer.from(key, 'latin1'), createRevision)], success: [op], failure: [] },
-    });
+    const txn = { compare: [createRevisionIs(Buffer.from(key, 'latin1'), createRevision)], success: [op], failure: [] };
+    checkTxn(txn, this.context.config.maxTxnOps);
+    const response = await proposeFor<TxnResponse>(this.context, { txn });
     return { succeeded: response.succeeded, header: response.header as ResponseHeader };
   }
 

@@ -1,7 +1,7 @@
 // Request checks done before a request reaches the log, as etcd's v3rpc
 // layer does them (key.go): empty keys, ignore_* misuse, txn size and the
 // rule that a txn may not modify the same key twice.
-import type { DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from '../../proto/gen/etcdserverpb/rpc.js';
+import { TxnRequest, type DeleteRangeRequest, type PutRequest, type RangeRequest, type RequestOp } from '../../proto/gen/etcdserverpb/rpc.js';
 import { requestErrors } from './errors.js';
 
 export function checkRange(request: RangeRequest): void {
@@ -18,26 +18,55 @@ export function checkDelete(request: DeleteRangeRequest): void {
   if (request.key.length === 0) throw requestErrors.emptyKey();
 }
 
+/**
+ * Levels of txns nested in a txn (the outer one is level 1). etcd bounds
+ * nesting only through --max-txn-ops (each level spends its op count), so it
+ * takes up to 127 levels by default; cairn stops at 32, which leaves the
+ * protobuf decoders (ts-proto stops at 100 messages deep, two per level) room
+ * for the request inside a log entry and for the response. The answer past
+ * it is etcd's for too deep a txn.
+ */
+export const txnNestingMax = 32;
+
+/** What decodeTxnRequest returns for a txn too deep to decode: checkTxn refuses it. */
+const undecodableTxn: TxnRequest = Object.freeze({ compare: [], success: [], failure: [] });
+const recursionLimitMessage = 'protobuf decode recursion limit exceeded';
+
+/**
+ * Decodes a Txn off the wire. One nested deeper than the decoder follows
+ * would fail in gRPC's deserializer as INTERNAL "Error deserializing
+ * request"; it is answered as any txn over the nesting bound instead.
+ */
+export function decodeTxnRequest(bytes: Buffer): TxnRequest {
+  try {
+    return TxnRequest.decode(bytes);
+  } catch (error) {
+    if (error instanceof Error && error.message === recursionLimitMessage) return undecodableTxn;
+    throw error;
+  }
+}
+
 export function checkTxn(request: TxnRequest, txnOpsMax: number): void {
-  checkTxnOps(request, txnOpsMax);
+  if (request === undecodableTxn) throw requestErrors.tooManyOps();
+  checkTxnOps(request, txnOpsMax, 1);
   checkIntervals(request.success);
   checkIntervals(request.failure);
 }
 
-function checkTxnOps(request: TxnRequest, txnOpsMax: number): void {
+function checkTxnOps(request: TxnRequest, txnOpsMax: number, level: number): void {
   const ops = Math.max(request.compare.length, request.success.length, request.failure.length);
-  if (ops > txnOpsMax) throw requestErrors.tooManyOps();
+  if (ops > txnOpsMax || level > txnNestingMax) throw requestErrors.tooManyOps();
   for (const compare of request.compare) {
     if (compare.key.length === 0) throw requestErrors.emptyKey();
   }
-  for (const op of [...request.success, ...request.failure]) checkOp(op, txnOpsMax - ops);
+  for (const op of [...request.success, ...request.failure]) checkOp(op, txnOpsMax - ops, level);
 }
 
-function checkOp(op: RequestOp, txnOpsMax: number): void {
+function checkOp(op: RequestOp, txnOpsMax: number, level: number): void {
   if (op.requestRange !== undefined) checkRange(op.requestRange);
   else if (op.requestPut !== undefined) checkPut(op.requestPut);
   else if (op.requestDeleteRange !== undefined) checkDelete(op.requestDeleteRange);
-  else if (op.requestTxn !== undefined) checkTxnOps(op.requestTxn, txnOpsMax);
+  else if (op.requestTxn !== undefined) checkTxnOps(op.requestTxn, txnOpsMax, level + 1);
   else throw requestErrors.keyNotFound();
 }
 

@@ -124,7 +124,7 @@ class WatchStream implements WatchSink {
       while (this.watchers.has(this.nextId)) this.nextId++;
       id = this.nextId++;
     }
-    const start = request.startRevision === 0n ? current + 1 : Number(request.startRevision);
+    const start = startRevision(request.startRevision, current, this.context.store.compactRevision);
     const filters = {
       noPut: request.filters.includes(WatchCreateRequest_FilterType.NOPUT),
       noDelete: request.filters.includes(WatchCreateRequest_FilterType.NODELETE),
@@ -238,6 +238,20 @@ class WatchStream implements WatchSink {
     else if (this.call.isPaused()) this.call.resume();
     if (this.queue.length < this.limits.queuedResponsesMax / 2) this.hub.wake();
   }
+}
+
+/**
+ * The first revision a new watcher wants. 0 means "after the create
+ * response". A negative start behaves as in etcd 3.4, whose store reads
+ * history from it as an unsigned revision: nothing is found and the watcher
+ * goes on from now, unless history was ever compacted, in which case it is
+ * below the compaction and gets cancelled with compact_revision. A start
+ * past what a JS number holds exactly waits for ever, as it does in etcd.
+ */
+function startRevision(requested: bigint, current: number, compactRevision: number): number {
+  if (requested === 0n) return current + 1;
+  if (requested < 0n) return compactRevision >= 0 ? -1 : current + 1;
+  return requested > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(requested);
 }
 
 /** Splits a response whose events exceed `bytesMax` into fragments, as etcd's sendFragments does. */

@@ -115,6 +115,20 @@ describe('Membership', () => {
     membership.validateUpdate(1n, ['http://127.0.0.1:1', 'http://127.0.0.1:9']);
   });
 
+  it('refuses member URLs etcd would not parse, for MemberAdd and MemberUpdate alike', () => {
+    const membership = new Membership(backend);
+    apply(membership, ConfChangeType.AddNode, 1n, 1);
+    const bad = ['not a url', 'http://', 'http://host', 'http://host:2380/path', 'http://host:2380/', 'ftp://host:2380', 'unix://host:2380', 'http://host:port', 'http://user@host:2380', ''];
+    for (const url of bad) {
+      expect(() => membership.validateAdd([url], false), url).to.throw(MemberBadUrlsError);
+      expect(() => membership.validateUpdate(1n, [url]), url).to.throw(MemberBadUrlsError);
+      expect(() => membership.validateUpdate(1n, ['http://127.0.0.1:9', url]), url).to.throw(MemberBadUrlsError);
+    }
+    expect(() => membership.validateUpdate(1n, [])).to.throw(MemberBadUrlsError);
+    expect(() => membership.validateUpdate(7n, ['http://127.0.0.1:9'])).to.throw(MemberNotFoundError);
+    for (const url of ['http://10.0.0.1:2380', 'https://node-1.example:12380', 'http://[::1]:2380', 'http://127.0.0.1:80']) membership.validateAdd([url], false);
+  });
+
   it('publishes attributes and peer URL updates', () => {
     const membership = new Membership(backend);
     apply(membership, ConfChangeType.AddNode, 1n, 1);

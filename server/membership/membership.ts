@@ -46,6 +46,26 @@ function encodeMember(member: Member): Uint8Array {
   return StoredMembership.encode({ members: [member], removed: [] }).finish();
 }
 
+/**
+ * etcd's rule for member URLs (types.NewURLs): at least one; each an
+ * http(s) URL whose address is host:port with the port written out, and
+ * nothing after it (no path). The port is checked on the text, because
+ * Node's URL drops a scheme's default port.
+ */
+export function checkPeerUrls(peerUrls: readonly string[]): void {
+  if (peerUrls.length === 0) throw new MemberBadUrlsError();
+  for (const url of peerUrls) {
+    const match = /^https?:\/\/([^/?#@\s]+)$/.exec(url.trim());
+    const host = match?.[1];
+    if (host === undefined || !/^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):[0-9]{1,5}$/.test(host)) throw new MemberBadUrlsError();
+    try {
+      new URL(url.trim());
+    } catch {
+      throw new MemberBadUrlsError();
+    }
+  }
+}
+
 export class Membership {
   private members = new Map<bigint, Member>();
   private removed = new Set<bigint>();
@@ -84,16 +104,7 @@ export class Membership {
 
   /** Checks a MemberAdd against the current membership. */
   validateAdd(peerUrls: readonly string[], isLearner: boolean): void {
-    if (peerUrls.length === 0) throw new MemberBadUrlsError();
-    for (const url of peerUrls) {
-      let parsed: URL;
-      try {
-        parsed = new URL(url);
-      } catch {
-        throw new MemberBadUrlsError();
-      }
-      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new MemberBadUrlsError();
-    }
+    checkPeerUrls(peerUrls);
     const taken = new Set(this.list().flatMap((member) => member.peerURLs));
     if (peerUrls.some((url) => taken.has(url))) throw new PeerUrlExistsError();
     if (isLearner && this.list().filter((member) => member.isLearner).length >= learnersMax) throw new TooManyLearnersError();
@@ -109,7 +120,9 @@ export class Membership {
     if (!member.isLearner) throw new MemberNotLearnerError();
   }
 
+  /** Checks a MemberUpdate: its URLs as a MemberAdd's (etcd 3.4 checks none, and its members then panic applying it). */
   validateUpdate(id: bigint, peerUrls: readonly string[]): void {
+    checkPeerUrls(peerUrls);
     if (!this.members.has(id)) throw new MemberNotFoundError();
     const taken = new Set(this.list().filter((member) => member.ID !== id).flatMap((member) => member.peerURLs));
     if (peerUrls.some((url) => taken.has(url))) throw new PeerUrlExistsError();
