@@ -54,6 +54,7 @@ import { peerService } from './transport/peer-service.js';
 import { PeerService } from '../proto/gen/cairnpb/peer.js';
 import { LeaderForwarder } from './forwarder.js';
 import { Wal } from './storage/wal.js';
+import { lockDataDir, type DataDirLock } from './storage/data-dir-lock.js';
 
 /** gRPC may take this much more than --max-request-bytes, as etcd allows, so the server can answer "request is too large" itself. */
 const grpcOverheadBytes = 512 * 1024;
@@ -97,6 +98,17 @@ const publishCheckIntervalMs = 50;
 export async function startServer(config: ServerConfig, log: (line: string) => void = () => {}, clock: Clock = systemClock): Promise<StartedServer> {
   const memberDir = join(config.dataDir, 'member');
   mkdirSync(memberDir, { recursive: true });
+  const dirLock = await lockDataDir(memberDir, log);
+  try {
+    return await startMember(config, memberDir, dirLock, log, clock);
+  } catch (error) {
+    dirLock.release();
+    throw error;
+  }
+}
+
+/** Starts the member whose data directory this process holds (`dirLock`); stopping it releases the directory. */
+async function startMember(config: ServerConfig, memberDir: string, dirLock: DataDirLock, log: (line: string) => void, clock: Clock): Promise<StartedServer> {
   const snapDir = join(memberDir, 'snap');
   const backend = new Backend(snapDir);
   const store = new MvccStore(backend);
@@ -187,6 +199,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     forwarder.close();
     wal.close();
     await backend.close();
+    dirLock.release();
   };
   try {
     for (const url of config.listenPeerUrls) boundPeerAddresses.push(await bind(peers, url, 'peers'));

@@ -3,7 +3,7 @@
 // the same response), and neither server loses a member or a write over it.
 // After each case both servers must still take a put and read it back.
 import { expect } from 'chai';
-import { credentials } from '@grpc/grpc-js';
+import { credentials, status } from '@grpc/grpc-js';
 import {
   ClusterClient,
   MemberListRequest,
@@ -67,6 +67,7 @@ const unaryCases: Array<[string, RawCall<unknown>]> = [
   ['Range with an empty key', (c) => rangeRaw(c, RangeRequest.fromPartial({ key: Buffer.alloc(0), rangeEnd: bytes('z') }))],
   ['Put with lease -1', (c) => putRaw(c, PutRequest.fromPartial({ key: bytes('bad/k'), value: bytes('v'), lease: -1n }))],
   ['Put with an unknown huge lease', (c) => putRaw(c, PutRequest.fromPartial({ key: bytes('bad/k'), value: bytes('v'), lease: huge }))],
+  ['Put of 1.6 MiB (over --max-request-bytes, under gRPC\'s limit)', (c) => putRaw(c, PutRequest.fromPartial({ key: bytes('bad/big'), value: Buffer.alloc(1_677_722, 1) }))],
   ['Txn nested 32 deep', (c) => txnRaw(c, nestedTxn(32))],
   ['Txn nested 200 deep', (c) => txnRaw(c, nestedTxn(200))],
   ['Txn compare with an unknown target and result', (c) =>
@@ -138,6 +139,16 @@ describe('compat: hostile and careless client input', function () {
       });
     });
   }
+
+  it('a message over gRPC\'s limit is refused from its length prefix (RESOURCE_EXHAUSTED), before it is read whole', async () => {
+    const [etcd, cairn] = await pair.both(async (side) => {
+      const outcome = await putRaw(side.clients, PutRequest.fromPartial({ key: bytes('bad/huge'), value: Buffer.alloc(8 * 1024 * 1024, 1) }));
+      await takesWrites(side, 'huge put');
+      return outcome.ok ? 'accepted' : status[outcome.code];
+    });
+    expect(etcd).to.equal('RESOURCE_EXHAUSTED');
+    expect(cairn).to.equal(etcd);
+  });
 
   it('MemberUpdate with URLs etcd cannot parse is refused before it is proposed (etcd 3.4 accepts it, then panics)', async () => {
     const cluster = new ClusterClient(pair.cairn.endpoint, credentials.createInsecure());
