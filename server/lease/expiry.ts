@@ -6,10 +6,16 @@
 import type { LeaseTable } from './table.js';
 
 export interface Clock {
+  /** Milliseconds on a clock that only moves forward, at the rate of real time; its zero means nothing. */
   nowMs(): number;
 }
 
-export const systemClock: Clock = { nowMs: () => Date.now() };
+/**
+ * The process's monotonic clock. Never the wall clock: a step of the date
+ * (NTP, an operator) would expire every lease at once, or keep lapsed ones
+ * alive for as long as the step.
+ */
+export const systemClock: Clock = { nowMs: () => performance.now() };
 
 export class LeaseExpiry {
   private readonly deadlines = new Map<bigint, number>();

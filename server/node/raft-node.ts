@@ -311,9 +311,9 @@ export class RaftNode {
     if (id === this.id) return;
     this.raw.transferLeader(id);
     this.schedule();
-    const deadline = Date.now() + this.options.requestTimeoutMs;
+    const deadline = performance.now() + this.options.requestTimeoutMs;
     while (this.lead !== id) {
-      if (Date.now() > deadline || this.stopped) throw new RequestTimeoutError();
+      if (performance.now() > deadline || this.stopped) throw new RequestTimeoutError();
       await new Promise<void>((resolve) => {
         this.leaderWaiters.push(resolve);
         setTimeout(resolve, 100);

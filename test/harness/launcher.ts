@@ -100,6 +100,8 @@ export interface StartOptions {
   port?: number;
   /** etcd only: peer port (keep it across a restart); default a free one. */
   peerPort?: number;
+  /** Environment variables added to the server's. */
+  env?: Record<string, string>;
 }
 
 /** Attempts at starting a server when its port was taken between choosing and binding it. */
@@ -168,7 +170,7 @@ async function startOnce(kind: ServerKind, options: StartOptions): Promise<Serve
   const peerUrl = `http://127.0.0.1:${options.peerPort ?? await freePort()}`;
   flags.push('--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `${name}=${peerUrl}`);
   const { command, args } = serverCommand(kind, [...flags, ...(options.args ?? [])]);
-  return launch({ kind, command, args, clientUrl: url, dataDir, ownsDir: options.dataDir === undefined });
+  return launch({ kind, command, args, clientUrl: url, dataDir, ownsDir: options.dataDir === undefined, env: options.env });
 }
 
 /**
@@ -187,6 +189,8 @@ export interface LaunchOptions {
   dataDir: string;
   /** Whether destroy() removes dirname(dataDir). */
   ownsDir: boolean;
+  /** Environment variables added to the server's. */
+  env?: Record<string, string>;
 }
 
 /** A ServerHandle that also tells whether its process still runs. */
@@ -215,7 +219,7 @@ export async function launch(options: LaunchOptions): Promise<ServerProcess> {
  */
 export function spawnServer(options: LaunchOptions): ServerProcess {
   const { kind, command, args, clientUrl, dataDir, ownsDir } = options;
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ETCDCTL_API: '3' } });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ETCDCTL_API: '3', ...options.env } });
   live.add(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
