@@ -198,6 +198,7 @@ async function startMember(config: ServerConfig, memberDir: string, dirLock: Dat
     transport.close();
     forwarder.close();
     wal.close();
+    store.stop();
     await backend.close();
     dirLock.release();
   };

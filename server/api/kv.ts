@@ -11,7 +11,7 @@ export function kvService(context: ServiceContext): KVServer {
     range: unary(async (request) => {
       checkRange(request);
       if (!request.serializable) await context.node.readBarrier();
-      const response = context.applier.range(request);
+      const response = await context.applier.rangeBatched(request);
       response.header = fillHeader(context, response.header);
       return response;
     }),
@@ -27,6 +27,11 @@ export function kvService(context: ServiceContext): KVServer {
       checkTxn(request, context.config.maxTxnOps);
       return proposeFor<TxnResponse>(context, { txn: request }, call);
     }),
-    compact: unary((request, call) => proposeFor<CompactionResponse>(context, { compaction: request }, call)),
+    compact: unary(async (request, call) => {
+      const response = await proposeFor<CompactionResponse>(context, { compaction: request }, call);
+      // As etcd: a physical compaction answers once its records are gone from this member's backend.
+      if (request.physical) await context.store.compacted();
+      return response;
+    }),
   };
 }

@@ -22,15 +22,19 @@ export function maintenanceService(context: ServiceContext): MaintenanceServer {
       isLearner: context.node.isLearner,
     })),
     defragment: unary(async () => {
-      await context.node.exclusive(() => context.backend.defragment());
+      // Applying is held off meanwhile, so no compaction starts removing records while the copy is made.
+      await context.node.exclusive(async () => {
+        await context.store.compacted();
+        await context.backend.defragment();
+      });
       return { header: fillHeader(context, undefined) };
     }),
-    hash: unary(() => {
-      const { hash, currentRevision } = context.store.hashKV(0);
+    hash: unary(async () => {
+      const { hash, currentRevision } = await context.store.hashKV(0);
       return { header: fillHeader(context, undefined, currentRevision), hash };
     }),
-    hashKv: unary((request) => {
-      const { hash, currentRevision, compactRevision } = context.store.hashKV(Number(request.revision));
+    hashKv: unary(async (request) => {
+      const { hash, currentRevision, compactRevision } = await context.store.hashKV(Number(request.revision));
       return {
         header: fillHeader(context, undefined, currentRevision),
         hash,

@@ -27,7 +27,7 @@ import { KeyNotFoundError, LeaseNotFoundError } from './errors.js';
 import { LeaseExistsError, LeaseTtlTooLargeError } from '../lease/errors.js';
 import { txnPath } from './compare.js';
 import { KeyPresence } from './presence.js';
-import { evaluateRange, keyRange } from './range.js';
+import { evaluateRange, evaluateRangeBatched, keyRange } from './range.js';
 
 /** Which leases exist. */
 export interface LeaseLookup {
@@ -67,6 +67,11 @@ export class Applier {
   /** A read outside the log: sees every applied write. */
   range(request: RangeRequest): RangeResponse {
     return evaluateRange(this.store, request);
+  }
+
+  /** As `range`, for a client's Range: many keys are read in batches, the member's loop running between them. */
+  rangeBatched(request: RangeRequest): Promise<RangeResponse> {
+    return evaluateRangeBatched(this.store, request);
   }
 
   private put(request: PutRequest): PutResponse {

@@ -3,7 +3,7 @@
 import { RangeRequest_SortOrder, RangeRequest_SortTarget, type RangeRequest, type RangeResponse } from '../../proto/gen/etcdserverpb/rpc.js';
 import type { KeyValue } from '../../proto/gen/mvccpb/kv.js';
 import type { KeyRange } from '../mvcc/tree-index.js';
-import type { RangeOptions, RangeResult } from '../mvcc/store.js';
+import type { MvccStore, RangeOptions, RangeResult } from '../mvcc/store.js';
 
 export interface RangeReader {
   range(range: KeyRange, options: RangeOptions): RangeResult;
@@ -21,16 +21,30 @@ export function keyRange(key: Buffer, rangeEnd: Buffer): KeyRange {
 }
 
 export function evaluateRange(reader: RangeReader, request: RangeRequest): RangeResponse {
+  return finishRange(request, reader.range(keyRange(request.key, request.rangeEnd), readOptions(request)));
+}
+
+/** As evaluateRange, reading through a store's batched reads (a client's Range outside any txn). */
+export async function evaluateRangeBatched(store: MvccStore, request: RangeRequest): Promise<RangeResponse> {
+  return finishRange(request, await store.rangeBatched(keyRange(request.key, request.rangeEnd), readOptions(request)));
+}
+
+/** What to read for `request`: one kv more than its limit (to learn `more`), all when it filters or sorts. */
+function readOptions(request: RangeRequest): RangeOptions {
   const limit = Number(request.limit);
-  const filtered =
-    request.minModRevision !== 0n || request.maxModRevision !== 0n || request.minCreateRevision !== 0n || request.maxCreateRevision !== 0n;
-  let fetchLimit = request.sortOrder !== RangeRequest_SortOrder.NONE || filtered ? 0 : limit;
+  let fetchLimit = request.sortOrder !== RangeRequest_SortOrder.NONE || isFiltered(request) ? 0 : limit;
   if (fetchLimit > 0) fetchLimit++;
-  const result = reader.range(keyRange(request.key, request.rangeEnd), {
-    limit: fetchLimit,
-    revision: Number(request.revision),
-    countOnly: request.countOnly,
-  });
+  return { limit: fetchLimit, revision: Number(request.revision), countOnly: request.countOnly };
+}
+
+function isFiltered(request: RangeRequest): boolean {
+  return request.minModRevision !== 0n || request.maxModRevision !== 0n || request.minCreateRevision !== 0n || request.maxCreateRevision !== 0n;
+}
+
+/** Filters, sorts and cuts what was read into the response. */
+function finishRange(request: RangeRequest, result: RangeResult): RangeResponse {
+  const limit = Number(request.limit);
+  const filtered = isFiltered(request);
   let kvs = result.kvs;
   if (filtered) kvs = kvs.filter((kv) => keepByRevision(request, kv));
   let sortOrder = request.sortOrder;

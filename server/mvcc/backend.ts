@@ -12,7 +12,10 @@ import { join } from 'node:path';
 import { syncPath } from '../storage/fsync.js';
 
 export const metaConsistentIndex = 'consistent_index';
+/** The revision of the last compaction whose records are all removed from the backend. */
 export const metaCompactRevision = 'finishedCompactRev';
+/** The revision of the last compaction applied; its records may still be being removed (etcd's names). */
+export const metaScheduledCompactRevision = 'scheduledCompactRev';
 
 /** Names the live lmdb environment directory (db-<generation>); replaced atomically by a defragmentation. */
 const currentFile = 'CURRENT';
@@ -113,9 +116,30 @@ export class Backend {
     return this.keys.get(revision);
   }
 
-  /** Revision records with start <= key < end, in order. */
-  *revisions(start?: Buffer, end?: Buffer): Generator<{ key: Buffer; value: Buffer }> {
-    for (const { key, value } of this.keys.getRange({ start, end })) yield { key, value };
+  /**
+   * A consistent view of the revision records as they are now, that stays
+   * valid across event-loop turns (one lmdb read transaction) until `done`:
+   * long reads go in batches with pauses between them, and neither writes,
+   * a compaction nor a defragmentation meanwhile changes what they see (the
+   * environment a defragmentation replaces closes once its readers are done).
+   */
+  snapshot(): RevisionSnapshot {
+    const keys = this.keys;
+    const transaction = keys.useReadTransaction();
+    let open = true;
+    return {
+      get: (revision) => keys.get(revision, { transaction }),
+      range: (start, end, limit) => keys.getRange({ start, end, limit, transaction }),
+      done: () => {
+        if (open) transaction.done();
+        open = false;
+      },
+    };
+  }
+
+  /** Revision records with start <= key < end, in order (at most `limit`). */
+  *revisions(start?: Buffer, end?: Buffer, limit?: number): Generator<{ key: Buffer; value: Buffer }> {
+    for (const { key, value } of this.keys.getRange({ start, end, limit })) yield { key, value };
   }
 
   putLease(id: Buffer, value: Uint8Array): void {
@@ -164,6 +188,14 @@ export class Backend {
   async close(): Promise<void> {
     await this.root.close();
   }
+}
+
+/** See Backend.snapshot. */
+export interface RevisionSnapshot {
+  get(revision: Buffer): Buffer | undefined;
+  /** Records with start <= key < end, in order; at most `limit` of them. */
+  range(start: Buffer | undefined, end: Buffer | undefined, limit?: number): Iterable<{ key: Buffer; value: Buffer }>;
+  done(): void;
 }
 
 function readGeneration(dir: string): number {

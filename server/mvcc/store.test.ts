@@ -5,8 +5,14 @@ import { openTempStore, type TempStore } from '../testing/temp-store.js';
 import { CompactedError, FutureRevisionError } from './errors.js';
 import { bytesToRevision, isTombstoneBytes, revisionToBytes } from './revision.js';
 import type { KeyRange } from './tree-index.js';
+import { readBatchRecordsMax } from './store.js';
 
 const b = (text: string): Buffer => Buffer.from(text);
+
+async function expectRejected(promise: Promise<unknown>, type: new (...args: never[]) => Error): Promise<void> {
+  const outcome = await promise.then(() => undefined, (error: unknown) => error);
+  expect(outcome).to.be.instanceOf(type);
+}
 
 /** The revisions of the records in the backend, as "main.sub" (+ "t" for a tombstone). */
 function records(temp: TempStore): string[] {
@@ -145,8 +151,8 @@ describe('MvccStore', () => {
       expect(read(all, 6)).to.have.length(2);
     });
 
-    it('work at the compaction revision and fail with CompactedError below it', () => {
-      temp.backend.transaction(() => temp.store.compact(4));
+    it('work at the compaction revision and fail with CompactedError below it', async () => {
+      await temp.compact(4);
       expect(temp.store.compactRevision).to.equal(4);
       expect(read(all, 4).map((kv) => `${kv.key}=${kv.value}`)).to.deep.equal(['a=a4', 'b=b3']);
       expect(() => read(all, 3)).to.throw(CompactedError, 'mvcc: required revision has been compacted');
@@ -182,14 +188,14 @@ describe('MvccStore', () => {
   });
 
   describe('compact', () => {
-    it('removes the records no read at or after the compaction needs and keeps the newest per key', () => {
+    it('removes the records no read at or after the compaction needs and keeps the newest per key', async () => {
       put('foo', '1'); // 2
       put('foo', '2'); // 3
       put('bar', '1'); // 4
       del({ start: 'bar' }); // 5
       put('foo', '3'); // 6
       put('baz', '1'); // 7
-      temp.backend.transaction(() => temp.store.compact(5));
+      await temp.compact(5);
       expect(records(temp)).to.deep.equal(['3.0', '6.0', '7.0']);
       expect(temp.store.index.size).to.equal(2);
       expect(read(all, 5).map((kv) => `${kv.key}=${kv.value}`)).to.deep.equal(['foo=2']);
@@ -197,30 +203,30 @@ describe('MvccStore', () => {
       expect(read({ start: 'foo' })).to.deep.equal([{ key: 'foo', value: '3', create: 2, mod: 6, version: 3, lease: 0n }]);
     });
 
-    it('keeps a tombstone above the compaction and the put it ends', () => {
+    it('keeps a tombstone above the compaction and the put it ends', async () => {
       put('foo', '1'); // 2
       put('foo', '2'); // 3
       del({ start: 'foo' }); // 4
-      temp.backend.transaction(() => temp.store.compact(3));
+      await temp.compact(3);
       expect(records(temp)).to.deep.equal(['3.0', '4.0t']);
       expect(read({ start: 'foo' }, 3)).to.have.length(1);
       expect(read({ start: 'foo' })).to.deep.equal([]);
     });
 
-    it('may compact at the current revision', () => {
+    it('may compact at the current revision', async () => {
       put('foo', '1');
       del({ start: 'foo' });
-      temp.backend.transaction(() => temp.store.compact(3));
+      await temp.compact(3);
       expect(records(temp)).to.deep.equal([]);
       expect(temp.store.index.size).to.equal(0);
       expect(temp.store.range(all)).to.deep.equal({ kvs: [], count: 0, revision: 3 });
     });
 
-    it('refuses a revision at or below the last compaction, and changes nothing', () => {
+    it('refuses a revision at or below the last compaction, and changes nothing', async () => {
       put('foo', '1'); // 2
       put('foo', '2'); // 3
       put('foo', '3'); // 4
-      temp.backend.transaction(() => temp.store.compact(3));
+      await temp.compact(3);
       expect(() => temp.store.compact(3)).to.throw(CompactedError);
       expect(() => temp.store.compact(2)).to.throw(CompactedError);
       expect(temp.store.compactRevision).to.equal(3);
@@ -278,7 +284,7 @@ describe('MvccStore', () => {
       put('foo', '1'); // 2
       put('foo', '2'); // 3
       put('bar', '1'); // 4
-      temp.backend.transaction(() => temp.store.compact(4));
+      await temp.compact(4);
       expect(records(temp)).to.deep.equal(['3.0', '4.0']);
       await temp.restart();
       expect(temp.store.compactRevision).to.equal(4);
@@ -293,7 +299,7 @@ describe('MvccStore', () => {
     it('keeps the compaction revision as current when compaction removed the newest records', async () => {
       put('foo', '1'); // 2
       del({ start: 'foo' }); // 3
-      temp.backend.transaction(() => temp.store.compact(3));
+      await temp.compact(3);
       await temp.restart();
       expect(temp.store.currentRevision).to.equal(3);
       expect(temp.store.index.size).to.equal(0);
@@ -305,7 +311,7 @@ describe('MvccStore', () => {
       put('foo', '1'); // 2
       put('foo', '2'); // 3
       del({ start: 'foo' }); // 4
-      temp.backend.transaction(() => temp.store.compact(3));
+      await temp.compact(3);
       await temp.restart();
       expect(temp.store.currentRevision).to.equal(4);
       expect(read({ start: 'foo' }, 3)).to.deep.equal([{ key: 'foo', value: '2', create: 2, mod: 3, version: 2, lease: 0n }]);
@@ -324,7 +330,7 @@ describe('MvccStore', () => {
       expect(before).to.deep.equal([{ key: 'foo', value: '2', create: 3, mod: 3, version: 1, lease: 0n }]);
       await temp.restart();
       expect(read({ start: 'foo' })).to.deep.equal(before);
-      temp.backend.transaction(() => temp.store.compact(3));
+      await temp.compact(3);
       expect(records(temp)).to.deep.equal(['3.1']);
       await temp.restart();
       expect(read({ start: 'foo' })).to.deep.equal(before);
@@ -356,45 +362,97 @@ describe('MvccStore', () => {
       try {
         history(temp);
         history(twin);
-        const hash = temp.store.hashKV(0);
-        expect(hash).to.deep.equal({ hash: twin.store.hashKV(0).hash, currentRevision: 6, compactRevision: -1 });
-        expect(temp.store.hashKV(6)).to.deep.equal(hash);
+        const hash = await temp.store.hashKV(0);
+        expect(hash).to.deep.equal({ hash: (await twin.store.hashKV(0)).hash, currentRevision: 6, compactRevision: -1 });
+        expect(await temp.store.hashKV(6)).to.deep.equal(hash);
         twin.write((txn) => void txn.put(b('c'), b('2'), 0n));
-        expect(twin.store.hashKV(0).hash).to.not.equal(hash.hash);
+        expect((await twin.store.hashKV(0)).hash).to.not.equal(hash.hash);
         // The hash at an older revision does not change with later writes.
-        expect(twin.store.hashKV(6).hash).to.equal(hash.hash);
+        expect((await twin.store.hashKV(6)).hash).to.equal(hash.hash);
       } finally {
         await twin.remove();
       }
     });
 
-    it('differs between revisions', () => {
+    it('differs between revisions', async () => {
       history(temp);
-      const hashes = [2, 3, 4, 5, 6].map((revision) => temp.store.hashKV(revision).hash);
+      const hashes = await Promise.all([2, 3, 4, 5, 6].map(async (revision) => (await temp.store.hashKV(revision)).hash));
       expect(new Set(hashes).size).to.equal(5);
     });
 
     it('is the same across a restart, also after a compaction', async () => {
       history(temp);
-      const before = temp.store.hashKV(0);
+      const before = await temp.store.hashKV(0);
       await temp.restart();
-      expect(temp.store.hashKV(0)).to.deep.equal(before);
-      temp.backend.transaction(() => temp.store.compact(4));
-      const compacted = temp.store.hashKV(0);
-      const compactedAt5 = temp.store.hashKV(5);
+      expect(await temp.store.hashKV(0)).to.deep.equal(before);
+      await temp.compact(4);
+      const compacted = await temp.store.hashKV(0);
+      const compactedAt5 = await temp.store.hashKV(5);
       expect(compacted.compactRevision).to.equal(4);
       await temp.restart();
-      expect(temp.store.hashKV(0)).to.deep.equal(compacted);
-      expect(temp.store.hashKV(5)).to.deep.equal(compactedAt5);
+      expect(await temp.store.hashKV(0)).to.deep.equal(compacted);
+      expect(await temp.store.hashKV(5)).to.deep.equal(compactedAt5);
     });
 
-    it('fails at or below the compaction revision and above the current one', () => {
+    it('reads many records in batches from one snapshot: writes and a compaction made between batches change nothing', async () => {
+      const keys = readBatchRecordsMax * 2 + 17;
+      temp.backend.transaction(() => {
+        for (let i = 0; i < keys; i++) {
+          const txn = temp.store.write();
+          txn.put(b(`many/${String(i).padStart(6, '0')}`), b(`v${i}`), 0n);
+          txn.end();
+        }
+      });
+      const quiet = await temp.store.hashKV(0);
+      const hashing = temp.store.hashKV(0);
+      const ranging = temp.store.rangeBatched({ start: 'many/', end: 'many0' });
+      // Between the batches: overwrite every key, then compact away the first versions.
+      await new Promise((resolve) => setImmediate(resolve));
+      temp.write((txn) => {
+        for (let i = 0; i < keys; i++) txn.put(b(`many/${String(i).padStart(6, '0')}`), b('later'), 0n);
+      });
+      temp.backend.transaction(() => temp.store.compact(temp.store.currentRevision));
+      expect(await hashing).to.deep.equal(quiet);
+      const read = await ranging;
+      expect(read.kvs).to.have.length(keys);
+      expect(read.kvs.every((kv, i) => kv.value.toString() === `v${i}`)).to.equal(true);
+      expect(read.count).to.equal(keys);
+    });
+
+    it('a removal of compacted records cut short by a restart is finished by the restarted store', async () => {
+      const keys = readBatchRecordsMax + 100;
+      for (const value of ['old', 'new']) {
+        temp.backend.transaction(() => {
+          for (let i = 0; i < keys; i++) {
+            const txn = temp.store.write();
+            txn.put(b(`cut/${String(i).padStart(6, '0')}`), b(value), 0n);
+            txn.end();
+          }
+        });
+      }
+      const at = temp.store.currentRevision;
+      temp.backend.transaction(() => temp.store.compact(at));
+      // One batch goes, then the process "stops".
+      await new Promise((resolve) => setImmediate(resolve));
+      const leftOver = records(temp).length;
+      expect(leftOver, 'the removal was cut short').to.be.within(keys + 1, 2 * keys - 1);
+      await temp.restart();
+      expect(temp.store.compactRevision).to.equal(at);
+      await temp.store.compacted();
+      expect(records(temp)).to.have.length(keys);
+      const read = await temp.store.rangeBatched({ start: 'cut/', end: 'cut0' });
+      expect(read.kvs.every((kv) => kv.value.toString() === 'new')).to.equal(true);
+      await temp.restart();
+      expect(records(temp)).to.have.length(keys);
+    });
+
+    it('fails at or below the compaction revision and above the current one', async () => {
       history(temp);
-      temp.backend.transaction(() => temp.store.compact(4));
-      expect(() => temp.store.hashKV(4)).to.throw(CompactedError);
-      expect(() => temp.store.hashKV(2)).to.throw(CompactedError);
-      expect(() => temp.store.hashKV(7)).to.throw(FutureRevisionError);
-      expect(temp.store.hashKV(5).currentRevision).to.equal(6);
+      await temp.compact(4);
+      await expectRejected(temp.store.hashKV(4), CompactedError);
+      await expectRejected(temp.store.hashKV(2), CompactedError);
+      await expectRejected(temp.store.hashKV(7), FutureRevisionError);
+      expect((await temp.store.hashKV(5)).currentRevision).to.equal(6);
     });
   });
 });

@@ -9,7 +9,7 @@ import { KeyValue } from '../../proto/gen/mvccpb/kv.js';
 import { crc32c } from '@node-rs/crc32';
 import { encodeMessage } from '../codec.js';
 import type { Backend } from './backend.js';
-import { metaCompactRevision, metaConsistentIndex } from './backend.js';
+import { metaCompactRevision, metaConsistentIndex, metaScheduledCompactRevision } from './backend.js';
 import { CompactedError, FutureRevisionError } from './errors.js';
 import { revisionKey } from './key-index.js';
 import {
@@ -38,6 +38,15 @@ export interface RangeResult {
 
 const keyBucketName = Buffer.from('key');
 
+/**
+ * Records a long read (HashKV, a Range of many keys) takes between two
+ * pauses. Such a read runs from one backend snapshot in batches and lets the
+ * event loop run in between, so the member keeps ticking, sending heartbeats
+ * and applying while it reads (about 10 ms of work per batch).
+ */
+export const readBatchRecordsMax = 4_096;
+const pause = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** One change a write made: a put (kv as written) or a delete (kv holds the key and the deletion revision). */
 export interface ChangeEvent {
   type: 'put' | 'delete';
@@ -50,12 +59,19 @@ export interface RevisionChanges {
   events: ChangeEvent[];
 }
 
+const zeroByte = Buffer.from([0]);
+const noPending = new Map<string, KeyValue>();
+
 export class MvccStore {
   index = new TreeIndex();
   private currentRevisionValue = 1;
   /** -1 until the first compaction. */
   private compactRevisionValue = -1;
   private consistentIndexValue = 0;
+  /** The removal of compacted records in progress, if any. */
+  private removal: Promise<void> | undefined;
+  /** Bumped by every compaction and reload: an older removal stops at its next batch. */
+  private removalGeneration = 0;
   /** Changes of ended write transactions not yet taken by `takeChanges` (the node takes them after each commit). */
   private changes: RevisionChanges[] = [];
 
@@ -93,56 +109,154 @@ export class MvccStore {
   }
 
   /**
-   * Compacts history at `revision`: later reads below it fail with
-   * CompactedError. Removes the records no longer needed from the backend.
+   * Compacts history at `revision` (inside the apply transaction): from now
+   * on reads below it fail with CompactedError and the index forgets it.
+   * The records no longer needed leave the backend afterwards, in batches
+   * with pauses between them (as etcd's scheduled compaction), so a
+   * compaction of millions of revisions never holds up the member's loop.
+   * Until they are gone nothing reads them: reads at or above `revision` go
+   * through the index, and HashKV waits for the removal to finish.
    */
   compact(revision: number): void {
     if (revision <= this.compactRevisionValue) throw new CompactedError();
     if (revision > this.currentRevisionValue) throw new FutureRevisionError();
     this.compactRevisionValue = revision;
     const keep = this.index.compact(revision);
+    this.backend.putMeta(metaScheduledCompactRevision, revisionToBytes({ main: revision, sub: 0 }));
+    this.scheduleRemoval(revision, keep);
+  }
+
+  /** Stops removing compacted records (before the backend closes); a restart finishes the removal. */
+  stop(): void {
+    this.removalGeneration++;
+    this.removal = undefined;
+  }
+
+  /** Resolves once the records of every compaction applied so far are removed from the backend. */
+  compacted(): Promise<void> {
+    return this.removal ?? Promise.resolve();
+  }
+
+  /** Starts removing what compacting at `revision` left behind; a running removal is superseded (it covers less). */
+  private scheduleRemoval(revision: number, keep: Set<string>): void {
+    const generation = ++this.removalGeneration;
+    const removal = this.removeCompacted(revision, keep, generation).catch((error: Error) => {
+      // A backend that cannot be written is the end of this member (fail-stop): never serve from it.
+      throw new Error(`mvcc: removing the records of the compaction at revision ${revision} failed: ${error.message}`, { cause: error });
+    });
+    this.removal = removal;
+    void removal.then(() => {
+      if (this.removal === removal) this.removal = undefined;
+    });
+  }
+
+  private async removeCompacted(revision: number, keep: Set<string>, generation: number): Promise<void> {
     const end = revisionToBytes({ main: revision + 1, sub: 0 });
-    const doomed: Buffer[] = [];
-    for (const { key } of this.backend.revisions(undefined, end)) {
-      if (!keep.has(revisionKey(bytesToRevision(key)))) doomed.push(Buffer.from(key));
+    let from: Buffer | undefined;
+    for (;;) {
+      // The apply transaction that scheduled this has committed by the next turn.
+      await pause();
+      if (generation !== this.removalGeneration) return;
+      const doomed: Buffer[] = [];
+      let read = 0;
+      let last: Buffer | undefined;
+      for (const { key } of this.backend.revisions(from, end, readBatchRecordsMax)) {
+        read++;
+        last = Buffer.from(key);
+        if (!keep.has(revisionKey(bytesToRevision(key)))) doomed.push(last);
+      }
+      const finished = read < readBatchRecordsMax || last === undefined;
+      this.backend.transaction(() => {
+        for (const key of doomed) this.backend.removeRevision(key);
+        if (finished) this.backend.putMeta(metaCompactRevision, revisionToBytes({ main: revision, sub: 0 }));
+      });
+      if (finished) return;
+      from = Buffer.concat([last as Buffer, zeroByte]); // the smallest key after `last`
     }
-    for (const key of doomed) this.backend.removeRevision(key);
-    this.backend.putMeta(metaCompactRevision, revisionToBytes({ main: revision, sub: 0 }));
   }
 
   /**
    * etcd's HashKV: CRC-32C over the bucket name and every (revision, kv)
    * record up to `revision` that a compaction at `revision` would keep.
    */
-  hashKV(revision: number): { hash: number; currentRevision: number; compactRevision: number } {
+  async hashKV(revision: number): Promise<{ hash: number; currentRevision: number; compactRevision: number }> {
     const compactRevision = this.compactRevisionValue;
     const currentRevision = this.currentRevisionValue;
     if (revision > 0 && revision <= compactRevision) throw new CompactedError();
     if (revision > 0 && revision > currentRevision) throw new FutureRevisionError();
     const at = revision === 0 ? currentRevision : revision;
+    // etcd's hash skips records a compaction left only while some key is kept; hashing once they
+    // are gone makes every member's hash the same whatever its removal's progress.
+    await this.compacted();
+    // The index and the snapshot are taken in the same turn: they agree.
     const keep = this.index.keep(at);
+    const snapshot = this.backend.snapshot();
     const lowerMain = compactRevision + 1;
     let hash = crc32c(keyBucketName);
     const end = revisionToBytes({ main: at + 1, sub: 0 });
-    for (const { key, value } of this.backend.revisions(undefined, end)) {
-      const found = bytesToRevision(key);
-      if (found.main < lowerMain && keep.size > 0 && !keep.has(revisionKey(found))) continue;
-      hash = crc32c(key, hash);
-      hash = crc32c(value, hash);
+    try {
+      let from: Buffer | undefined;
+      for (;;) {
+        let read = 0;
+        let last: Buffer | undefined;
+        for (const { key, value } of snapshot.range(from, end, readBatchRecordsMax)) {
+          read++;
+          last = key;
+          const found = bytesToRevision(key);
+          if (found.main < lowerMain && keep.size > 0 && !keep.has(revisionKey(found))) continue;
+          hash = crc32c(key, hash);
+          hash = crc32c(value, hash);
+        }
+        if (read < readBatchRecordsMax || last === undefined) break;
+        from = Buffer.concat([last, zeroByte]); // the smallest key after `last`
+        await pause();
+      }
+    } finally {
+      snapshot.done();
     }
     return { hash, currentRevision, compactRevision };
   }
 
+  /**
+   * As `range`, for a client: a result of many keys is read from one
+   * backend snapshot in batches, with pauses between them (see
+   * readBatchRecordsMax), so it never holds up the member's loop for long.
+   */
+  async rangeBatched(range: KeyRange, options: RangeOptions = {}): Promise<RangeResult> {
+    const current = this.currentRevisionValue;
+    const { keys, count } = this.locate(range, options, current);
+    if (options.countOnly === true) return { kvs: [], count, revision: current };
+    if (keys.length <= readBatchRecordsMax) return { kvs: keys.map((found) => this.readRevision(found.modified, noPending)), count, revision: current };
+    const snapshot = this.backend.snapshot();
+    try {
+      const kvs: KeyValue[] = [];
+      for (const found of keys) {
+        if (kvs.length > 0 && kvs.length % readBatchRecordsMax === 0) await pause();
+        const bytes = snapshot.get(revisionToBytes(found.modified));
+        if (bytes === undefined) throw new Error(`store: revision ${found.modified.main}.${found.modified.sub} missing from the backend snapshot`);
+        kvs.push(KeyValue.decode(bytes));
+      }
+      return { kvs, count, revision: current };
+    } finally {
+      snapshot.done();
+    }
+  }
+
   /** @internal Shared by reads and write transactions. */
   rangeAt(range: KeyRange, options: RangeOptions, current: number, pending: Map<string, KeyValue>): RangeResult {
+    const { keys, count } = this.locate(range, options, current);
+    if (options.countOnly === true) return { kvs: [], count, revision: current };
+    const kvs = keys.map((found) => this.readRevision(found.modified, pending));
+    return { kvs, count, revision: current };
+  }
+
+  /** The revisions a range reads, from the index (and the count of keys in it). */
+  private locate(range: KeyRange, options: RangeOptions, current: number): ReturnType<TreeIndex['range']> {
     let at = options.revision ?? 0;
     if (at > current) throw new FutureRevisionError();
     if (at <= 0) at = current;
     if (at < this.compactRevisionValue) throw new CompactedError();
-    const { keys, count } = this.index.range(range, at, options.countOnly === true ? 1 : options.limit ?? 0);
-    if (options.countOnly === true) return { kvs: [], count, revision: current };
-    const kvs = keys.map((found) => this.readRevision(found.modified, pending));
-    return { kvs, count, revision: current };
+    return this.index.range(range, at, options.countOnly === true ? 1 : options.limit ?? 0);
   }
 
   /** @internal */
@@ -200,6 +314,7 @@ export class MvccStore {
    * backend was replaced by a snapshot from the leader).
    */
   reload(): void {
+    this.stop(); // a removal in progress belonged to the replaced backend
     this.index = new TreeIndex();
     this.currentRevisionValue = 1;
     this.compactRevisionValue = -1;
@@ -210,8 +325,9 @@ export class MvccStore {
 
   /** Rebuilds the index and revisions from the backend. */
   private restore(): void {
-    const compacted = this.backend.getMeta(metaCompactRevision);
-    if (compacted !== undefined) this.compactRevisionValue = bytesToRevision(compacted).main;
+    const finished = this.backend.getMeta(metaCompactRevision);
+    const scheduled = this.backend.getMeta(metaScheduledCompactRevision) ?? finished;
+    if (scheduled !== undefined) this.compactRevisionValue = bytesToRevision(scheduled).main;
     const consistent = this.backend.getMeta(metaConsistentIndex);
     if (consistent !== undefined) this.consistentIndexValue = Number(consistent.readBigUInt64BE(0));
     let last = this.compactRevisionValue > 0 ? this.compactRevisionValue : 1;
@@ -232,6 +348,9 @@ export class MvccStore {
       last = Math.max(last, revision.main);
     }
     this.currentRevisionValue = last;
+    // A removal a restart cut short: the index read what is left, so compact it again and finish.
+    const finishedRevision = finished === undefined ? -1 : bytesToRevision(finished).main;
+    if (this.compactRevisionValue > finishedRevision) this.scheduleRemoval(this.compactRevisionValue, this.index.compact(this.compactRevisionValue));
   }
 }
 

@@ -13,6 +13,8 @@ export interface TempStore {
   readonly store: MvccStore;
   /** Runs `work` on one WriteTxn inside one backend transaction; returns the txn's end revision. */
   write(work: (txn: WriteTxn) => void): number;
+  /** Compacts at `revision` as applying a Compact does, and waits until its records are removed. */
+  compact(revision: number): Promise<void>;
   /** Closes the backend and opens the directory again with a new MvccStore (a restart). */
   restart(): Promise<void>;
   /** Closes the backend and removes the directory. */
@@ -39,12 +41,18 @@ export function openTempStore(): TempStore {
         return txn.end();
       });
     },
+    compact(revision) {
+      backend.transaction(() => store.compact(revision));
+      return store.compacted();
+    },
     async restart() {
+      store.stop();
       await backend.close();
       backend = new Backend(dir);
       store = new MvccStore(backend);
     },
     async remove() {
+      store.stop();
       if (!closed) await backend.close();
       closed = true;
       rmSync(dir, { recursive: true, force: true });
