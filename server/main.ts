@@ -53,7 +53,12 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-main().catch((error: unknown) => {
+/** Fail-stop (docs/failure-policy.md): what no request handler caught is a broken invariant or a failed write; stop at once, saying why. */
+function fatal(error: unknown): never {
   log(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exit(1);
-});
+}
+
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
+main().catch(fatal);
