@@ -42,7 +42,17 @@ const failureBackoffMs = 100;
 /** The workload runs warmupMs before the first fault and quietMs after the last one is undone. */
 const warmupMs = 2_000;
 const quietMs = 3_000;
-const faultOrder: readonly FaultKind[] = ['kill-leader', 'pause-leader', 'isolate-leader', 'kill-follower'];
+const faultCycle: readonly FaultKind[] = ['kill-leader', 'pause-leader', 'isolate-leader', 'kill-follower'];
+/**
+ * A longer run (`npm run linearizability -- --duration-seconds N`, which sets
+ * LINEARIZABILITY_DURATION_SECONDS) repeats the cycle of faults to fill about
+ * N seconds; CI runs one cycle.
+ */
+const durationSeconds = Number(process.env.LINEARIZABILITY_DURATION_SECONDS ?? 0);
+/** About how long one cycle of faults takes (gaps, downtime, restarts). */
+const cycleSecondsEstimate = 18;
+const cycles = Math.max(1, Math.ceil(durationSeconds / cycleSecondsEstimate));
+const faultOrder: readonly FaultKind[] = Array.from({ length: cycles }, () => faultCycle).flat();
 const faultGapMs = 2_000;
 const killDownMs = 1_000;
 const pauseMs = 2_000;
@@ -63,7 +73,7 @@ const majorityMix: OperationMix = { read: 1, write: 2, cas: 1 };
 
 for (const kind of ['cairn', 'etcd'] as const satisfies readonly ServerKind[]) {
   describe(`linearizability: a ${clusterSize}-member ${kind} cluster under faults`, function () {
-    this.timeout(120_000);
+    this.timeout(120_000 + cycles * cycleSecondsEstimate * 2_000);
     let cluster: Cluster | undefined;
     /** Everything started in the background; stopped and awaited before the cluster is destroyed. */
     const stops: StopSignal[] = [];
@@ -96,7 +106,7 @@ for (const kind of ['cairn', 'etcd'] as const satisfies readonly ServerKind[]) {
       return { result, checkMs: performance.now() - started };
     }
 
-    it(`concurrent reads, writes and CAS stay linearizable through ${faultOrder.join(', ')}`, async () => {
+    it(`concurrent reads, writes and CAS stay linearizable through ${faultCycle.join(', ')}${cycles > 1 ? ` (${cycles} times)` : ''}`, async () => {
       const live = cluster!;
       const recorder = new HistoryRecorder();
       const keys = Array.from({ length: keysCount }, (_, index) => `lin/${seed}/k${index}`);
