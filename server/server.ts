@@ -53,6 +53,7 @@ import { peerService } from './transport/peer-service.js';
 import { PeerService } from '../proto/gen/cairnpb/peer.js';
 import { LeaderForwarder } from './forwarder.js';
 import { Wal } from './storage/wal.js';
+import { AlarmSet } from './alarm/alarms.js';
 
 /** gRPC may take this much more than --max-request-bytes, as etcd allows, so the server can answer "request is too large" itself. */
 const grpcOverheadBytes = 512 * 1024;
@@ -104,7 +105,8 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   const leases = new LeaseTable(backend, minLeaseTtlSeconds(config));
   leases.restore(store);
   const expiry = new LeaseExpiry(leases, clock);
-  const applier = new Applier(store, leases);
+  const alarms = new AlarmSet(backend, log);
+  const applier = new Applier(store, leases, alarms);
   const membership = new Membership(backend);
   const { storage, identity, joinedMembers } = await startLog(config, wal, contents, backend, log);
   const hub = new WatchHub(store);
@@ -141,6 +143,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
       },
       snapshotInstalled: () => {
         leases.restore(store);
+        alarms.reload();
         hub.resync();
       },
       removed: () => endedWith('this member was removed from the cluster'),
@@ -161,7 +164,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   });
   const leader = () => (node.leaderId === 0n ? undefined : membership.get(node.leaderId));
   const forwarder = new LeaderForwarder(leader);
-  const context: ServiceContext = { config, node, applier, store, backend, membership, forwarder, memberId: identity.memberId, clusterId: identity.clusterId };
+  const context: ServiceContext = { config, node, applier, store, backend, membership, forwarder, alarms, memberId: identity.memberId, clusterId: identity.clusterId };
   log(`recovered: revision ${store.currentRevision}, applied index ${store.consistentIndex}, log ${storage.firstIndex()}..${storage.lastIndex()}`);
 
   const leaseTimer = expireLeases(node, expiry);

@@ -9,6 +9,7 @@ import type { Membership } from '../membership/membership.js';
 import type { LeaderForwarder } from '../forwarder.js';
 import type { ServerConfig } from '../config.js';
 import type { CallState } from './unary.js';
+import type { AlarmSet } from '../alarm/alarms.js';
 
 export interface ServiceContext {
   config: ServerConfig;
@@ -19,6 +20,8 @@ export interface ServiceContext {
   applier: Applier;
   store: MvccStore;
   backend: Backend;
+  /** The alarms raised in the cluster (replicated). */
+  alarms: AlarmSet;
   memberId: bigint;
   clusterId: bigint;
 }
