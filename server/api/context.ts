@@ -10,6 +10,7 @@ import type { LeaderForwarder } from '../forwarder.js';
 import type { ServerConfig } from '../config.js';
 import type { CallState } from './unary.js';
 import type { AlarmSet } from '../alarm/alarms.js';
+import type { QuotaGuard } from './quota.js';
 
 export interface ServiceContext {
   config: ServerConfig;
@@ -22,6 +23,8 @@ export interface ServiceContext {
   backend: Backend;
   /** The alarms raised in the cluster (replicated). */
   alarms: AlarmSet;
+  /** The backend quota, checked before a write is proposed. */
+  quota: QuotaGuard;
   memberId: bigint;
   clusterId: bigint;
 }
