@@ -70,7 +70,7 @@ Member flags:
   --listen-peer-urls URLS           URLs to listen on for peer traffic (default http://127.0.0.1:2380)
   --max-txn-ops N                   most operations in one txn request (default 128)
   --max-request-bytes N             largest client request in bytes (default 1572864)
-  --quota-backend-bytes N           backend size quota (default 2 GiB)
+  --quota-backend-bytes N           backend size quota; 0 = default, negative = none (default 2 GiB)
   --heartbeat-interval MS           heartbeat interval (default 100)
   --election-timeout MS             election timeout (default 1000)
   --snapshot-count N                committed entries between snapshots (default 100000)
@@ -90,7 +90,7 @@ Clustering flags:
 export function parseCommandLine(argv: string[]): ParsedCommandLine {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: flags, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args: joinNegativeValues(argv), options: flags, strict: true, allowPositionals: false });
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
@@ -103,6 +103,25 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
     if (typeof value === 'string' && flag !== 'config-file') given.set(flag as FlagName, value);
   }
   return { kind: 'run', config: build(given) };
+}
+
+/**
+ * `--flag -1` as `--flag=-1`: Go's flag package (etcd's) takes the argument
+ * after a flag as its value even when it starts with "-"; node's parseArgs
+ * would refuse it (a negative --quota-backend-bytes turns the quota off).
+ */
+function joinNegativeValues(argv: string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (argv[i].startsWith('--') && !argv[i].includes('=') && next !== undefined && /^-\d+$/.test(next)) {
+      joined.push(`${argv[i]}=${next}`);
+      i++;
+    } else {
+      joined.push(argv[i]);
+    }
+  }
+  return joined;
 }
 
 function fromFile(path: string): ServerConfig {
@@ -149,7 +168,8 @@ function build(given: Map<FlagName, string>): ServerConfig {
     snapshotCount: integer('snapshot-count', get('snapshot-count'), 1),
     maxTxnOps: integer('max-txn-ops', get('max-txn-ops'), 1),
     maxRequestBytes: integer('max-request-bytes', get('max-request-bytes'), 1),
-    quotaBackendBytes: integer('quota-backend-bytes', get('quota-backend-bytes'), 0),
+    // As etcd 3.4: 0 means the default quota, a negative value no quota (server/alarm/quota.ts).
+    quotaBackendBytes: integer('quota-backend-bytes', get('quota-backend-bytes'), Number.MIN_SAFE_INTEGER),
     logLevel: oneOf('log-level', get('log-level'), ['debug', 'info', 'warn', 'error'] as const),
     watchProgressNotifyIntervalMs: duration('experimental-watch-progress-notify-interval', get('experimental-watch-progress-notify-interval')),
   };

@@ -55,6 +55,9 @@ import { PeerService } from '../proto/gen/cairnpb/peer.js';
 import { LeaderForwarder } from './forwarder.js';
 import { Wal } from './storage/wal.js';
 import { lockDataDir, type DataDirLock } from './storage/data-dir-lock.js';
+import { AlarmSet } from './alarm/alarms.js';
+import { BackendQuota, quotaBytesFromFlag, quotaBytesSuggestedMax } from './alarm/quota.js';
+import { QuotaGuard } from './api/quota.js';
 
 /** gRPC may take this much more than --max-request-bytes, as etcd allows, so the server can answer "request is too large" itself. */
 const grpcOverheadBytes = 512 * 1024;
@@ -117,7 +120,10 @@ async function startMember(config: ServerConfig, memberDir: string, dirLock: Dat
   const leases = new LeaseTable(backend, minLeaseTtlSeconds(config));
   leases.restore(store);
   const expiry = new LeaseExpiry(leases, clock);
-  const applier = new Applier(store, leases);
+  const alarms = new AlarmSet(backend, log);
+  const quota = new BackendQuota(quotaBytesFromFlag(config.quotaBackendBytes), () => backend.sizeBytes());
+  if ((quota.limitBytes ?? 0) > quotaBytesSuggestedMax) log(`--quota-backend-bytes ${quota.limitBytes} exceeds the suggested maximum of ${quotaBytesSuggestedMax}: performance may degrade`);
+  const applier = new Applier(store, leases, alarms);
   const membership = new Membership(backend);
   const { storage, identity, joinedMembers } = await startLog(config, wal, contents, backend, log);
   const hub = new WatchHub(store);
@@ -138,7 +144,10 @@ async function startMember(config: ServerConfig, memberDir: string, dirLock: Dat
       seed: randomBytes(4).readUInt32BE(),
     },
     {
-      changes: (changes) => hub.notify(changes),
+      changes: (changes) => {
+        hub.notify(changes);
+        quotaGuard.applied();
+      },
       leadership: (isLeader) => {
         if (isLeader) expiry.promote();
         log(isLeader ? `became leader at term ${node.term}` : `is no longer leader (term ${node.term})`);
@@ -159,6 +168,7 @@ async function startMember(config: ServerConfig, memberDir: string, dirLock: Dat
       },
       snapshotInstalled: () => {
         leases.restore(store);
+        alarms.reload();
         hub.resync();
       },
       removed: () => endedWith('this member was removed from the cluster'),
@@ -177,9 +187,12 @@ async function startMember(config: ServerConfig, memberDir: string, dirLock: Dat
     removed: () => endedWith('this member was removed from the cluster'),
     log: transportLog,
   });
+  const quotaGuard = new QuotaGuard(node, alarms, quota, log);
   const leader = () => (node.leaderId === 0n ? undefined : membership.get(node.leaderId));
   const forwarder = new LeaderForwarder(leader);
-  const context: ServiceContext = { config, node, applier, store, backend, membership, forwarder, memberId: identity.memberId, clusterId: identity.clusterId };
+  const context: ServiceContext = {
+    config, node, applier, store, backend, membership, forwarder, alarms, quota: quotaGuard, memberId: identity.memberId, clusterId: identity.clusterId,
+  };
   log(`recovered: revision ${store.currentRevision}, applied index ${store.consistentIndex}, log ${storage.firstIndex()}..${storage.lastIndex()}`);
 
   const leaseTimer = expireLeases(node, expiry);

@@ -52,17 +52,19 @@ export class Coordination {
 
   /**
    * Puts `key` (value, lease) unless it exists; returns its create revision
-   * and current value, and the header of the txn.
+   * and current value, and the header of the txn. The backend quota weighs
+   * it first, as etcd's Lock and Election services go through its quota KV
+   * server.
    */
   async enqueue(key: string, value: Buffer, lease: bigint): Promise<{ createRevision: number; kv: KeyValue | undefined; header: ResponseHeader }> {
     const keyBytes = Buffer.from(key, 'latin1');
-    const response = await proposeFor<TxnResponse>(this.context, {
-      txn: {
-        compare: [createRevisionIs(keyBytes, 0n)],
-        success: [{ requestPut: { key: keyBytes, value, lease, prevKv: false, ignoreValue: false, ignoreLease: false } }],
-        failure: [{ requestRange: RangeRequest.fromPartial({ key: keyBytes }) }],
-      },
-    });
+    const txn = {
+      compare: [createRevisionIs(keyBytes, 0n)],
+      success: [{ requestPut: { key: keyBytes, value, lease, prevKv: false, ignoreValue: false, ignoreLease: false } }],
+      failure: [{ requestRange: RangeRequest.fromPartial({ key: keyBytes }) }],
+    };
+    await this.context.quota.admit({ txn });
+    const response = await proposeFor<TxnResponse>(this.context, { txn });
     const header = response.header as ResponseHeader;
     if (response.succeeded) return { createRevision: Number(header.revision), kv: undefined, header };
     const kv = response.responses[0]?.responseRange?.kvs[0];
@@ -111,9 +113,10 @@ export class Coordination {
     return response.header as ResponseHeader;
   }
 
-  /** Runs a txn `If(create_revision(key) == createRevision) Then(op)`; returns whether it held. */
+  /** Runs a txn `If(create_revision(key) == createRevision) Then(op)` (a put is weighed by the quota first); returns whether it held. */
   async ifCreated(key: string, createRevision: bigint, op: RequestOp): Promise<{ succeeded: boolean; header: ResponseHeader }> {
     const txn = { compare: [createRevisionIs(Buffer.from(key, 'latin1'), createRevision)], success: [op], failure: [] };
+    await this.context.quota.admit({ txn });
     checkTxn(txn, this.context.config.maxTxnOps);
     const response = await proposeFor<TxnResponse>(this.context, { txn });
     return { succeeded: response.succeeded, header: response.header as ResponseHeader };

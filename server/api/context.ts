@@ -9,6 +9,8 @@ import type { Membership } from '../membership/membership.js';
 import type { LeaderForwarder } from '../forwarder.js';
 import type { ServerConfig } from '../config.js';
 import type { CallState } from './unary.js';
+import type { AlarmSet } from '../alarm/alarms.js';
+import type { QuotaGuard } from './quota.js';
 
 export interface ServiceContext {
   config: ServerConfig;
@@ -19,6 +21,10 @@ export interface ServiceContext {
   applier: Applier;
   store: MvccStore;
   backend: Backend;
+  /** The alarms raised in the cluster (replicated). */
+  alarms: AlarmSet;
+  /** The backend quota, checked before a write is proposed. */
+  quota: QuotaGuard;
   memberId: bigint;
   clusterId: bigint;
 }

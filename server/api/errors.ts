@@ -32,6 +32,7 @@ import {
   PeerUrlExistsError,
   TooManyLearnersError,
 } from '../membership/errors.js';
+import { CorruptError, NoSpaceError } from '../alarm/errors.js';
 
 /** Request validation errors raised by the API layer itself. */
 export class RequestError extends Error {
@@ -84,6 +85,8 @@ const table: Array<[new (...args: never[]) => Error, WireError]> = [
   [MemberNotLearnerError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: can only promote a learner member' }],
   [LearnerNotReadyError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: can only promote a learner member which is in sync with leader' }],
   [TooManyLearnersError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: too many learner members in cluster' }],
+  [NoSpaceError, { code: status.RESOURCE_EXHAUSTED, message: 'etcdserver: mvcc: database space exceeded' }],
+  [CorruptError, { code: status.DATA_LOSS, message: 'etcdserver: corrupt cluster' }],
 ];
 
 /** The gRPC error a client sees for `error`. */

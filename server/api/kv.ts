@@ -1,6 +1,7 @@
-// etcdserverpb.KV: writes go through the log. Reads are served from this
-// member's applied state: after a ReadIndex round (linearizable, the
-// default) or at once when the request asks for `serializable`.
+// etcdserverpb.KV: writes go through the log, puts and txns once the backend
+// quota admits them (quota.ts). Reads are served from this member's applied
+// state: after a ReadIndex round (linearizable, the default) or at once when
+// the request asks for `serializable`.
 import type { KVServer, PutResponse, DeleteRangeResponse, TxnResponse, CompactionResponse } from '../../proto/gen/etcdserverpb/rpc.js';
 import { fillHeader, proposeFor, type ServiceContext } from './context.js';
 import { unary } from './unary.js';
@@ -15,7 +16,8 @@ export function kvService(context: ServiceContext): KVServer {
       response.header = fillHeader(context, response.header);
       return response;
     }),
-    put: unary((request, call) => {
+    put: unary(async (request, call) => {
+      await context.quota.admit({ put: request });
       checkPut(request);
       return proposeFor<PutResponse>(context, { put: request }, call);
     }),
@@ -23,7 +25,8 @@ export function kvService(context: ServiceContext): KVServer {
       checkDelete(request);
       return proposeFor<DeleteRangeResponse>(context, { deleteRange: request }, call);
     }),
-    txn: unary((request, call) => {
+    txn: unary(async (request, call) => {
+      await context.quota.admit({ txn: request });
       checkTxn(request, context.config.maxTxnOps);
       return proposeFor<TxnResponse>(context, { txn: request }, call);
     }),

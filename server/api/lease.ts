@@ -12,19 +12,20 @@ import type {
   LeaseTimeToLiveResponse,
 } from '../../proto/gen/etcdserverpb/rpc.js';
 import { toServiceError } from './errors.js';
-import { LeaseTtlTooLargeError } from '../lease/errors.js';
 import type { LeaseExpiry } from '../lease/expiry.js';
-import { leaseTtlSecondsMax, newLeaseId, type LeaseTable } from '../lease/table.js';
+import { newLeaseId, type LeaseTable } from '../lease/table.js';
 import { fillHeader, proposeFor, type ServiceContext } from './context.js';
 import { unary } from './unary.js';
 
 /**
  * Grants a lease through the log (ID 0 = a fresh one, chosen here so applying
- * stays deterministic) and starts its deadline. Used by LeaseGrant and by the
- * Lock and Election services for requests that name no lease.
+ * stays deterministic) and starts its deadline, once the backend quota admits
+ * it. Used by LeaseGrant and by the Lock and Election services for requests
+ * that name no lease. As etcd 3.4, a TTL above the maximum is refused when
+ * applied (LeaseTtlTooLargeError), so a raised alarm answers first.
  */
 export async function grantLease(context: ServiceContext, table: LeaseTable, expiry: LeaseExpiry, id: bigint, ttlSeconds: bigint): Promise<LeaseGrantResponse> {
-  if (ttlSeconds > leaseTtlSecondsMax) throw new LeaseTtlTooLargeError();
+  await context.quota.admit({ leaseGrant: { ID: id, TTL: ttlSeconds } });
   const ID = id !== 0n ? id : newLeaseId(table);
   const response = await proposeFor<LeaseGrantResponse>(context, { leaseGrant: { ID, TTL: ttlSeconds } });
   expiry.started(ID);

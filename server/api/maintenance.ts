@@ -1,6 +1,7 @@
 // etcdserverpb.Maintenance: status, hashes, alarms and defragmentation.
 import { status, type ServerWritableStream } from '@grpc/grpc-js';
-import type { MaintenanceServer, SnapshotRequest, SnapshotResponse } from '../../proto/gen/etcdserverpb/rpc.js';
+import { AlarmType, type AlarmResponse, type MaintenanceServer, type SnapshotRequest, type SnapshotResponse } from '../../proto/gen/etcdserverpb/rpc.js';
+import { describeAlarm } from '../alarm/alarms.js';
 import { etcdApiVersion } from '../version.js';
 import { fillHeader, type ServiceContext } from './context.js';
 import { RequestError, requestErrors, toServiceError } from './errors.js';
@@ -8,7 +9,9 @@ import { unary } from './unary.js';
 
 export function maintenanceService(context: ServiceContext): MaintenanceServer {
   return {
-    alarm: unary(() => ({ header: fillHeader(context, undefined), alarms: [] })),
+    // Every action goes through the log, GET too (a linearizable read), as in etcd. etcd 3.4 answers
+    // without a header; so does cairn (server/alarm/alarms.ts).
+    alarm: unary(async (request, call) => (await context.node.propose({ alarm: request }, { gaveUp: () => call.cancelled })) as AlarmResponse),
     status: unary(() => ({
       header: fillHeader(context, undefined),
       version: etcdApiVersion,
@@ -17,7 +20,8 @@ export function maintenanceService(context: ServiceContext): MaintenanceServer {
       raftIndex: BigInt(context.node.committedIndex),
       raftTerm: context.node.term,
       raftAppliedIndex: BigInt(context.node.appliedIndexValue),
-      errors: [],
+      // As etcd: each raised alarm, in Go's protobuf text (`memberID:… alarm:NOSPACE `).
+      errors: context.alarms.list(AlarmType.NONE).map(describeAlarm),
       dbSizeInUse: BigInt(context.backend.sizeInUseBytes()),
       isLearner: context.node.isLearner,
     })),

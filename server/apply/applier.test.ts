@@ -22,6 +22,7 @@ import { CompactedError, FutureRevisionError } from '../mvcc/errors.js';
 import { openTempStore, type TempStore } from '../testing/temp-store.js';
 import { Applier, type ApplyResponse, type ApplyResult } from './applier.js';
 import { KeyNotFoundError, LeaseNotFoundError } from './errors.js';
+import { AlarmSet } from '../alarm/alarms.js';
 
 const b = (text: string): Buffer => Buffer.from(text);
 const { EQUAL, GREATER, LESS, NOT_EQUAL } = Compare_CompareResult;
@@ -88,7 +89,7 @@ describe('Applier', () => {
 
   beforeEach(() => {
     temp = openTempStore();
-    applier = new Applier(temp.store, { exists: (id) => id === liveLease, grant: () => ({ ttlSeconds: 0n }), revoke: () => undefined, track: () => undefined });
+    applier = new Applier(temp.store, { exists: (id) => id === liveLease, grant: () => ({ ttlSeconds: 0n }), revoke: () => undefined, track: () => undefined }, new AlarmSet(temp.backend));
   });
 
   afterEach(async () => {

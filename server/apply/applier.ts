@@ -1,7 +1,10 @@
 // Applies committed requests to the MVCC store, as etcd's applier does:
 // checks first (so a failing request changes nothing), then writes, all in
-// one write transaction = one revision. Applying reads no clock.
+// one write transaction = one revision. Applying reads no clock. Raised
+// alarms refuse writes before anything else is looked at (alarm-gate.ts).
 import type {
+  AlarmRequest,
+  AlarmResponse,
   CompactionRequest,
   CompactionResponse,
   LeaseGrantRequest,
@@ -28,6 +31,7 @@ import { LeaseExistsError, LeaseTtlTooLargeError } from '../lease/errors.js';
 import { txnPath } from './compare.js';
 import { KeyPresence } from './presence.js';
 import { evaluateRange, evaluateRangeBatched, keyRange } from './range.js';
+import { alarmRefusal, type RaisedAlarms } from './alarm-gate.js';
 
 /** Which leases exist. */
 export interface LeaseLookup {
@@ -42,14 +46,21 @@ export interface AppliedLeases extends LeaseLookup {
   track(type: 'put' | 'delete', kv: KeyValue): void;
 }
 
-export type ApplyResponse = PutResponse | DeleteRangeResponse | TxnResponse | CompactionResponse | LeaseGrantResponse | LeaseRevokeResponse;
+/** The replicated alarm set the applier consults and changes (server/alarm/alarms.ts). */
+export interface AppliedAlarms extends RaisedAlarms {
+  apply(request: AlarmRequest): AlarmResponse;
+}
+
+export type ApplyResponse = PutResponse | DeleteRangeResponse | TxnResponse | CompactionResponse | LeaseGrantResponse | LeaseRevokeResponse | AlarmResponse;
 export type ApplyResult = { ok: true; response: ApplyResponse } | { ok: false; error: Error };
 
 export class Applier {
-  constructor(private readonly store: MvccStore, private readonly leases: AppliedLeases) {}
+  constructor(private readonly store: MvccStore, private readonly leases: AppliedLeases, private readonly alarms: AppliedAlarms) {}
 
   /** Applies one committed request; must run inside a backend transaction. */
   apply(request: InternalRequest): ApplyResult {
+    const refused = alarmRefusal(request, this.alarms);
+    if (refused !== undefined) return { ok: false, error: refused };
     try {
       if (request.put !== undefined) return { ok: true, response: this.put(request.put) };
       if (request.deleteRange !== undefined) return { ok: true, response: this.deleteRange(request.deleteRange) };
@@ -57,6 +68,7 @@ export class Applier {
       if (request.compaction !== undefined) return { ok: true, response: this.compaction(request.compaction) };
       if (request.leaseGrant !== undefined) return { ok: true, response: this.leaseGrant(request.leaseGrant) };
       if (request.leaseRevoke !== undefined) return { ok: true, response: this.leaseRevoke(request.leaseRevoke) };
+      if (request.alarm !== undefined) return { ok: true, response: this.alarms.apply(request.alarm) };
       throw new Error('applier: empty request');
     } catch (error) {
       if (isOperatingError(error)) return { ok: false, error };

@@ -4,6 +4,7 @@ import { InternalRequest } from '../../proto/gen/cairnpb/internal.js';
 import { DeleteRangeRequest, PutRequest, RequestOp, TxnRequest, type LeaseGrantResponse, type LeaseRevokeResponse } from '../../proto/gen/etcdserverpb/rpc.js';
 import { Applier, type ApplyResponse, type ApplyResult } from '../apply/applier.js';
 import { LeaseNotFoundError } from '../apply/errors.js';
+import { AlarmSet } from '../alarm/alarms.js';
 import type { ChangeEvent } from '../mvcc/store.js';
 import { openTempStore, type TempStore } from '../testing/temp-store.js';
 import { LeaseExistsError, LeaseTtlTooLargeError } from './errors.js';
@@ -26,7 +27,7 @@ describe('LeaseTable', () => {
   const open = (): void => {
     table = new LeaseTable(temp.backend, minTtlSeconds);
     table.restore(temp.store);
-    applier = new Applier(temp.store, table);
+    applier = new Applier(temp.store, table, new AlarmSet(temp.backend));
   };
   const apply = (request: Partial<InternalRequest>): ApplyResult => temp.backend.transaction(() => applier.apply(InternalRequest.fromPartial(request)));
   const succeed = (request: Partial<InternalRequest>): ApplyResponse => {

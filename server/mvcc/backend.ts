@@ -7,7 +7,7 @@
 // (the pages are in the OS cache); after a restart the node replays the WAL
 // from the consistent index stored here, in the same transaction as the data.
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { syncPath } from '../storage/fsync.js';
 
@@ -19,6 +19,22 @@ export const metaScheduledCompactRevision = 'scheduledCompactRev';
 
 /** Names the live lmdb environment directory (db-<generation>); replaced atomically by a defragmentation. */
 const currentFile = 'CURRENT';
+/** lmdb's two meta pages at the start of the data file, in use whatever the trees hold. */
+const metaPages = 2;
+
+/** What lmdb's getStats reports of one tree (a database, or the free list). */
+interface TreeStats {
+  treeBranchPageCount: number;
+  treeLeafPageCount: number;
+  overflowPages: number;
+}
+
+/** What lmdb's getStats reports of the environment: the main tree's stats, the free list's, and the pages handed out. */
+interface EnvironmentStats extends TreeStats {
+  pageSize: number;
+  lastPageNumber: number;
+  free: TreeStats;
+}
 
 export class Backend {
   private root!: RootDatabase;
@@ -26,6 +42,8 @@ export class Backend {
   private meta!: Database<Buffer, string>;
   private leaseBucket!: Database<Buffer, Buffer>;
   private generation: number;
+  /** sizeBytes() as of the last commit: measured once per transaction, read once per write request. */
+  private allocatedBytes = 0;
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -43,6 +61,7 @@ export class Backend {
     this.keys = this.root.openDB<Buffer, Buffer>('key', { keyEncoding: 'binary', encoding: 'binary' });
     this.meta = this.root.openDB<Buffer, string>('meta', { keyEncoding: 'ordered-binary', encoding: 'binary' });
     this.leaseBucket = this.root.openDB<Buffer, Buffer>('lease', { keyEncoding: 'binary', encoding: 'binary' });
+    this.measure();
   }
 
   /**
@@ -101,7 +120,9 @@ export class Backend {
 
   /** Runs `work` in one synchronous write transaction: all of it commits, or none. */
   transaction<T>(work: () => T): T {
-    return this.root.transactionSync(work);
+    const result = this.root.transactionSync(work);
+    this.measure();
+    return result;
   }
 
   putRevision(revision: Buffer, value: Uint8Array): void {
@@ -163,19 +184,31 @@ export class Backend {
     void this.meta.put(name, value);
   }
 
-  /** Size of the data file in bytes. */
+  /**
+   * The backend's size, as etcd's Backend.Size (bbolt's high-water mark):
+   * the bytes of every page lmdb has handed out, free ones included, as of
+   * the last commit. The quota weighs this. Not the file's length, which lmdb
+   * may extend ahead of use (a write map, or Windows, where the file is the
+   * whole map), nor the map size, which grows in steps.
+   */
   sizeBytes(): number {
-    try {
-      return statSync(join(this.dir, `db-${this.generation}`, 'data.mdb')).size;
-    } catch {
-      return 0;
-    }
+    return this.allocatedBytes;
   }
 
-  /** Bytes of pages in use (the rest of the file is free space lmdb reuses). */
+  /**
+   * Bytes of the pages the trees use, as etcd's SizeInUse (size minus free
+   * pages): what a defragmentation would keep.
+   */
   sizeInUseBytes(): number {
-    const stats = this.root.getStats() as { pageSize: number; lastPageNumber: number; free?: { entryCount: number } };
-    return stats.pageSize * (stats.lastPageNumber + 1);
+    const stats = this.root.getStats() as EnvironmentStats;
+    let pages = metaPages + treePages(stats) + treePages(stats.free);
+    for (const db of [this.keys, this.meta, this.leaseBucket]) pages += treePages(db.getStats() as TreeStats);
+    return pages * stats.pageSize;
+  }
+
+  private measure(): void {
+    const stats = this.root.getStats() as EnvironmentStats;
+    this.allocatedBytes = stats.pageSize * (stats.lastPageNumber + 1);
   }
 
   /** Forces everything committed so far to disk. */
@@ -196,6 +229,10 @@ export interface RevisionSnapshot {
   /** Records with start <= key < end, in order; at most `limit` of them. */
   range(start: Buffer | undefined, end: Buffer | undefined, limit?: number): Iterable<{ key: Buffer; value: Buffer }>;
   done(): void;
+}
+
+function treePages(stats: TreeStats): number {
+  return stats.treeBranchPageCount + stats.treeLeafPageCount + stats.overflowPages;
 }
 
 function readGeneration(dir: string): number {

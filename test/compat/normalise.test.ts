@@ -50,6 +50,19 @@ describe('compat: normalise', function () {
     expect(learner).to.not.deep.equal(etcd);
   });
 
+  it('hides the member ID of alarms, not their type', () => {
+    const list = (memberId: string, type: string) => `memberID:${memberId} alarm:${type} \n`;
+    const etcd = normaliseRun(run(list('3319814642761637952', 'NOSPACE')), 'ep:1', ['alarm', 'list']);
+    expect(normaliseRun(run(list('42', 'NOSPACE')), 'ep:1', ['alarm', 'list'])).to.deep.equal(etcd);
+    expect(normaliseRun(run(list('42', 'CORRUPT')), 'ep:1', ['alarm', 'list'])).to.not.deep.equal(etcd);
+    const json = (memberId: string, type: number) => `{"alarms":[{"memberID":${memberId},"alarm":${type}}]}\n`;
+    const etcdJson = normaliseRun(run(json('3319814642761637952', 1)), 'ep:1', ['alarm', 'list', '-w', 'json']);
+    expect(normaliseRun(run(json('42', 1)), 'ep:1', ['alarm', 'list', '-w', 'json'])).to.deep.equal(etcdJson);
+    expect(normaliseRun(run(json('42', 2)), 'ep:1', ['alarm', 'list', '-w', 'json'])).to.not.deep.equal(etcdJson);
+    const status = (memberId: string) => `ep:1, 2a, 3.4.23, 1 MB, true, false, 2, 9, 9, memberID:${memberId} alarm:NOSPACE \n`;
+    expect(normaliseRun(run(status('42')), 'ep:1', ['endpoint', 'status'])).to.deep.equal(normaliseRun(run(status('3319814642761637952')), 'ep:1', ['endpoint', 'status']));
+  });
+
   it('compares stderr log lines by level, message, attempt and error, not time or target', () => {
     const line = (ts: string, target: string, error: string) =>
       `{"level":"warn","ts":"${ts}","caller":"clientv3/retry_interceptor.go:62","msg":"retrying of unary invoker failed","target":"${target}","attempt":0,"error":"${error}"}\nError: x\n`;

@@ -7,6 +7,8 @@
 // - the server's own address (the two servers listen on different ports);
 // - the member ID, version string, db size and raft indexes in `endpoint status`
 //   ("is leader" is kept, as a boolean);
+// - the member ID of an alarm (`alarm list`, `alarm disarm`, Status errors): the
+//   alarms a server raises itself carry its own ID;
 // - timings (`endpoint health` "took"), and the log fields of the Go client that
 //   name a random connection ID or a timestamp;
 // - in `-w fields` output, the ClusterID, MemberID and RaftTerm lines' values.
@@ -48,7 +50,8 @@ function hideEndpoint(text: string, endpoint: string): string {
   return text.split(endpoint).join('<endpoint>');
 }
 
-function normaliseStdoutLine(line: string, isStatus: boolean): unknown {
+function normaliseStdoutLine(text: string, isStatus: boolean): unknown {
+  const line = hideAlarmMembers(text);
   const parsed = parseJson(line);
   if (parsed !== undefined) return isStatus ? normaliseStatusJson(parsed) : normaliseJson(parsed);
   if (isStatus) return normaliseStatusLine(line);
@@ -56,6 +59,14 @@ function normaliseStdoutLine(line: string, isStatus: boolean): unknown {
   const field = /^"(ClusterID|MemberID|RaftTerm)" : /.exec(line);
   if (field !== null) return `"${field[1]}" : <dropped>`;
   return line;
+}
+
+/**
+ * An alarm's member ID, as etcdctl prints it in text (`memberID:123 alarm:NOSPACE `,
+ * also inside Status errors) and in JSON (`"memberID":123`).
+ */
+function hideAlarmMembers(line: string): string {
+  return line.replace(/"memberID":\d+/g, '"memberID":"<member>"').replace(/memberID:\d+/g, 'memberID:<member>');
 }
 
 /**

@@ -1,9 +1,11 @@
 // Raw gRPC calls for the requests etcdctl cannot make (count_only, nested
-// txns, lease compares, oversized requests, client-chosen lease IDs, the Lock
-// and Election services), as promises of an Outcome so
+// txns, lease compares, oversized requests, client-chosen lease IDs, alarms
+// raised by hand, the Lock and Election services), as promises of an Outcome so
 // that a failure is data to compare rather than an exception.
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type {
+  AlarmRequest,
+  AlarmResponse,
   CompactionRequest,
   CompactionResponse,
   DeleteRangeRequest,
@@ -23,6 +25,8 @@ import type {
   MaintenanceClient,
   PutRequest,
   PutResponse,
+  StatusRequest,
+  StatusResponse,
   RangeRequest,
   RangeResponse,
   TxnRequest,
@@ -104,6 +108,14 @@ export function compactRaw(clients: Clients, request: CompactionRequest): Promis
 
 export function hashKvRaw(clients: Clients, request: HashKVRequest): Promise<Outcome<HashKVResponse>> {
   return unary((metadata, options, done: Done<HashKVResponse>) => clients.maintenance.hashKv(request, metadata, options, done));
+}
+
+export function alarmRaw(clients: Clients, request: AlarmRequest): Promise<Outcome<AlarmResponse>> {
+  return unary((metadata, options, done: Done<AlarmResponse>) => clients.maintenance.alarm(request, metadata, options, done));
+}
+
+export function statusRaw(clients: Clients, request: StatusRequest): Promise<Outcome<StatusResponse>> {
+  return unary((metadata, options, done: Done<StatusResponse>) => clients.maintenance.status(request, metadata, options, done));
 }
 
 export function leaseGrantRaw(clients: Clients, request: LeaseGrantRequest): Promise<Outcome<LeaseGrantResponse>> {

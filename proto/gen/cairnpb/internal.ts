@@ -8,6 +8,8 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import {
+  AlarmMember,
+  AlarmRequest,
   CompactionRequest,
   DeleteRangeRequest,
   LeaseGrantRequest,
@@ -32,7 +34,14 @@ export interface InternalRequest {
   leaseGrant?: LeaseGrantRequest | undefined;
   leaseRevoke?: LeaseRevokeRequest | undefined;
   memberAttributes?: MemberAttributes | undefined;
-  memberPeerUrls?: MemberPeerUrls | undefined;
+  memberPeerUrls?:
+    | MemberPeerUrls
+    | undefined;
+  /**
+   * Alarm RPCs (GET too, as etcd: a linearizable read of the alarm list),
+   * and the NOSPACE alarm a member raises when its backend is full.
+   */
+  alarm?: AlarmRequest | undefined;
 }
 
 /**
@@ -43,6 +52,14 @@ export interface InternalRequest {
 export interface StoredLease {
   ID: bigint;
   TTL: bigint;
+}
+
+/**
+ * The raised alarms as the backend stores them (meta "alarms"), replicated
+ * through the log and carried by snapshots. Kept in (alarm, member_id) order.
+ */
+export interface StoredAlarms {
+  alarms: AlarmMember[];
 }
 
 /** The identity of a member, written once into a new data directory. */
@@ -89,6 +106,7 @@ function createBaseInternalRequest(): InternalRequest {
     leaseRevoke: undefined,
     memberAttributes: undefined,
     memberPeerUrls: undefined,
+    alarm: undefined,
   };
 }
 
@@ -123,6 +141,9 @@ export const InternalRequest: MessageFns<InternalRequest> = {
     }
     if (message.memberPeerUrls !== undefined) {
       MemberPeerUrls.encode(message.memberPeerUrls, writer.uint32(74).fork()).join();
+    }
+    if (message.alarm !== undefined) {
+      AlarmRequest.encode(message.alarm, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -212,6 +233,14 @@ export const InternalRequest: MessageFns<InternalRequest> = {
             message.memberPeerUrls = MemberPeerUrls.decode(reader, reader.uint32());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.alarm = AlarmRequest.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -255,6 +284,7 @@ export const InternalRequest: MessageFns<InternalRequest> = {
         : isSet(object.member_peer_urls)
         ? MemberPeerUrls.fromJSON(object.member_peer_urls)
         : undefined,
+      alarm: isSet(object.alarm) ? AlarmRequest.fromJSON(object.alarm) : undefined,
     };
   },
 
@@ -287,6 +317,9 @@ export const InternalRequest: MessageFns<InternalRequest> = {
     if (message.memberPeerUrls !== undefined) {
       obj.memberPeerUrls = MemberPeerUrls.toJSON(message.memberPeerUrls);
     }
+    if (message.alarm !== undefined) {
+      obj.alarm = AlarmRequest.toJSON(message.alarm);
+    }
     return obj;
   },
 
@@ -315,6 +348,9 @@ export const InternalRequest: MessageFns<InternalRequest> = {
       : undefined;
     message.memberPeerUrls = (object.memberPeerUrls !== undefined && object.memberPeerUrls !== null)
       ? MemberPeerUrls.fromPartial(object.memberPeerUrls)
+      : undefined;
+    message.alarm = (object.alarm !== undefined && object.alarm !== null)
+      ? AlarmRequest.fromPartial(object.alarm)
       : undefined;
     return message;
   },
@@ -404,6 +440,75 @@ export const StoredLease: MessageFns<StoredLease> = {
     const message = createBaseStoredLease();
     message.ID = (object.ID !== undefined && object.ID !== null) ? BigInt(object.ID) : 0n;
     message.TTL = (object.TTL !== undefined && object.TTL !== null) ? BigInt(object.TTL) : 0n;
+    return message;
+  },
+};
+
+function createBaseStoredAlarms(): StoredAlarms {
+  return { alarms: [] };
+}
+
+export const StoredAlarms: MessageFns<StoredAlarms> = {
+  encode(message: StoredAlarms, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.alarms) {
+      AlarmMember.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StoredAlarms {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStoredAlarms();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alarms.push(AlarmMember.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StoredAlarms {
+    return {
+      alarms: globalThis.Array.isArray(object?.alarms) ? object.alarms.map((e: any) => AlarmMember.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: StoredAlarms): unknown {
+    const obj: any = {};
+    if (message.alarms?.length) {
+      obj.alarms = message.alarms.map((e) => AlarmMember.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StoredAlarms>, I>>(base?: I): StoredAlarms {
+    return StoredAlarms.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StoredAlarms>, I>>(object: I): StoredAlarms {
+    const message = createBaseStoredAlarms();
+    message.alarms = object.alarms?.map((e) => AlarmMember.fromPartial(e)) || [];
     return message;
   },
 };

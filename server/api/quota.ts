@@ -1,0 +1,63 @@
+// The backend quota at the API edge, as etcd's quotaKVServer and
+// quotaLeaseServer: a Put, a Txn that may put, or a LeaseGrant that would not
+// fit is refused before it is proposed, and this member raises its NOSPACE
+// alarm through the log first (so `etcdctl alarm list` shows it once the
+// client has its error). While the alarm is raised, applying refuses such
+// writes on every member (server/apply/alarm-gate.ts).
+//
+// Writes admitted together may still overshoot the quota: after each applied
+// batch a member whose backend outgrew its quota raises the alarm too (as
+// etcd does when applying finds the backend full), which stops the writes
+// committed after it.
+import { AlarmRequest_AlarmAction, AlarmType } from '../../proto/gen/etcdserverpb/rpc.js';
+import type { AlarmSet } from '../alarm/alarms.js';
+import { NoSpaceError } from '../alarm/errors.js';
+import { costBytes, type BackendQuota, type QuotaRequest } from '../alarm/quota.js';
+import type { RaftNode } from '../node/raft-node.js';
+
+/** What the guard needs of the node. */
+export type QuotaNode = Pick<RaftNode, 'propose' | 'isLearner' | 'memberId'>;
+
+export class QuotaGuard {
+  /** This member's NOSPACE proposal in flight, shared by every request that needs it. */
+  private raising: Promise<void> | undefined;
+
+  constructor(
+    private readonly node: QuotaNode,
+    private readonly alarms: Pick<AlarmSet, 'isRaisedBy'>,
+    private readonly quota: BackendQuota,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /**
+   * Call before validating and proposing a Put, Txn or LeaseGrant (etcd
+   * checks the quota first). Resolves when the request fits; otherwise
+   * raises the alarm and rejects with NoSpaceError. A learner is let
+   * through: it refuses client writes itself.
+   */
+  async admit(request: QuotaRequest): Promise<void> {
+    if (this.quota.admits(costBytes(request)) || this.node.isLearner) return;
+    await this.raise(`a request of ${costBytes(request)} bytes does not fit`);
+    throw new NoSpaceError();
+  }
+
+  /** Call after each applied batch: a backend that outgrew its quota raises the alarm. */
+  applied(): void {
+    if (this.quota.exceeded) void this.raise('the backend outgrew it');
+  }
+
+  /** Proposes this member's NOSPACE alarm unless it is raised already; settles once applied or refused. */
+  private raise(why: string): Promise<void> {
+    const memberId = this.node.memberId;
+    if (this.alarms.isRaisedBy(memberId, AlarmType.NOSPACE)) return Promise.resolve();
+    if (this.raising !== undefined) return this.raising;
+    this.log(`backend quota of ${this.quota.limitBytes} bytes exceeded (${why}): raising alarm NOSPACE`);
+    const alarm = { action: AlarmRequest_AlarmAction.ACTIVATE, memberID: memberId, alarm: AlarmType.NOSPACE };
+    this.raising = this.node.propose({ alarm }, { internal: true }).then(
+      () => undefined,
+      (error: Error) => this.log(`alarm NOSPACE not raised: ${error.message}`),
+    );
+    void this.raising.finally(() => (this.raising = undefined));
+    return this.raising;
+  }
+}

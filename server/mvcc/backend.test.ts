@@ -1,0 +1,53 @@
+import { expect } from 'chai';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { openTempStore, type TempStore } from '../testing/temp-store.js';
+
+const valueBytes = 100 * 1024;
+/** lmdb's page on the machines cairn runs on. */
+const pageBytes = 4096;
+
+describe('Backend size', () => {
+  let temp: TempStore;
+  const put = (key: string): number => temp.write((txn) => void txn.put(Buffer.from(key), Buffer.alloc(valueBytes), 0n));
+
+  beforeEach(() => {
+    temp = openTempStore();
+  });
+
+  afterEach(async () => {
+    await temp.remove();
+  });
+
+  it('is the pages handed out as of the last commit: it grows by each large value\'s pages', () => {
+    const empty = temp.backend.sizeBytes();
+    expect(empty % pageBytes).to.equal(0);
+    put('a');
+    const one = temp.backend.sizeBytes();
+    expect(one - empty).to.be.at.least(valueBytes);
+    expect(one - empty).to.be.below(valueBytes + 8 * pageBytes);
+    for (const key of ['b', 'c', 'd']) put(key);
+    expect(temp.backend.sizeBytes() - one).to.be.at.least(3 * valueBytes);
+  });
+
+  it('matches the data file on Linux, where lmdb extends the file only as it writes pages', function () {
+    if (process.platform !== 'linux') this.skip();
+    put('a');
+    const file = statSync(join(temp.dir, 'db-0', 'data.mdb')).size;
+    expect(temp.backend.sizeBytes()).to.equal(file);
+  });
+
+  it('does not shrink on compaction (freed pages are reused, not returned), but does on defragmentation', async () => {
+    for (const key of ['a', 'b', 'c', 'd']) put(key);
+    put('a');
+    temp.write((txn) => void txn.deleteRange({ start: 'b', end: 'e' }));
+    const full = temp.backend.sizeBytes();
+    const inUseBefore = temp.backend.sizeInUseBytes();
+    await temp.compact(temp.store.currentRevision);
+    expect(temp.backend.sizeBytes()).to.be.at.least(full);
+    expect(temp.backend.sizeInUseBytes(), 'the history it held is free now').to.be.below(inUseBefore - 3 * valueBytes);
+    await temp.backend.defragment();
+    expect(temp.backend.sizeBytes()).to.be.below(full - 3 * valueBytes);
+    expect(temp.backend.sizeInUseBytes()).to.be.at.most(temp.backend.sizeBytes());
+  });
+});
