@@ -34,7 +34,7 @@ import {
 } from '../raft/index.js';
 import type { Wal } from '../storage/wal.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
-import { entryToPbShared, snapshotMetadataToPb } from '../transport/wire.js';
+import { entryToPbShared } from '../transport/wire.js';
 import {
   BadLeaderTransfereeError,
   LeaderChangedError,
@@ -47,6 +47,7 @@ import {
   TooManyRequestsError,
 } from './errors.js';
 import { ReadBatches } from './reads.js';
+import { Snapshots } from './snapshots.js';
 import { Waiters } from './waiters.js';
 
 export interface RaftNodeOptions {
@@ -121,8 +122,7 @@ export class RaftNode {
   private state: StateType = StateType.Follower;
   private confState: ConfState;
   private appliedIndex: number;
-  private snapshotIndex: number;
-  private snapshotting = false;
+  private readonly snapshots: Snapshots;
   private requestSequence: bigint;
   private tickTimer: NodeJS.Timeout | undefined;
   private processing: Promise<void> | undefined;
@@ -137,9 +137,9 @@ export class RaftNode {
   ) {
     this.id = Number(options.memberId);
     const initial = parts.storage.initialState();
-    this.snapshotIndex = parts.storage.snapshot().metadata.index;
+    this.snapshots = new Snapshots(parts, options, { snapshotInstalled: () => hooks.snapshotInstalled(), fatal: (error) => this.failStop(error), log: hooks.log });
     this.confState = initial.confState;
-    this.appliedIndex = this.snapshotIndex;
+    this.appliedIndex = this.snapshots.index;
     this.raw = new RawNode({
       id: this.id,
       storage: parts.storage,
@@ -147,7 +147,7 @@ export class RaftNode {
       heartbeatTicks: 1,
       random: new SeededRandom(options.seed),
       // Entries after the snapshot are delivered again; those the backend already holds are skipped when applied.
-      applied: this.snapshotIndex,
+      applied: this.snapshots.index,
       maxInflightMsgs: 256,
       maxUncommittedEntriesSizeBytes: 64 * 1024 * 1024,
     });
@@ -340,6 +340,7 @@ export class RaftNode {
     this.stopped = true;
     if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
     await this.processing;
+    await this.snapshots.settled();
     this.proposals.rejectAll(new ServerStoppedError());
     this.confChanges.rejectAll(new ServerStoppedError());
     this.reads.rejectAll(new ServerStoppedError());
@@ -359,10 +360,7 @@ export class RaftNode {
     if (this.processing !== undefined || this.stopped || this.paused !== undefined) return;
     this.processing = new Promise<void>((done) => setImmediate(done))
       .then(() => this.process())
-      .catch((error: Error) => {
-        this.stopped = true;
-        this.hooks.fatal(error);
-      })
+      .catch((error: Error) => this.failStop(error))
       .finally(() => {
         this.processing = undefined;
         if (!this.stopped && (this.raw.hasReady() || this.readsCanStart())) this.schedule();
@@ -418,7 +416,7 @@ export class RaftNode {
     if (applyAfterSync.length > 0) this.apply(applyAfterSync);
     for (const readState of rd.readStates) this.reads.confirmed(readState.context, readState.index, this.appliedIndex);
     this.reads.applied(this.appliedIndex);
-    this.maybeSnapshot();
+    this.snapshots.maybeTake(this.appliedIndex, this.confState, () => this.stopped);
   }
 
   /** A leader is known again: proposals that waited for one go to the core, unless their clients gave up. */
@@ -510,49 +508,19 @@ export class RaftNode {
     }
   }
 
-  /** Every --snapshot-count applied entries: record a snapshot and drop the log behind it (keeping a tail). */
-  private maybeSnapshot(): void {
-    if (this.snapshotting || this.appliedIndex - this.snapshotIndex < this.options.snapshotCount) return;
-    const { storage, backend, wal } = this.parts;
-    const index = this.appliedIndex;
-    const snapshot = storage.createSnapshot(index, this.confState, new Uint8Array(0));
-    this.snapshotIndex = index;
-    const compactTo = index - this.options.snapshotCatchUpEntries;
-    if (compactTo >= storage.firstIndex()) storage.compact(compactTo);
-    // The WAL may forget entries only once the backend that holds them is on disk.
-    this.snapshotting = true;
-    backend
-      .sync()
-      .then(() => {
-        if (this.stopped) return;
-        wal.appendSnapshot({ metadata: snapshotMetadataToPb(snapshot.metadata), reset: false });
-        return wal.sync().then(() => {
-          const removed = wal.purge();
-          if (removed > 0) this.hooks.log(`snapshot at index ${index}: removed ${removed} old WAL segment(s)`);
-        });
-      })
-      .catch((error: Error) => this.hooks.log(`snapshot at index ${index} not recorded: ${error.message}`))
-      .finally(() => (this.snapshotting = false));
-  }
-
-  /**
-   * Installs a snapshot from the leader: the backend image first (durably,
-   * atomically), then the WAL record that restarts the log after it. A crash
-   * between the two leaves a backend ahead of the log, which applying skips.
-   */
+  /** Installs a snapshot from the leader (snapshots.ts); the member's applied state is then the snapshot's. */
   private async installSnapshot(snapshot: Snapshot): Promise<void> {
-    const path = Buffer.from(snapshot.data).toString('utf8');
-    await this.parts.backend.install(path);
-    this.parts.store.reload();
-    this.parts.membership.reload();
-    this.hooks.snapshotInstalled();
-    this.parts.wal.appendSnapshot({ metadata: snapshotMetadataToPb(snapshot.metadata), reset: true });
-    this.parts.storage.applySnapshot({ metadata: snapshot.metadata, data: new Uint8Array(0) });
-    this.snapshotIndex = snapshot.metadata.index;
+    await this.snapshots.install(snapshot);
     this.appliedIndex = snapshot.metadata.index;
     this.confState = snapshot.metadata.confState;
     this.hooks.log(`installed a snapshot at index ${snapshot.metadata.index} (backend at ${this.parts.store.consistentIndex}, revision ${this.parts.store.currentRevision})`);
     this.membershipChanged();
+  }
+
+  /** Stops the member: it cannot trust what it would do next. */
+  private failStop(error: Error): void {
+    this.stopped = true;
+    this.hooks.fatal(error);
   }
 }
 
