@@ -124,6 +124,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
       requestTimeoutMs: requestTimeoutMs(config),
       pendingProposalsMax,
       requestBytesMax: config.maxRequestBytes,
+      txnOpsMax: config.maxTxnOps,
       seed: randomBytes(4).readUInt32BE(),
     },
     {

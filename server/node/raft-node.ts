@@ -9,11 +9,11 @@ import { InternalRequest } from '../../proto/gen/cairnpb/internal.js';
 import type { Member } from '../../proto/gen/etcdserverpb/rpc.js';
 import type { Applier, ApplyResponse, ApplyResult } from '../apply/applier.js';
 import { encodeMessage } from '../codec.js';
-import { decodeConfChangeContext, encodeConfChangeContext, type Membership } from '../membership/membership.js';
+import { LogThrottle } from '../log-throttle.js';
+import { encodeConfChangeContext, type Membership } from '../membership/membership.js';
 import type { Backend } from '../mvcc/backend.js';
 import type { MvccStore, RevisionChanges } from '../mvcc/store.js';
 import {
-  decodeConfChange,
   EntryType,
   hardStateToPb,
   MessageType,
@@ -34,7 +34,9 @@ import {
 } from '../raft/index.js';
 import type { Wal } from '../storage/wal.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
+import { appendBytesTarget } from '../transport/peer-checks.js';
 import { entryToPbShared } from '../transport/wire.js';
+import { committedConfChange, committedRequest } from './entry-payloads.js';
 import {
   BadLeaderTransfereeError,
   LeaderChangedError,
@@ -46,6 +48,7 @@ import {
   ServerStoppedError,
   TooManyRequestsError,
 } from './errors.js';
+import { admissionRefusal, type AdmissionParts } from './peer-admission.js';
 import { ReadBatches } from './reads.js';
 import { Snapshots } from './snapshots.js';
 import { Waiters } from './waiters.js';
@@ -64,6 +67,8 @@ export interface RaftNodeOptions {
   pendingProposalsMax: number;
   /** Largest encoded request accepted into the log (--max-request-bytes). */
   requestBytesMax: number;
+  /** Most operations in one txn (--max-txn-ops): proposals forwarded by peers are checked too. */
+  txnOpsMax: number;
   /** Seeds the election timeout randomization. */
   seed: number;
 }
@@ -113,8 +118,16 @@ export class RaftNode {
   private readonly proposals: Waiters<ApplyResponse>;
   private readonly confChanges: Waiters<void>;
   private readonly reads: ReadBatches;
-  /** Our own proposals by their entry data, so applying them needs no decoding. */
-  private readonly ownRequests = new WeakMap<Uint8Array, InternalRequest>();
+  /**
+   * Requests by their entry's data, decoded once: our own proposals, and
+   * entries decoded when they arrived from a peer (peer-admission.ts).
+   * Applying takes them out; the log keeps its entries until a snapshot, not
+   * their decoded twins.
+   */
+  private readonly decoded = new WeakMap<Uint8Array, InternalRequest>();
+  private readonly admission: AdmissionParts;
+  /** Peer messages dropped here, logged at most every droppedLogIntervalMs per sender and type. */
+  private readonly droppedLog: LogThrottle;
   private leaderWaiters: Array<() => void> = [];
   /** Proposals made while no leader was known (bounded by pendingProposalsMax through the waiters). */
   private parked: Array<{ pending: () => boolean; propose: () => void; refuse: (error: Error) => void }> = [];
@@ -148,9 +161,17 @@ export class RaftNode {
       random: new SeededRandom(options.seed),
       // Entries after the snapshot are delivered again; those the backend already holds are skipped when applied.
       applied: this.snapshots.index,
+      // Peers refuse larger appends (transport/peer-checks.ts).
+      maxSizePerMsgBytes: appendBytesTarget,
       maxInflightMsgs: 256,
       maxUncommittedEntriesSizeBytes: 64 * 1024 * 1024,
     });
+    this.admission = {
+      membership: parts.membership,
+      limits: { txnOpsMax: options.txnOpsMax, requestBytesMax: options.requestBytesMax },
+      remember: (data, request) => this.decoded.set(data, request),
+    };
+    this.droppedLog = new LogThrottle(hooks.log, droppedLogIntervalMs);
     this.proposals = new Waiters(options.requestTimeoutMs);
     this.confChanges = new Waiters(options.requestTimeoutMs);
     this.reads = new ReadBatches(options.requestTimeoutMs, `read-${options.memberId.toString(16)}-${Date.now().toString(16)}`);
@@ -209,17 +230,36 @@ export class RaftNode {
     this.schedule();
   }
 
-  /** A message from a peer. */
+  /**
+   * A message from a peer, which the transport checked (sender, recipient,
+   * type, bounds: transport/peer-checks.ts). What needs the core's state or
+   * the meaning of entries is checked here; a message refused is dropped
+   * and logged, never stepped.
+   */
   step(m: Message): void {
     if (this.stopped) return;
+    // Its data names the image to install: only receiveSnapshot, which received the image, may step one.
+    if (m.type === MessageType.Snap) return this.dropped(m, 'a MsgSnap arrives only with its image');
+    this.stepChecked(m);
+  }
+
+  private stepChecked(m: Message): void {
+    const raft = this.raw.raft;
+    const core = { term: raft.term, lead: raft.lead, lastIndex: raft.log.lastIndex(), isLearner: this.isLearner };
+    const refused = admissionRefusal(m, core, this.admission);
+    if (refused !== undefined) return this.dropped(m, refused);
     try {
       this.raw.step(m);
     } catch (error) {
       // A late reply from a removed member: the network would have lost it too.
-      if (!(error instanceof UnknownPeerError)) this.hooks.log(`dropped ${m.type} from ${m.from.toString(16)}: ${(error as Error).message}`);
+      if (!(error instanceof UnknownPeerError)) this.dropped(m, (error as Error).message);
       return;
     }
     this.schedule();
+  }
+
+  private dropped(m: Message, reason: string): void {
+    this.droppedLog.line(`${m.from} ${m.type}`, `dropped ${m.type} from ${m.from.toString(16)}: ${reason}`);
   }
 
   /** The transport could not reach peer `id`: the leader probes it instead of streaming. */
@@ -236,10 +276,10 @@ export class RaftNode {
     this.schedule();
   }
 
-  /** A snapshot from the leader, its backend image complete at `path`. */
+  /** A snapshot from the leader, its backend image complete and verified at `path`, which is now the node's. */
   receiveSnapshot(m: Message, path: string): void {
     const data = Buffer.from(path, 'utf8');
-    if (m.snapshot !== undefined) this.step({ ...m, snapshot: { metadata: m.snapshot.metadata, data } });
+    if (!this.stopped && m.snapshot !== undefined) this.stepChecked({ ...m, snapshot: { metadata: m.snapshot.metadata, data } });
     // The core takes a snapshot only if it needs it (it may have caught up meanwhile); otherwise its image goes.
     if (this.raw.raft.log.unstable.snapshot?.data !== data) rmSync(path, { force: true });
   }
@@ -257,7 +297,7 @@ export class RaftNode {
     const data = encodeMessage(InternalRequest, request);
     if (data.length > this.options.requestBytesMax) return Promise.reject(new RequestTooLargeError());
     const response = this.proposals.wait(request.id);
-    this.ownRequests.set(data, request);
+    this.decoded.set(data, request);
     const gaveUp = options.gaveUp ?? (() => false);
     this.submit(() => this.proposals.has(request.id) && !gaveUp(), () => this.raw.propose(data), (error) => this.proposals.reject(request.id, error));
     return response;
@@ -454,16 +494,15 @@ export class RaftNode {
       for (const entry of entries) {
         const fresh = entry.index > this.parts.store.consistentIndex;
         if (entry.type === EntryType.ConfChange) {
-          const cc = decodeConfChange(entry.data);
-          const context = decodeConfChangeContext(cc.context);
+          const { cc, context } = committedConfChange(entry);
           const refused = fresh ? this.parts.membership.applyConfChange(cc, context.member) : undefined;
           this.confState = this.raw.applyConfChange(cc);
           membershipChanged = true;
           if (context.requestId !== 0n) confAnswers.push([context.requestId, refused]);
         } else if (fresh && entry.data.length > 0) {
-          const own = this.ownRequests.get(entry.data);
-          if (own !== undefined) this.ownRequests.delete(entry.data); // the log keeps the entry until a snapshot: not its decoded twin
-          const request = own ?? InternalRequest.decode(entry.data);
+          const known = this.decoded.get(entry.data);
+          if (known !== undefined) this.decoded.delete(entry.data);
+          const request = known ?? committedRequest(entry);
           const result = this.applyRequest(request);
           if (result.membership) membershipChanged = true;
           answers.push([request.id, result.result]);
@@ -523,6 +562,9 @@ export class RaftNode {
     this.hooks.fatal(error);
   }
 }
+
+/** Peer messages dropped for the same reason are logged at most this often. */
+const droppedLogIntervalMs = 5_000;
 
 /** What only a leader sends: replication that may leave before the leader's own write is durable. */
 const leaderMessageTypes: ReadonlySet<string> = new Set([MessageType.App, MessageType.Heartbeat, MessageType.Snap]);
