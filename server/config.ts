@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { InitialClusterError, parseInitialCluster } from './membership/initial-cluster.js';
+import { requestBytesCeiling } from './transport/peer-checks.js';
 
 export interface ServerConfig {
   name: string;
@@ -183,6 +184,10 @@ function validate(config: ServerConfig): void {
   }
   if (config.electionTimeoutMs > 50_000) throw new ConfigError('--election-timeout must be at most 50000 ms');
   if (config.name === '') throw new ConfigError('--name must not be empty');
+  if (config.maxRequestBytes > requestBytesCeiling) {
+    // A request travels to the other members whole, in one peer message, and peers refuse larger ones.
+    throw new ConfigError(`--max-request-bytes must be at most ${requestBytesCeiling}`);
+  }
   try {
     const members = parseInitialCluster(config.initialCluster, config.initialClusterToken);
     if (config.initialClusterState === 'new' && !members.some((member) => member.name === config.name)) {

@@ -18,6 +18,7 @@ import {
   LeaseService,
   LeaseTimeToLiveResponse,
   MaintenanceService,
+  type Member,
   PutResponse,
   WatchResponse,
   WatchService,
@@ -51,6 +52,7 @@ import { startLog } from './node/bootstrap.js';
 import { Membership } from './membership/membership.js';
 import { PeerTransport } from './transport/peer-transport.js';
 import { peerService } from './transport/peer-service.js';
+import { peerGrpcMessageBytesMax } from './transport/peer-checks.js';
 import { PeerService } from '../proto/gen/cairnpb/peer.js';
 import { LeaderForwarder } from './forwarder.js';
 import { Wal } from './storage/wal.js';
@@ -125,7 +127,7 @@ async function startMember(config: ServerConfig, memberDir: string, dirLock: Dat
   if ((quota.limitBytes ?? 0) > quotaBytesSuggestedMax) log(`--quota-backend-bytes ${quota.limitBytes} exceeds the suggested maximum of ${quotaBytesSuggestedMax}: performance may degrade`);
   const applier = new Applier(store, leases, alarms);
   const membership = new Membership(backend);
-  const { storage, identity, joinedMembers } = await startLog(config, wal, contents, backend, log);
+  const { storage, identity, bootMembers } = await startLog(config, wal, contents, backend, log);
   const hub = new WatchHub(store);
   const transportLog = (line: string): void => log(line);
   let endedWith: (reason: string) => void = () => {};
@@ -141,6 +143,7 @@ async function startMember(config: ServerConfig, memberDir: string, dirLock: Dat
       requestTimeoutMs: requestTimeoutMs(config),
       pendingProposalsMax,
       requestBytesMax: config.maxRequestBytes,
+      txnOpsMax: config.maxTxnOps,
       seed: randomBytes(4).readUInt32BE(),
     },
     {
@@ -153,7 +156,7 @@ async function startMember(config: ServerConfig, memberDir: string, dirLock: Dat
         log(isLeader ? `became leader at term ${node.term}` : `is no longer leader (term ${node.term})`);
       },
       membership: (applied) => {
-        const members = applied.length > 0 ? applied : joinedMembers;
+        const members = applied.length > 0 ? applied : bootMembers;
         const known = new Set<number>();
         for (const member of members) {
           known.add(Number(member.ID));
@@ -198,7 +201,7 @@ async function startMember(config: ServerConfig, memberDir: string, dirLock: Dat
   const leaseTimer = expireLeases(node, expiry);
   const publishing = publishAttributes(context, log);
 
-  const peers = peerServer(context, leases, expiry, snapDir, log);
+  const peers = peerServer(context, { leases, expiry, bootMembers }, snapDir, log);
 
   const server = clientServer(context, leases, expiry, hub);
   const boundAddresses: string[] = [];
@@ -289,21 +292,35 @@ function publishAttributes(context: ServiceContext, log: (line: string) => void)
   return { timer, published };
 }
 
-/** The peer service other members talk to. */
-function peerServer(context: ServiceContext, leases: LeaseTable, expiry: LeaseExpiry, snapDir: string, log: (line: string) => void): Server {
+/**
+ * The peer service other members talk to. Its gRPC messages are bounded
+ * (peer-checks.ts); its senders must be members: those of the applied
+ * membership, or before this member has applied any, those it started with.
+ */
+function peerServer(context: ServiceContext, state: { leases: LeaseTable; expiry: LeaseExpiry; bootMembers: Member[] }, snapDir: string, log: (line: string) => void): Server {
   const { node, membership } = context;
+  const { leases, expiry, bootMembers } = state;
   /** What other members forward here only the leader answers; a member that lost leadership meanwhile says so. */
   const onLeader = <Request, Response>(handle: (request: Request) => Promise<Response>) => async (request: Request): Promise<Response> => {
     if (!node.isLeader) throw new NotLeaderError();
     return handle(request);
   };
-  const server = new Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1, 'grpc.enable_channelz': 0, 'grpc.http2.min_ping_interval_without_data_ms': 1_000, 'grpc.keepalive_permit_without_calls': 1 });
+  const server = new Server({
+    'grpc.max_receive_message_length': peerGrpcMessageBytesMax,
+    'grpc.max_send_message_length': -1,
+    'grpc.enable_channelz': 0,
+    'grpc.http2.min_ping_interval_without_data_ms': 1_000,
+    'grpc.keepalive_permit_without_calls': 1,
+  });
+  const isMember = (id: bigint): boolean => membership.get(id) !== undefined || (membership.list().length === 0 && bootMembers.some((member) => member.ID === id));
   server.addService(
     PeerService,
     peerService(
       {
+        memberId: context.memberId,
         clusterId: () => context.clusterId,
         isRemoved: (id) => membership.isRemoved(id),
+        isMember,
         step: (m) => node.step(m),
         receiveSnapshot: (m, path) => node.receiveSnapshot(m, path),
         leaseRenew: onLeader(async (request) => leaseRenewHere(context, expiry, request)),

@@ -60,13 +60,17 @@ export async function startLog(
   contents: WalContents,
   backend: Backend,
   log: (line: string) => void,
-): Promise<{ storage: MemoryStorage; identity: MemberIdentityIds; joinedMembers: Member[] }> {
-  if (!walIsEmpty(contents)) return { storage: storageFromWal(contents), identity: loadIdentity(backend), joinedMembers: [] };
+): Promise<{ storage: MemoryStorage; identity: MemberIdentityIds; bootMembers: Member[] }> {
+  if (!walIsEmpty(contents)) return { storage: storageFromWal(contents), identity: loadIdentity(backend), bootMembers: [] };
   const founders = parseInitialCluster(config.initialCluster, config.initialClusterToken);
   let storage: MemoryStorage;
   let identity: MemberIdentityIds;
-  /** A joining member talks to the members it was told of until its log tells it the membership. */
-  let joinedMembers: Member[] = [];
+  /**
+   * The members this one knows of before its log has told it the membership:
+   * the founders of a new cluster, or those a joining member was told of. It
+   * talks to them, and accepts their messages, until then.
+   */
+  let bootMembers: Member[];
   if (config.initialClusterState === 'new') {
     const self = founders.find((founder) => founder.name === config.name);
     if (self === undefined) throw new Error(`--initial-cluster does not name this member (${config.name})`);
@@ -79,18 +83,19 @@ export async function startLog(
     const entries = await bootstrapNewCluster(wal, founders);
     storage.append(entries);
     storage.setHardState({ term: 1, vote: 0, commit: entries.length });
+    bootMembers = founders.map(foundingMember);
     log(`bootstrapped a new cluster ${hexId(identity.clusterId)} with ${founders.length} member(s); this member is ${hexId(identity.memberId)}`);
   } else {
     const others = founders.filter((founder) => founder.name !== config.name);
     const joined = await joinExistingCluster(others, config.initialAdvertisePeerUrls);
     identity = { memberId: joined.memberId, clusterId: joined.clusterId };
-    joinedMembers = joined.members;
+    bootMembers = joined.members;
     storage = storageFromWal(contents);
     log(`joining cluster ${hexId(identity.clusterId)} as member ${hexId(identity.memberId)}`);
   }
   saveIdentity(backend, config, identity);
   await backend.sync();
-  return { storage, identity, joinedMembers };
+  return { storage, identity, bootMembers };
 }
 
 function saveIdentity(backend: Backend, config: ServerConfig, identity: MemberIdentityIds): void {

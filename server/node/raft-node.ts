@@ -9,11 +9,11 @@ import { InternalRequest } from '../../proto/gen/cairnpb/internal.js';
 import type { Member } from '../../proto/gen/etcdserverpb/rpc.js';
 import type { Applier, ApplyResponse, ApplyResult } from '../apply/applier.js';
 import { encodeMessage } from '../codec.js';
-import { decodeConfChangeContext, encodeConfChangeContext, type Membership } from '../membership/membership.js';
+import { LogThrottle } from '../log-throttle.js';
+import { encodeConfChangeContext, type Membership } from '../membership/membership.js';
 import type { Backend } from '../mvcc/backend.js';
 import type { MvccStore, RevisionChanges } from '../mvcc/store.js';
 import {
-  decodeConfChange,
   EntryType,
   hardStateToPb,
   MessageType,
@@ -34,7 +34,9 @@ import {
 } from '../raft/index.js';
 import type { Wal } from '../storage/wal.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
-import { entryToPbShared, snapshotMetadataToPb } from '../transport/wire.js';
+import { appendBytesTarget } from '../transport/peer-checks.js';
+import { entryToPbShared } from '../transport/wire.js';
+import { committedConfChange, committedRequest } from './entry-payloads.js';
 import {
   BadLeaderTransfereeError,
   LeaderChangedError,
@@ -46,7 +48,9 @@ import {
   ServerStoppedError,
   TooManyRequestsError,
 } from './errors.js';
+import { admissionRefusal, type AdmissionParts } from './peer-admission.js';
 import { ReadBatches } from './reads.js';
+import { Snapshots } from './snapshots.js';
 import { Waiters } from './waiters.js';
 
 export interface RaftNodeOptions {
@@ -63,6 +67,8 @@ export interface RaftNodeOptions {
   pendingProposalsMax: number;
   /** Largest encoded request accepted into the log (--max-request-bytes). */
   requestBytesMax: number;
+  /** Most operations in one txn (--max-txn-ops): proposals forwarded by peers are checked too. */
+  txnOpsMax: number;
   /** Seeds the election timeout randomization. */
   seed: number;
 }
@@ -112,8 +118,16 @@ export class RaftNode {
   private readonly proposals: Waiters<ApplyResponse>;
   private readonly confChanges: Waiters<void>;
   private readonly reads: ReadBatches;
-  /** Our own proposals by their entry data, so applying them needs no decoding. */
-  private readonly ownRequests = new WeakMap<Uint8Array, InternalRequest>();
+  /**
+   * Requests by their entry's data, decoded once: our own proposals, and
+   * entries decoded when they arrived from a peer (peer-admission.ts).
+   * Applying takes them out; the log keeps its entries until a snapshot, not
+   * their decoded twins.
+   */
+  private readonly decoded = new WeakMap<Uint8Array, InternalRequest>();
+  private readonly admission: AdmissionParts;
+  /** Peer messages dropped here, logged at most every droppedLogIntervalMs per sender and type. */
+  private readonly droppedLog: LogThrottle;
   private leaderWaiters: Array<() => void> = [];
   /** Proposals made while no leader was known (bounded by pendingProposalsMax through the waiters). */
   private parked: Array<{ pending: () => boolean; propose: () => void; refuse: (error: Error) => void }> = [];
@@ -121,8 +135,7 @@ export class RaftNode {
   private state: StateType = StateType.Follower;
   private confState: ConfState;
   private appliedIndex: number;
-  private snapshotIndex: number;
-  private snapshotting = false;
+  private readonly snapshots: Snapshots;
   private requestSequence: bigint;
   private tickTimer: NodeJS.Timeout | undefined;
   private processing: Promise<void> | undefined;
@@ -137,9 +150,9 @@ export class RaftNode {
   ) {
     this.id = Number(options.memberId);
     const initial = parts.storage.initialState();
-    this.snapshotIndex = parts.storage.snapshot().metadata.index;
+    this.snapshots = new Snapshots(parts, options, { snapshotInstalled: () => hooks.snapshotInstalled(), fatal: (error) => this.failStop(error), log: hooks.log });
     this.confState = initial.confState;
-    this.appliedIndex = this.snapshotIndex;
+    this.appliedIndex = this.snapshots.index;
     this.raw = new RawNode({
       id: this.id,
       storage: parts.storage,
@@ -147,10 +160,18 @@ export class RaftNode {
       heartbeatTicks: 1,
       random: new SeededRandom(options.seed),
       // Entries after the snapshot are delivered again; those the backend already holds are skipped when applied.
-      applied: this.snapshotIndex,
+      applied: this.snapshots.index,
+      // Peers refuse larger appends (transport/peer-checks.ts).
+      maxSizePerMsgBytes: appendBytesTarget,
       maxInflightMsgs: 256,
       maxUncommittedEntriesSizeBytes: 64 * 1024 * 1024,
     });
+    this.admission = {
+      membership: parts.membership,
+      limits: { txnOpsMax: options.txnOpsMax, requestBytesMax: options.requestBytesMax },
+      remember: (data, request) => this.decoded.set(data, request),
+    };
+    this.droppedLog = new LogThrottle(hooks.log, droppedLogIntervalMs);
     this.proposals = new Waiters(options.requestTimeoutMs);
     this.confChanges = new Waiters(options.requestTimeoutMs);
     this.reads = new ReadBatches(options.requestTimeoutMs, `read-${options.memberId.toString(16)}-${Date.now().toString(16)}`);
@@ -209,17 +230,36 @@ export class RaftNode {
     this.schedule();
   }
 
-  /** A message from a peer. */
+  /**
+   * A message from a peer, which the transport checked (sender, recipient,
+   * type, bounds: transport/peer-checks.ts). What needs the core's state or
+   * the meaning of entries is checked here; a message refused is dropped
+   * and logged, never stepped.
+   */
   step(m: Message): void {
     if (this.stopped) return;
+    // Its data names the image to install: only receiveSnapshot, which received the image, may step one.
+    if (m.type === MessageType.Snap) return this.dropped(m, 'a MsgSnap arrives only with its image');
+    this.stepChecked(m);
+  }
+
+  private stepChecked(m: Message): void {
+    const raft = this.raw.raft;
+    const core = { term: raft.term, lead: raft.lead, lastIndex: raft.log.lastIndex(), isLearner: this.isLearner };
+    const refused = admissionRefusal(m, core, this.admission);
+    if (refused !== undefined) return this.dropped(m, refused);
     try {
       this.raw.step(m);
     } catch (error) {
       // A late reply from a removed member: the network would have lost it too.
-      if (!(error instanceof UnknownPeerError)) this.hooks.log(`dropped ${m.type} from ${m.from.toString(16)}: ${(error as Error).message}`);
+      if (!(error instanceof UnknownPeerError)) this.dropped(m, (error as Error).message);
       return;
     }
     this.schedule();
+  }
+
+  private dropped(m: Message, reason: string): void {
+    this.droppedLog.line(`${m.from} ${m.type}`, `dropped ${m.type} from ${m.from.toString(16)}: ${reason}`);
   }
 
   /** The transport could not reach peer `id`: the leader probes it instead of streaming. */
@@ -236,10 +276,10 @@ export class RaftNode {
     this.schedule();
   }
 
-  /** A snapshot from the leader, its backend image complete at `path`. */
+  /** A snapshot from the leader, its backend image complete and verified at `path`, which is now the node's. */
   receiveSnapshot(m: Message, path: string): void {
     const data = Buffer.from(path, 'utf8');
-    if (m.snapshot !== undefined) this.step({ ...m, snapshot: { metadata: m.snapshot.metadata, data } });
+    if (!this.stopped && m.snapshot !== undefined) this.stepChecked({ ...m, snapshot: { metadata: m.snapshot.metadata, data } });
     // The core takes a snapshot only if it needs it (it may have caught up meanwhile); otherwise its image goes.
     if (this.raw.raft.log.unstable.snapshot?.data !== data) rmSync(path, { force: true });
   }
@@ -257,7 +297,7 @@ export class RaftNode {
     const data = encodeMessage(InternalRequest, request);
     if (data.length > this.options.requestBytesMax) return Promise.reject(new RequestTooLargeError());
     const response = this.proposals.wait(request.id);
-    this.ownRequests.set(data, request);
+    this.decoded.set(data, request);
     const gaveUp = options.gaveUp ?? (() => false);
     this.submit(() => this.proposals.has(request.id) && !gaveUp(), () => this.raw.propose(data), (error) => this.proposals.reject(request.id, error));
     return response;
@@ -340,6 +380,7 @@ export class RaftNode {
     this.stopped = true;
     if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
     await this.processing;
+    await this.snapshots.settled();
     this.proposals.rejectAll(new ServerStoppedError());
     this.confChanges.rejectAll(new ServerStoppedError());
     this.reads.rejectAll(new ServerStoppedError());
@@ -359,10 +400,7 @@ export class RaftNode {
     if (this.processing !== undefined || this.stopped || this.paused !== undefined) return;
     this.processing = new Promise<void>((done) => setImmediate(done))
       .then(() => this.process())
-      .catch((error: Error) => {
-        this.stopped = true;
-        this.hooks.fatal(error);
-      })
+      .catch((error: Error) => this.failStop(error))
       .finally(() => {
         this.processing = undefined;
         if (!this.stopped && (this.raw.hasReady() || this.readsCanStart())) this.schedule();
@@ -418,7 +456,7 @@ export class RaftNode {
     if (applyAfterSync.length > 0) this.apply(applyAfterSync);
     for (const readState of rd.readStates) this.reads.confirmed(readState.context, readState.index, this.appliedIndex);
     this.reads.applied(this.appliedIndex);
-    this.maybeSnapshot();
+    this.snapshots.maybeTake(this.appliedIndex, this.confState, () => this.stopped);
   }
 
   /** A leader is known again: proposals that waited for one go to the core, unless their clients gave up. */
@@ -456,16 +494,15 @@ export class RaftNode {
       for (const entry of entries) {
         const fresh = entry.index > this.parts.store.consistentIndex;
         if (entry.type === EntryType.ConfChange) {
-          const cc = decodeConfChange(entry.data);
-          const context = decodeConfChangeContext(cc.context);
+          const { cc, context } = committedConfChange(entry);
           const refused = fresh ? this.parts.membership.applyConfChange(cc, context.member) : undefined;
           this.confState = this.raw.applyConfChange(cc);
           membershipChanged = true;
           if (context.requestId !== 0n) confAnswers.push([context.requestId, refused]);
         } else if (fresh && entry.data.length > 0) {
-          const own = this.ownRequests.get(entry.data);
-          if (own !== undefined) this.ownRequests.delete(entry.data); // the log keeps the entry until a snapshot: not its decoded twin
-          const request = own ?? InternalRequest.decode(entry.data);
+          const known = this.decoded.get(entry.data);
+          if (known !== undefined) this.decoded.delete(entry.data);
+          const request = known ?? committedRequest(entry);
           const result = this.applyRequest(request);
           if (result.membership) membershipChanged = true;
           answers.push([request.id, result.result]);
@@ -510,51 +547,24 @@ export class RaftNode {
     }
   }
 
-  /** Every --snapshot-count applied entries: record a snapshot and drop the log behind it (keeping a tail). */
-  private maybeSnapshot(): void {
-    if (this.snapshotting || this.appliedIndex - this.snapshotIndex < this.options.snapshotCount) return;
-    const { storage, backend, wal } = this.parts;
-    const index = this.appliedIndex;
-    const snapshot = storage.createSnapshot(index, this.confState, new Uint8Array(0));
-    this.snapshotIndex = index;
-    const compactTo = index - this.options.snapshotCatchUpEntries;
-    if (compactTo >= storage.firstIndex()) storage.compact(compactTo);
-    // The WAL may forget entries only once the backend that holds them is on disk.
-    this.snapshotting = true;
-    backend
-      .sync()
-      .then(() => {
-        if (this.stopped) return;
-        wal.appendSnapshot({ metadata: snapshotMetadataToPb(snapshot.metadata), reset: false });
-        return wal.sync().then(() => {
-          const removed = wal.purge();
-          if (removed > 0) this.hooks.log(`snapshot at index ${index}: removed ${removed} old WAL segment(s)`);
-        });
-      })
-      .catch((error: Error) => this.hooks.log(`snapshot at index ${index} not recorded: ${error.message}`))
-      .finally(() => (this.snapshotting = false));
-  }
-
-  /**
-   * Installs a snapshot from the leader: the backend image first (durably,
-   * atomically), then the WAL record that restarts the log after it. A crash
-   * between the two leaves a backend ahead of the log, which applying skips.
-   */
+  /** Installs a snapshot from the leader (snapshots.ts); the member's applied state is then the snapshot's. */
   private async installSnapshot(snapshot: Snapshot): Promise<void> {
-    const path = Buffer.from(snapshot.data).toString('utf8');
-    await this.parts.backend.install(path);
-    this.parts.store.reload();
-    this.parts.membership.reload();
-    this.hooks.snapshotInstalled();
-    this.parts.wal.appendSnapshot({ metadata: snapshotMetadataToPb(snapshot.metadata), reset: true });
-    this.parts.storage.applySnapshot({ metadata: snapshot.metadata, data: new Uint8Array(0) });
-    this.snapshotIndex = snapshot.metadata.index;
+    await this.snapshots.install(snapshot);
     this.appliedIndex = snapshot.metadata.index;
     this.confState = snapshot.metadata.confState;
     this.hooks.log(`installed a snapshot at index ${snapshot.metadata.index} (backend at ${this.parts.store.consistentIndex}, revision ${this.parts.store.currentRevision})`);
     this.membershipChanged();
   }
+
+  /** Stops the member: it cannot trust what it would do next. */
+  private failStop(error: Error): void {
+    this.stopped = true;
+    this.hooks.fatal(error);
+  }
 }
+
+/** Peer messages dropped for the same reason are logged at most this often. */
+const droppedLogIntervalMs = 5_000;
 
 /** What only a leader sends: replication that may leave before the leader's own write is durable. */
 const leaderMessageTypes: ReadonlySet<string> = new Set([MessageType.App, MessageType.Heartbeat, MessageType.Snap]);

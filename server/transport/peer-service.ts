@@ -1,9 +1,12 @@
-// The peer gRPC service: what other members send to this one. Raft message
-// batches are stepped into the node in order; a snapshot's backend image is
-// written to a file first and handed to the node only once complete.
+// The peer gRPC service: what other members send to this one. Nothing here is
+// trusted. Every stream's sender must be a member of this cluster (other than
+// this one); every message must come from that sender, be addressed to this
+// member, be of a type a peer may send, and stay within the bounds of
+// peer-checks.ts. What passes is stepped into the node in order, which checks
+// what needs its own state. A snapshot's backend image is received into a
+// file first (snapshot-receiver.ts) and handed to the node only once complete
+// and verified.
 import { status, type sendUnaryData, type ServerReadableStream } from '@grpc/grpc-js';
-import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
 import type { MessageBatch, MembersRequest, MembersResponse, PeerServer, SnapshotChunk, SnapshotReceived, StreamClosed } from '../../proto/gen/cairnpb/peer.js';
 import type {
   LeaseKeepAliveRequest,
@@ -14,19 +17,30 @@ import type {
   MemberPromoteResponse,
 } from '../../proto/gen/etcdserverpb/rpc.js';
 import { unary } from '../api/unary.js';
+import { LogThrottle } from '../log-throttle.js';
 import type { Message } from '../raft/index.js';
-import { messageFromPb } from './wire.js';
+import { messageRefusal, streamMessageTypes } from './peer-checks.js';
+import { receiveSnapshot } from './snapshot-receiver.js';
+import { messageFromPb, type PbMessage } from './wire.js';
 
 /** What a removed member is told when it still sends messages; it then stops (as etcd's members do). */
 export const removedMemberMessage = 'the member has been permanently removed from the cluster';
 
 export interface PeerHandlers {
+  /** This member's ID. */
+  memberId: bigint;
   clusterId(): bigint;
   /** Whether `id` was removed from the cluster: its messages are refused. */
   isRemoved(id: bigint): boolean;
-  /** A message from a peer. Errors are the node's to log; the stream goes on. */
+  /**
+   * Whether `id` is a member as this member knows the membership: a member
+   * added moments ago is refused until this member applies its addition (it
+   * reconnects with backoff meanwhile).
+   */
+  isMember(id: bigint): boolean;
+  /** A message from a peer, checked here. The node checks what needs its state, and logs what it drops. */
   step(m: Message): void;
-  /** A complete snapshot: `m` is its MsgSnap, `path` the backend image. */
+  /** A complete, verified snapshot: `m` is its MsgSnap, `path` the backend image, now the node's. */
   receiveSnapshot(m: Message, path: string): void;
   leaseRenew(request: LeaseKeepAliveRequest): Promise<LeaseKeepAliveResponse>;
   leaseTimeToLive(request: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse>;
@@ -35,36 +49,59 @@ export interface PeerHandlers {
   log(line: string): void;
 }
 
-/** Largest snapshot accepted, in bytes: more is a broken or hostile peer. */
-const snapshotBytesMax = 64 * 1024 * 1024 * 1024;
+/** Why a stream is refused: its gRPC code and the details the sender sees. */
+export interface Refusal {
+  code: status;
+  details: string;
+}
+
+/** Refusals and dropped messages of one kind from one sender are logged at most this often. */
+const refusalLogIntervalMs = 5_000;
 
 export function peerService(handlers: PeerHandlers, snapshotDir: string): PeerServer {
-  let received = 0;
+  const throttle = new LogThrottle(handlers.log, refusalLogIntervalMs);
+  const self = Number(handlers.memberId);
+
+  /** Why a stream from `from` claiming cluster `clusterId` is refused, or undefined. */
+  const senderRefusal = (clusterId: bigint, from: bigint): Refusal | undefined => {
+    let refusal: Refusal | undefined;
+    if (clusterId !== handlers.clusterId()) refusal = { code: status.FAILED_PRECONDITION, details: `cluster ID ${clusterId.toString(16)} is not this cluster's` };
+    else if (handlers.isRemoved(from)) refusal = { code: status.FAILED_PRECONDITION, details: removedMemberMessage };
+    else if (from === handlers.memberId) refusal = { code: status.FAILED_PRECONDITION, details: `${from.toString(16)} is this member's own ID` };
+    else if (!handlers.isMember(from)) refusal = { code: status.FAILED_PRECONDITION, details: `${from.toString(16)} is not a member of this cluster (as this member knows it)` };
+    if (refusal !== undefined) throttle.line(`refused ${from}`, `refused a stream from ${from.toString(16)}: ${refusal.details}`);
+    return refusal;
+  };
+
+  /** The message, or undefined when it must not reach the node (logged). */
+  const admit = (pb: PbMessage, from: bigint, allowed: ReadonlySet<string>): Message | undefined => {
+    let m: Message;
+    try {
+      m = messageFromPb(pb);
+    } catch (error) {
+      throttle.line(`malformed ${from}`, `dropped a malformed message from ${from.toString(16)}: ${(error as Error).message}`);
+      return undefined;
+    }
+    const refused = messageRefusal(m, self, Number(from), allowed);
+    if (refused === undefined) return m;
+    throttle.line(`dropped ${from} ${m.type}`, `dropped ${m.type} from ${from.toString(16)}: ${refused}`);
+    return undefined;
+  };
+
   return {
     stream(call: ServerReadableStream<MessageBatch, StreamClosed>, callback: sendUnaryData<StreamClosed>) {
       let failed = false;
       call.on('data', (batch: MessageBatch) => {
         if (failed) return;
-        if (batch.clusterId !== handlers.clusterId()) {
+        const refusal = senderRefusal(batch.clusterId, batch.from);
+        if (refusal !== undefined) {
           failed = true;
-          handlers.log(`rejected messages from ${batch.from.toString(16)}: cluster ID ${batch.clusterId.toString(16)} is not ours`);
-          callback({ code: status.FAILED_PRECONDITION, details: 'cluster ID mismatch' });
-          return;
-        }
-        if (handlers.isRemoved(batch.from)) {
-          failed = true;
-          callback({ code: status.FAILED_PRECONDITION, details: removedMemberMessage });
+          callback(refusal);
           return;
         }
         for (const pb of batch.messages) {
-          let m: Message;
-          try {
-            m = messageFromPb(pb);
-          } catch (error) {
-            handlers.log(`dropped a malformed message from ${batch.from.toString(16)}: ${(error as Error).message}`);
-            continue;
-          }
-          handlers.step(m);
+          const m = admit(pb, batch.from, streamMessageTypes);
+          if (m !== undefined) handlers.step(m);
         }
       });
       call.on('end', () => {
@@ -74,48 +111,13 @@ export function peerService(handlers: PeerHandlers, snapshotDir: string): PeerSe
     },
 
     snapshot(call: ServerReadableStream<SnapshotChunk, SnapshotReceived>, callback: sendUnaryData<SnapshotReceived>) {
-      let message: Message | undefined;
-      let fd = -1;
-      let path = '';
-      let bytes = 0;
-      let done = false;
-      const fail = (code: status, details: string): void => {
-        if (done) return;
-        done = true;
-        if (fd >= 0) closeSync(fd);
-        if (path !== '') rmSync(path, { force: true });
-        callback({ code, details });
-      };
-      call.on('data', (chunk: SnapshotChunk) => {
-        if (done) return;
-        try {
-          if (message === undefined) {
-            if (chunk.clusterId !== handlers.clusterId() || chunk.message === undefined) return fail(status.FAILED_PRECONDITION, 'cluster ID mismatch or no message');
-            message = messageFromPb(chunk.message);
-            path = join(snapshotDir, `incoming-${message.from.toString(16)}-${message.snapshot?.metadata.index ?? 0}-${++received}.mdb`);
-            fd = openSync(path, 'w');
-          }
-          if (chunk.data.length > 0) {
-            bytes += chunk.data.length;
-            if (bytes > snapshotBytesMax) return fail(status.RESOURCE_EXHAUSTED, 'snapshot too large');
-            let written = 0;
-            while (written < chunk.data.length) written += writeSync(fd, chunk.data, written);
-          }
-          if (chunk.last) {
-            if (Number(chunk.totalBytes) !== bytes) return fail(status.DATA_LOSS, `snapshot of ${bytes} bytes, sender says ${chunk.totalBytes}`);
-            fsyncSync(fd);
-            closeSync(fd);
-            fd = -1;
-            done = true;
-            handlers.receiveSnapshot(message, path);
-            callback(null, {});
-          }
-        } catch (error) {
-          fail(status.INTERNAL, (error as Error).message);
-        }
+      receiveSnapshot(call, callback, {
+        dir: snapshotDir,
+        senderRefusal,
+        admit,
+        deliver: (m, path) => handlers.receiveSnapshot(m, path),
+        log: handlers.log,
       });
-      call.on('end', () => fail(status.DATA_LOSS, 'snapshot stream ended early'));
-      call.on('error', () => fail(status.CANCELLED, 'snapshot stream broke'));
     },
 
     leaseRenew: unary<LeaseKeepAliveRequest, LeaseKeepAliveResponse>((request) => handlers.leaseRenew(request)),

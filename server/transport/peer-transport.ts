@@ -2,12 +2,16 @@
 // peer carries batches of messages in order; snapshots go on a stream of
 // their own. Everything is bounded: a peer that is slow or gone has its
 // messages dropped (Raft retransmits what matters) and is reconnected with
-// backoff, so it never holds up the others or the node's loop.
+// backoff, so it never holds up the others or the node's loop. Batches stay
+// within the bounds receivers check (peer-checks.ts), and every snapshot
+// image carries its SHA-256.
 import { credentials, type ClientWritableStream } from '@grpc/grpc-js';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { MessageBatch, PeerClient } from '../../proto/gen/cairnpb/peer.js';
 import type { Message as PbMessage } from '../../proto/gen/raftpb/raft.js';
 import { MessageType, type Message } from '../raft/index.js';
+import { batchBytes, batchBytesTarget } from './peer-checks.js';
 import { messageToPb } from './wire.js';
 import { removedMemberMessage } from './peer-service.js';
 
@@ -16,6 +20,8 @@ export interface TransportLimits {
   outboxMessagesMax: number;
   /** Messages written to a peer in one batch. */
   batchMessagesMax: number;
+  /** A batch is closed once it holds this many bytes (see batchBytes); it always holds one message. */
+  batchBytesTarget: number;
   reconnectDelayMsMin: number;
   reconnectDelayMsMax: number;
   /** Bytes of backend image per snapshot chunk. */
@@ -25,6 +31,7 @@ export interface TransportLimits {
 export const defaultTransportLimits: TransportLimits = {
   outboxMessagesMax: 4_096,
   batchMessagesMax: 512,
+  batchBytesTarget,
   reconnectDelayMsMin: 50,
   reconnectDelayMsMax: 1_000,
   snapshotChunkBytes: 256 * 1024,
@@ -154,7 +161,7 @@ class Peer {
     if (this.closed || this.congested) return;
     const stream = this.stream ?? this.open();
     while (this.outbox.length > 0 && !this.congested) {
-      const messages = this.outbox.splice(0, this.limits.batchMessagesMax);
+      const messages = this.nextBatch();
       const accepted = stream.write({ clusterId: this.clusterId, from: BigInt(this.selfId), messages });
       if (!accepted) {
         this.congested = true;
@@ -164,6 +171,18 @@ class Peer {
         });
       }
     }
+  }
+
+  /** The messages of the next batch: as many as fit batchMessagesMax and batchBytesTarget, at least one. */
+  private nextBatch(): PbMessage[] {
+    let bytes = 0;
+    let count = 0;
+    for (; count < this.outbox.length && count < this.limits.batchMessagesMax; count++) {
+      const m = this.outbox[count];
+      bytes += batchBytes(m.entries, m.context.length);
+      if (count > 0 && bytes > this.limits.batchBytesTarget) break;
+    }
+    return this.outbox.splice(0, count);
   }
 
   private open(): ClientWritableStream<MessageBatch> {
@@ -191,7 +210,7 @@ class Peer {
     }
   }
 
-  /** Streams a snapshot: the MsgSnap first, then the backend image in chunks. One at a time. */
+  /** Streams a snapshot: the MsgSnap first, then the backend image in chunks, then its size and SHA-256. One at a time. */
   sendSnapshot(m: Message): void {
     if (this.closed || this.sendingSnapshot) return;
     this.sendingSnapshot = true;
@@ -210,13 +229,15 @@ class Peer {
       await new Promise<void>((resolve, reject) => {
         const call = this.client.snapshot((error) => (error === null ? resolve() : reject(error)));
         call.on('error', () => undefined);
-        call.write({ clusterId: this.clusterId, message: messageToPb(m), data: Buffer.alloc(0), totalBytes: 0n, last: false });
+        call.write({ clusterId: this.clusterId, message: messageToPb(m), data: Buffer.alloc(0), totalBytes: 0n, last: false, sha256: Buffer.alloc(0) });
         const file = createReadStream(image.path, { highWaterMark: this.limits.snapshotChunkBytes });
+        const sha256 = createHash('sha256');
         let total = 0;
         file.on('data', (chunk) => {
           const data = chunk as Buffer;
           total += data.length;
-          if (!call.write({ clusterId: this.clusterId, message: undefined, data, totalBytes: 0n, last: false })) {
+          sha256.update(data);
+          if (!call.write({ clusterId: this.clusterId, message: undefined, data, totalBytes: 0n, last: false, sha256: Buffer.alloc(0) })) {
             file.pause();
             call.once('drain', () => file.resume());
           }
@@ -226,7 +247,7 @@ class Peer {
           reject(error);
         });
         file.on('end', () => {
-          call.write({ clusterId: this.clusterId, message: undefined, data: Buffer.alloc(0), totalBytes: BigInt(total), last: true });
+          call.write({ clusterId: this.clusterId, message: undefined, data: Buffer.alloc(0), totalBytes: BigInt(total), last: true, sha256: sha256.digest() });
           call.end();
         });
       });

@@ -51,6 +51,11 @@ export interface SnapshotChunk {
   /** Only in the last chunk: the size of the whole backend image. */
   totalBytes: bigint;
   last: boolean;
+  /**
+   * Only in the last chunk: SHA-256 of the whole backend image, checked by
+   * the receiver before the image goes anywhere near its backend.
+   */
+  sha256: Buffer;
 }
 
 export interface SnapshotReceived {
@@ -228,7 +233,14 @@ export const StreamClosed: MessageFns<StreamClosed> = {
 };
 
 function createBaseSnapshotChunk(): SnapshotChunk {
-  return { clusterId: 0n, message: undefined, data: Buffer.alloc(0), totalBytes: 0n, last: false };
+  return {
+    clusterId: 0n,
+    message: undefined,
+    data: Buffer.alloc(0),
+    totalBytes: 0n,
+    last: false,
+    sha256: Buffer.alloc(0),
+  };
 }
 
 export const SnapshotChunk: MessageFns<SnapshotChunk> = {
@@ -253,6 +265,9 @@ export const SnapshotChunk: MessageFns<SnapshotChunk> = {
     }
     if (message.last !== false) {
       writer.uint32(40).bool(message.last);
+    }
+    if (message.sha256.length !== 0) {
+      writer.uint32(50).bytes(message.sha256);
     }
     return writer;
   },
@@ -310,6 +325,14 @@ export const SnapshotChunk: MessageFns<SnapshotChunk> = {
             message.last = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.sha256 = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -337,6 +360,7 @@ export const SnapshotChunk: MessageFns<SnapshotChunk> = {
         ? BigInt(object.total_bytes)
         : 0n,
       last: isSet(object.last) ? globalThis.Boolean(object.last) : false,
+      sha256: isSet(object.sha256) ? Buffer.from(bytesFromBase64(object.sha256)) : Buffer.alloc(0),
     };
   },
 
@@ -357,6 +381,9 @@ export const SnapshotChunk: MessageFns<SnapshotChunk> = {
     if (message.last !== false) {
       obj.last = message.last;
     }
+    if (message.sha256.length !== 0) {
+      obj.sha256 = base64FromBytes(message.sha256);
+    }
     return obj;
   },
 
@@ -374,6 +401,7 @@ export const SnapshotChunk: MessageFns<SnapshotChunk> = {
       ? BigInt(object.totalBytes)
       : 0n;
     message.last = object.last ?? false;
+    message.sha256 = object.sha256 ?? Buffer.alloc(0);
     return message;
   },
 };
