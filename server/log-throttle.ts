@@ -12,7 +12,7 @@ export class LogThrottle {
   constructor(
     private readonly log: (line: string) => void,
     private readonly intervalMs: number,
-    private readonly nowMs: () => number = Date.now,
+    private readonly nowMs: () => number = () => performance.now(),
   ) {}
 
   /** Logs `line` unless a line of the same `kind` was logged less than intervalMs ago. */

@@ -128,7 +128,7 @@ class Peer {
   private sendingSnapshot = false;
   private closed = false;
   /** When this peer's failure was last logged: once per outage, then at most every unreachableLogIntervalMs. */
-  private loggedAtMs = 0;
+  private loggedAtMs = -Infinity;
 
   constructor(
     readonly id: number,
@@ -144,7 +144,7 @@ class Peer {
 
   send(m: Message): void {
     if (this.closed) return;
-    if (Date.now() < this.retryAtMs) return; // backing off: Raft will send again
+    if (performance.now() < this.retryAtMs) return; // backing off: Raft will send again
     if (this.outbox.length >= this.limits.outboxMessagesMax) {
       this.events.unreachable(this.id);
       return;
@@ -199,11 +199,11 @@ class Peer {
     this.stream = undefined;
     this.congested = false;
     this.outbox = [];
-    this.retryAtMs = Date.now() + this.reconnectDelayMs;
+    this.retryAtMs = performance.now() + this.reconnectDelayMs;
     this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, this.limits.reconnectDelayMsMax);
     if (!this.closed) {
-      if (Date.now() - this.loggedAtMs > unreachableLogIntervalMs) {
-        this.loggedAtMs = Date.now();
+      if (performance.now() - this.loggedAtMs > unreachableLogIntervalMs) {
+        this.loggedAtMs = performance.now();
         this.events.log(`peer ${this.id.toString(16)} at ${this.address} unreachable: ${reason}`);
       }
       this.events.unreachable(this.id);
