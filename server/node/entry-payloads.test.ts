@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { InternalRequest } from '../../proto/gen/cairnpb/internal.js';
-import { PutRequest, TxnRequest, type Member } from '../../proto/gen/etcdserverpb/rpc.js';
+import { AlarmRequest_AlarmAction, AlarmType, PutRequest, TxnRequest, type Member } from '../../proto/gen/etcdserverpb/rpc.js';
 import { encodeConfChangeContext } from '../membership/membership.js';
 import { ConfChangeType, encodeConfChange, EntryType, type ConfChange } from '../raft/index.js';
 import {
@@ -35,6 +35,11 @@ function confChange(cc: ConfChange): Uint8Array {
 describe('entry payloads: a normal entry holds one request', () => {
   it('decodes a request asking for one thing', () => {
     expect(decodeRequest(encode({ id: 9n, put: put('a') })).put?.key.toString()).to.equal('a');
+  });
+
+  it('decodes an alarm request (a member proposes one when a write does not fit the quota)', () => {
+    const alarm = decodeRequest(encode({ id: 10n, alarm: { action: AlarmRequest_AlarmAction.ACTIVATE, memberID: 7n, alarm: AlarmType.NOSPACE } })).alarm;
+    expect(alarm?.alarm).to.equal(AlarmType.NOSPACE);
   });
 
   it('refuses bytes that are not an InternalRequest, and one asking for nothing or for two things', () => {

@@ -33,7 +33,13 @@ export class CorruptEntryError extends Error {
 }
 
 /** What an InternalRequest may ask for; exactly one of them. */
-const requestKinds = ['put', 'deleteRange', 'txn', 'compaction', 'leaseGrant', 'leaseRevoke', 'memberAttributes', 'memberPeerUrls'] as const satisfies ReadonlyArray<keyof InternalRequest>;
+const requestKinds = ['put', 'deleteRange', 'txn', 'compaction', 'leaseGrant', 'leaseRevoke', 'memberAttributes', 'memberPeerUrls', 'alarm'] as const satisfies ReadonlyArray<keyof InternalRequest>;
+/**
+ * Fails to compile when internal.proto gains a request the list above lacks:
+ * a member would then refuse every entry holding one, from its own leader too.
+ */
+const everyRequestKindListed: Exclude<keyof InternalRequest, 'id' | (typeof requestKinds)[number]> extends never ? true : never = true;
+void everyRequestKindListed;
 
 /**
  * The request a normal entry holds. Throws EntryPayloadError. The generated
