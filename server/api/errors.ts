@@ -51,7 +51,7 @@ export const requestErrors = {
   notCapable: () => new RequestError(status.UNAVAILABLE, 'etcdserver: not capable'),
 } as const;
 
-interface WireError {
+export interface WireError {
   code: status;
   message: string;
 }
@@ -85,6 +85,15 @@ const table: Array<[new (...args: never[]) => Error, WireError]> = [
   [LearnerNotReadyError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: can only promote a learner member which is in sync with leader' }],
   [TooManyLearnersError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: too many learner members in cluster' }],
 ];
+
+/**
+ * Every (code, message) this module puts on the wire for a known error: the
+ * table and requestErrors. Tests check answers against it (test/fuzz/).
+ */
+export function knownWireErrors(): WireError[] {
+  const requests = Object.values(requestErrors).map((make) => make());
+  return [...table.map(([, wire]) => wire), ...requests.map((error) => ({ code: error.code, message: error.message }))];
+}
 
 /** The gRPC error a client sees for `error`. */
 export function toServiceError(error: unknown): Partial<ServiceError> {
