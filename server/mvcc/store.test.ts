@@ -396,5 +396,12 @@ describe('MvccStore', () => {
       expect(() => temp.store.hashKV(7)).to.throw(FutureRevisionError);
       expect(temp.store.hashKV(5).currentRevision).to.equal(6);
     });
+
+    it('hashes no revision at a negative revision, as etcd, however negative', () => {
+      history(temp);
+      const none = temp.store.hashKV(-1);
+      expect(none.hash).to.not.equal(temp.store.hashKV(0).hash);
+      for (const revision of [-2, -1000, Number.MIN_SAFE_INTEGER]) expect(temp.store.hashKV(revision)).to.deep.equal(none);
+    });
   });
 });

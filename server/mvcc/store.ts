@@ -123,7 +123,8 @@ export class MvccStore {
     const keep = this.index.keep(at);
     const lowerMain = compactRevision + 1;
     let hash = crc32c(keyBucketName);
-    const end = revisionToBytes({ main: at + 1, sub: 0 });
+    // As etcd: a negative revision is no error; its upper bound (at + 1 <= 0) is below every revision, so nothing is hashed.
+    const end = revisionToBytes({ main: Math.max(0, at + 1), sub: 0 });
     for (const { key, value } of this.backend.revisions(undefined, end)) {
       const found = bytesToRevision(key);
       if (found.main < lowerMain && keep.size > 0 && !keep.has(revisionKey(found))) continue;
