@@ -11,6 +11,8 @@ import { FuzzTarget } from './target.js';
 
 const settings = fuzzSettings();
 const timeoutMarginMs = 60_000;
+/** The properties, named as their tests, so that the --grep a failure prints selects them. */
+const mixed = 'three members: generated requests and random bytes to random members';
 
 describe('fuzz: three members', function () {
   let target: FuzzTarget;
@@ -24,9 +26,9 @@ describe('fuzz: three members', function () {
     await target?.destroy();
   });
 
-  it('three members: generated requests and random bytes to random members', async function () {
+  it(mixed, async function () {
     this.timeout(propertyTimeoutMs(settings));
-    await fuzzProperty({ name: 'three members: requests to random members', target, calls: mixedCall(target.facts), runsDefault: 200, settings });
+    await fuzzProperty({ name: mixed, target, calls: mixedCall(target.facts), runsDefault: 200, settings });
   });
 
   it('three members: alive, writable, HashKV agree, same HashKV after a restart', async function () {

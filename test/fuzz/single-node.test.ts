@@ -11,6 +11,9 @@ import { FuzzTarget } from './target.js';
 const settings = fuzzSettings();
 /** Starting a target, and the checks after a run (with a restart). */
 const timeoutMarginMs = 60_000;
+/** The properties, named as their tests, so that the --grep a failure prints selects them. */
+const generated = 'one member: generated requests to every client RPC';
+const garbage = 'one member: random bytes as request bodies';
 
 describe('fuzz: one member', function () {
   let target: FuzzTarget;
@@ -24,14 +27,14 @@ describe('fuzz: one member', function () {
     await target?.destroy();
   });
 
-  it('one member: generated requests to every client RPC', async function () {
+  it(generated, async function () {
     this.timeout(propertyTimeoutMs(settings));
-    await fuzzProperty({ name: 'one member: generated requests', target, calls: structuredCall(target.facts), runsDefault: 250, settings });
+    await fuzzProperty({ name: generated, target, calls: structuredCall(target.facts), runsDefault: 250, settings });
   });
 
-  it('one member: random bytes as request bodies', async function () {
+  it(garbage, async function () {
     this.timeout(propertyTimeoutMs(settings));
-    await fuzzProperty({ name: 'one member: random bytes', target, calls: garbageOnly(target.facts), runsDefault: 250, settings });
+    await fuzzProperty({ name: garbage, target, calls: garbageOnly(target.facts), runsDefault: 250, settings });
   });
 
   it('one member: alive, writable, same HashKV after a restart', async function () {
