@@ -24,7 +24,7 @@ import {
 import { CampaignRequest, LeaderKey, LeaderRequest, ProclaimRequest, ResignRequest } from '../../proto/gen/v3electionpb/v3election.js';
 import { LockRequest, UnlockRequest } from '../../proto/gen/v3lockpb/v3lock.js';
 import { waitDeadlineMs, type UnaryCall, type UnaryMethod } from './calls.js';
-import { binary, enumNumber, fuzzPrefix, int64, leaseId, leasePool, readKey, ttlSeconds, uint64, value } from './values.js';
+import { binary, enumNumber, fuzzPrefix, int64, leaseId, leasePool, readKey, ttlSeconds, uint64, value, writeKey } from './values.js';
 
 /** What the arbitraries know about the target: its members' IDs and peer URLs. */
 export interface TargetFacts {
@@ -173,7 +173,7 @@ function lockCall(): fc.Arbitrary<UnaryCall> {
 }
 
 function leaderKey(): fc.Arbitrary<LeaderKey> {
-  return fc.record({ name: coordinationName('elect'), lease: leaseId(), rev: int64(), own: fc.boolean(), key: readKey('small') }).map(({ name, lease, rev, own, key }) =>
+  return fc.record({ name: coordinationName('elect'), lease: leaseId(), rev: int64(), own: fc.boolean(), key: writeKey('small') }).map(({ name, lease, rev, own, key }) =>
     LeaderKey.fromPartial({ name, lease, rev, key: own ? Buffer.from(`${name.toString('latin1')}/${lease.toString(16)}`, 'latin1') : key }),
   );
 }

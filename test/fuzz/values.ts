@@ -4,6 +4,7 @@
 // stay on a small set of keys under fuzzPrefix (plus a few fixed hostile
 // keys), so the store stays small however long the fuzzer runs.
 import fc from 'fast-check';
+import { prefixEnd } from '../../server/api/concurrency.js';
 
 /** Every key the fuzzer writes starts with this, except the fixed hostile keys in rawWriteKeys. */
 export const fuzzPrefix = 'fuzz/';
@@ -67,7 +68,7 @@ export function binary(maxLength = 16): fc.Arbitrary<Buffer> {
 export function fuzzKey(): fc.Arbitrary<Buffer> {
   return fc.oneof(
     { arbitrary: fc.constantFrom(...keySuffixes).map((suffix) => bytes(fuzzPrefix + suffix)), weight: 8 },
-    { arbitrary: binary(6).map((suffix) => Buffer.concat([bytes(fuzzPrefix), suffix])), weight: 1 },
+    { arbitrary: binary(2).map((suffix) => Buffer.concat([bytes(fuzzPrefix), suffix])), weight: 1 },
   );
 }
 
@@ -147,16 +148,4 @@ export function ttlSeconds(): fc.Arbitrary<bigint> {
     { arbitrary: fc.constantFrom(9_000_000_000n, 9_000_000_001n), weight: 1 },
     { arbitrary: int64(), weight: 2 },
   );
-}
-
-/** The smallest key after every key with this prefix (etcd's GetPrefixRangeEnd; all 0xff → "\0"). */
-export function prefixEnd(prefix: Buffer): Buffer {
-  const end = Buffer.from(prefix);
-  for (let index = end.length - 1; index >= 0; index--) {
-    if (end[index] < 0xff) {
-      end[index]++;
-      return end.subarray(0, index + 1);
-    }
-  }
-  return Buffer.from([0]);
 }
