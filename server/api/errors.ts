@@ -52,7 +52,7 @@ export const requestErrors = {
   notCapable: () => new RequestError(status.UNAVAILABLE, 'etcdserver: not capable'),
 } as const;
 
-interface WireError {
+export interface WireError {
   code: status;
   message: string;
 }
@@ -88,6 +88,15 @@ const table: Array<[new (...args: never[]) => Error, WireError]> = [
   [NoSpaceError, { code: status.RESOURCE_EXHAUSTED, message: 'etcdserver: mvcc: database space exceeded' }],
   [CorruptError, { code: status.DATA_LOSS, message: 'etcdserver: corrupt cluster' }],
 ];
+
+/**
+ * Every (code, message) this module puts on the wire for a known error: the
+ * table and requestErrors. Tests check answers against it (test/fuzz/).
+ */
+export function knownWireErrors(): WireError[] {
+  const requests = Object.values(requestErrors).map((make) => make());
+  return [...table.map(([, wire]) => wire), ...requests.map((error) => ({ code: error.code, message: error.message }))];
+}
 
 /** The gRPC error a client sees for `error`. */
 export function toServiceError(error: unknown): Partial<ServiceError> {

@@ -115,6 +115,17 @@ describe('Membership', () => {
     membership.validateUpdate(1n, ['http://127.0.0.1:1', 'http://127.0.0.1:9']);
   });
 
+  it('refuses a peer URL another member has, also with white space around it (etcd trims before comparing)', () => {
+    const membership = new Membership(backend);
+    apply(membership, ConfChangeType.AddNode, 1n, 1);
+    apply(membership, ConfChangeType.AddNode, 2n, 2);
+    for (const url of [' http://127.0.0.1:1 ', 'http://127.0.0.1:1\n', '\thttp://127.0.0.1:1']) {
+      expect(() => membership.validateAdd([url], true), JSON.stringify(url)).to.throw(PeerUrlExistsError);
+      expect(() => membership.validateAdd([url], false), JSON.stringify(url)).to.throw(PeerUrlExistsError);
+      expect(() => membership.validateUpdate(2n, [url]), JSON.stringify(url)).to.throw(PeerUrlExistsError);
+    }
+  });
+
   it('refuses member URLs etcd would not parse, for MemberAdd and MemberUpdate alike', () => {
     const membership = new Membership(backend);
     apply(membership, ConfChangeType.AddNode, 1n, 1);

@@ -66,6 +66,16 @@ export function checkPeerUrls(peerUrls: readonly string[]): void {
   }
 }
 
+/**
+ * Whether any of `peerUrls` is already a peer URL of one of `members`. As
+ * etcd, URLs are compared as parsed, so white space around one does not
+ * make it another (" http://a:1" is http://a:1, which checkPeerUrls accepts).
+ */
+function sharesPeerUrl(peerUrls: readonly string[], members: readonly Member[]): boolean {
+  const taken = new Set(members.flatMap((member) => member.peerURLs.map((url) => url.trim())));
+  return peerUrls.some((url) => taken.has(url.trim()));
+}
+
 export class Membership {
   private members = new Map<bigint, Member>();
   private removed = new Set<bigint>();
@@ -105,8 +115,7 @@ export class Membership {
   /** Checks a MemberAdd against the current membership. */
   validateAdd(peerUrls: readonly string[], isLearner: boolean): void {
     checkPeerUrls(peerUrls);
-    const taken = new Set(this.list().flatMap((member) => member.peerURLs));
-    if (peerUrls.some((url) => taken.has(url))) throw new PeerUrlExistsError();
+    if (sharesPeerUrl(peerUrls, this.list())) throw new PeerUrlExistsError();
     if (isLearner && this.list().filter((member) => member.isLearner).length >= learnersMax) throw new TooManyLearnersError();
   }
 
@@ -124,8 +133,7 @@ export class Membership {
   validateUpdate(id: bigint, peerUrls: readonly string[]): void {
     checkPeerUrls(peerUrls);
     if (!this.members.has(id)) throw new MemberNotFoundError();
-    const taken = new Set(this.list().filter((member) => member.ID !== id).flatMap((member) => member.peerURLs));
-    if (peerUrls.some((url) => taken.has(url))) throw new PeerUrlExistsError();
+    if (sharesPeerUrl(peerUrls, this.list().filter((member) => member.ID !== id))) throw new PeerUrlExistsError();
   }
 
   /**

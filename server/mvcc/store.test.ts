@@ -454,5 +454,12 @@ describe('MvccStore', () => {
       await expectRejected(temp.store.hashKV(7), FutureRevisionError);
       expect((await temp.store.hashKV(5)).currentRevision).to.equal(6);
     });
+
+    it('hashes no revision at a negative revision, as etcd, however negative', async () => {
+      history(temp);
+      const none = await temp.store.hashKV(-1);
+      expect(none.hash).to.not.equal((await temp.store.hashKV(0)).hash);
+      for (const revision of [-2, -1000, Number.MIN_SAFE_INTEGER]) expect(await temp.store.hashKV(revision)).to.deep.equal(none);
+    });
   });
 });

@@ -193,7 +193,8 @@ export class MvccStore {
     const snapshot = this.backend.snapshot();
     const lowerMain = compactRevision + 1;
     let hash = crc32c(keyBucketName);
-    const end = revisionToBytes({ main: at + 1, sub: 0 });
+    // As etcd: a negative revision is no error; its upper bound (at + 1 <= 0) is below every revision, so nothing is hashed.
+    const end = revisionToBytes({ main: Math.max(0, at + 1), sub: 0 });
     try {
       let from: Buffer | undefined;
       for (;;) {
