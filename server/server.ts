@@ -26,6 +26,7 @@ import {
   TxnResponse,
 } from '../proto/gen/etcdserverpb/rpc.js';
 import { withSharedResponseEncoding } from './api/encoding.js';
+import { withTolerantRequestStreams } from './request-streams.js';
 import { Applier } from './apply/applier.js';
 import { leaseRenewHere, leaseService, leaseTimeToLiveHere } from './api/lease.js';
 import { NotLeaderError } from './node/errors.js';
@@ -314,7 +315,7 @@ function peerServer(context: ServiceContext, state: { leases: LeaseTable; expiry
   });
   const isMember = (id: bigint): boolean => membership.get(id) !== undefined || (membership.list().length === 0 && bootMembers.some((member) => member.ID === id));
   server.addService(
-    PeerService,
+    withTolerantRequestStreams(PeerService, ['stream', 'snapshot']),
     peerService(
       {
         memberId: context.memberId,
@@ -356,7 +357,7 @@ function clientServer(context: ServiceContext, leases: LeaseTable, expiry: Lease
   server.addService(MaintenanceService, maintenanceService(context));
   server.addService(AuthService, authService(context));
   server.addService(
-    withSharedResponseEncoding(LeaseService, {
+    withSharedResponseEncoding(withTolerantRequestStreams(LeaseService, ['leaseKeepAlive']), {
       leaseGrant: LeaseGrantResponse,
       leaseRevoke: LeaseRevokeResponse,
       leaseKeepAlive: LeaseKeepAliveResponse,
@@ -368,7 +369,7 @@ function clientServer(context: ServiceContext, leases: LeaseTable, expiry: Lease
   const coordination = new Coordination(context, hub, leases, expiry);
   server.addService(LockService, lockService(coordination));
   server.addService(ElectionService, electionService(coordination));
-  server.addService(withSharedResponseEncoding(WatchService, { watch: WatchResponse }), watchService(context, hub, { ...watchStreamLimits, progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs }));
+  server.addService(withSharedResponseEncoding(withTolerantRequestStreams(WatchService, ['watch']), { watch: WatchResponse }), watchService(context, hub, { ...watchStreamLimits, progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs }));
   server.addService(ClusterService, clusterService(context));
   return server;
 }

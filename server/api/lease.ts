@@ -16,6 +16,7 @@ import type { LeaseExpiry } from '../lease/expiry.js';
 import { newLeaseId, type LeaseTable } from '../lease/table.js';
 import { fillHeader, proposeFor, type ServiceContext } from './context.js';
 import { unary } from './unary.js';
+import { UndecodableRequest, undecodableStatus } from '../request-streams.js';
 
 /**
  * Grants a lease through the log (ID 0 = a fresh one, chosen here so applying
@@ -70,8 +71,13 @@ export function leaseService(context: ServiceContext, table: LeaseTable, expiry:
           call.once('drain', () => call.resume());
         }
       };
-      call.on('data', (request: LeaseKeepAliveRequest) => {
+      call.on('data', (request: LeaseKeepAliveRequest | UndecodableRequest) => {
         if (failed) return;
+        if (request instanceof UndecodableRequest) {
+          failed = true;
+          call.emit('error', undecodableStatus());
+          return;
+        }
         if (context.node.isLeader) {
           answer(leaseRenewHere(context, expiry, request));
           return;

@@ -16,6 +16,7 @@ import type { ChangeEvent } from '../mvcc/store.js';
 import type { WatchHub } from '../watch/hub.js';
 import { Watcher, type WatchSink } from '../watch/watcher.js';
 import { fillHeader, type ServiceContext } from './context.js';
+import { UndecodableRequest, undecodableStatus } from '../request-streams.js';
 
 export interface WatchStreamLimits {
   /** Responses queued on one stream; past it, watchers are moved aside and caught up later. */
@@ -38,7 +39,14 @@ export function watchService(context: ServiceContext, hub: WatchHub, limits: Wat
   return {
     watch: (call: ServerDuplexStream<WatchRequest, WatchResponse>) => {
       const stream = new WatchStream(context, hub, limits, call);
-      call.on('data', (request: WatchRequest) => stream.receive(request));
+      call.on('data', (request: WatchRequest | UndecodableRequest) => {
+        if (request instanceof UndecodableRequest) {
+          stream.close();
+          call.emit('error', undecodableStatus());
+          return;
+        }
+        stream.receive(request);
+      });
       call.on('end', () => {
         stream.close();
         call.end();

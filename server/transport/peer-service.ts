@@ -18,6 +18,7 @@ import type {
 } from '../../proto/gen/etcdserverpb/rpc.js';
 import { unary } from '../api/unary.js';
 import { LogThrottle } from '../log-throttle.js';
+import { UndecodableRequest, undecodableStatus } from '../request-streams.js';
 import type { Message } from '../raft/index.js';
 import { messageRefusal, streamMessageTypes } from './peer-checks.js';
 import { receiveSnapshot } from './snapshot-receiver.js';
@@ -91,8 +92,14 @@ export function peerService(handlers: PeerHandlers, snapshotDir: string): PeerSe
   return {
     stream(call: ServerReadableStream<MessageBatch, StreamClosed>, callback: sendUnaryData<StreamClosed>) {
       let failed = false;
-      call.on('data', (batch: MessageBatch) => {
+      call.on('data', (batch: MessageBatch | UndecodableRequest) => {
         if (failed) return;
+        if (batch instanceof UndecodableRequest) {
+          failed = true;
+          handlers.log(`ended a peer stream: a message batch does not decode (${batch.reason})`);
+          callback(undecodableStatus());
+          return;
+        }
         const refusal = senderRefusal(batch.clusterId, batch.from);
         if (refusal !== undefined) {
           failed = true;

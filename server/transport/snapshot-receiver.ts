@@ -11,6 +11,7 @@ import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SnapshotChunk, SnapshotReceived } from '../../proto/gen/cairnpb/peer.js';
 import type { Message } from '../raft/index.js';
+import { UndecodableRequest } from '../request-streams.js';
 import { snapshotMessageTypes } from './peer-checks.js';
 import type { Refusal } from './peer-service.js';
 import type { PbMessage } from './wire.js';
@@ -92,8 +93,9 @@ export function receiveSnapshot(call: ServerReadableStream<SnapshotChunk, Snapsh
     callback(null, {});
   };
 
-  call.on('data', (chunk: SnapshotChunk) => {
+  call.on('data', (chunk: SnapshotChunk | UndecodableRequest) => {
     if (done) return;
+    if (chunk instanceof UndecodableRequest) return fail(status.INTERNAL, `a snapshot chunk does not decode (${chunk.reason})`);
     try {
       if (message === undefined && !start(chunk)) return;
       const m = message!;
