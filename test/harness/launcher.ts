@@ -266,6 +266,20 @@ export function spawnServer(options: LaunchOptions): ServerProcess {
   return server;
 }
 
+/** Resolves true once process `pid` has exited, false if it still runs after `timeoutMs`. */
+export async function waitPidExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return true;
+    }
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** How long 'none' readiness watches a new process before calling it alive. */
 const aliveCheckMs = 300;
 /** Deadline of each readiness probe. */
