@@ -146,7 +146,7 @@ function proposalExclusion(entry: Entry, identity: Identity): string | undefined
   if (entry.type === EntryType.EntryConfChange) {
     const cc = confChange(entry.data);
     if (cc === undefined) return undefined;
-    const real = typeof cc.nodeId === 'number' && identity.memberIds.includes(BigInt(cc.nodeId));
+    const real = Number.isSafeInteger(cc.nodeId) && identity.memberIds.includes(BigInt(cc.nodeId as number));
     if (cc.type === 'remove-node') return real ? 'a proposal to remove a real member (5)' : undefined;
     return cc.member !== undefined && !real && cc.member.peerURLs.length > 0 ? 'a proposal to add a member (5)' : undefined;
   }
