@@ -82,6 +82,11 @@ async function hashes(target: FuzzTarget, revision: bigint): Promise<string[]> {
   );
 }
 
+/** Why the members' HashKV at `revision` do not agree, or nothing. */
+export async function hashesDisagree(target: FuzzTarget, revision: bigint, what: string): Promise<string[]> {
+  return disagreement(target, revision, await hashes(target, revision), what);
+}
+
 function disagreement(target: FuzzTarget, revision: bigint, found: string[], what: string): string[] {
   if (found.every((hash) => hash === found[0] && !hash.startsWith('failed'))) return [];
   return [`${what}: HashKV at revision ${revision} differs: ${found.map((hash, index) => `${target.members[index].name} ${hash}`).join(', ')}`];

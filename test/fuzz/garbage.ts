@@ -7,13 +7,13 @@ import fc from 'fast-check';
 import type { GarbageCall, UnaryCall, UnaryMethod } from './calls.js';
 import { unaryMethods, waitDeadlineMs, waitingMethods } from './calls.js';
 
-type Mutation = { kind: 'flip' | 'set' | 'truncate' | 'insert' | 'duplicate'; at: number; byte: number; inserted: Buffer };
+export type Mutation = { kind: 'flip' | 'set' | 'truncate' | 'insert' | 'duplicate'; at: number; byte: number; inserted: Buffer };
 
 /** Where in the body a mutation applies, as a fraction of its length in thousandths (so it shrinks toward the start). */
 const positionScale = 1000;
-const mutationsMax = 4;
+export const mutationsMax = 4;
 
-function mutation(): fc.Arbitrary<Mutation> {
+export function mutation(): fc.Arbitrary<Mutation> {
   return fc.record({
     kind: fc.constantFrom<Mutation['kind']>('flip', 'set', 'truncate', 'insert', 'duplicate'),
     at: fc.integer({ min: 0, max: positionScale }),
@@ -22,7 +22,7 @@ function mutation(): fc.Arbitrary<Mutation> {
   });
 }
 
-function mutate(body: Buffer, mutations: Mutation[]): Buffer {
+export function mutate(body: Buffer, mutations: Mutation[]): Buffer {
   let out = Buffer.from(body);
   for (const { kind, at, byte, inserted } of mutations) {
     const index = Math.min(out.length, Math.floor((at / positionScale) * out.length));
@@ -72,7 +72,7 @@ function nestedTxnBytes(levels: number): Buffer {
 }
 
 /** Hand-made bodies that walk the decoder's edge cases. */
-const craftedBodies: Buffer[] = [
+export const craftedBodies: Buffer[] = [
   Buffer.alloc(0),
   Buffer.from([0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), // varint of 11 bytes
   Buffer.from([0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80]), // varint with no end

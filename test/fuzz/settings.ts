@@ -49,3 +49,9 @@ export function fuzzSettings(): FuzzSettings {
     checkEveryCases: integer('FUZZ_CHECK_EVERY') ?? 25,
   };
 }
+
+/** `settings` with a property's own CI bound (in seconds) when FUZZ_TIME_LIMIT_S does not say (npm run fuzz always says). */
+export function withCiTimeLimit(settings: FuzzSettings, seconds: number): FuzzSettings {
+  const explicit = process.env.FUZZ_TIME_LIMIT_S;
+  return explicit === undefined || explicit === '' ? { ...settings, timeLimitMs: seconds * 1000 } : settings;
+}

@@ -31,9 +31,9 @@ export class FuzzTarget {
     this.logOffsets = cluster.members.map(() => 0);
   }
 
-  /** Starts a cairn cluster of `size` members and learns its identity from each member's Status. */
-  static async start(name: string, size: number): Promise<FuzzTarget> {
-    const cluster = await startCluster('cairn', { size });
+  /** Starts a cairn cluster of `size` members (with extra flags `args`) and learns its identity from each member's Status. */
+  static async start(name: string, size: number, args: string[] = []): Promise<FuzzTarget> {
+    const cluster = await startCluster('cairn', { size, args });
     try {
       const channels: MemberChannel[] = [];
       const facts: TargetFacts = { memberIds: [], peerUrls: [] };
