@@ -29,6 +29,11 @@
 //    of a real member or adding one (a real member may propose these).
 // 6. A snapshot stream that completes (right size and SHA-256) with a MsgSnap
 //    the receiver could install: at or above its term, past its commit.
+// 7. Any message or snapshot at a term above 2^31 (half the term ceiling):
+//    members take any term up to the ceiling (2^32), so forged terms near it
+//    can carry a majority past it, and a member left below then refuses the
+//    majority's terms as absurd for good (docs/cluster.md). Only peer TLS
+//    can tell such a forger from the member.
 import { createHash } from 'node:crypto';
 import { InternalRequest, Membership, type InternalRequest as Request } from '../../proto/gen/cairnpb/internal.js';
 import type { MessageBatch, SnapshotChunk } from '../../proto/gen/cairnpb/peer.js';
@@ -50,6 +55,8 @@ export interface Identity {
 
 /** The core's largest term and index (peer-checks' termMax, indexMax): anything above is refused as a number. */
 const numberMax = 1n << 52n;
+/** Forged terms above this are kept back (7). */
+const forgedTermMax = 1n << 31n;
 /** The most entries a leader's append may carry. */
 const entriesMax = 65_536;
 
@@ -74,6 +81,7 @@ function inTail(index: bigint, receiver: Known): boolean {
 }
 
 function messageExclusion(m: Message, receiver: Known, identity: Identity): string | undefined {
+  if (m.term > forgedTermMax) return 'a term that could carry a majority past the term ceiling (7)';
   const stale = m.term < receiver.term || m.term > numberMax;
   switch (m.type) {
     case MessageType.MsgApp:
@@ -159,6 +167,7 @@ function proposalExclusion(entry: Entry, identity: Identity): string | undefined
 export function snapshotExclusion(chunks: SnapshotChunk[], receiver: Known, identity: Identity): string | undefined {
   const m = chunks[0]?.message;
   if (m === undefined || m.type !== MessageType.MsgSnap || m.to !== receiver.id || !forgedSender(chunks[0].clusterId, m.from, receiver, identity)) return undefined;
+  if (m.term > forgedTermMax) return `a snapshot as ${m.from.toString(16)} at a term that could carry a majority past the term ceiling (7)`;
   const metadata = m.snapshot?.metadata;
   if (metadata === undefined || m.term < receiver.term || m.term > numberMax || metadata.index <= receiver.commit) return undefined;
   const last = chunks.findIndex((chunk) => chunk.last);
