@@ -62,6 +62,35 @@ export interface RevisionChanges {
 const zeroByte = Buffer.from([0]);
 const noPending = new Map<string, KeyValue>();
 
+/**
+ * Walks revision records in key order, readBatchRecordsMax at a time: each
+ * next() reads one batch through `read` (from the smallest key after the
+ * last one seen), so the caller may pause, or write, between batches.
+ */
+class BatchCursor {
+  private from: Buffer | undefined;
+  private over = false;
+
+  constructor(private readonly read: (from: Buffer | undefined, limit: number) => Iterable<{ key: Buffer; value: Buffer }>) {}
+
+  /** Whether the last batch was read (it held fewer records than a full one, possibly none). */
+  get done(): boolean {
+    return this.over;
+  }
+
+  next(each: (key: Buffer, value: Buffer) => void): void {
+    let read = 0;
+    let last: Buffer | undefined;
+    for (const { key, value } of this.read(this.from, readBatchRecordsMax)) {
+      read++;
+      last = key;
+      each(key, value);
+    }
+    if (read < readBatchRecordsMax || last === undefined) this.over = true;
+    else this.from = Buffer.concat([last, zeroByte]); // the smallest key after `last`
+  }
+}
+
 export class MvccStore {
   index = new TreeIndex();
   private currentRevisionValue = 1;
@@ -152,26 +181,19 @@ export class MvccStore {
 
   private async removeCompacted(revision: number, keep: Set<string>, generation: number): Promise<void> {
     const end = revisionToBytes({ main: revision + 1, sub: 0 });
-    let from: Buffer | undefined;
-    for (;;) {
+    const cursor = new BatchCursor((from, limit) => this.backend.revisions(from, end, limit));
+    while (!cursor.done) {
       // The apply transaction that scheduled this has committed by the next turn.
       await pause();
       if (generation !== this.removalGeneration) return;
       const doomed: Buffer[] = [];
-      let read = 0;
-      let last: Buffer | undefined;
-      for (const { key } of this.backend.revisions(from, end, readBatchRecordsMax)) {
-        read++;
-        last = Buffer.from(key);
-        if (!keep.has(revisionKey(bytesToRevision(key)))) doomed.push(last);
-      }
-      const finished = read < readBatchRecordsMax || last === undefined;
+      cursor.next((key) => {
+        if (!keep.has(revisionKey(bytesToRevision(key)))) doomed.push(Buffer.from(key));
+      });
       this.backend.transaction(() => {
         for (const key of doomed) this.backend.removeRevision(key);
-        if (finished) this.backend.putMeta(metaCompactRevision, revisionToBytes({ main: revision, sub: 0 }));
+        if (cursor.done) this.backend.putMeta(metaCompactRevision, revisionToBytes({ main: revision, sub: 0 }));
       });
-      if (finished) return;
-      from = Buffer.concat([last as Buffer, zeroByte]); // the smallest key after `last`
     }
   }
 
@@ -195,21 +217,16 @@ export class MvccStore {
     let hash = crc32c(keyBucketName);
     // As etcd: a negative revision is no error; its upper bound (at + 1 <= 0) is below every revision, so nothing is hashed.
     const end = revisionToBytes({ main: Math.max(0, at + 1), sub: 0 });
+    const cursor = new BatchCursor((from, limit) => snapshot.range(from, end, limit));
     try {
-      let from: Buffer | undefined;
       for (;;) {
-        let read = 0;
-        let last: Buffer | undefined;
-        for (const { key, value } of snapshot.range(from, end, readBatchRecordsMax)) {
-          read++;
-          last = key;
+        cursor.next((key, value) => {
           const found = bytesToRevision(key);
-          if (found.main < lowerMain && keep.size > 0 && !keep.has(revisionKey(found))) continue;
+          if (found.main < lowerMain && keep.size > 0 && !keep.has(revisionKey(found))) return;
           hash = crc32c(key, hash);
           hash = crc32c(value, hash);
-        }
-        if (read < readBatchRecordsMax || last === undefined) break;
-        from = Buffer.concat([last, zeroByte]); // the smallest key after `last`
+        });
+        if (cursor.done) break;
         await pause();
       }
     } finally {
