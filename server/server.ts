@@ -37,6 +37,7 @@ import { LockService } from '../proto/gen/v3lockpb/v3lock.js';
 import { ElectionService } from '../proto/gen/v3electionpb/v3election.js';
 import { watchService } from './api/watch.js';
 import { LeaseExpiry, systemClock, type Clock } from './lease/expiry.js';
+import { realClock } from './clock.js';
 import { LeaseTable } from './lease/table.js';
 import { WatchHub } from './watch/hub.js';
 import { authService } from './api/auth.js';
@@ -134,7 +135,7 @@ async function startMember(config: ServerConfig, memberDir: string, dirLock: Dat
   let endedWith: (reason: string) => void = () => {};
   const ended = new Promise<string>((resolve) => (endedWith = resolve));
   const node: RaftNode = new RaftNode(
-    { wal, storage, store, backend, applier, membership },
+    { clock: realClock, wal, storage, store, backend, applier, membership },
     {
       memberId: identity.memberId,
       tickMs: config.heartbeatIntervalMs,

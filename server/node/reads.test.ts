@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { LeaderChangedError, RequestTimeoutError } from './errors.js';
 import { ReadBatches } from './reads.js';
+import { realClock } from '../clock.js';
 
 const settled = async (promise: Promise<void>): Promise<string> => {
   const state = await Promise.race([promise.then(() => 'resolved', (error: Error) => error.name), new Promise<string>((resolve) => setImmediate(() => resolve('pending')))]);
@@ -9,7 +10,7 @@ const settled = async (promise: Promise<void>): Promise<string> => {
 
 describe('ReadBatches', () => {
   it('reads queued together share one request; they are served once the member applied the read index', async () => {
-    const reads = new ReadBatches(10_000, 'read-a');
+    const reads = new ReadBatches(10_000, 'read-a', realClock);
     const first = reads.wait();
     const second = reads.wait();
     const context = reads.startBatch();
@@ -24,8 +25,8 @@ describe('ReadBatches', () => {
   });
 
   it('names requests with the member prefix, so two members never send the same context to the leader', () => {
-    const a = new ReadBatches(10_000, 'read-a');
-    const b = new ReadBatches(10_000, 'read-b');
+    const a = new ReadBatches(10_000, 'read-a', realClock);
+    const b = new ReadBatches(10_000, 'read-b', realClock);
     void a.wait().catch(() => undefined);
     void b.wait().catch(() => undefined);
     expect(a.startBatch()).to.not.equal(b.startBatch());
@@ -34,7 +35,7 @@ describe('ReadBatches', () => {
   });
 
   it('a leader change fails the reads in flight (their request may be lost), not the queued ones', async () => {
-    const reads = new ReadBatches(10_000, 'read-a');
+    const reads = new ReadBatches(10_000, 'read-a', realClock);
     const inFlight = reads.wait();
     inFlight.catch(() => undefined); // observed below
     reads.startBatch();
@@ -47,7 +48,7 @@ describe('ReadBatches', () => {
   });
 
   it('a read not confirmed in time fails with "request timed out"; a late confirmation is ignored', async () => {
-    const reads = new ReadBatches(20, 'read-a');
+    const reads = new ReadBatches(20, 'read-a', realClock);
     const read = reads.wait();
     read.catch(() => undefined); // observed below
     const context = reads.startBatch();

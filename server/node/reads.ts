@@ -2,12 +2,13 @@
 // ReadIndex request. Once the leader confirms the read index (and this
 // member has applied up to it), every read of the batch may be served from
 // the local state machine.
+import type { Clock, Timer } from '../clock.js';
 import { LeaderChangedError, RequestTimeoutError } from './errors.js';
 
 interface ReadWaiter {
   resolve(): void;
   reject(error: Error): void;
-  timer: NodeJS.Timeout;
+  timer: Timer | undefined;
   settled: boolean;
 }
 
@@ -25,13 +26,17 @@ export class ReadBatches {
    * keeps one pending request per context, so two members must never send
    * the same one (a duplicate would be dropped and its reads time out).
    */
-  constructor(private readonly timeoutMs: number, private readonly contextPrefix: string) {}
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly contextPrefix: string,
+    private readonly clock: Clock,
+  ) {}
 
   /** A read that resolves once it may be served. */
   wait(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const waiter: ReadWaiter = { resolve, reject, settled: false, timer: undefined as unknown as NodeJS.Timeout };
-      waiter.timer = setTimeout(() => settle(waiter, new RequestTimeoutError()), this.timeoutMs);
+      const waiter: ReadWaiter = { resolve, reject, settled: false, timer: undefined };
+      waiter.timer = this.clock.after(this.timeoutMs, () => settle(waiter, new RequestTimeoutError()));
       this.queued.push(waiter);
     });
   }
@@ -87,7 +92,7 @@ export class ReadBatches {
 function settle(waiter: ReadWaiter, error?: Error): void {
   if (waiter.settled) return;
   waiter.settled = true;
-  clearTimeout(waiter.timer);
+  waiter.timer?.cancel();
   if (error === undefined) waiter.resolve();
   else waiter.reject(error);
 }

@@ -4,6 +4,7 @@
 // in place of the backend. A failed write on either path stops the member
 // (fail-stop): a WAL that records a snapshot its backend may not hold, or a
 // half-installed backend, is state it could not persist.
+import { rmSync } from 'node:fs';
 import type { Membership } from '../membership/membership.js';
 import type { Backend } from '../mvcc/backend.js';
 import type { MvccStore } from '../mvcc/store.js';
@@ -91,10 +92,10 @@ export class Snapshots {
   }
 
   /**
-   * Installs a snapshot from the leader: the backend image first (durably,
-   * atomically), then the WAL record that restarts the log after it. A crash
-   * between the two leaves a backend ahead of the log, which applying skips.
-   * Throws when any step fails: the member must then stop.
+   * Installs a snapshot from the leader in place of the backend, durably and
+   * atomically; the node loop then restarts the log after it (wal-log.ts). A
+   * crash between the two leaves a backend ahead of the log, which applying
+   * skips. Throws when any step fails: the member must then stop.
    */
   async install(snapshot: Snapshot): Promise<void> {
     const path = Buffer.from(snapshot.data).toString('utf8');
@@ -104,11 +105,19 @@ export class Snapshots {
       this.parts.store.reload();
       this.parts.membership.reload();
       this.hooks.snapshotInstalled();
-      this.parts.wal.appendSnapshot({ metadata: snapshotMetadataToPb(snapshot.metadata), reset: true });
-      this.parts.storage.applySnapshot({ metadata: snapshot.metadata, data: new Uint8Array(0) });
     } catch (error) {
       throw new Error(`installing the snapshot at index ${index} (term ${term}) from ${path} failed: ${(error as Error).message}`, { cause: error });
     }
     this.index = index;
+    this.hooks.log(`installed a snapshot at index ${index} (backend at ${this.parts.store.consistentIndex}, revision ${this.parts.store.currentRevision})`);
+  }
+
+  /**
+   * A snapshot image received from the leader, complete and verified at
+   * `path`, was stepped into the core: unless the core now waits to install
+   * exactly that image (it may have caught up meanwhile), the image goes.
+   */
+  received(path: string, pending: Snapshot | undefined): void {
+    if (pending === undefined || Buffer.from(pending.data).toString('utf8') !== path) rmSync(path, { force: true });
   }
 }

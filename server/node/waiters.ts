@@ -1,18 +1,19 @@
 // Requests waiting for the log: each is settled once — by the entry that
 // carries its ID being applied, by a refusal, or by its deadline (then the
 // client learns only that the outcome is unknown: "request timed out").
+import type { Clock, Timer } from '../clock.js';
 import { RequestTimeoutError } from './errors.js';
 
 interface Waiter<T> {
   resolve(value: T): void;
   reject(error: Error): void;
-  timer: NodeJS.Timeout;
+  timer: Timer;
 }
 
 export class Waiters<T> {
   private readonly waiting = new Map<bigint, Waiter<T>>();
 
-  constructor(private readonly timeoutMs: number) {}
+  constructor(private readonly timeoutMs: number, private readonly clock: Clock) {}
 
   get size(): number {
     return this.waiting.size;
@@ -21,10 +22,10 @@ export class Waiters<T> {
   /** Registers `id`; the promise settles when `resolve`/`reject` is called for it, or at the deadline. */
   wait(id: bigint): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.after(this.timeoutMs, () => {
         this.waiting.delete(id);
         reject(new RequestTimeoutError());
-      }, this.timeoutMs);
+      });
       this.waiting.set(id, { resolve, reject, timer });
     });
   }
@@ -50,7 +51,7 @@ export class Waiters<T> {
   private take(id: bigint): Waiter<T> | undefined {
     const waiter = this.waiting.get(id);
     if (waiter === undefined) return undefined;
-    clearTimeout(waiter.timer);
+    waiter.timer.cancel();
     this.waiting.delete(id);
     return waiter;
   }

@@ -31,8 +31,14 @@ export class MemoryStorage implements Storage {
     this.ents = [{ type: EntryType.Normal, term: 0, index: 0, data: emptyData }];
   }
 
+  /**
+   * The hard state as saved — except that its commit is never below the snapshot's index: a
+   * snapshot holds only committed entries, and a crash may keep a snapshot installed from the
+   * leader while losing the hard state written after it (an older one then says less).
+   */
   initialState(): InitialState {
-    return { hardState: this.hardState, confState: this.snap.metadata.confState };
+    const hardState = this.hardState.commit < this.snap.metadata.index ? { ...this.hardState, commit: this.snap.metadata.index } : this.hardState;
+    return { hardState, confState: this.snap.metadata.confState };
   }
 
   setHardState(hs: HardState): void {

@@ -149,6 +149,11 @@ export class RawNode {
     this.raft.step(message({ type: MessageType.SnapStatus, from: id, reject: failed }));
   }
 
+  /** The snapshot the core took from the leader and waits to hand out in a Ready, if any. */
+  pendingSnapshot(): Snapshot | undefined {
+    return this.raft.log.unstable.snapshot;
+  }
+
   hasReady(): boolean {
     const r = this.raft;
     const ss = r.softState();

@@ -1,23 +1,24 @@
 /**
- * SimCluster: N real RawNodes in one process, in virtual time, over a faulty network and a disk
- * whose writes complete later (so a crash loses whatever was not yet persisted).
+ * SimCluster: N members in one process, in virtual time, each running the server's own node loop
+ * (server/node/loop.ts) over the simulator's fakes of what the loop is given: a virtual clock
+ * (clock.ts), a faulty network (here), a disk whose syncs complete later and whose crash loses what
+ * was not synced (disk.ts), and a register state machine (workload.ts).
  *
  * One `step()` of the simulation is one unit of virtual time:
- *   1. disk writes due now complete: persist (snapshot, entries, hard state), then send the Ready's
- *      messages, then apply the committed entries, then advance — the caller's duties in order;
+ *   1. disk syncs due now complete (the loop then sends what waited for them, applies, advances);
  *   2. messages due now are delivered (or dropped: partition, crashed receiver, random loss);
- *   3. every live node ticks according to its own clock rate (slow and fast clocks).
- * Every input to a node is followed by the safety checks (SafetyChecker.observe) and by taking its
- * next Ready, if any, onto the disk queue.
+ *   3. every live member's clock moves one tick interval at its own rate (slow and fast clocks),
+ *      which fires its loop's tick timer.
+ * Every input to a member is followed by running what its loop queued on its clock (`soon`), then by
+ * the safety checks (SafetyChecker.observe).
  */
+import { NodeLoop, type ConfChangeTarget, type LoopEvents, type StateMachine } from '../../server/node/loop.js';
 import {
   decodeConfChange,
   EntryType,
-  MemoryStorage,
   MessageType,
   ConfChangeType,
   ProposalDroppedError,
-  RawNode,
   UnknownPeerError,
   SeededRandom,
   type ConfState,
@@ -25,10 +26,12 @@ import {
   type Entry,
   type Message,
   type Raft,
-  type Ready,
   type ReadState,
+  type Snapshot,
 } from '../../server/raft/index.js';
 import { SafetyChecker } from './checker.js';
+import { SimClock } from './clock.js';
+import { SimDisk, type SimLog } from './disk.js';
 import { MinHeap } from './heap.js';
 import { Trace } from './trace.js';
 
@@ -93,22 +96,27 @@ interface InFlight {
   m: Message;
 }
 
-interface DiskWrite {
+interface SyncCompletion {
   at: number;
   seq: number;
   id: number;
-  incarnation: number;
-  rd: Ready;
+  complete: () => void;
 }
+
+/** A tick interval of every member, in virtual milliseconds (one unit of virtual time at rate 1). */
+const tickMs = 100;
 
 export interface SimNode {
   readonly id: number;
-  readonly storage: MemoryStorage;
-  node: RawNode | undefined;
+  /** Survives crashes; holds what was synced. */
+  readonly disk: SimDisk;
+  /** The running member's loop, undefined while crashed. */
+  node: NodeLoop | undefined;
+  log: SimLog | undefined;
+  clock: SimClock | undefined;
   incarnation: number;
-  readyInFlight: boolean;
   clockRate: number;
-  clockDebt: number;
+  /** The register state machine's applied index (volatile: rebuilt from the snapshot on restart). */
   appliedIndex: number;
   chain: number;
   confState: ConfState;
@@ -132,7 +140,7 @@ export class SimCluster {
     confChangesProposed: 0, leaderRemovalsProposed: 0, confChanges: 0, joins: 0, removals: 0, unknownPeerDrops: 0,
   };
   private readonly network = new MinHeap<InFlight>();
-  private readonly disk = new MinHeap<DiskWrite>();
+  private readonly syncs = new MinHeap<SyncCompletion>();
   /** Cut links, as from * 1024 + to. */
   readonly blocked = new Set<number>();
   onApply: ApplyHook | undefined;
@@ -161,11 +169,10 @@ export class SimCluster {
 
   /** Create a node with a fresh disk (initial membership as given) and start it. */
   addNode(id: number, voters: number[], learners: number[]): SimNode {
-    const storage = new MemoryStorage(voters, learners);
     const skew = this.options.clockSkew;
     const n: SimNode = {
-      id, storage, node: undefined, incarnation: 0, readyInFlight: false,
-      clockRate: 1 - skew + 2 * skew * this.rng.next(), clockDebt: 0,
+      id, disk: new SimDisk(voters, learners), node: undefined, log: undefined, clock: undefined, incarnation: 0,
+      clockRate: 1 - skew + 2 * skew * this.rng.next(),
       appliedIndex: 0, chain: 0, confState: { voters, learners }, lastRole: '',
     };
     this.nodes.set(id, n);
@@ -188,40 +195,102 @@ export class SimCluster {
     return best;
   }
 
+  /** The last index in a member's log: the running member's, or what its disk holds while it is down. */
+  lastIndex(n: SimNode): number {
+    return (n.log?.storage ?? n.disk.durableStorage).lastIndex();
+  }
+
   // ---- node lifecycle ---------------------------------------------------------------------------
 
+  /** Starts a member from what its disk holds: the log as synced, the state machine from the snapshot. */
   private start(n: SimNode): void {
-    const snapshot = n.storage.snapshot();
-    const { hardState, confState } = n.storage.initialState();
-    this.checker.restarted(n.id, hardState.commit, (i) => safeTerm(n.storage, i), n.storage.firstIndex());
+    n.incarnation++;
+    const incarnation = n.incarnation;
+    const log = n.disk.open({
+      written: (entry, previousTerm) => {
+        if (previousTerm !== undefined) this.checker.persisted(n.id, entry, previousTerm);
+      },
+      syncRequested: (complete) => this.scheduleSync(n, incarnation, complete),
+    });
+    const { storage } = log;
+    const snapshot = storage.snapshot();
+    const { hardState, confState } = storage.initialState();
+    this.checker.restarted(n.id, hardState.commit, (i) => safeTerm(storage, i), storage.firstIndex());
     this.restoreStateMachine(n, snapshot.metadata.index, snapshot.data);
     n.confState = confState;
-    n.incarnation++;
-    n.readyInFlight = false;
-    n.node = new RawNode({
-      id: n.id,
-      storage: n.storage,
-      electionTicks: this.options.electionTicks,
-      heartbeatTicks: this.options.heartbeatTicks,
-      random: new SeededRandom(this.options.seed * 7919 + n.id * 131 + n.incarnation),
-      applied: snapshot.metadata.index,
-      maxInflightMsgs: this.options.maxInflightMsgs,
-      maxSizePerMsgBytes: this.options.maxSizePerMsgBytes,
-      checkQuorum: true,
-      preVote: true,
-      bugs: this.options.bugs,
-    });
+    const clock = new SimClock();
+    n.clock = clock;
+    n.log = log;
+    n.node = new NodeLoop(
+      { clock, sender: { send: (messages) => this.send(messages) }, log, stateMachine: this.stateMachine(n), events: this.events(n) },
+      {
+        id: n.id,
+        tickMs,
+        electionTicks: this.options.electionTicks,
+        heartbeatTicks: this.options.heartbeatTicks,
+        random: new SeededRandom(this.options.seed * 7919 + n.id * 131 + n.incarnation),
+        applied: snapshot.metadata.index,
+        maxInflightMsgs: this.options.maxInflightMsgs,
+        maxSizePerMsgBytes: this.options.maxSizePerMsgBytes,
+        bugs: this.options.bugs,
+      },
+    );
+    n.node.start();
+    this.after(n);
+  }
+
+  /** The register state machine of member n, as its loop sees it. */
+  private stateMachine(n: SimNode): StateMachine {
+    return {
+      apply: (entries, core) => {
+        // The commit that lets these entries apply may have happened within this same drain (a
+        // leader's own write became durable): the checker learns of it first.
+        if (n.node !== undefined) this.observe(n, n.node.raft);
+        for (const e of entries) this.apply(n, e, core);
+      },
+      install: (snapshot: Snapshot, done) => {
+        this.restoreStateMachine(n, snapshot.metadata.index, snapshot.data);
+        n.confState = snapshot.metadata.confState;
+        done();
+      },
+      checkpoint: (appliedIndex, confState) => this.maybeSnapshot(n, appliedIndex, confState),
+    };
+  }
+
+  private events(n: SimNode): LoopEvents {
+    return {
+      beforeReady: () => {},
+      roleChanged: () => {},
+      applied: (_appliedIndex, readStates) => {
+        for (const rs of readStates) this.onRead?.(n, rs);
+      },
+      fatal: (error) => {
+        throw error;
+      },
+    };
+  }
+
+  /** A sync of member n's disk completes after a delay (or at once), unless the member crashed meanwhile. */
+  private scheduleSync(n: SimNode, incarnation: number, complete: () => void): void {
+    const delay = this.faults.maxDiskDelay === 0 ? 0 : this.rng.intBelow(this.faults.maxDiskDelay + 1);
+    const completion = (): void => {
+      if (n.incarnation !== incarnation || n.node === undefined) return;
+      complete();
+    };
+    if (delay === 0) completion();
+    else this.syncs.push({ at: this.now + delay, seq: this.seq++, id: n.id, complete: completion });
   }
 
   crash(id: number): void {
     const n = this.nodes.get(id)!;
     if (n.node === undefined) return;
     this.onCrash?.(id);
-    n.node = undefined;
-    n.readyInFlight = false;
-    n.lastRole = '';
+    const pending = n.disk.pendingRecords;
+    const keep = this.rng.intBelow(pending + 1);
+    n.disk.crash(keep);
+    this.stop(n);
     this.stats.crashes++;
-    this.trace.record(this.now, `crash ${id}`);
+    this.trace.record(this.now, `crash ${id} (kept ${keep} of ${pending} unsynced records)`);
   }
 
   restart(id: number): void {
@@ -230,7 +299,6 @@ export class SimCluster {
     this.stats.restarts++;
     this.trace.record(this.now, `restart ${id}`);
     this.start(n);
-    this.after(n);
   }
 
   /** Remove a node for good (after a membership change removed it). */
@@ -238,12 +306,21 @@ export class SimCluster {
     const n = this.nodes.get(id);
     if (n === undefined) return;
     if (n.node !== undefined) this.onCrash?.(id);
-    n.node = undefined;
-    n.incarnation++; // its pending disk writes are lost with it
+    n.disk.crash(0);
+    this.stop(n);
+    n.incarnation++; // its pending syncs are lost with it
     this.stats.removals++;
     this.nodes.delete(id);
     this.shutdownAt.delete(id);
     this.trace.record(this.now, `shutdown ${id}`);
+  }
+
+  /** The process is gone: its loop, clock (timers, queued callbacks) and unsynced writes with it. */
+  private stop(n: SimNode): void {
+    n.node = undefined;
+    n.log = undefined;
+    n.clock = undefined;
+    n.lastRole = '';
   }
 
   /** Shut down every removed member still running (the liveness phase does not wait for them). */
@@ -292,8 +369,8 @@ export class SimCluster {
     }
   }
 
-  /** Run fn on a live node's RawNode, then check and pump it. */
-  input(id: number, what: string, fn: (node: RawNode) => void): boolean {
+  /** Run fn on a live member's loop, then run what it queued and check. */
+  input(id: number, what: string, fn: (node: NodeLoop) => void): boolean {
     const n = this.nodes.get(id);
     if (n?.node === undefined) return false;
     this.trace.record(this.now, `${what} @${id}`);
@@ -312,28 +389,26 @@ export class SimCluster {
   step(): void {
     this.now++;
     for (const [id, at] of this.shutdownAt) if (at <= this.now) this.destroy(id);
-    for (let w = this.disk.peek(); w !== undefined && w.at <= this.now; w = this.disk.peek()) {
-      this.disk.pop();
-      this.completeWrite(w);
+    for (let w = this.syncs.peek(); w !== undefined && w.at <= this.now; w = this.syncs.peek()) {
+      this.syncs.pop();
+      w.complete();
+      const n = this.nodes.get(w.id);
+      if (n !== undefined) this.after(n);
     }
     for (let f = this.network.peek(); f !== undefined && f.at <= this.now; f = this.network.peek()) {
       this.network.pop();
       this.deliver(f.m);
     }
-    for (const n of this.nodes.values()) {
-      if (n.node === undefined) continue;
-      n.clockDebt += n.clockRate;
-      while (n.clockDebt >= 1 && n.node !== undefined) {
-        n.clockDebt -= 1;
-        n.node.tick();
-        this.after(n);
-      }
+    for (const n of [...this.nodes.values()]) {
+      if (n.clock === undefined) continue;
+      n.clock.advance(tickMs * n.clockRate);
+      this.after(n);
     }
   }
 
   // ---- network ----------------------------------------------------------------------------------
 
-  private send(messages: Message[]): void {
+  private send(messages: readonly Message[]): void {
     for (const m of messages) {
       this.stats.messagesSent++;
       if (m.type === MessageType.Snap) this.stats.snapshotsSent++;
@@ -368,74 +443,38 @@ export class SimCluster {
     if (m.type === MessageType.Snap) this.input(m.from, `snapshot-sent ${m.to}`, (node) => node.reportSnapshot(m.to, false));
   }
 
-  // ---- the caller's duties: persist, send, apply, advance ---------------------------------------
+  // ---- the state machine ------------------------------------------------------------------------
 
-  /** After any input: safety checks, then hand the next Ready to the disk. */
+  /** After any input: run what the member's loop queued (its turns), then the safety checks. */
   private after(n: SimNode): void {
+    n.clock?.drain();
     const node = n.node;
-    if (node === undefined) return;
-    this.observe(n, node.raft);
-    if (n.readyInFlight || !node.hasReady()) return;
-    const rd = node.ready();
-    n.readyInFlight = true;
-    const delay = this.faults.maxDiskDelay === 0 ? 0 : this.rng.intBelow(this.faults.maxDiskDelay + 1);
-    const w: DiskWrite = { at: this.now + delay, seq: this.seq++, id: n.id, incarnation: n.incarnation, rd };
-    if (delay === 0) this.completeWrite(w);
-    else this.disk.push(w);
+    if (node !== undefined) this.observe(n, node.raft);
   }
 
-  private completeWrite(w: DiskWrite): void {
-    const n = this.nodes.get(w.id);
-    if (n === undefined || n.incarnation !== w.incarnation || n.node === undefined) return; // crashed: lost
-    const { rd } = w;
-    // 1. persist
-    if (rd.snapshot !== undefined) n.storage.applySnapshot(rd.snapshot);
-    if (rd.entries.length > 0) {
-      n.storage.append(rd.entries);
-      for (const e of rd.entries) {
-        const prev = safeTerm(n.storage, e.index - 1);
-        if (prev !== undefined) this.checker.persisted(n.id, e, prev);
-      }
-    }
-    if (rd.hardState !== undefined) n.storage.setHardState(rd.hardState);
-    // 2. send
-    this.send(rd.messages);
-    // 3. apply
-    if (rd.snapshot !== undefined) {
-      this.restoreStateMachine(n, rd.snapshot.metadata.index, rd.snapshot.data);
-      n.confState = rd.snapshot.metadata.confState;
-    }
-    for (const e of rd.committedEntries) this.apply(n, e);
-    for (const rs of rd.readStates) this.onRead?.(n, rs);
-    // 4. advance
-    n.readyInFlight = false;
-    n.node.advance(rd);
-    this.maybeSnapshot(n);
-    this.after(n);
-  }
-
-  private apply(n: SimNode, e: Entry): void {
+  private apply(n: SimNode, e: Entry, core: ConfChangeTarget): void {
     if (e.index <= n.appliedIndex) return; // already in the state machine (snapshot)
     n.chain = this.checker.applied(n.id, e, n.chain, n.appliedIndex);
     n.appliedIndex = e.index;
     if (e.type === EntryType.ConfChange) {
       const cc = decodeConfChange(e.data);
-      n.confState = n.node!.applyConfChange(cc);
+      n.confState = core.applyConfChange(cc);
       this.trace.record(this.now, `conf @${n.id} ${cc.type} ${cc.nodeId} -> voters ${n.confState.voters.join(',')} learners ${n.confState.learners.join(',')}`);
       this.membershipApplied(e.index, cc.type, cc.nodeId);
     }
     this.onApply?.(n, e);
   }
 
-  private maybeSnapshot(n: SimNode): void {
+  private maybeSnapshot(n: SimNode, appliedIndex: number, confState: ConfState): void {
     const interval = this.options.snapshotInterval;
-    const snapIndex = n.storage.snapshot().metadata.index;
-    if (interval === 0 || n.appliedIndex - snapIndex < interval) return;
+    const log = n.log;
+    if (log === undefined || interval === 0) return;
+    const snapIndex = log.storage.snapshot().metadata.index;
+    if (appliedIndex - snapIndex < interval) return;
     const data = encoder.encode(JSON.stringify({ chain: n.chain, sm: this.stateMachineImage?.(n) ?? null }));
-    n.storage.createSnapshot(n.appliedIndex, n.confState, data);
-    const compactTo = n.appliedIndex - this.rng.intBelow(this.options.snapshotKeepMax + 1);
-    if (compactTo > n.storage.firstIndex() - 1) n.storage.compact(compactTo);
-    this.trace.record(this.now, `snapshot @${n.id} ${n.appliedIndex} compact ${compactTo}`);
+    const compactTo = appliedIndex - this.rng.intBelow(this.options.snapshotKeepMax + 1);
+    log.checkpoint(appliedIndex, confState, data, compactTo);
+    this.trace.record(this.now, `snapshot @${n.id} ${appliedIndex} compact ${compactTo}`);
   }
 
   /** Hooks for a workload's state machine image in snapshots. */
@@ -473,14 +512,13 @@ export class SimCluster {
   }
 }
 
-function safeTerm(storage: MemoryStorage, i: number): number | undefined {
+function safeTerm(storage: { term(i: number): number }, i: number): number | undefined {
   try {
     return storage.term(i);
   } catch {
     return undefined;
   }
 }
-
 function describe(m: Message): string {
   let s = `${m.from}->${m.to} ${m.type} t${m.term}`;
   if (m.type === MessageType.App || m.type === MessageType.AppResp || m.type === MessageType.Vote || m.type === MessageType.PreVote) s += ` i${m.index} lt${m.logTerm}`;

@@ -113,8 +113,10 @@ export function runSeed(opts: RunOptions): RunResult {
       if (rates.confChange > 0 && rng.chance(rates.confChange)) churnMembers.request();
       cluster.step();
     }
-    violation = livenessPhase(cluster, livenessUnitsMax);
+    const liveness = livenessPhase(cluster, livenessUnitsMax);
+    violation = liveness.violation;
     workload.finish();
+    if (violation === undefined) workload.checkAcknowledged(liveness.members);
     if (violation === undefined) {
       const verdict = workload.check();
       statesExplored = verdict.statesExplored;
@@ -214,7 +216,7 @@ function shuffle(ids: number[], rng: SeededRandom): number[] {
  * Faults stop: heal, restart everyone, a reliable network. Within livenessUnitsMax a leader must
  * commit a marker proposal and every node must apply it. Returns a violation or undefined.
  */
-function livenessPhase(cluster: SimCluster, livenessUnitsMax: number): string | undefined {
+function livenessPhase(cluster: SimCluster, livenessUnitsMax: number): { violation: string | undefined; members: number[] } {
   cluster.blocked.clear();
   cluster.faults = { dropRate: 0, duplicateRate: 0, maxDelay: 2, maxDiskDelay: 1 };
   cluster.shutdownRemoved();
@@ -238,7 +240,7 @@ function livenessPhase(cluster: SimCluster, livenessUnitsMax: number): string | 
   let lastMax = 0;
   let appliedMin = Infinity;
   for (const n of cluster.nodes.values()) {
-    lastMax = Math.max(lastMax, n.storage.lastIndex());
+    lastMax = Math.max(lastMax, cluster.lastIndex(n));
     appliedMin = Math.min(appliedMin, n.appliedIndex);
   }
   const boundUnits = livenessUnitsMax + 3 * (lastMax - appliedMin);
@@ -247,7 +249,7 @@ function livenessPhase(cluster: SimCluster, livenessUnitsMax: number): string | 
   while (cluster.now - start < boundUnits) {
     cluster.step();
     if (markerIndex > 0) {
-      if (markerMembers.every((id) => (cluster.nodes.get(id)?.appliedIndex ?? -1) >= markerIndex)) return undefined;
+      if (markerMembers.every((id) => (cluster.nodes.get(id)?.appliedIndex ?? -1) >= markerIndex)) return { violation: undefined, members: markerMembers };
       continue;
     }
     const leader = cluster.leader();
@@ -257,5 +259,8 @@ function livenessPhase(cluster: SimCluster, livenessUnitsMax: number): string | 
     }
   }
   const roles = [...cluster.nodes.values()].map((n) => `${n.id}:${n.node?.raft.state}/${n.node?.raft.term}/applied ${n.appliedIndex}`).join(' ');
-  return `liveness: no proposal committed and applied by every member within ${boundUnits} units after faults stopped (markerIndex ${markerIndex}, members ${markerMembers.join(',')}; ${roles})`;
+  return {
+    violation: `liveness: no proposal committed and applied by every member within ${boundUnits} units after faults stopped (markerIndex ${markerIndex}, members ${markerMembers.join(',')}; ${roles})`,
+    members: markerMembers,
+  };
 }

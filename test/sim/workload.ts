@@ -71,6 +71,8 @@ export class RegisterWorkload {
   private readonly pending = new Map<number, Pending>();
   private readonly busyClients = new Set<number>();
   private readonly machines = new Map<number, StateMachine>();
+  /** Writes and successful CASes answered to their client: by whom, when, and the log index of their entry. */
+  private readonly acknowledged = new Map<number, { node: number; at: number; index: number }>();
   /** Operation ids some node applied, ever (the simulator's ground truth). */
   private readonly appliedAnywhere = new Set<number>();
   private nextOp = 1;
@@ -156,6 +158,27 @@ export class RegisterWorkload {
     return checkRegisterHistory(this.history.filter((op) => op.output !== undefined || this.appliedAnywhere.has(op.id)));
   }
 
+  /**
+   * Durability: every write a client was told succeeded is in the state machine of each of
+   * `members` that applied its log index — whatever crashes, lost unsynced writes and snapshots
+   * happened in between.
+   */
+  checkAcknowledged(members: readonly number[]): void {
+    for (const id of members) {
+      const sm = this.machine(id);
+      const appliedIndex = this.cluster.nodes.get(id)?.appliedIndex ?? 0;
+      for (const [op, ack] of this.acknowledged) {
+        if (ack.index <= appliedIndex && !sm.appliedOps.has(op)) {
+          throw new SafetyViolation(`durability: write #${op}, acknowledged by node ${ack.node} at unit ${ack.at}, is not in node ${id}'s state machine`);
+        }
+      }
+    }
+  }
+
+  get acknowledgedWrites(): number {
+    return this.acknowledged.size;
+  }
+
   operations(): readonly Operation[] {
     return this.history;
   }
@@ -194,7 +217,7 @@ export class RegisterWorkload {
       output = { ok };
     }
     const p = this.pending.get(cmd.op);
-    if (p !== undefined && p.node === n.id && p.incarnation === n.incarnation) this.complete(p, output);
+    if (p !== undefined && p.node === n.id && p.incarnation === n.incarnation) this.complete(p, output, e.index);
   }
 
   private readState(n: SimNode, rs: ReadState): void {
@@ -235,10 +258,12 @@ export class RegisterWorkload {
     for (const p of this.pending.values()) if (p.node === id) this.abandon(p);
   }
 
-  private complete(p: Pending, output: RegisterOutput): void {
+  /** `index`: the log index of the entry a write was applied from. */
+  private complete(p: Pending, output: RegisterOutput, index = 0): void {
     this.pending.delete(p.id);
     this.busyClients.delete(p.client);
     const op: Operation = { id: p.id, client: p.client, key: p.key, input: p.input, output, call: p.call, ret: ++this.clock };
+    if ('done' in output || ('ok' in output && output.ok)) this.acknowledged.set(p.id, { node: p.node, at: this.cluster.now, index });
     this.history.push(op);
     this.completed++;
     this.cluster.trace.record(this.cluster.now, `done ${describeOperation(op)} ${p.key}`);
