@@ -65,7 +65,7 @@ export class SafetyChecker {
   checkLeaderHasCommitted(id: number, raft: Raft, from: number): void {
     const first = raft.log.firstIndex();
     for (let i = Math.max(from, first); i <= this.committedMax; i++) {
-      const c = this.committed[i];
+      const c = this.committedAt(i);
       if (c.commitTerm >= raft.term) continue;
       const t = raft.log.term(i);
       if (t !== c.term) {
@@ -115,8 +115,16 @@ export class SafetyChecker {
   restarted(id: number, commit: number, termAt: (i: number) => number | undefined, first: number): void {
     for (let i = Math.max(first, 1); i <= Math.min(commit, this.committedMax); i++) {
       const t = termAt(i);
-      if (t !== this.committed[i].term) this.fail(`durability: node ${id} restarted with commit ${commit} but term ${t} at index ${i} (committed term ${this.committed[i].term})`);
+      const committed = this.committedAt(i);
+      if (t !== committed.term) this.fail(`durability: node ${id} restarted with commit ${commit} but term ${t} at index ${i} (committed term ${committed.term})`);
     }
+  }
+
+  /** What was committed at i (1 ≤ i ≤ committedMax: recorded for every such index). */
+  private committedAt(i: number): Committed {
+    const c = this.committed[i];
+    if (c === undefined) this.fail(`checker: nothing recorded as committed at index ${i} (committed up to ${this.committedMax})`);
+    return c;
   }
 
   appliedMax(): number {

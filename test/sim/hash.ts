@@ -3,9 +3,9 @@
 export function hashBytes(data: Uint8Array, seed = 0): number {
   let h1 = 0x811c9dc5 ^ seed;
   let h2 = 0x01000193 ^ seed;
-  for (let i = 0; i < data.length; i++) {
-    h1 = Math.imul(h1 ^ data[i], 0x01000193);
-    h2 = Math.imul(h2 ^ data[i], 0x5bd1e995);
+  for (const byte of data) {
+    h1 = Math.imul(h1 ^ byte, 0x01000193);
+    h2 = Math.imul(h2 ^ byte, 0x5bd1e995);
   }
   return combine(h1, h2);
 }

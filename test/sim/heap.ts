@@ -21,17 +21,17 @@ export class MinHeap<T extends Timed> {
     let i = a.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!less(a[i], a[p])) break;
-      [a[i], a[p]] = [a[p], a[i]];
+      if (!less(this.at(i), this.at(p))) break;
+      this.swap(i, p);
       i = p;
     }
   }
 
   pop(): T | undefined {
     const a = this.items;
-    if (a.length === 0) return undefined;
     const top = a[0];
-    const last = a.pop()!;
+    const last = a.pop();
+    if (top === undefined || last === undefined) return undefined;
     if (a.length > 0) {
       a[0] = last;
       let i = 0;
@@ -39,14 +39,28 @@ export class MinHeap<T extends Timed> {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
-        if (l < a.length && less(a[l], a[m])) m = l;
-        if (r < a.length && less(a[r], a[m])) m = r;
+        if (l < a.length && less(this.at(l), this.at(m))) m = l;
+        if (r < a.length && less(this.at(r), this.at(m))) m = r;
         if (m === i) break;
-        [a[i], a[m]] = [a[m], a[i]];
+        this.swap(i, m);
         i = m;
       }
     }
     return top;
+  }
+
+  /** Item i, which the caller knows is in range (a heap index below the size). */
+  private at(i: number): T {
+    const item = this.items[i];
+    if (item === undefined) throw new Error(`heap: index ${i} outside ${this.items.length} items`);
+    return item;
+  }
+
+  private swap(i: number, j: number): void {
+    const a = this.items;
+    const x = this.at(i);
+    a[i] = this.at(j);
+    a[j] = x;
   }
 }
 

@@ -151,26 +151,27 @@ function checkKey(key: string, ops: readonly Operation[], statesMax: number): Ch
     opOf[e] = ev.op;
     isCall[e] = ev.isCall ? 1 : 0;
     if (ev.isCall) callEntry[ev.op] = e;
-    else match[callEntry[ev.op]] = e;
+    else match[cell(callEntry, ev.op)] = e;
   });
   const lift = (e: number): void => {
-    next[prev[e]] = next[e];
-    prev[next[e]] = prev[e]; // a call is always followed by at least its return
-    const r = match[e];
-    next[prev[r]] = next[r];
-    if (next[r] !== NIL) prev[next[r]] = prev[r];
+    next[cell(prev, e)] = cell(next, e);
+    prev[cell(next, e)] = cell(prev, e); // a call is always followed by at least its return
+    const r = cell(match, e);
+    next[cell(prev, r)] = cell(next, r);
+    if (cell(next, r) !== NIL) prev[cell(next, r)] = cell(prev, r);
   };
   const unlift = (e: number): void => {
-    const r = match[e];
-    next[prev[r]] = r;
-    if (next[r] !== NIL) prev[next[r]] = r;
-    next[prev[e]] = e;
-    prev[next[e]] = e;
+    const r = cell(match, e);
+    next[cell(prev, r)] = r;
+    if (cell(next, r) !== NIL) prev[cell(next, r)] = r;
+    next[cell(prev, e)] = e;
+    prev[cell(next, e)] = e;
   };
 
   const linearized = new Uint32Array(Math.ceil(n / 32));
   const flip = (op: number): void => {
-    linearized[op >>> 5] ^= 1 << (op & 31);
+    const word = op >>> 5;
+    linearized[word] = cell(linearized, word) ^ (1 << (op & 31));
   };
   const seen = new Set<string>();
   const stack: Array<{ entry: number; value: number }> = [];
@@ -179,12 +180,12 @@ function checkKey(key: string, ops: readonly Operation[], statesMax: number): Ch
   let best: number[] = [];
   let stuck = NIL;
 
-  let entry = next[0];
-  while (next[0] !== NIL) {
-    if (isCall[entry] === 1) {
-      const after = stepRegister(value, ops[opOf[entry]]);
+  let entry = cell(next, 0);
+  while (cell(next, 0) !== NIL) {
+    if (cell(isCall, entry) === 1) {
+      const after = stepRegister(value, op(ops, cell(opOf, entry)));
       if (after !== undefined) {
-        flip(opOf[entry]);
+        flip(cell(opOf, entry));
         const state = `${after}|${linearized.join(',')}`;
         if (!seen.has(state)) {
           if (++statesExplored > statesMax) return { status: 'inconclusive', key, statesExplored };
@@ -193,40 +194,53 @@ function checkKey(key: string, ops: readonly Operation[], statesMax: number): Ch
           value = after;
           lift(entry);
           if (stack.length > best.length) {
-            best = stack.map((s) => opOf[s.entry]);
+            best = stack.map((s) => cell(opOf, s.entry));
             stuck = NIL;
           }
-          entry = next[0];
+          entry = cell(next, 0);
           continue;
         }
-        flip(opOf[entry]);
+        flip(cell(opOf, entry));
       }
-      entry = next[entry];
+      entry = cell(next, entry);
     } else {
       // An operation returned without having been linearized: undo the last choice.
-      if (stack.length === best.length && stuck === NIL) stuck = opOf[entry];
+      if (stack.length === best.length && stuck === NIL) stuck = cell(opOf, entry);
       const top = stack.pop();
       if (top === undefined) {
         return { status: 'violation', key, explanation: explain(key, ops, best, stuck), statesExplored };
       }
       entry = top.entry;
       value = top.value;
-      flip(opOf[entry]);
+      flip(cell(opOf, entry));
       unlift(entry);
-      entry = next[entry];
+      entry = cell(next, entry);
     }
   }
   return { status: 'ok', keys: 1, statesExplored };
 }
 
 function explain(key: string, ops: readonly Operation[], best: number[], stuck: number): string {
-  const order = best.map((i) => describeOperation(ops[i]));
+  const order = best.map((i) => describeOperation(op(ops, i)));
   const lines = [
     `key ${key}: the ${ops.length} operations have no linearization.`,
     `Longest legal real-time order found (${best.length} operations): ${order.length === 0 ? '(none)' : order.join(', ')}`,
   ];
-  if (stuck !== NIL) lines.push(`then ${describeOperation(ops[stuck])} returned, but cannot be placed anywhere after that order.`);
+  if (stuck !== NIL) lines.push(`then ${describeOperation(op(ops, stuck))} returned, but cannot be placed anywhere after that order.`);
   const shown = [...ops].sort((a, b) => a.call - b.call).slice(0, 40).map(describeOperation);
   lines.push(`operations on ${key} by call time${ops.length > 40 ? ' (first 40)' : ''}: ${shown.join('; ')}`);
   return lines.join('\n');
+}
+
+/** Cell i of a table the search sized by construction: out of range is a bug in the search. */
+function cell(table: Int32Array | Uint8Array | Uint32Array, i: number): number {
+  const value = table[i];
+  if (value === undefined) throw new Error(`linearizability search: cell ${i} is outside its table of ${table.length}`);
+  return value;
+}
+
+function op(ops: readonly Operation[], i: number): Operation {
+  const found = ops[i];
+  if (found === undefined) throw new Error(`linearizability search: no operation ${i} of ${ops.length}`);
+  return found;
 }

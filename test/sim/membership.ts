@@ -11,6 +11,7 @@
  */
 import { ConfChangeType, type ConfChange } from '../../server/raft/index.js';
 import type { SimCluster } from './cluster.js';
+import { pick } from './pick.js';
 
 export interface MembershipLimits {
   /** Fewest voters a removal may leave. */
@@ -51,16 +52,16 @@ export class MembershipChurn {
     const { votersMin, votersMax, learnersMax, idLimit } = this.limits;
     const options: Array<() => ConfChange | undefined> = [];
     const fresh = (type: ConfChangeType): ConfChange | undefined => (this.nextId < idLimit ? { type, nodeId: this.nextId++ } : undefined);
-    const pick = (ids: number[]): number => ids[rng.intBelow(ids.length)];
+    const pickId = (ids: number[]): number => pick(rng, ids);
     if (learners.length < learnersMax) options.push(() => fresh(ConfChangeType.AddLearner));
-    if (learners.length > 0 && voters.length < votersMax) options.push(() => ({ type: ConfChangeType.AddNode, nodeId: pick(learners) }));
+    if (learners.length > 0 && voters.length < votersMax) options.push(() => ({ type: ConfChangeType.AddNode, nodeId: pickId(learners) }));
     if (voters.length < votersMax) options.push(() => fresh(ConfChangeType.AddNode));
-    if (learners.length > 0) options.push(() => ({ type: ConfChangeType.RemoveNode, nodeId: pick(learners) }));
+    if (learners.length > 0) options.push(() => ({ type: ConfChangeType.RemoveNode, nodeId: pickId(learners) }));
     if (voters.length > votersMin) {
       // Removing a voter, the leader as likely as any other.
-      options.push(() => ({ type: ConfChangeType.RemoveNode, nodeId: pick(voters) }));
+      options.push(() => ({ type: ConfChangeType.RemoveNode, nodeId: pickId(voters) }));
     }
     if (options.length === 0) return undefined;
-    return options[rng.intBelow(options.length)]();
+    return pick(rng, options)();
   }
 }

@@ -12,6 +12,7 @@ import { SimCluster, type FaultProfile, type Stats } from './cluster.js';
 import { SafetyViolation } from './checker.js';
 import { MembershipChurn } from './membership.js';
 import { RegisterWorkload } from './workload.js';
+import { pick } from './pick.js';
 import { Trace } from './trace.js';
 
 export interface RunOptions {
@@ -51,6 +52,18 @@ export interface RunResult {
   operations: { completed: number; ambiguous: number; linearizability: 'ok' | 'inconclusive' | 'not checked'; statesExplored: number };
 }
 
+/** Per-unit probabilities of each fault and client action, drawn per seed. */
+interface FaultRates {
+  crash: number;
+  restart: number;
+  partition: number;
+  heal: number;
+  propose: number;
+  read: number;
+  transfer: number;
+  confChange: number;
+}
+
 const encoder = new TextEncoder();
 
 export function runSeed(opts: RunOptions): RunResult {
@@ -69,7 +82,7 @@ export function runSeed(opts: RunOptions): RunResult {
   // A quarter of the seeds churn hard (frequent crashes and partitions, short-lived).
   const churnProfile = opts.profile === 'churn';
   const churn = churnProfile ? 12 : rng.chance(0.25) ? 4 : 1;
-  const rates = {
+  const rates: FaultRates = {
     crash: (0.002 + rng.next() * 0.008) * churn,
     restart: (0.02 + rng.next() * 0.06) * churn,
     partition: (0.003 + rng.next() * 0.012) * churn,
@@ -88,7 +101,7 @@ export function runSeed(opts: RunOptions): RunResult {
       snapshotKeepMax: rng.intBelow(8),
       clockSkew: rng.next() * 0.3,
       maxInflightMsgs: 1 + rng.intBelow(16),
-      maxSizePerMsgBytes: churnProfile ? 1 : [1, 100, 4096][rng.intBelow(3)],
+      maxSizePerMsgBytes: churnProfile ? 1 : pick(rng, [1, 100, 4096]),
       bugs: opts.bugs,
     },
     faults, rng, trace, ids,
@@ -146,13 +159,13 @@ function pickTarget(cluster: SimCluster): number {
   const ids = nodeIds(cluster);
   const leader = cluster.leader();
   if (leader !== undefined && cluster.rng.chance(0.7)) return leader.id;
-  return ids[cluster.rng.intBelow(ids.length)];
+  return pick(cluster.rng, ids);
 }
 
-function injectFaults(cluster: SimCluster, rates: Record<string, number>): void {
+function injectFaults(cluster: SimCluster, rates: FaultRates): void {
   const rng = cluster.rng;
   const ids = nodeIds(cluster);
-  if (rng.chance(rates.crash)) cluster.crash(ids[rng.intBelow(ids.length)]);
+  if (rng.chance(rates.crash)) cluster.crash(pick(rng, ids));
   for (const n of cluster.nodes.values()) if (n.node === undefined && rng.chance(rates.restart)) cluster.restart(n.id);
   if (cluster.blocked.size === 0 && rng.chance(rates.partition)) partition(cluster, ids);
   else if (cluster.blocked.size > 0 && rng.chance(rates.heal)) {
@@ -179,15 +192,15 @@ function partition(cluster: SimCluster, ids: number[]): void {
     const cuts: string[] = [];
     const count = 1 + rng.intBelow(ids.length);
     for (let i = 0; i < count; i++) {
-      const from = ids[rng.intBelow(ids.length)];
-      const to = ids[rng.intBelow(ids.length)];
+      const from = pick(rng, ids);
+      const to = pick(rng, ids);
       if (from === to) continue;
       block(from, to);
       cuts.push(`${from}->${to}`);
     }
     cluster.trace.record(cluster.now, `partition asymmetric ${cuts.join(' ')}`);
   } else {
-    const leader = cluster.leader()?.id ?? ids[rng.intBelow(ids.length)];
+    const leader = cluster.leader()?.id ?? pick(rng, ids);
     for (const y of ids) if (y !== leader) { block(leader, y); block(y, leader); }
     cluster.trace.record(cluster.now, `partition isolate-leader ${leader}`);
   }
@@ -197,19 +210,19 @@ function transfer(cluster: SimCluster): void {
   const leader = cluster.leader();
   if (leader?.node === undefined) return;
   const ids = [...leader.node.raft.tracker.voters].sort((a, b) => a - b);
-  const target = ids[cluster.rng.intBelow(ids.length)];
+  const target = pick(cluster.rng, ids);
   if (target === leader.id) return;
   cluster.stats.transfers++;
   cluster.input(leader.id, `transfer-leader to ${target}`, (node) => node.transferLeader(target));
 }
 
 function shuffle(ids: number[], rng: SeededRandom): number[] {
-  const a = ids.slice();
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = rng.intBelow(i + 1);
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
+  // Fisher–Yates, drawing each next element out of those left.
+  const left = ids.slice();
+  const out: number[] = [];
+  while (left.length > 1) out.push(...left.splice(rng.intBelow(left.length), 1));
+  out.push(...left);
+  return out;
 }
 
 /**
