@@ -332,9 +332,10 @@ export class NodeLoop implements ConfChangeTarget {
   /** Writes the Ready, sends what may leave before the sync, applies what is already durable, then syncs. */
   private persist(rd: Ready): void {
     const { log, sender } = this.parts;
-    const early = rd.messages.filter((m) => leaderMessageTypes.has(m.type));
-    const late = early.length === 0 ? rd.messages : rd.messages.filter((m) => !leaderMessageTypes.has(m.type));
-    sender.send(early);
+    const early: Message[] = [];
+    const late: Message[] = [];
+    for (const m of rd.messages) (leaderMessageTypes.has(m.type) ? early : late).push(m);
+    if (early.length > 0) sender.send(early);
     // Entries this Ready replaces are not the durable ones any more: only those below its first entry count.
     const firstWritten = rd.entries[0]?.index ?? Infinity;
     const durableIndex = Math.min(log.durableIndex(), firstWritten - 1);
@@ -356,7 +357,7 @@ export class NodeLoop implements ConfChangeTarget {
   /** The Ready's writes are durable: send the rest, apply the rest, answer reads, advance. */
   private finish(rd: Ready, late: Message[], applyAfterSync: Entry[]): void {
     if (this.stopped) return this.settleIdle();
-    this.parts.sender.send(late);
+    if (late.length > 0) this.parts.sender.send(late);
     this.apply(applyAfterSync);
     this.parts.events.applied(this.appliedIndexValue, rd.readStates);
     this.parts.stateMachine.checkpoint(this.appliedIndexValue, this.confStateValue);
@@ -364,7 +365,7 @@ export class NodeLoop implements ConfChangeTarget {
     this.inFlight = undefined;
     this.campaignIfAlone();
     if (this.pausedBy !== undefined) return this.settleIdle();
-    this.schedule();
+    if (this.raw.hasReady()) this.schedule();
   }
 
   private apply(entries: Entry[]): void {
