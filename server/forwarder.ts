@@ -11,6 +11,7 @@ import type {
   MemberPromoteRequest,
   MemberPromoteResponse,
 } from '../proto/gen/etcdserverpb/rpc.js';
+import type { Clock } from './clock.js';
 import { peerChannelOptions } from './transport/peer-transport.js';
 import { NoLeaderError, RequestTimeoutError } from './node/errors.js';
 import { RequestError } from './api/errors.js';
@@ -26,6 +27,7 @@ export class LeaderForwarder {
 
   constructor(
     private readonly leader: () => Member | undefined,
+    private readonly clock: Clock,
   ) {}
 
   leaseRenew(request: LeaseKeepAliveRequest): Promise<LeaseKeepAliveResponse> {
@@ -56,7 +58,8 @@ export class LeaderForwarder {
     }
     const client = this.client;
     return new Promise<T>((resolve, reject) => {
-      send(client, Date.now() + timeoutMs, (error, response) => {
+      // gRPC deadlines are wall-clock times.
+      send(client, this.clock.wallMs() + timeoutMs, (error, response) => {
         if (error === null) resolve(response);
         else if (error.code === 4 /* DEADLINE_EXCEEDED */ || error.code === 14 /* UNAVAILABLE */) reject(error.code === 4 ? new RequestTimeoutError() : new NoLeaderError());
         else reject(new RequestError(error.code, error.details));

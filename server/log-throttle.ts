@@ -2,6 +2,7 @@
 // sending what it refuses) are throttled: the first line of each kind is
 // logged, repeats within an interval are counted and reported with the next
 // line of that kind that gets through.
+import { realClock, type Clock } from './clock.js';
 
 /** Kinds remembered at once; past this the memory is cleared (a peer inventing IDs cannot grow it). */
 const kindsMax = 1_024;
@@ -12,12 +13,13 @@ export class LogThrottle {
   constructor(
     private readonly log: (line: string) => void,
     private readonly intervalMs: number,
-    private readonly nowMs: () => number = () => performance.now(),
+    // Defaults to the real clock only for the Raft node's throttle, which does not pass the node's clock yet.
+    private readonly clock: Clock = realClock,
   ) {}
 
   /** Logs `line` unless a line of the same `kind` was logged less than intervalMs ago. */
   line(kind: string, line: string): void {
-    const now = this.nowMs();
+    const now = this.clock.nowMs();
     const seen = this.kinds.get(kind);
     if (seen !== undefined && now - seen.loggedAtMs < this.intervalMs) {
       seen.suppressed++;

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // The cairn server binary: parses etcd-style flags, starts one member, and
 // shuts down cleanly on SIGINT / SIGTERM.
+import { realClock } from './clock.js';
 import { ConfigError, parseCommandLine, usage } from './config.js';
 import { startServer } from './server.js';
 import { cairnVersion, etcdApiVersion } from './version.js';
 
 function log(line: string): void {
-  process.stderr.write(`${new Date().toISOString()} cairn: ${line}\n`);
+  process.stderr.write(`${new Date(realClock.wallMs()).toISOString()} cairn: ${line}\n`);
 }
 
 async function main(): Promise<void> {

@@ -36,8 +36,8 @@ import { lockService } from './api/lock.js';
 import { LockService } from '../proto/gen/v3lockpb/v3lock.js';
 import { ElectionService } from '../proto/gen/v3electionpb/v3election.js';
 import { watchService } from './api/watch.js';
-import { LeaseExpiry, systemClock, type Clock } from './lease/expiry.js';
-import { realClock } from './clock.js';
+import { realClock, type Clock, type Timer } from './clock.js';
+import { LeaseExpiry } from './lease/expiry.js';
 import { LeaseTable } from './lease/table.js';
 import { WatchHub } from './watch/hub.js';
 import { authService } from './api/auth.js';
@@ -102,10 +102,10 @@ const pendingProposalsMax = 20_000;
 /** How often a member checks that its name and client URLs are published in the membership. */
 const publishCheckIntervalMs = 50;
 
-export async function startServer(config: ServerConfig, log: (line: string) => void = () => {}, clock: Clock = systemClock): Promise<StartedServer> {
+export async function startServer(config: ServerConfig, log: (line: string) => void = () => {}, clock: Clock = realClock): Promise<StartedServer> {
   const memberDir = join(config.dataDir, 'member');
   mkdirSync(memberDir, { recursive: true });
-  const dirLock = await lockDataDir(memberDir, log);
+  const dirLock = await lockDataDir(memberDir, log, clock);
   try {
     return await startMember(config, memberDir, dirLock, log, clock);
   } catch (error) {
@@ -118,7 +118,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
 async function startMember(config: ServerConfig, memberDir: string, dirLock: DataDirLock, log: (line: string) => void, clock: Clock): Promise<StartedServer> {
   const snapDir = join(memberDir, 'snap');
   const backend = new Backend(snapDir);
-  const store = new MvccStore(backend);
+  const store = new MvccStore(backend, clock);
   const { wal, contents } = Wal.open(join(memberDir, 'wal'));
   if (contents.tornBytes > 0) log(`wal: cut ${contents.tornBytes} bytes of a torn write at the tail`);
   const leases = new LeaseTable(backend, minLeaseTtlSeconds(config));
@@ -129,13 +129,13 @@ async function startMember(config: ServerConfig, memberDir: string, dirLock: Dat
   if ((quota.limitBytes ?? 0) > quotaBytesSuggestedMax) log(`--quota-backend-bytes ${quota.limitBytes} exceeds the suggested maximum of ${quotaBytesSuggestedMax}: performance may degrade`);
   const applier = new Applier(store, leases, alarms);
   const membership = new Membership(backend);
-  const { storage, identity, bootMembers } = await startLog(config, wal, contents, backend, log);
-  const hub = new WatchHub(store);
+  const { storage, identity, bootMembers } = await startLog(config, wal, contents, backend, log, clock);
+  const hub = new WatchHub(store, clock);
   const transportLog = (line: string): void => log(line);
   let endedWith: (reason: string) => void = () => {};
   const ended = new Promise<string>((resolve) => (endedWith = resolve));
   const node: RaftNode = new RaftNode(
-    { clock: realClock, wal, storage, store, backend, applier, membership },
+    { clock, wal, storage, store, backend, applier, membership },
     {
       memberId: identity.memberId,
       tickMs: config.heartbeatIntervalMs,
@@ -181,11 +181,11 @@ async function startMember(config: ServerConfig, memberDir: string, dirLock: Dat
       log,
     },
   );
-  const transport = new PeerTransport(Number(identity.memberId), identity.clusterId, {
+  const transport = new PeerTransport(Number(identity.memberId), identity.clusterId, clock, {
     unreachable: (id) => node.reportUnreachable(id),
     snapshotSent: (id, failed) => node.reportSnapshot(id, failed),
     backendImage: async () => {
-      const dir = join(snapDir, `outgoing-${Date.now()}-${Math.random().toString(16).slice(2)}`);
+      const dir = join(snapDir, `outgoing-${clock.wallMs()}-${Math.random().toString(16).slice(2)}`);
       const path = await backend.copyTo(dir);
       return { path, release: () => rmSync(dir, { recursive: true, force: true }) };
     },
@@ -194,13 +194,13 @@ async function startMember(config: ServerConfig, memberDir: string, dirLock: Dat
   });
   const quotaGuard = new QuotaGuard(node, alarms, quota, log);
   const leader = () => (node.leaderId === 0n ? undefined : membership.get(node.leaderId));
-  const forwarder = new LeaderForwarder(leader);
+  const forwarder = new LeaderForwarder(leader, clock);
   const context: ServiceContext = {
-    config, node, applier, store, backend, membership, forwarder, alarms, quota: quotaGuard, memberId: identity.memberId, clusterId: identity.clusterId,
+    config, node, applier, store, backend, membership, forwarder, alarms, quota: quotaGuard, memberId: identity.memberId, clusterId: identity.clusterId, clock,
   };
   log(`recovered: revision ${store.currentRevision}, applied index ${store.consistentIndex}, log ${storage.firstIndex()}..${storage.lastIndex()}`);
 
-  const leaseTimer = expireLeases(node, expiry);
+  const leaseTimer = expireLeases(node, expiry, clock);
   const publishing = publishAttributes(context, log);
 
   const peers = peerServer(context, { leases, expiry, bootMembers }, snapDir, log);
@@ -209,8 +209,8 @@ async function startMember(config: ServerConfig, memberDir: string, dirLock: Dat
   const boundAddresses: string[] = [];
   const boundPeerAddresses: string[] = [];
   const closeAll = async (): Promise<void> => {
-    clearInterval(leaseTimer);
-    clearInterval(publishing.timer);
+    leaseTimer.cancel();
+    publishing.timer.cancel();
     hub.close();
     await node.stop();
     transport.close();
@@ -238,12 +238,12 @@ async function startMember(config: ServerConfig, memberDir: string, dirLock: Dat
     ended,
     async stop() {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
+        const timer = clock.after(shutdownGraceMs, () => {
           server.forceShutdown();
           resolve();
-        }, shutdownGraceMs);
+        });
         server.tryShutdown(() => {
-          clearTimeout(timer);
+          timer.cancel();
           resolve();
         });
       });
@@ -254,8 +254,8 @@ async function startMember(config: ServerConfig, memberDir: string, dirLock: Dat
 }
 
 /** The leader proposes the revocation of expired leases, at a bounded rate. */
-function expireLeases(node: RaftNode, expiry: LeaseExpiry): NodeJS.Timeout {
-  return setInterval(() => {
+function expireLeases(node: RaftNode, expiry: LeaseExpiry, clock: Clock): Timer {
+  return clock.every(leaseCheckIntervalMs, () => {
     if (!node.isLeader) return;
     for (const ID of expiry.takeExpired(leaseRevokesPerCheckMax)) {
       node.propose({ leaseRevoke: { ID } }).then(
@@ -263,7 +263,7 @@ function expireLeases(node: RaftNode, expiry: LeaseExpiry): NodeJS.Timeout {
         () => expiry.settled(ID),
       );
     }
-  }, leaseCheckIntervalMs);
+  });
 }
 
 /**
@@ -271,17 +271,17 @@ function expireLeases(node: RaftNode, expiry: LeaseExpiry): NodeJS.Timeout {
  * serves clients only once they are in the membership (so a client that can
  * reach it sees it listed as started). `published` resolves then.
  */
-function publishAttributes(context: ServiceContext, log: (line: string) => void): { timer: NodeJS.Timeout; published: Promise<void> } {
-  const { node, membership, config, memberId } = context;
+function publishAttributes(context: ServiceContext, log: (line: string) => void): { timer: Timer; published: Promise<void> } {
+  const { node, membership, config, memberId, clock } = context;
   let publishing = false;
   let markPublished: () => void = () => {};
   const published = new Promise<void>((resolve) => (markPublished = resolve));
-  const timer = setInterval(() => {
+  const timer = clock.every(publishCheckIntervalMs, () => {
     const self = membership.get(memberId);
     if (publishing || self === undefined || node.leaderId === 0n) return;
     if (self.name === config.name && self.clientURLs.join(',') === config.advertiseClientUrls.join(',')) {
       // Nothing changes a member's own name or client URLs while it runs: no need to keep checking.
-      clearInterval(timer);
+      timer.cancel();
       markPublished();
       return;
     }
@@ -290,7 +290,7 @@ function publishAttributes(context: ServiceContext, log: (line: string) => void)
       .propose({ memberAttributes: { memberId, name: config.name, clientUrls: config.advertiseClientUrls } }, { internal: true })
       .then(() => log(`published name ${config.name} and client URLs ${config.advertiseClientUrls.join(',')}`), () => undefined)
       .finally(() => (publishing = false));
-  }, publishCheckIntervalMs);
+  });
   return { timer, published };
 }
 
@@ -332,6 +332,7 @@ function peerServer(context: ServiceContext, state: { leases: LeaseTable; expiry
         log,
       },
       snapDir,
+      context.clock,
     ),
   );
   return server;

@@ -50,7 +50,7 @@ export function clusterService(context: ServiceContext): ClusterServer {
     memberList: unary(() => answer()),
     memberAdd: unary(async (request) => {
       membership.validateAdd(request.peerURLs, request.isLearner);
-      const ID = memberIdFor(request.peerURLs, context.config.initialClusterToken, String(Date.now()));
+      const ID = memberIdFor(request.peerURLs, context.config.initialClusterToken, String(context.clock.wallMs()));
       const member: Member = { ID, name: '', peerURLs: request.peerURLs, clientURLs: [], isLearner: request.isLearner };
       await node.changeMembership(request.isLearner ? ConfChangeType.AddLearner : ConfChangeType.AddNode, ID, member);
       return { ...answer(), member: listed(member) };

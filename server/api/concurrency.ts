@@ -152,7 +152,7 @@ export class Coordination {
           for (const event of events) {
             onEvent(event);
             if (done(event)) {
-              setImmediate(() => finish());
+              this.context.clock.soon(() => finish());
               break;
             }
           }

@@ -2,6 +2,7 @@
 // identity that goes into every response header.
 import type { ResponseHeader } from '../../proto/gen/etcdserverpb/rpc.js';
 import type { Applier } from '../apply/applier.js';
+import type { Clock } from '../clock.js';
 import type { Backend } from '../mvcc/backend.js';
 import type { MvccStore } from '../mvcc/store.js';
 import type { Proposal, RaftNode } from '../node/raft-node.js';
@@ -27,6 +28,8 @@ export interface ServiceContext {
   quota: QuotaGuard;
   memberId: bigint;
   clusterId: bigint;
+  /** The member's one source of time (timers of streams, IDs salted with the time). */
+  clock: Clock;
 }
 
 /** Fills the identity fields etcd puts into every header (cluster, member, term). */

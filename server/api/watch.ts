@@ -12,6 +12,7 @@ import {
 import type { Event } from '../../proto/gen/mvccpb/kv.js';
 import { Event_EventType } from '../../proto/gen/mvccpb/kv.js';
 import { keyRange } from '../apply/range.js';
+import type { Timer } from '../clock.js';
 import type { ChangeEvent } from '../mvcc/store.js';
 import type { WatchHub } from '../watch/hub.js';
 import { Watcher, type WatchSink } from '../watch/watcher.js';
@@ -63,7 +64,7 @@ class WatchStream implements WatchSink {
   private nextId = 0n;
   private writable = true;
   private closed = false;
-  private readonly progressTimer: NodeJS.Timeout;
+  private readonly progressTimer: Timer;
   /**
    * Watchers that asked for progress notifications → whether they are due
    * one (no events were sent to them since the last tick), as etcd keeps it.
@@ -83,8 +84,7 @@ class WatchStream implements WatchSink {
       this.writable = true;
       this.flush();
     });
-    this.progressTimer = setInterval(() => this.notifyProgress(), limits.progressNotifyIntervalMs);
-    this.progressTimer.unref();
+    this.progressTimer = context.clock.every(limits.progressNotifyIntervalMs, () => this.notifyProgress()).unref();
   }
 
   receive(request: WatchRequest): void {
@@ -110,7 +110,7 @@ class WatchStream implements WatchSink {
     if (this.closed || !this.progressOwed) return;
     for (const watcher of this.watchers.values()) {
       if (!this.hub.isSynced(watcher)) {
-        setTimeout(() => this.answerProgress(), progressRetryMs).unref();
+        this.context.clock.after(progressRetryMs, () => this.answerProgress()).unref();
         return;
       }
     }
@@ -183,7 +183,7 @@ class WatchStream implements WatchSink {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.progressTimer);
+    this.progressTimer.cancel();
     for (const watcher of this.watchers.values()) this.hub.remove(watcher);
     this.watchers.clear();
     this.queue.length = 0;

@@ -1,28 +1,16 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { openTempStore, type TempStore } from '../testing/temp-store.js';
-import { LeaseExpiry, type Clock } from './expiry.js';
+import { SimClock } from '../../test/sim/clock.js';
+import { LeaseExpiry } from './expiry.js';
 import { LeaseTable } from './table.js';
-
-/** A clock that moves only when the test says so. */
-class FakeClock implements Clock {
-  constructor(public now = 1_000_000) {}
-
-  nowMs(): number {
-    return this.now;
-  }
-
-  advance(ms: number): void {
-    this.now += ms;
-  }
-}
 
 const minTtlSeconds = 2n;
 
 describe('LeaseExpiry', () => {
   let temp: TempStore;
   let table: LeaseTable;
-  let clock: FakeClock;
+  let clock: SimClock;
   let expiry: LeaseExpiry;
 
   const grant = (id: bigint, ttlSeconds: bigint): void => void temp.backend.transaction(() => table.grant(id, ttlSeconds));
@@ -32,7 +20,7 @@ describe('LeaseExpiry', () => {
   beforeEach(() => {
     temp = openTempStore();
     table = new LeaseTable(temp.backend, minTtlSeconds);
-    clock = new FakeClock();
+    clock = new SimClock();
     expiry = new LeaseExpiry(table, clock);
   });
 

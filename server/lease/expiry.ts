@@ -3,19 +3,11 @@
 // first sees it (after a grant, a restart, or on becoming leader — etcd
 // refreshes leases on promotion), and again on every keep-alive. Expired leases are handed out at a bounded rate so that
 // thousands expiring together become a steady stream of revokes.
+// Deadlines are on the clock's monotonic time (nowMs), never its wall time:
+// a step of the date would expire every lease at once, or keep lapsed ones
+// alive for as long as the step.
+import type { Clock } from '../clock.js';
 import type { LeaseTable } from './table.js';
-
-export interface Clock {
-  /** Milliseconds on a clock that only moves forward, at the rate of real time; its zero means nothing. */
-  nowMs(): number;
-}
-
-/**
- * The process's monotonic clock. Never the wall clock: a step of the date
- * (NTP, an operator) would expire every lease at once, or keep lapsed ones
- * alive for as long as the step.
- */
-export const systemClock: Clock = { nowMs: () => performance.now() };
 
 export class LeaseExpiry {
   private readonly deadlines = new Map<bigint, number>();

@@ -7,6 +7,7 @@
 // index that records it commit together.
 import { KeyValue } from '../../proto/gen/mvccpb/kv.js';
 import { crc32c } from '@node-rs/crc32';
+import { nextTurn, type Clock } from '../clock.js';
 import { encodeMessage } from '../codec.js';
 import type { Backend } from './backend.js';
 import { metaCompactRevision, metaConsistentIndex, metaScheduledCompactRevision } from './backend.js';
@@ -45,7 +46,6 @@ const keyBucketName = Buffer.from('key');
  * and applying while it reads (about 10 ms of work per batch).
  */
 export const readBatchRecordsMax = 4_096;
-const pause = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** One change a write made: a put (kv as written) or a delete (kv holds the key and the deletion revision). */
 export interface ChangeEvent {
@@ -104,7 +104,11 @@ export class MvccStore {
   /** Changes of ended write transactions not yet taken by `takeChanges` (the node takes them after each commit). */
   private changes: RevisionChanges[] = [];
 
-  constructor(private readonly backend: Backend) {
+  constructor(
+    private readonly backend: Backend,
+    /** Gives the turn back between batches of long reads and removals. */
+    private readonly clock: Clock,
+  ) {
     this.restore();
   }
 
@@ -184,7 +188,7 @@ export class MvccStore {
     const cursor = new BatchCursor((from, limit) => this.backend.revisions(from, end, limit));
     while (!cursor.done) {
       // The apply transaction that scheduled this has committed by the next turn.
-      await pause();
+      await nextTurn(this.clock);
       if (generation !== this.removalGeneration) return;
       const doomed: Buffer[] = [];
       cursor.next((key) => {
@@ -227,7 +231,7 @@ export class MvccStore {
           hash = crc32c(value, hash);
         });
         if (cursor.done) break;
-        await pause();
+        await nextTurn(this.clock);
       }
     } finally {
       snapshot.done();
@@ -249,7 +253,7 @@ export class MvccStore {
     try {
       const kvs: KeyValue[] = [];
       for (const found of keys) {
-        if (kvs.length > 0 && kvs.length % readBatchRecordsMax === 0) await pause();
+        if (kvs.length > 0 && kvs.length % readBatchRecordsMax === 0) await nextTurn(this.clock);
         const bytes = snapshot.get(revisionToBytes(found.modified));
         if (bytes === undefined) throw new Error(`store: revision ${found.modified.main}.${found.modified.sub} missing from the backend snapshot`);
         kvs.push(KeyValue.decode(bytes));

@@ -16,6 +16,7 @@ import { clusterIdFor, hexId } from '../membership/ids.js';
 import { MemberIdentity } from '../../proto/gen/cairnpb/internal.js';
 import type { Backend } from '../mvcc/backend.js';
 import type { ServerConfig } from '../config.js';
+import { sleep, type Clock } from '../clock.js';
 import {
   ConfChangeType,
   encodeConfChange,
@@ -60,6 +61,7 @@ export async function startLog(
   contents: WalContents,
   backend: Backend,
   log: (line: string) => void,
+  clock: Clock,
 ): Promise<{ storage: MemoryStorage; identity: MemberIdentityIds; bootMembers: Member[] }> {
   if (!walIsEmpty(contents)) return { storage: storageFromWal(contents), identity: loadIdentity(backend), bootMembers: [] };
   const founders = parseInitialCluster(config.initialCluster, config.initialClusterToken);
@@ -87,7 +89,7 @@ export async function startLog(
     log(`bootstrapped a new cluster ${hexId(identity.clusterId)} with ${founders.length} member(s); this member is ${hexId(identity.memberId)}`);
   } else {
     const others = founders.filter((founder) => founder.name !== config.name);
-    const joined = await joinExistingCluster(others, config.initialAdvertisePeerUrls);
+    const joined = await joinExistingCluster(others, config.initialAdvertisePeerUrls, clock);
     identity = { memberId: joined.memberId, clusterId: joined.clusterId };
     bootMembers = joined.members;
     storage = storageFromWal(contents);
@@ -147,19 +149,21 @@ export function clusterIdOf(founders: InitialMember[]): bigint {
 /** How long to keep asking the existing members before giving up on joining. */
 const joinAttemptsMax = 20;
 const joinRetryDelayMs = 500;
+/** How long one member is given to answer with the membership. */
+const askMembersTimeoutMs = 2_000;
 
 /**
  * A member joining an existing cluster (--initial-cluster-state existing)
  * asks the other members listed in --initial-cluster for the membership,
  * and finds its own ID (the one MemberAdd chose) by its peer URLs.
  */
-export async function joinExistingCluster(others: InitialMember[], ownPeerUrls: readonly string[]): Promise<{ clusterId: bigint; memberId: bigint; members: Member[] }> {
+export async function joinExistingCluster(others: InitialMember[], ownPeerUrls: readonly string[], clock: Clock): Promise<{ clusterId: bigint; memberId: bigint; members: Member[] }> {
   const reasons: string[] = [];
   for (let attempt = 0; attempt < joinAttemptsMax; attempt++) {
     for (const other of others) {
       for (const url of other.peerUrls) {
         try {
-          const response = await askMembers(new URL(url).host);
+          const response = await askMembers(new URL(url).host, clock);
           const self = response.members.find((member) => member.peerURLs.some((peerUrl) => ownPeerUrls.includes(peerUrl)));
           if (self === undefined) throw new Error(`this member's peer URLs ${ownPeerUrls.join(',')} are not in the cluster's member list (run member add first)`);
           return { clusterId: response.clusterId, memberId: self.ID, members: response.members };
@@ -169,15 +173,16 @@ export async function joinExistingCluster(others: InitialMember[], ownPeerUrls: 
         }
       }
     }
-    await new Promise((resolve) => setTimeout(resolve, joinRetryDelayMs));
+    await sleep(clock, joinRetryDelayMs);
   }
   throw new Error(`cannot join the existing cluster: ${reasons.slice(-others.length).join('; ')}`);
 }
 
-function askMembers(address: string): Promise<MembersResponse> {
+function askMembers(address: string, clock: Clock): Promise<MembersResponse> {
   const client = new PeerClient(address, credentials.createInsecure(), peerChannelOptions);
   return new Promise<MembersResponse>((resolve, reject) => {
-    client.members({}, new Metadata(), { deadline: Date.now() + 2_000 }, (error, response) => {
+    // gRPC deadlines are wall-clock times.
+    client.members({}, new Metadata(), { deadline: clock.wallMs() + askMembersTimeoutMs }, (error, response) => {
       client.close();
       if (error !== null) reject(error);
       else resolve(response);

@@ -11,6 +11,7 @@
 import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { lock } from 'os-lock';
+import type { Clock } from '../clock.js';
 
 export const lockFileName = 'cairn.lock';
 /** How often a member waiting for the lock says it still waits. */
@@ -26,11 +27,11 @@ export interface DataDirLock {
  * Locks `memberDir` (which must exist) for this process, waiting while
  * another process holds it. The lock file then holds this process's PID.
  */
-export async function lockDataDir(memberDir: string, log: (line: string) => void): Promise<DataDirLock> {
+export async function lockDataDir(memberDir: string, log: (line: string) => void, clock: Clock): Promise<DataDirLock> {
   const path = join(memberDir, lockFileName);
   const fd = openSync(path, 'a+');
   try {
-    if (!(await tryLock(fd))) await waitForLock(fd, path, log);
+    if (!(await tryLock(fd))) await waitForLock(fd, path, log, clock);
     ftruncateSync(fd, 0);
     writeSync(fd, `${process.pid}\n`);
   } catch (error) {
@@ -59,14 +60,14 @@ async function tryLock(fd: number): Promise<boolean> {
   }
 }
 
-async function waitForLock(fd: number, path: string, log: (line: string) => void): Promise<void> {
+async function waitForLock(fd: number, path: string, log: (line: string) => void, clock: Clock): Promise<void> {
   const say = (): void => log(`data dir is in use: ${path} is locked by ${holderOf(path)}; waiting for it to exit`);
   say();
-  const reminder = setInterval(say, waitingLogIntervalMs);
+  const reminder = clock.every(waitingLogIntervalMs, say);
   try {
     await lock(fd, { exclusive: true });
   } finally {
-    clearInterval(reminder);
+    reminder.cancel();
   }
 }
 

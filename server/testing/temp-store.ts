@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { realClock, type Clock } from '../clock.js';
 import { Backend } from '../mvcc/backend.js';
 import { MvccStore, type WriteTxn } from '../mvcc/store.js';
 
@@ -21,10 +22,11 @@ export interface TempStore {
   remove(): Promise<void>;
 }
 
-export function openTempStore(): TempStore {
+/** `clock` paces the store's batched reads and removals (the real one unless a test drives them itself). */
+export function openTempStore(clock: Clock = realClock): TempStore {
   const dir = mkdtempSync(join(tmpdir(), 'cairn-store-test-'));
   let backend = new Backend(dir);
-  let store = new MvccStore(backend);
+  let store = new MvccStore(backend, clock);
   let closed = false;
   return {
     dir,
@@ -49,7 +51,7 @@ export function openTempStore(): TempStore {
       store.stop();
       await backend.close();
       backend = new Backend(dir);
-      store = new MvccStore(backend);
+      store = new MvccStore(backend, clock);
     },
     async remove() {
       store.stop();

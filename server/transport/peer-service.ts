@@ -17,6 +17,7 @@ import type {
   MemberPromoteResponse,
 } from '../../proto/gen/etcdserverpb/rpc.js';
 import { unary } from '../api/unary.js';
+import type { Clock } from '../clock.js';
 import { LogThrottle } from '../log-throttle.js';
 import { UndecodableRequest, undecodableStatus } from '../request-streams.js';
 import type { Message } from '../raft/index.js';
@@ -59,8 +60,8 @@ export interface Refusal {
 /** Refusals and dropped messages of one kind from one sender are logged at most this often. */
 const refusalLogIntervalMs = 5_000;
 
-export function peerService(handlers: PeerHandlers, snapshotDir: string): PeerServer {
-  const throttle = new LogThrottle(handlers.log, refusalLogIntervalMs);
+export function peerService(handlers: PeerHandlers, snapshotDir: string, clock: Clock): PeerServer {
+  const throttle = new LogThrottle(handlers.log, refusalLogIntervalMs, clock);
   const self = Number(handlers.memberId);
 
   /** Why a stream from `from` claiming cluster `clusterId` is refused, or undefined. */

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { MessageBatch, PeerClient } from '../../proto/gen/cairnpb/peer.js';
 import type { Message as PbMessage } from '../../proto/gen/raftpb/raft.js';
+import type { Clock } from '../clock.js';
 import { MessageType, type Message } from '../raft/index.js';
 import { batchBytes, batchBytesTarget } from './peer-checks.js';
 import { messageToPb } from './wire.js';
@@ -76,6 +77,7 @@ export class PeerTransport {
   constructor(
     private readonly selfId: number,
     private readonly clusterId: bigint,
+    private readonly clock: Clock,
     private readonly events: TransportEvents,
     private readonly limits: TransportLimits = defaultTransportLimits,
   ) {}
@@ -87,7 +89,7 @@ export class PeerTransport {
     const address = new URL(peerUrls[0]).host;
     if (existing !== undefined && existing.address === address) return;
     existing?.close();
-    this.peers.set(id, new Peer(id, address, this.selfId, this.clusterId, this.events, this.limits));
+    this.peers.set(id, new Peer(id, address, this.selfId, this.clusterId, this.clock, this.events, this.limits));
   }
 
   /** Forgets a removed member; late messages to it are dropped. */
@@ -135,6 +137,7 @@ class Peer {
     readonly address: string,
     private readonly selfId: number,
     private readonly clusterId: bigint,
+    private readonly clock: Clock,
     private readonly events: TransportEvents,
     private readonly limits: TransportLimits,
   ) {
@@ -144,7 +147,7 @@ class Peer {
 
   send(m: Message): void {
     if (this.closed) return;
-    if (performance.now() < this.retryAtMs) return; // backing off: Raft will send again
+    if (this.clock.nowMs() < this.retryAtMs) return; // backing off: Raft will send again
     if (this.outbox.length >= this.limits.outboxMessagesMax) {
       this.events.unreachable(this.id);
       return;
@@ -152,7 +155,7 @@ class Peer {
     this.outbox.push(messageToPb(m));
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      this.clock.soon(() => this.flush());
     }
   }
 
@@ -199,11 +202,12 @@ class Peer {
     this.stream = undefined;
     this.congested = false;
     this.outbox = [];
-    this.retryAtMs = performance.now() + this.reconnectDelayMs;
+    const now = this.clock.nowMs();
+    this.retryAtMs = now + this.reconnectDelayMs;
     this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, this.limits.reconnectDelayMsMax);
     if (!this.closed) {
-      if (performance.now() - this.loggedAtMs > unreachableLogIntervalMs) {
-        this.loggedAtMs = performance.now();
+      if (now - this.loggedAtMs > unreachableLogIntervalMs) {
+        this.loggedAtMs = now;
         this.events.log(`peer ${this.id.toString(16)} at ${this.address} unreachable: ${reason}`);
       }
       this.events.unreachable(this.id);

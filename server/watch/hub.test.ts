@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import type { ChangeEvent, WriteTxn } from '../mvcc/store.js';
 import type { KeyRange } from '../mvcc/tree-index.js';
+import { realClock } from '../clock.js';
 import { openTempStore, type TempStore } from '../testing/temp-store.js';
 import { WatchHub, type WatchHubLimits } from './hub.js';
 import { Watcher, type WatchFilters, type WatchSink } from './watcher.js';
@@ -94,12 +95,12 @@ describe('WatchHub', () => {
 
   const openHub = (limits: WatchHubLimits = { catchUpRevisionsMax: 1_000, retryDelayMs: 1 }): void => {
     hub.close();
-    hub = new WatchHub(temp.store, limits);
+    hub = new WatchHub(temp.store, realClock, limits);
   };
 
   beforeEach(() => {
     temp = openTempStore();
-    hub = new WatchHub(temp.store, { catchUpRevisionsMax: 1_000, retryDelayMs: 1 });
+    hub = new WatchHub(temp.store, realClock, { catchUpRevisionsMax: 1_000, retryDelayMs: 1 });
     nextId = 1;
   });
 

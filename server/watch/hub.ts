@@ -5,6 +5,7 @@
 // bounded passes. A slow stream never blocks the apply loop: a watcher
 // whose stream refuses a response is moved aside ("victim", as etcd calls
 // it) and caught up later from history, so nothing is lost or reordered.
+import type { Clock, Timer } from '../clock.js';
 import type { MvccStore, RevisionChanges } from '../mvcc/store.js';
 import { CompactedError } from '../mvcc/errors.js';
 import type { Watcher } from './watcher.js';
@@ -25,9 +26,13 @@ export class WatchHub {
   private readonly ranges = new Set<Watcher>();
   private readonly unsynced = new Set<Watcher>();
   private catchUpScheduled = false;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTimer: Timer | undefined;
 
-  constructor(private readonly store: MvccStore, private readonly limits: WatchHubLimits = defaultWatchHubLimits) {}
+  constructor(
+    private readonly store: MvccStore,
+    private readonly clock: Clock,
+    private readonly limits: WatchHubLimits = defaultWatchHubLimits,
+  ) {}
 
   get watcherCount(): number {
     let count = this.ranges.size + this.unsynced.size;
@@ -119,7 +124,7 @@ export class WatchHub {
   private scheduleCatchUp(): void {
     if (this.catchUpScheduled) return;
     this.catchUpScheduled = true;
-    setImmediate(() => {
+    this.clock.soon(() => {
       this.catchUpScheduled = false;
       this.catchUp();
     });
@@ -174,15 +179,16 @@ export class WatchHub {
       return;
     }
     if (this.retryTimer !== undefined) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.catchUp();
-    }, this.limits.retryDelayMs);
-    this.retryTimer.unref();
+    this.retryTimer = this.clock
+      .after(this.limits.retryDelayMs, () => {
+        this.retryTimer = undefined;
+        this.catchUp();
+      })
+      .unref();
   }
 
   close(): void {
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer?.cancel();
     this.byKey.clear();
     this.ranges.clear();
     this.unsynced.clear();
