@@ -2,7 +2,7 @@
 // sending what it refuses) are throttled: the first line of each kind is
 // logged, repeats within an interval are counted and reported with the next
 // line of that kind that gets through.
-import { realClock, type Clock } from './clock.js';
+import type { Clock } from './clock.js';
 
 /** Kinds remembered at once; past this the memory is cleared (a peer inventing IDs cannot grow it). */
 const kindsMax = 1_024;
@@ -13,8 +13,7 @@ export class LogThrottle {
   constructor(
     private readonly log: (line: string) => void,
     private readonly intervalMs: number,
-    // Defaults to the real clock only for the Raft node's throttle, which does not pass the node's clock yet.
-    private readonly clock: Clock = realClock,
+    private readonly clock: Clock,
   ) {}
 
   /** Logs `line` unless a line of the same `kind` was logged less than intervalMs ago. */

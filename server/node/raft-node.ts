@@ -169,7 +169,7 @@ export class RaftNode {
       limits: { txnOpsMax: options.txnOpsMax, requestBytesMax: options.requestBytesMax },
       remember: (data, request) => this.proposals.remember(data, request),
     };
-    this.droppedLog = new LogThrottle(hooks.log, droppedLogIntervalMs);
+    this.droppedLog = new LogThrottle(hooks.log, droppedLogIntervalMs, clock);
     this.reads = new ReadBatches(options.requestTimeoutMs, `read-${options.memberId.toString(16)}-${Math.floor(clock.wallMs()).toString(16)}`, clock);
   }
   get memberId(): bigint {
