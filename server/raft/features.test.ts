@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { must } from '../../test/harness/must.js';
 import { ConfChangeType } from './conf-change.js';
 import { ProposalDroppedError } from './errors.js';
 import { MemoryStorage } from './memory-storage.js';
@@ -26,7 +27,7 @@ describe('raft core: snapshots (§7)', () => {
     net.propose(1, 'after');
     const snaps = net.sent(MessageType.Snap).filter((m) => m.to === 3);
     expect(snaps).to.have.length(1);
-    expect(net.peer(3).storage.snapshot().metadata.index).to.equal(snaps[0].snapshot!.metadata.index);
+    expect(net.peer(3).storage.snapshot().metadata.index).to.equal(must(snaps[0]?.snapshot, 'the snapshot sent to 3').metadata.index);
     expect(net.appliedTexts(3)).to.deep.equal(['after']);
     expect(net.raft(3).log.committed).to.equal(net.raft(1).log.committed);
   });
@@ -160,7 +161,7 @@ describe('raft core: membership, one server at a time (thesis §4.1)', () => {
     r1.becomeLeader();
     net.peer(1).node.proposeConfChange({ type: ConfChangeType.AddLearner, nodeId: 4 });
     net.stabilize();
-    const last = r1.log.slice(r1.log.lastIndex(), r1.log.lastIndex() + 1, 1 << 20)![0];
+    const last = must(r1.log.slice(r1.log.lastIndex(), r1.log.lastIndex() + 1, 1 << 20)?.[0], 'the last entry of 1');
     expect(last.type).to.equal(0); // replaced by an empty normal entry
   });
 

@@ -27,7 +27,7 @@ export class Inflights {
     const slot = (this.start + this.count) % this.maxInflightMsgs;
     if (this.count > 0) {
       const last = this.indexes[(slot + this.maxInflightMsgs - 1) % this.maxInflightMsgs];
-      invariant(index > last, () => `inflight index ${index} not above previous ${last}`);
+      invariant(last !== undefined && index > last, () => `inflight index ${index} not above previous ${last}`);
     }
     this.indexes[slot] = index;
     this.sizes[slot] = bytes;
@@ -37,8 +37,13 @@ export class Inflights {
 
   /** Free every message whose last index is ≤ to. */
   freeLE(to: number): void {
-    while (this.count > 0 && this.indexes[this.start] <= to) {
-      this.bytes -= this.sizes[this.start];
+    while (this.count > 0) {
+      const index = this.indexes[this.start];
+      const bytes = this.sizes[this.start];
+      // Both rings have maxInflightMsgs slots, filled in the constructor, and start stays below that.
+      invariant(index !== undefined && bytes !== undefined, 'inflights: start is outside the ring');
+      if (index > to) break;
+      this.bytes -= bytes;
       this.start = (this.start + 1) % this.maxInflightMsgs;
       this.count--;
     }
@@ -46,7 +51,10 @@ export class Inflights {
 
   /** Free the oldest message (a heartbeat response proves the follower is alive). */
   freeFirstOne(): void {
-    if (this.count > 0) this.freeLE(this.indexes[this.start]);
+    if (this.count === 0) return;
+    const index = this.indexes[this.start];
+    invariant(index !== undefined, 'inflights: start is outside the ring');
+    this.freeLE(index);
   }
 
   full(): boolean {

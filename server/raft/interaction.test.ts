@@ -14,6 +14,7 @@ import { expect } from 'chai';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { must } from '../../test/harness/must.js';
 import { InteractionEnv, type Command } from './testing/interaction.js';
 
 const testdata = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'server', 'raft', 'testdata');
@@ -29,19 +30,21 @@ function parse(text: string, file: string): Block[] {
   const lines = text.split('\n');
   const blocks: Block[] = [];
   let i = 0;
-  while (i < lines.length) {
+  for (;;) {
     const comments: string[] = [];
-    while (i < lines.length && (lines[i].startsWith('#') || lines[i].trim() === '')) {
-      if (lines[i].startsWith('#')) comments.push(lines[i]);
+    let line = lines[i];
+    while (line !== undefined && (line.startsWith('#') || line.trim() === '')) {
+      if (line.startsWith('#')) comments.push(line);
       else if (comments.length > 0) comments.push('');
-      i++;
+      line = lines[++i];
     }
-    if (i >= lines.length) break;
-    const command = lines[i++];
+    if (line === undefined) break;
+    const command = line;
+    i++;
     if (lines[i] !== '----') throw new Error(`${file}:${i + 1}: expected ---- after "${command}"`);
     i++;
     const out: string[] = [];
-    while (i < lines.length && lines[i].trim() !== '') out.push(lines[i++]);
+    for (let next = lines[i]; next !== undefined && next.trim() !== ''; next = lines[++i]) out.push(next);
     while (comments.length > 0 && comments[comments.length - 1] === '') comments.pop();
     blocks.push({ comments, command, expected: out.join('\n') });
   }
@@ -49,15 +52,15 @@ function parse(text: string, file: string): Block[] {
 }
 
 function parseCommand(line: string): Command {
-  const words = line.trim().split(/\s+/);
+  const [name, ...words] = line.trim().split(/\s+/);
   const args: string[] = [];
   const options = new Map<string, string>();
-  for (const w of words.slice(1)) {
+  for (const w of words) {
     const eq = w.indexOf('=');
     if (eq > 0) options.set(w.slice(0, eq), w.slice(eq + 1));
     else args.push(w);
   }
-  return { name: words[0], args, options };
+  return { name: must(name, `a command in "${line}"`), args, options };
 }
 
 function format(blocks: Block[]): string {
@@ -76,13 +79,13 @@ describe('raft core: data-driven interaction scripts (server/raft/testdata)', ()
       const path = join(testdata, file);
       const blocks = parse(readFileSync(path, 'utf8'), file);
       const env = new InteractionEnv();
-      const actual = blocks.map((b) => ({ ...b, expected: env.handle(parseCommand(b.command)) }));
+      const results = blocks.map((block) => ({ block, output: env.handle(parseCommand(block.command)) }));
       if (rewrite) {
-        writeFileSync(path, format(actual));
+        writeFileSync(path, format(results.map(({ block, output }) => ({ ...block, expected: output }))));
         return;
       }
-      actual.forEach((b, i) => {
-        expect(b.expected, `${file}: output of "${b.command}" (block ${i + 1}); REWRITE=1 regenerates`).to.equal(blocks[i].expected);
+      results.forEach(({ block, output }, i) => {
+        expect(output, `${file}: output of "${block.command}" (block ${i + 1}); REWRITE=1 regenerates`).to.equal(block.expected);
       });
     });
   }

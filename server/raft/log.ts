@@ -90,10 +90,12 @@ export class RaftLog {
 
   /** Append at the tail (the caller has established where the tail is). Returns the new lastIndex. */
   append(ents: readonly Entry[]): number {
-    if (ents.length === 0) return this.lastIndex();
-    const after = ents[0].index - 1;
+    const first = ents[0];
+    const last = ents[ents.length - 1];
+    if (first === undefined || last === undefined) return this.lastIndex();
+    const after = first.index - 1;
     invariant(after >= this.committed, () => `after(${after}) is out of range [committed(${this.committed})]`);
-    assertSafe(ents[ents.length - 1].index, 'log index');
+    assertSafe(last.index, 'log index');
     this.unstable.truncateAndAppend(ents);
     return this.lastIndex();
   }

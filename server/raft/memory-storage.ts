@@ -23,7 +23,8 @@ const emptyData = new Uint8Array(0);
 export class MemoryStorage implements Storage {
   private hardState: HardState = emptyHardState;
   private snap: Snapshot;
-  private ents: Entry[];
+  /** Never empty: ents[0] is the dummy entry (see the layout above). */
+  private ents: [Entry, ...Entry[]];
 
   /** A storage whose initial membership is `voters` (how a new cluster is bootstrapped here). */
   constructor(voters: readonly number[] = [], learners: readonly number[] = []) {
@@ -56,8 +57,9 @@ export class MemoryStorage implements Storage {
   term(i: number): number {
     const offset = this.ents[0].index;
     if (i < offset) throw new StorageCompactedError(i);
-    if (i - offset >= this.ents.length) throw new StorageUnavailableError(i);
-    return this.ents[i - offset].term;
+    const entry = this.ents[i - offset];
+    if (entry === undefined) throw new StorageUnavailableError(i);
+    return entry.term;
   }
 
   lastIndex(): number {
@@ -87,7 +89,9 @@ export class MemoryStorage implements Storage {
     if (i <= this.snap.metadata.index) throw new SnapshotOutOfDateError(i);
     invariant(i <= this.lastIndex(), () => `snapshot ${i} is out of bound lastindex(${this.lastIndex()})`);
     const offset = this.ents[0].index;
-    this.snap = { metadata: { index: i, term: this.ents[i - offset].term, confState }, data };
+    const entry = this.ents[i - offset];
+    invariant(entry !== undefined, () => `snapshot ${i} has no entry in [${offset}, ${this.lastIndex()}]`);
+    this.snap = { metadata: { index: i, term: entry.term, confState }, data };
     return this.snap;
   }
 
@@ -97,7 +101,9 @@ export class MemoryStorage implements Storage {
     if (compactIndex <= offset) throw new StorageCompactedError(compactIndex);
     invariant(compactIndex <= this.lastIndex(), () => `compact ${compactIndex} is out of bound lastindex(${this.lastIndex()})`);
     const i = compactIndex - offset;
-    const dummy: Entry = { type: EntryType.Normal, term: this.ents[i].term, index: this.ents[i].index, data: emptyData };
+    const entry = this.ents[i];
+    invariant(entry !== undefined, () => `compact ${compactIndex} has no entry in [${offset}, ${this.lastIndex()}]`);
+    const dummy: Entry = { type: EntryType.Normal, term: entry.term, index: entry.index, data: emptyData };
     this.ents = [dummy, ...this.ents.slice(i + 1)];
   }
 
@@ -106,18 +112,23 @@ export class MemoryStorage implements Storage {
    * Invariant: the appended entries are contiguous and start at most at lastIndex() + 1.
    */
   append(entries: readonly Entry[]): void {
-    if (entries.length === 0) return;
+    const head = entries[0];
+    if (head === undefined) return;
     const first = this.firstIndex();
-    const last = entries[0].index + entries.length - 1;
+    const last = head.index + entries.length - 1;
     if (last < first) return;
-    const fresh = first > entries[0].index ? entries.slice(first - entries[0].index) : entries;
-    const offset = fresh[0].index - this.ents[0].index;
-    invariant(offset <= this.ents.length, () => `missing log entry [last: ${this.lastIndex()}, append at: ${fresh[0].index}]`);
+    const fresh = first > head.index ? entries.slice(first - head.index) : entries;
+    const freshHead = fresh[0];
+    invariant(freshHead !== undefined, () => `append: entries [${head.index}, ${last}] reach first index ${first} but none is kept`);
+    const freshIndex = freshHead.index;
+    const offset = freshIndex - this.ents[0].index;
+    invariant(offset <= this.ents.length, () => `missing log entry [last: ${this.lastIndex()}, append at: ${freshIndex}]`);
     if (offset === this.ents.length) {
       // The common case, appending at the end: no copy of the log (it holds up to --snapshot-count entries).
       for (const entry of fresh) this.ents.push(entry);
     } else {
-      this.ents = this.ents.slice(0, offset).concat(fresh);
+      // offset ≥ 1 (fresh starts at or after firstIndex()), so the dummy entry stays in front.
+      this.ents = [this.ents[0], ...this.ents.slice(1, offset), ...fresh];
     }
   }
 }

@@ -95,8 +95,9 @@ export function sendAppend(r: Raft, to: number, sendIfEmpty = true): boolean {
   if (prevTerm === undefined || entries === undefined) return sendSnapshot(r, to, pr);
   if (entries.length === 0 && !sendIfEmpty) return false;
   r.send(message({ type: MessageType.App, to, index: pr.next - 1, logTerm: prevTerm, entries, commit: r.log.committed }));
-  if (entries.length > 0) {
-    const last = entries[entries.length - 1].index;
+  const lastEntry = entries[entries.length - 1];
+  if (lastEntry !== undefined) {
+    const last = lastEntry.index;
     if (pr.state === ProgressState.Replicate) {
       pr.optimisticUpdate(last);
       pr.inflights.add(last, entries.reduce((s, e) => s + entrySizeBytes(e), 0));

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { must } from '../../test/harness/must.js';
 import { ProposalDroppedError } from './errors.js';
 import { MemoryStorage } from './memory-storage.js';
 import { SeededRandom } from './random.js';
@@ -87,7 +88,7 @@ describe('raft core: elections', () => {
     net.tickAll(40);
     const leaders = net.leaders().filter((id) => id !== 1);
     expect(leaders).to.have.length(1);
-    expect(net.raft(leaders[0]).term).to.be.greaterThan(1);
+    expect(net.raft(must(leaders[0], 'the new leader')).term).to.be.greaterThan(1);
   });
 });
 

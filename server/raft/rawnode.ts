@@ -197,9 +197,10 @@ export class RawNode {
     this.readyInFlight = false;
     if (rd.hardState !== undefined) this.prevHardState = rd.hardState;
     let applied = 0;
-    if (rd.committedEntries.length > 0) applied = rd.committedEntries[rd.committedEntries.length - 1].index;
+    const lastCommitted = rd.committedEntries[rd.committedEntries.length - 1];
+    if (lastCommitted !== undefined) applied = lastCommitted.index;
     else if (rd.snapshot !== undefined) applied = rd.snapshot.metadata.index;
-    const last = rd.entries.length > 0 ? rd.entries[rd.entries.length - 1] : undefined;
+    const last = rd.entries[rd.entries.length - 1];
     this.raft.advance(applied, last === undefined ? undefined : { index: last.index, term: last.term }, rd.snapshot?.metadata.index);
   }
 

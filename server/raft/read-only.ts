@@ -47,7 +47,7 @@ export class ReadOnly {
   }
 
   lastPendingContext(): string {
-    return this.queue.length === 0 ? '' : this.queue[this.queue.length - 1];
+    return this.queue[this.queue.length - 1] ?? '';
   }
 
   size(): number {

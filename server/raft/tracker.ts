@@ -52,7 +52,10 @@ export class ProgressTracker {
     const matches: number[] = [];
     for (const id of this.voters) matches.push(this.progress.get(id)?.match ?? 0);
     matches.sort((a, b) => b - a);
-    return matches[this.quorum() - 1];
+    // One match per voter and 1 ≤ quorum ≤ voters: the quorum-th exists.
+    const committed = matches[this.quorum() - 1];
+    invariant(committed !== undefined, 'committed(): the quorum is larger than the voters');
+    return committed;
   }
 
   /** CheckQuorum: has a quorum of voters (counting `self`) been heard from recently? */

@@ -28,9 +28,8 @@ export class Unstable {
       if (this.snapshot !== undefined && this.snapshot.metadata.index === i) return this.snapshot.metadata.term;
       return undefined;
     }
-    const last = this.maybeLastIndex();
-    if (last === undefined || i > last) return undefined;
-    return this.entries[i - this.offset].term;
+    // entries[i - offset] is the entry at index i; past the last entry it is undefined.
+    return this.entries[i - this.offset]?.term;
   }
 
   /**
@@ -56,8 +55,11 @@ export class Unstable {
     this.snapshot = s;
   }
 
+  /** Invariant: ents is not empty (RaftLog.append returns early for no entries). */
   truncateAndAppend(ents: readonly Entry[]): void {
-    const after = ents[0].index;
+    const first = ents[0];
+    invariant(first !== undefined, 'unstable: truncateAndAppend of no entries');
+    const after = first.index;
     if (after === this.offset + this.entries.length) {
       for (const e of ents) this.entries.push(e);
     } else if (after <= this.offset) {

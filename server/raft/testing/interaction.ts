@@ -64,7 +64,7 @@ export class InteractionEnv {
         this.catching(out, () => this.get(id(0)).node.proposeConfChange(cc));
         break;
       }
-      case 'read-index': this.get(id(0)).node.readIndex(cmd.args[1]); break;
+      case 'read-index': this.get(id(0)).node.readIndex(requiredArg(cmd, 1, 'a read-index context')); break;
       case 'transfer-leader': this.get(id(0)).node.transferLeader(id(1)); break;
       case 'compact': this.compact(id(0), Number(cmd.args[1]), out); break;
       case 'isolate': this.isolated.add(id(0)); break;
@@ -189,6 +189,12 @@ export class InteractionEnv {
     }
     n.node.advance(rd);
   }
+}
+
+function requiredArg(cmd: Command, i: number, what: string): string {
+  const arg = cmd.args[i];
+  if (arg === undefined) throw new Error(`${cmd.name}: expected ${what} as argument ${i + 1}`);
+  return arg;
 }
 
 function parseConfChangeType(s: string | undefined): ConfChangeType {
