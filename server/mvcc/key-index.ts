@@ -37,7 +37,8 @@ export class KeyIndex {
   constructor(readonly key: string) {}
 
   isEmpty(): boolean {
-    return this.generations.length === 0 || (this.generations.length === 1 && this.generations[0].revs.length === 0);
+    const first = this.generations[0];
+    return first === undefined || (this.generations.length === 1 && first.revs.length === 0);
   }
 
   /** Records a put of this key at `revision`. */
@@ -45,8 +46,7 @@ export class KeyIndex {
     if (compareRevisions(revision, this.modified) <= 0) {
       throw new Error(`key index: put at ${fmt(revision)} is not after ${fmt(this.modified)}`);
     }
-    if (this.generations.length === 0) this.generations.push(emptyGeneration());
-    const generation = this.generations[this.generations.length - 1];
+    const generation = this.liveGeneration();
     if (generation.revs.length === 0) generation.created = revision;
     generation.revs.push(revision);
     generation.version++;
@@ -60,8 +60,7 @@ export class KeyIndex {
    */
   restore(createdMain: number, modified: Revision, version: number): void {
     if (this.isLive()) throw new Error(`key index: restore over a live generation of ${this.key}`);
-    if (this.generations.length === 0) this.generations.push(emptyGeneration());
-    const generation = this.generations[this.generations.length - 1];
+    const generation = this.liveGeneration();
     generation.created = { main: createdMain, sub: 0 };
     generation.version = version;
     generation.revs.push(modified);
@@ -72,14 +71,15 @@ export class KeyIndex {
   tombstone(revision: Revision): void {
     if (this.isEmpty()) throw new Error(`key index: tombstone on empty index of ${this.key}`);
     const live = this.generations[this.generations.length - 1];
-    if (live.revs.length === 0) throw new Error(`key index: tombstone on deleted key ${this.key}`);
+    if (live === undefined || live.revs.length === 0) throw new Error(`key index: tombstone on deleted key ${this.key}`);
     this.put(revision);
     this.generations.push(emptyGeneration());
   }
 
   /** Whether the key exists (is not deleted) at the newest revision. */
   isLive(): boolean {
-    return this.generations.length > 0 && this.generations[this.generations.length - 1].revs.length > 0;
+    const live = this.generations[this.generations.length - 1];
+    return live !== undefined && live.revs.length > 0;
   }
 
   /** The newest revision of the key at or below `atMain`, if it is alive there. */
@@ -87,7 +87,7 @@ export class KeyIndex {
     const generation = this.findGeneration(atMain);
     if (generation === undefined) return undefined;
     for (let i = generation.revs.length - 1; i >= 0; i--) {
-      const revision = generation.revs[i];
+      const revision = revisionAt(generation.revs, i);
       if (revision.main <= atMain) {
         return { modified: revision, created: generation.created, version: generation.version - (generation.revs.length - 1 - i) };
       }
@@ -117,11 +117,11 @@ export class KeyIndex {
   compact(atMain: number, available: Set<string>): void {
     if (this.isEmpty()) throw new Error(`key index: compact on empty index of ${this.key}`);
     let [generationIndex, revIndex] = this.doCompact(atMain, available);
-    const generation = this.generations[generationIndex];
+    const generation = generationAt(this.generations, generationIndex);
     if (generation.revs.length > 0) {
       if (revIndex !== -1) generation.revs = generation.revs.slice(revIndex);
       if (generation.revs.length === 1 && generationIndex !== this.generations.length - 1) {
-        available.delete(revisionKey(generation.revs[0]));
+        available.delete(revisionKey(revisionAt(generation.revs, 0)));
         generationIndex++;
       }
     }
@@ -132,23 +132,25 @@ export class KeyIndex {
   keep(atMain: number, available: Set<string>): void {
     if (this.isEmpty()) return;
     const [generationIndex, revIndex] = this.doCompact(atMain, available);
-    const generation = this.generations[generationIndex];
+    const generation = generationAt(this.generations, generationIndex);
     if (generation.revs.length > 0 && revIndex === generation.revs.length - 1 && generationIndex !== this.generations.length - 1) {
-      available.delete(revisionKey(generation.revs[revIndex]));
+      available.delete(revisionKey(revisionAt(generation.revs, revIndex)));
     }
   }
 
   private doCompact(atMain: number, available: Set<string>): [number, number] {
     let generationIndex = 0;
     while (generationIndex < this.generations.length - 1) {
-      const generation = this.generations[generationIndex];
-      if (generation.revs[generation.revs.length - 1].main > atMain) break;
+      // Every generation but the live one ended with its tombstone, so it is not empty.
+      const revs = generationAt(this.generations, generationIndex).revs;
+      if (revisionAt(revs, revs.length - 1).main > atMain) break;
       generationIndex++;
     }
-    const revs = this.generations[generationIndex].revs;
+    const revs = generationAt(this.generations, generationIndex).revs;
     for (let i = revs.length - 1; i >= 0; i--) {
-      if (revs[i].main <= atMain) {
-        available.add(revisionKey(revs[i]));
+      const revision = revisionAt(revs, i);
+      if (revision.main <= atMain) {
+        available.add(revisionKey(revision));
         return [generationIndex, i];
       }
     }
@@ -158,15 +160,38 @@ export class KeyIndex {
   /** The generation alive at `atMain`, if any. */
   private findGeneration(atMain: number): Generation | undefined {
     for (let i = this.generations.length - 1; i >= 0; i--) {
-      const generation = this.generations[i];
-      if (generation.revs.length === 0) continue;
+      const generation = generationAt(this.generations, i);
       const tombstone = generation.revs[generation.revs.length - 1];
+      if (tombstone === undefined) continue;
       // A generation that ended at or before atMain is dead at atMain.
       if (i !== this.generations.length - 1 && tombstone.main <= atMain) return undefined;
-      if (generation.revs[0].main <= atMain) return generation;
+      if (revisionAt(generation.revs, 0).main <= atMain) return generation;
     }
     return undefined;
   }
+
+  /** The last generation, started empty if there is none yet. */
+  private liveGeneration(): Generation {
+    const live = this.generations[this.generations.length - 1];
+    if (live !== undefined) return live;
+    const generation = emptyGeneration();
+    this.generations.push(generation);
+    return generation;
+  }
+}
+
+/** generations[i] for an i the caller keeps in range; a miss means the index is corrupt. */
+function generationAt(generations: readonly Generation[], i: number): Generation {
+  const generation = generations[i];
+  if (generation === undefined) throw new Error(`key index: generation ${i} of ${generations.length} read out of range`);
+  return generation;
+}
+
+/** revs[i] for an i the caller keeps in range; a miss means the index is corrupt. */
+function revisionAt(revs: readonly Revision[], i: number): Revision {
+  const revision = revs[i];
+  if (revision === undefined) throw new Error(`key index: revision ${i} of ${revs.length} read out of range`);
+  return revision;
 }
 
 /** A revision as a map key. */

@@ -69,7 +69,8 @@ export class Wal {
    * They are durable only once `sync()` resolves.
    */
   append(entries: Entry[], hardState?: HardState): void {
-    const first = entries.length > 0 ? Number(entries[0].index) : this.lastIndex + 1;
+    const head = entries[0];
+    const first = head !== undefined ? Number(head.index) : this.lastIndex + 1;
     if (first > this.lastIndex + 1 || first <= this.snapshotIndex) {
       throw new Error(`wal: append index ${first} after ${this.lastIndex} (snapshot ${this.snapshotIndex})`);
     }
@@ -80,7 +81,8 @@ export class Wal {
     const payloads: Array<[RecordType, Buffer]> = entries.map((entry) => [RecordType.entry, encodeMessage(Entry, entry)]);
     if (hardState !== undefined) payloads.push([RecordType.hardState, encodeMessage(HardState, hardState)]);
     this.write(payloads);
-    if (entries.length > 0) this.lastIndex = Number(entries[entries.length - 1].index);
+    const tail = entries[entries.length - 1];
+    if (tail !== undefined) this.lastIndex = Number(tail.index);
   }
 
   /**
@@ -108,10 +110,10 @@ export class Wal {
   purge(): number {
     const segments = this.listSegments();
     let removed = 0;
-    for (let i = 0; i + 1 < segments.length; i++) {
+    for (const [i, segment] of segments.entries()) {
       const next = segments[i + 1];
-      if (segments[i].sequence >= this.snapshotSequence || next.firstIndex > this.snapshotIndex + 1) break;
-      rmSync(join(this.dir, segments[i].name));
+      if (next === undefined || segment.sequence >= this.snapshotSequence || next.firstIndex > this.snapshotIndex + 1) break;
+      rmSync(join(this.dir, segment.name));
       removed++;
     }
     if (removed > 0) syncPath(this.dir);
@@ -168,7 +170,7 @@ export class Wal {
         if (outcome.record.type === RecordType.entry) {
           const entry = Entry.decode(outcome.record.payload);
           // A later entry at an index already seen replaces the suffix (Raft log overwrite).
-          while (entries.length > 0 && entries[entries.length - 1].index >= entry.index) entries.pop();
+          for (let last = entries.at(-1); last !== undefined && last.index >= entry.index; last = entries.at(-1)) entries.pop();
           entries.push(entry);
         } else if (outcome.record.type === RecordType.snapshot) {
           snapshot = SnapshotRecord.decode(outcome.record.payload);
