@@ -20,6 +20,11 @@ function referenceCrc32c(bytes: Uint8Array): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
+/** XORs the byte at `offset` with `mask` (readUInt8 throws if offset is outside the buffer). */
+function flipBits(bytes: Buffer, offset: number, mask: number): void {
+  bytes.writeUInt8(bytes.readUInt8(offset) ^ mask, offset);
+}
+
 function decodedPayload(outcome: DecodeOutcome): string {
   if (outcome.kind !== 'record') throw new Error(`expected a record, got ${JSON.stringify(outcome)}`);
   return outcome.record.payload.toString();
@@ -84,7 +89,7 @@ describe('WAL record framing', () => {
 
     it('reports a flipped payload byte as corrupt', () => {
       const bytes = record();
-      bytes[recordHeaderBytes + 3] ^= 0x01;
+      flipBits(bytes, recordHeaderBytes + 3, 0x01);
       expect(decodeRecord(bytes, 0)).to.deep.equal({ kind: 'corrupt', offset: 0, reason: 'crc mismatch' });
     });
 
@@ -93,13 +98,13 @@ describe('WAL record framing', () => {
       typeFlipped[recordHeaderBytes] = RecordType.hardState;
       expect(decodeRecord(typeFlipped, 0)).to.deep.equal({ kind: 'corrupt', offset: 0, reason: 'crc mismatch' });
       const crcFlipped = record();
-      crcFlipped[5] ^= 0x80;
+      flipBits(crcFlipped, 5, 0x80);
       expect(decodeRecord(crcFlipped, 0)).to.deep.equal({ kind: 'corrupt', offset: 0, reason: 'crc mismatch' });
     });
 
     it('reports the offset of a corrupt record after good ones', () => {
       const bad = record();
-      bad[bad.length - 1] ^= 0xff;
+      flipBits(bad, bad.length - 1, 0xff);
       const bytes = Buffer.concat([record(), bad]);
       expect(decodeRecord(bytes, bad.length)).to.deep.equal({ kind: 'corrupt', offset: bad.length, reason: 'crc mismatch' });
     });

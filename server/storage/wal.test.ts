@@ -3,6 +3,7 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Entry, HardState } from '../../proto/gen/raftpb/raft.js';
+import { must } from '../../test/harness/must.js';
 import { encodeRecord, recordHeaderBytes, RecordType } from './record.js';
 import { segmentBytesMax, Wal, WalCorruptError, type WalContents } from './wal.js';
 
@@ -12,6 +13,11 @@ function entry(index: number, data = `entry ${index}`, term = 1): Entry {
 
 function entryRecord(index: number, data?: string, term?: number): Buffer {
   return encodeRecord(RecordType.entry, Entry.encode(entry(index, data, term)).finish());
+}
+
+/** XORs the byte at `offset` with `mask` (readUInt8 throws if offset is outside the buffer). */
+function flipBits(bytes: Buffer, offset: number, mask: number): void {
+  bytes.writeUInt8(bytes.readUInt8(offset) ^ mask, offset);
 }
 
 function indexes(contents: WalContents): number[] {
@@ -186,7 +192,7 @@ describe('Wal', () => {
     it('cuts off a whole last record with a bad CRC (nothing valid after it)', () => {
       appendAndClose([entry(1), entry(2)]);
       const bytes = readFileSync(segmentPath());
-      bytes[bytes.length - 1] ^= 0xff;
+      flipBits(bytes, bytes.length - 1, 0xff);
       writeFileSync(segmentPath(), bytes);
       const { contents } = open();
       expect(indexes(contents)).to.deep.equal([1]);
@@ -198,7 +204,7 @@ describe('Wal', () => {
     it('refuses to open a log with a bad CRC before valid records, and leaves the file alone', () => {
       appendAndClose([entry(1), entry(2), entry(3)]);
       const bytes = readFileSync(segmentPath());
-      bytes[entryRecord(1).length + recordHeaderBytes + 2] ^= 0x01; // inside entry 2's payload
+      flipBits(bytes, entryRecord(1).length + recordHeaderBytes + 2, 0x01); // inside entry 2's payload
       writeFileSync(segmentPath(), bytes);
       expect(() => Wal.open(dir)).to.throw(
         WalCorruptError,
@@ -241,7 +247,7 @@ describe('Wal', () => {
 
     it('refuses a bad CRC at the end of a segment that is not the last', () => {
       const first = Buffer.concat([entryRecord(1), entryRecord(2)]);
-      first[first.length - 1] ^= 0xff;
+      flipBits(first, first.length - 1, 0xff);
       writeFileSync(segmentPath(firstSegment), first);
       writeFileSync(segmentPath(secondSegment), entryRecord(3));
       expect(() => Wal.open(dir)).to.throw(WalCorruptError, `wal: crc mismatch in ${firstSegment} at offset ${entryRecord(1).length}`);
@@ -277,7 +283,7 @@ describe('Wal', () => {
       expect(segments()[0]).to.equal(firstSegment);
       const { contents } = open();
       expect(indexes(contents)).to.deep.equal([1, 2, 3, 4, 5]);
-      expect(contents.entries[0].data.equals(big)).to.equal(true);
+      expect(must(contents.entries[0], 'entry 1').data.equals(big)).to.equal(true);
       // Entry 3 is the first entry of the second segment.
       expect(segments()[1]).to.equal('0000000000000001-0000000000000003.wal');
     });
@@ -292,7 +298,7 @@ describe('Wal', () => {
       wal.close();
       const { contents } = open();
       expect(indexes(contents)).to.deep.equal([1, 2]);
-      expect(contents.entries[1].data.toString()).to.equal('new 2');
+      expect(must(contents.entries[1], 'entry 2').data.toString()).to.equal('new 2');
     });
 
     it('a local snapshot record hides the entries it covers, not the ones after it', () => {
