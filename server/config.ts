@@ -114,12 +114,14 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
 function joinNegativeValues(argv: string[]): string[] {
   const joined: string[] = [];
   for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
     const next = argv[i + 1];
-    if (argv[i].startsWith('--') && !argv[i].includes('=') && next !== undefined && /^-\d+$/.test(next)) {
-      joined.push(`${argv[i]}=${next}`);
+    if (arg === undefined) break;
+    if (arg.startsWith('--') && !arg.includes('=') && next !== undefined && /^-\d+$/.test(next)) {
+      joined.push(`${arg}=${next}`);
       i++;
     } else {
-      joined.push(argv[i]);
+      joined.push(arg);
     }
   }
   return joined;

@@ -18,6 +18,7 @@ import {
   type TxnResponse,
 } from '../../proto/gen/etcdserverpb/rpc.js';
 import type { KeyValue } from '../../proto/gen/mvccpb/kv.js';
+import { must } from '../../test/harness/must.js';
 import { CompactedError, FutureRevisionError } from '../mvcc/errors.js';
 import { openTempStore, type TempStore } from '../testing/temp-store.js';
 import { Applier, type ApplyResponse, type ApplyResult } from './applier.js';
@@ -129,7 +130,7 @@ describe('Applier', () => {
       put('foo', 'old', { lease: liveLease });
       put('foo', 'new', { ignoreLease: true });
       expect(pairs(get('foo'))).to.deep.equal(['foo=new']);
-      expect(get('foo')[0].lease).to.equal(liveLease);
+      expect(get('foo')[0]?.lease).to.equal(liveLease);
     });
 
     for (const flag of ['ignoreValue', 'ignoreLease'] as const) {
@@ -156,7 +157,7 @@ describe('Applier', () => {
       expect(revision()).to.equal(2);
       expect(pairs(get('foo'))).to.deep.equal(['foo=x']);
       expect(put('foo', 'z', { lease: liveLease }).header?.revision).to.equal(3n);
-      expect(get('foo')[0].lease).to.equal(liveLease);
+      expect(get('foo')[0]?.lease).to.equal(liveLease);
     });
 
     it('checks the lease before the key, as etcd does for a Put (missing key and missing lease → LeaseNotFoundError)', () => {
@@ -338,11 +339,11 @@ describe('Applier', () => {
       const response = txn(txnRequest([holds()], [putOp('a', '1'), putOp('b', '1'), deleteOp('gone'), txnOp(txnRequest([], [putOp('c', '1')]))]));
       expect(revision()).to.equal(3);
       expect(response.header?.revision).to.equal(3n);
-      expect(response.responses[0].responsePut?.header?.revision).to.equal(3n);
-      expect(response.responses[1].responsePut?.header?.revision).to.equal(3n);
-      expect(response.responses[2].responseDeleteRange).to.deep.include({ deleted: 1n });
-      expect(response.responses[2].responseDeleteRange?.header?.revision).to.equal(3n);
-      expect(response.responses[3].responseTxn?.responses[0].responsePut?.header?.revision).to.equal(3n);
+      expect(response.responses[0]?.responsePut?.header?.revision).to.equal(3n);
+      expect(response.responses[1]?.responsePut?.header?.revision).to.equal(3n);
+      expect(response.responses[2]?.responseDeleteRange).to.deep.include({ deleted: 1n });
+      expect(response.responses[2]?.responseDeleteRange?.header?.revision).to.equal(3n);
+      expect(response.responses[3]?.responseTxn?.responses[0]?.responsePut?.header?.revision).to.equal(3n);
       expect(get('a', '\0').map((kv) => [kv.key.toString(), kv.modRevision])).to.deep.equal([
         ['a', 3n],
         ['b', 3n],
@@ -368,14 +369,20 @@ describe('Applier', () => {
         ),
       );
       const ranges = (ops: ResponseOp[]): RangeResponse[] => ops.flatMap((op) => (op.responseRange ? [op.responseRange] : []));
-      const [before, after, gone, afterNested] = ranges(response.responses);
+      const found = ranges(response.responses);
+      expect(found).to.have.length(4);
+      const before = must(found[0], 'the range before the put');
+      const after = must(found[1], 'the range after the put');
+      const gone = must(found[2], 'the range after the delete');
+      const afterNested = must(found[3], 'the range after the nested txn');
       expect(pairs(before.kvs)).to.deep.equal(['a=old']);
       expect(before.header?.revision).to.equal(3n);
       expect(pairs(after.kvs)).to.deep.equal(['a=new']);
       expect(after.kvs[0]).to.deep.include({ modRevision: 4n, version: 2n, createRevision: 2n });
       expect(after.header?.revision).to.equal(4n);
       expect(gone.kvs).to.deep.equal([]);
-      expect(pairs(ranges(response.responses[5].responseTxn!.responses)[0].kvs)).to.deep.equal(['a=new']);
+      const nested = must(response.responses[5]?.responseTxn, 'the nested txn response');
+      expect(pairs(must(ranges(nested.responses)[0], 'the nested range').kvs)).to.deep.equal(['a=new']);
       expect(pairs(afterNested.kvs)).to.deep.equal(['b=nested']);
     });
 
@@ -384,7 +391,7 @@ describe('Applier', () => {
       const response = txn(txnRequest([holds()], [rangeOp('a'), txnOp(txnRequest([], [rangeOp('a')]))]));
       expect(revision()).to.equal(2);
       expect(response.header?.revision).to.equal(2n);
-      expect(pairs(response.responses[0].responseRange!.kvs)).to.deep.equal(['a=1']);
+      expect(pairs(must(response.responses[0]?.responseRange, 'the range response').kvs)).to.deep.equal(['a=1']);
       // A txn whose writes delete nothing is read-only too.
       expect(txn(txnRequest([], [deleteOp('missing')])).header?.revision).to.equal(2n);
       expect(revision()).to.equal(2);
@@ -403,11 +410,11 @@ describe('Applier', () => {
         ),
       );
       expect(response.succeeded).to.equal(true);
-      const [first, second, third] = response.responses.map((op) => op.responseTxn!);
-      expect(first.succeeded).to.equal(false);
-      expect(first.responses[1].responseTxn?.succeeded).to.equal(true);
-      expect(second.succeeded).to.equal(true);
-      expect(third.succeeded).to.equal(false);
+      const nested = response.responses.map((op) => op.responseTxn);
+      expect(nested[0]?.succeeded).to.equal(false);
+      expect(nested[0]?.responses[1]?.responseTxn?.succeeded).to.equal(true);
+      expect(nested[1]?.succeeded).to.equal(true);
+      expect(nested[2]?.succeeded).to.equal(false);
       expect(pairs(get('', '\0'))).to.deep.equal(['n1=else', 'n2=then', 'n3=then', 'n4=else']);
     });
 

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { InternalRequest } from '../../proto/gen/cairnpb/internal.js';
 import { DeleteRangeRequest, PutRequest, RequestOp, TxnRequest, type LeaseGrantResponse, type LeaseRevokeResponse } from '../../proto/gen/etcdserverpb/rpc.js';
+import { must } from '../../test/harness/must.js';
 import { Applier, type ApplyResponse, type ApplyResult } from '../apply/applier.js';
 import { LeaseNotFoundError } from '../apply/errors.js';
 import { AlarmSet } from '../alarm/alarms.js';
@@ -136,7 +137,7 @@ describe('LeaseTable', () => {
       expect(keysOf(2n)).to.deep.equal(['a']);
       put('a', '3', { ignoreLease: true });
       expect(keysOf(2n)).to.deep.equal(['a']);
-      expect(temp.store.range({ start: 'a' }).kvs[0].lease).to.equal(2n);
+      expect(temp.store.range({ start: 'a' }).kvs[0]?.lease).to.equal(2n);
     });
 
     it('a delete (single key or range) detaches the keys; a put after it without a lease does not re-attach', () => {
@@ -189,7 +190,7 @@ describe('LeaseTable', () => {
       expect(response.header?.revision).to.equal(8n);
       const changes = temp.store.takeChanges();
       expect(changes.map((change) => change.revision)).to.deep.equal([8]);
-      expect(describeEvents(changes[0].events)).to.deep.equal(['delete c@8', 'delete m@8', 'delete x@8']);
+      expect(describeEvents(must(changes[0], 'the change at 8').events)).to.deep.equal(['delete c@8', 'delete m@8', 'delete x@8']);
       expect(table.exists(1n)).to.equal(false);
       expect(table.get(1n)).to.equal(undefined);
       expect(table.ids()).to.deep.equal([2n]);

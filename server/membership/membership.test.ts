@@ -37,7 +37,7 @@ describe('parseInitialCluster', () => {
       ['a', ['http://127.0.0.1:1', 'http://127.0.0.1:3']],
       ['b', ['http://127.0.0.1:2']],
     ]);
-    expect(members[0].id).to.equal(memberIdFor(['http://127.0.0.1:1', 'http://127.0.0.1:3'], 't'));
+    expect(members[0]?.id).to.equal(memberIdFor(['http://127.0.0.1:1', 'http://127.0.0.1:3'], 't'));
   });
 
   for (const [value, message] of [
@@ -48,7 +48,7 @@ describe('parseInitialCluster', () => {
     ['a=https://127.0.0.1:1', 'must be http:// with a port'],
     ['a=http://127.0.0.1', 'must be http:// with a port'],
     ['a=http://127.0.0.1:1,b=http://127.0.0.1:1', 'share the peer URL'],
-  ]) {
+  ] as const) {
     it(`refuses "${value}" (${message})`, () => {
       expect(() => parseInitialCluster(value, 't')).to.throw(InitialClusterError, message);
     });
