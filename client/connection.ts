@@ -219,7 +219,10 @@ export class Connection {
 
   /** The endpoint new calls and streams go to. */
   current(): Endpoint {
-    return this.endpoints[this.active];
+    const endpoint = this.endpoints[this.active];
+    // The constructor refuses an empty list and failover() keeps `active` below its length.
+    if (endpoint === undefined) throw new Error(`connection: active endpoint ${this.active} is outside the ${this.endpoints.length} endpoints`);
+    return endpoint;
   }
 
   /** Moves to the next endpoint after `failed` failed, unless another caller already moved on. */

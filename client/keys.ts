@@ -40,9 +40,10 @@ export function keyBytes(key: Key): Buffer {
  */
 export function prefixEnd(prefix: Buffer): Buffer {
   for (let index = prefix.length - 1; index >= 0; index--) {
-    if (prefix[index] < 0xff) {
+    const byte = prefix.readUInt8(index);
+    if (byte < 0xff) {
       const end = Buffer.from(prefix.subarray(0, index + 1));
-      end[index] += 1;
+      end.writeUInt8(byte + 1, index);
       return end;
     }
   }

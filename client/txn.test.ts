@@ -18,11 +18,11 @@ describe('client txn builder', () => {
       [Compare_CompareTarget.MOD, Compare_CompareResult.LESS, 'ns/p'],
       [Compare_CompareTarget.VALUE, Compare_CompareResult.GREATER, 'ns/v'],
     ]);
-    expect(wire.compare[1].rangeEnd.toString()).to.equal('ns/q');
-    expect(wire.compare[0].version).to.equal(1n);
-    expect(wire.success[0].requestPut?.lease).to.equal(5n);
-    expect(wire.success[1].requestTxn?.success[0].requestDeleteRange?.key.toString()).to.equal('ns/d');
-    expect(wire.failure[0].requestRange?.limit).to.equal(1n);
+    expect(wire.compare[1]?.rangeEnd.toString()).to.equal('ns/q');
+    expect(wire.compare[0]?.version).to.equal(1n);
+    expect(wire.success[0]?.requestPut?.lease).to.equal(5n);
+    expect(wire.success[1]?.requestTxn?.success[0]?.requestDeleteRange?.key.toString()).to.equal('ns/d');
+    expect(wire.failure[0]?.requestRange?.limit).to.equal(1n);
   });
 
   it('is not a promise: awaiting it rejects with a TypeError instead of doing nothing', async () => {
