@@ -55,9 +55,9 @@ export class DoubleBarrier {
     try {
       for (;;) {
         const result = await abortable(client.getRange({ prefix: this.waiters }, { sort: { target: SortTarget.ModRevision, order: SortOrder.Ascend } }), scope.signal);
-        if (result.kvs.length === 0 || this.myKey === undefined) return;
         const lowest = result.kvs[0];
         const highest = result.kvs[result.kvs.length - 1];
+        if (lowest === undefined || highest === undefined || this.myKey === undefined) return;
         const isLowest = lowest.key === this.myKey;
         if (result.kvs.length === 1 && isLowest) {
           await client.txn().then([op.delete(this.ready), op.delete(this.myKey)]).commit();

@@ -65,7 +65,9 @@ export class Election {
           .commit();
         let revision = result.revision;
         if (!result.succeeded) {
-          const existing = result.responses[0].type === 'get' ? result.responses[0].kvs[0] : undefined;
+          const response = result.responses[0];
+          if (response === undefined) throw new Error('election: the campaign txn answered its else branch without a response');
+          const existing = response.type === 'get' ? response.kvs[0] : undefined;
           if (existing === undefined) throw new SessionExpiredError('election: candidate key vanished');
           revision = existing.createRevision;
           this.leaderRevision = revision;

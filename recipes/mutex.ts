@@ -77,8 +77,16 @@ export class Mutex {
       .else([op.get(this.key), owner])
       .commit();
     const ranges = result.responses.filter((item): item is Extract<OpResult, { type: 'get' }> => item.type === 'get');
+    // then: [put, owner]; else: [get of our key, owner]. The owner range is the last either way.
     const ownerRange = ranges[ranges.length - 1];
-    const myRevision = result.succeeded ? result.revision : ranges[0].kvs[0].createRevision;
+    if (ownerRange === undefined) throw new Error('mutex: the lock txn returned no range for the owner');
+    let myRevision = result.revision;
+    if (!result.succeeded) {
+      // The create compare failed, so our key existed when the same txn read it.
+      const mine = ranges[0]?.kvs[0];
+      if (mine === undefined) throw new Error('mutex: the lock txn found our key but its read returned none');
+      myRevision = mine.createRevision;
+    }
     return { myRevision, owner: ownerRange.kvs[0], revision: result.revision };
   }
 

@@ -5,7 +5,7 @@
 // re-checked. All users of a name must agree on `permits` (it is not stored).
 // Unlike the Mutex this wakes every waiter on each release (at most the
 // queue's length, and only keys older than the waiter's count).
-import { compare, EventType, op, type Comparison } from '../client/index.js';
+import { compare, EventType, op, type Comparison, type OpResult } from '../client/index.js';
 import { SessionExpiredError } from './errors.js';
 import { sessionKey } from './mutex.js';
 import type { Session } from './session.js';
@@ -43,8 +43,7 @@ export class Semaphore {
         .then([op.put(this.key, '', { lease: this.session.lease })])
         .else([op.get(this.key)])
         .commit();
-      const first = created.responses[0];
-      const myRevision = created.succeeded ? created.revision : first.type === 'get' ? first.kvs[0].createRevision : -1n;
+      const myRevision = created.succeeded ? created.revision : existingCreateRevision(created.responses[0]);
       try {
         for (;;) {
           // Not countOnly: etcd's count ignores the create-revision filter.
@@ -64,4 +63,16 @@ export class Semaphore {
       scope.dispose();
     }
   }
+}
+
+/**
+ * The create revision of our key, read by the else branch of the acquire txn. The create compare
+ * failed, so the key existed when the same txn read it: a missing response or key is a bug.
+ */
+function existingCreateRevision(response: OpResult | undefined): bigint {
+  if (response === undefined) throw new Error('semaphore: the acquire txn answered its else branch without a response');
+  if (response.type !== 'get') return -1n;
+  const existing = response.kvs[0];
+  if (existing === undefined) throw new Error('semaphore: the acquire txn found our key but its read returned none');
+  return existing.createRevision;
 }
