@@ -17,9 +17,9 @@
 //
 // A failed request adds "FAIL: too many errors" and one "FAIL: ERROR(<error>) -> <count>" line per error.
 import { performance } from 'node:perf_hooks';
-import { loadavg } from 'node:os';
 import { etcdctl } from '../test/harness/etcdctl.js';
 import type { TargetKind } from './flags.js';
+import { loadAverage1m } from './table.js';
 
 export const checkPerfLoads = ['s', 'm', 'l', 'xl'] as const;
 export type CheckPerfLoad = (typeof checkPerfLoads)[number];
@@ -75,7 +75,7 @@ export function parseCheckPerf(stdout: string): Pick<CheckPerfResult, 'passed' |
 
 /** Runs `etcdctl --endpoints=<every member> check perf --load=<load>` and reads its verdict. */
 export async function runCheckPerf(target: TargetKind, endpoints: string[], load: CheckPerfLoad): Promise<CheckPerfResult> {
-  const loadAverage1mAtStart = Math.round(loadavg()[0] * 100) / 100;
+  const loadAverage1mAtStart = loadAverage1m();
   const startedAt = performance.now();
   const { code, stdout, stderr } = await etcdctl(endpoints.join(','), ['check', 'perf', `--load=${load}`], { timeoutMs: checkPerfTimeoutMs });
   return {

@@ -136,10 +136,15 @@ async function runLoad(config: ClusterLoadConfig, clients: KVClient[], value: Bu
   };
   const warmupEndAt = performance.now() + config.warmupMs;
   const measureEndAt = warmupEndAt + config.durationMs;
-  const loops = clients.flatMap((client, connection) => Array.from(
-    { length: config.inFlightPerConnection },
-    () => requestLoop(operationOf(config, client, value), config.endpoints[connection], tally, warmupEndAt, measureEndAt),
-  ));
+  const loops = clients.flatMap((client, connection) => {
+    // openClients opened one client per endpoint, in order.
+    const endpoint = config.endpoints[connection];
+    if (endpoint === undefined) throw new Error(`cluster load: no endpoint for connection ${connection}`);
+    return Array.from(
+      { length: config.inFlightPerConnection },
+      () => requestLoop(operationOf(config, client, value), endpoint, tally, warmupEndAt, measureEndAt),
+    );
+  });
   await Promise.all(loops);
   return {
     workerIndex: config.workerIndex,

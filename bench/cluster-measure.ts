@@ -15,6 +15,7 @@ import type { TargetKind } from './flags.js';
 import { within } from './server.js';
 import { evenShares } from './shares.js';
 import { LatencyHistogram } from './stats.js';
+import { loadAverage1m } from './table.js';
 import { forkWorker, type Worker } from './workers.js';
 
 const loadScript = fileURLToPath(new URL('./cluster-load.js', import.meta.url));
@@ -82,7 +83,9 @@ const operationOf: Record<WorkloadName, Operation> = {
 function connectionEndpoints(workload: WorkloadName, config: ClusterConfig, members: ClusterMember[], leader: ClusterMember): ClusterMember[][] {
   return Array.from({ length: config.workers }, (_, worker) => Array.from({ length: config.connectionsPerWorker }, (_, connection) => {
     if (workload === 'put-leader') return leader;
-    return members[(worker * config.connectionsPerWorker + connection) % members.length];
+    const member = members[(worker * config.connectionsPerWorker + connection) % members.length];
+    if (member === undefined) throw new Error('cluster benchmark: no members to spread the connections over');
+    return member;
   }));
 }
 
@@ -96,6 +99,9 @@ function loadConfigs(workload: WorkloadName, config: ClusterConfig, targets: Clu
   const fillShares = evenShares(fillFirst ? config.keySpace : 0, config.workers);
   let fillFrom = 0;
   return targets.map((members, workerIndex) => {
+    // One target list and one fill share per worker.
+    const fillShare = fillShares[workerIndex];
+    if (fillShare === undefined) throw new Error(`cluster benchmark: no fill share for worker ${workerIndex} of ${fillShares.length}`);
     const loadConfig: ClusterLoadConfig = {
       workerIndex,
       endpoints: members.map((member) => member.endpoint),
@@ -105,7 +111,7 @@ function loadConfigs(workload: WorkloadName, config: ClusterConfig, targets: Clu
       keySpace: config.keySpace,
       valueBytes: config.valueBytes,
       fillFrom,
-      fillTo: fillFrom + fillShares[workerIndex],
+      fillTo: fillFrom + fillShare,
       warmupMs: config.warmupSeconds * 1000,
       durationMs: config.durationSeconds * 1000,
       requestTimeoutMs: config.requestTimeoutMs,
@@ -192,7 +198,7 @@ interface WorkloadRun {
 
 /** One workload on a running cluster; a failure is recorded in the result rather than thrown, so earlier figures survive. */
 async function runWorkload(cluster: Cluster, workload: WorkloadName, config: ClusterConfig, fillFirst: boolean, keyPrefix: string): Promise<WorkloadRun> {
-  const loadAverage1mAtStart = Math.round(loadavg()[0] * 100) / 100;
+  const loadAverage1mAtStart = loadAverage1m();
   let figures = noFigures;
   let fill: ClusterTargetResult['fill'] = null;
   let failure: string | null = null;

@@ -52,7 +52,7 @@ export class LatencyHistogram {
   private maxUs = 0;
 
   record(latencyUs: number): void {
-    this.counts[bucketIndex(latencyUs)] += 1;
+    this.addToBucket(bucketIndex(latencyUs), 1);
     this.countTotal += 1;
     this.sumUs += latencyUs;
     if (latencyUs < this.minUs) this.minUs = latencyUs;
@@ -68,7 +68,7 @@ export class LatencyHistogram {
       if (!Number.isInteger(index) || index < 0 || index >= bucketCount) {
         throw new Error(`histogram bucket ${index} is out of range [0, ${bucketCount})`);
       }
-      this.counts[index] += count;
+      this.addToBucket(index, count);
     }
     this.countTotal += snapshot.count;
     this.sumUs += snapshot.sumUs;
@@ -99,8 +99,8 @@ export class LatencyHistogram {
       throw new Error(`rank must be an integer from 1 to ${this.countTotal}, got ${rank}`);
     }
     let seen = 0;
-    for (let index = 0; index < bucketCount; index++) {
-      seen += this.counts[index];
+    for (const [index, count] of this.counts.entries()) {
+      seen += count;
       // The exact extremes are known; a bucket middle could fall outside them.
       if (seen >= rank) return Math.min(Math.max(bucketMiddleUs(index), this.minUs), this.maxUs);
     }
@@ -113,6 +113,13 @@ export class LatencyHistogram {
 
   maxLatencyUs(): number {
     return this.countTotal === 0 ? Number.NaN : this.maxUs;
+  }
+
+  /** Adds `count` to bucket `index`: bucketIndex() keeps indexes in range, and merge() checks the ones it is sent. */
+  private addToBucket(index: number, count: number): void {
+    const current = this.counts[index];
+    if (current === undefined) throw new Error(`histogram bucket ${index} is out of range [0, ${bucketCount})`);
+    this.counts[index] = current + count;
   }
 }
 

@@ -21,6 +21,13 @@ export function captureEnvironment(): Environment {
   };
 }
 
+/** The 1-minute load average, to two decimals (os.loadavg() always gives the 1, 5 and 15 minute figures). */
+export function loadAverage1m(): number {
+  const [oneMinute] = loadavg();
+  if (oneMinute === undefined) throw new Error('os.loadavg() returned no 1-minute load average');
+  return Math.round(oneMinute * 100) / 100;
+}
+
 export function describeEnvironment(environment: Environment): string {
   return `node ${environment.node}, ${environment.cpuCount} x ${environment.cpuModel}; load average ` +
     `${environment.loadAverageAtStart.join(', ')} at start; servers and load share this machine`;
@@ -28,7 +35,11 @@ export function describeEnvironment(environment: Environment): string {
 
 /** The first cell left-aligned, the others right-aligned. */
 export function row(cells: string[], widths: number[]): string {
-  return cells.map((cell, index) => (index === 0 ? cell.padEnd(widths[index]) : cell.padStart(widths[index]))).join('  ');
+  return cells.map((cell, index) => {
+    const width = widths[index];
+    if (width === undefined) throw new Error(`table row: no width for column ${index + 1} of ${cells.length}`);
+    return index === 0 ? cell.padEnd(width) : cell.padStart(width);
+  }).join('  ');
 }
 
 /** cairn / etcd, or null when either figure is missing or not positive (a ratio of signed latencies means nothing). */

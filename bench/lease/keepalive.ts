@@ -69,6 +69,7 @@ async function grantAll(clients: LeaseClient[], config: KeepAliveWorkerConfig): 
   let started = 0;
   const loop = async (slot: number) => {
     const client = clients[slot % clients.length];
+    if (client === undefined) throw new Error(`keep-alive worker: no connection for grant slot ${slot} (${clients.length} connections)`);
     while (started < config.leases) {
       started += 1;
       const sentAt = performance.now();
@@ -111,6 +112,7 @@ function keepAliveStream(client: LeaseClient, ids: bigint[], config: KeepAliveWo
       // Skips leases still in flight (answers may come out of order); bounded by one pass over the slice.
       for (let tried = 0; tried < ids.length; tried++) {
         const id = ids[cursor];
+        if (id === undefined) throw new Error(`keep-alive stream: cursor ${cursor} is outside its ${ids.length} leases`);
         cursor = (cursor + 1) % ids.length;
         if (inFlight.has(id)) continue;
         inFlight.set(id, performance.now());
@@ -168,6 +170,7 @@ async function keepAliveAll(clients: LeaseClient[], ids: bigint[], config: KeepA
   for (let stream = 0; stream < streams; stream++) {
     const slice = ids.filter((_, index) => index % streams === stream);
     const client = clients[Math.floor(stream / config.streamsPerConnection)];
+    if (client === undefined) throw new Error(`keep-alive worker: no connection for stream ${stream} (${clients.length} connections)`);
     streamsDone.push(keepAliveStream(client, slice, config, phases, tally));
   }
   await Promise.all(streamsDone);

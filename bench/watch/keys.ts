@@ -15,8 +15,9 @@ export function putKey(prefix: string, sequence: number): Buffer {
 export function prefixEnd(prefix: Buffer): Buffer {
   const end = Buffer.from(prefix);
   for (let index = end.length - 1; index >= 0; index--) {
-    if (end[index] < 0xff) {
-      end[index] += 1;
+    const byte = end.readUInt8(index);
+    if (byte < 0xff) {
+      end.writeUInt8(byte + 1, index);
       return end.subarray(0, index + 1);
     }
   }

@@ -87,8 +87,9 @@ export class DeliveryLedger {
     const { sequence } = stamp;
     this.events += 1;
     this.sequenceHigh = Math.max(this.sequenceHigh, sequence);
-    const receipts = ++this.receipts[sequence];
-    const ackUs = this.ackTimesUs[sequence];
+    const receipts = this.receiptsOf(sequence) + 1;
+    this.receipts[sequence] = receipts;
+    const ackUs = this.ackTimeUsOf(sequence);
     if (receipts === this.watcherCount && !Number.isNaN(ackUs)) this.completeCount += 1;
     if (!stamp.measured) return;
     this.measuredEvents += 1;
@@ -115,7 +116,7 @@ export class DeliveryLedger {
     this.ackTimesUs[sequence] = ackUs;
     this.acknowledgedCount += 1;
     this.sequenceHigh = Math.max(this.sequenceHigh, sequence);
-    if (this.receipts[sequence] >= this.watcherCount) this.completeCount += 1;
+    if (this.receiptsOf(sequence) >= this.watcherCount) this.completeCount += 1;
     const pending = this.pendingReceiptsUs.get(sequence);
     if (pending === undefined) return;
     for (const receiptUs of pending) this.recordAckLatency(receiptUs - ackUs);
@@ -138,7 +139,7 @@ export class DeliveryLedger {
     let unackedEvents = 0;
     let overDelivered = 0;
     for (let sequence = 0; sequence <= this.sequenceHigh; sequence++) {
-      const receipts = this.receipts[sequence];
+      const receipts = this.receiptsOf(sequence);
       if (Number.isNaN(this.ackTimesUs[sequence])) {
         unackedEvents += receipts;
         continue;
@@ -166,6 +167,20 @@ export class DeliveryLedger {
       ackToReceived: this.ackToReceived.snapshot(),
       receivedBeforeAck: this.receivedBeforeAck.snapshot(),
     };
+  }
+
+  /** Watchers that received put `sequence`; the caller keeps sequence in [0, putsMax). */
+  private receiptsOf(sequence: number): number {
+    const receipts = this.receipts[sequence];
+    if (receipts === undefined) throw new Error(`ledger: put ${sequence} is outside [0, ${this.putsMax})`);
+    return receipts;
+  }
+
+  /** When put `sequence` was acknowledged, NaN until then; the caller keeps sequence in [0, putsMax). */
+  private ackTimeUsOf(sequence: number): number {
+    const ackUs = this.ackTimesUs[sequence];
+    if (ackUs === undefined) throw new Error(`ledger: put ${sequence} is outside [0, ${this.putsMax})`);
+    return ackUs;
   }
 
   private recordAckLatency(latencyUs: number): void {

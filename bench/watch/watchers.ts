@@ -187,7 +187,11 @@ async function main(config: WatcherWorkerConfig): Promise<void> {
   let writerDoneAtUs = Number.NaN;
   onParentData<ToWatchers>((data) => {
     if (data.kind === 'acks') {
-      data.sequences.forEach((sequence, index) => ledger.acknowledged(sequence, data.ackTimesUs[index]));
+      data.sequences.forEach((sequence, index) => {
+        const ackUs = data.ackTimesUs[index];
+        if (ackUs === undefined) throw new Error(`watchers: acks message has ${data.sequences.length} sequences but ${data.ackTimesUs.length} ack times`);
+        ledger.acknowledged(sequence, ackUs);
+      });
       drain.check();
     } else {
       writerDoneAtUs = monotonicUs();
@@ -203,6 +207,7 @@ async function main(config: WatcherWorkerConfig): Promise<void> {
     const counts = evenShares(config.watchers, config.connections * config.streamsPerConnection);
     counts.forEach((count, index) => {
       const client = clients[Math.floor(index / config.streamsPerConnection)];
+      if (client === undefined) throw new Error(`watchers: no connection for stream ${index} (${clients.length} connections)`);
       streams.push(new WatchStream(client.watch(), count, ledger, tally, () => drain.check()));
     });
     const key = Buffer.from(config.keyPrefix);
