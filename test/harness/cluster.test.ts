@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { startCluster, type Cluster, type ClusterMember } from './cluster.js';
 import { etcdctl } from './etcdctl.js';
 import { etcdAvailable, type ServerKind } from './launcher.js';
+import { must } from './must.js';
 
 /** cairn joins this list once its multi-member support lands; the code path is the same. */
 const clusterKinds: ServerKind[] = ['etcd'];
@@ -136,7 +137,7 @@ for (const kind of clusterKinds) {
       await cluster!.destroy();
       await cluster!.destroy();
       for (const pid of pids) assert.isFalse(alive(pid), `pid ${pid} is gone`);
-      for (const dir of [...dataDirs, dirname(dataDirs[0])]) assert.isFalse(existsSync(dir), `${dir} is removed`);
+      for (const dir of [...dataDirs, dirname(must(dataDirs[0], 'the data dir of a member'))]) assert.isFalse(existsSync(dir), `${dir} is removed`);
     });
   });
 

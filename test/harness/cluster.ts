@@ -122,7 +122,8 @@ function validate(options: ClusterOptions): void {
     throw new Error(`cluster size must be an integer from 1 to ${clusterSizeMax}, not ${options.size}`);
   }
   for (const flag of options.args ?? []) {
-    const name = flag.split('=')[0];
+    const equals = flag.indexOf('=');
+    const name = equals === -1 ? flag : flag.slice(0, equals);
     if (flagsOwnedByCluster.includes(name)) throw new Error(`${name} is set by the cluster for each member; it cannot be passed in args`);
   }
 }
@@ -306,8 +307,9 @@ type StatusAnswer = { member: ProcessMember; response: StatusResponse } | { memb
 /** The member every answering member names as leader, if they agree and it is among them. */
 function agreedLeader(answers: StatusAnswer[]): ProcessMember | undefined {
   const responses = answers.flatMap((answer) => ('response' in answer ? [answer] : []));
-  if (responses.length === 0) return undefined;
-  const leaderId = responses[0].response.leader;
+  const first = responses[0];
+  if (first === undefined) return undefined;
+  const leaderId = first.response.leader;
   if (leaderId === 0n || responses.some((answer) => answer.response.leader !== leaderId)) return undefined;
   return responses.find((answer) => answer.response.header?.memberId === leaderId)?.member;
 }

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { expect } from 'chai';
+import { must } from './must.js';
 import {
   DuplicateMemberError,
   FaultNetwork,
@@ -136,7 +137,7 @@ class MemberProcess {
   /** Waits for the next accepted connection after `acceptedBefore` of them, and returns its id. */
   async nextAccepted(acceptedBefore: number): Promise<string> {
     await this.waitFor('an accepted connection', () => this.accepted().length > acceptedBefore);
-    return this.accepted()[acceptedBefore];
+    return must(this.accepted()[acceptedBefore], `accepted connection ${acceptedBefore + 1}`);
   }
 }
 
@@ -192,14 +193,15 @@ describe('FaultNetwork (peer proxy)', function () {
   let network: FaultNetwork;
   const proxyPorts = new Map<string, number>();
 
-  /** Starts member processes and registers each with the network under its name. */
-  async function members(...names: string[]): Promise<MemberProcess[]> {
-    const started = await Promise.all(names.map(() => MemberProcess.start()));
-    for (const [index, name] of names.entries()) {
-      proxyPorts.set(name, await network.addMember(name, started[index].listeningPort()));
-      network.setPid(name, started[index].pid);
+  /** Starts member processes and registers each with the network under its name: one process per name, in order. */
+  async function members<const Names extends readonly string[]>(...names: Names): Promise<{ [K in keyof Names]: MemberProcess }> {
+    const started = await Promise.all(names.map(async (name) => ({ name, member: await MemberProcess.start() })));
+    for (const { name, member } of started) {
+      proxyPorts.set(name, await network.addMember(name, member.listeningPort()));
+      network.setPid(name, member.pid);
     }
-    return started;
+    // map keeps the length and order of `names`, which is what the tuple type says.
+    return started.map(({ member }) => member) as { [K in keyof Names]: MemberProcess };
   }
 
   function proxyPort(name: string): number {
