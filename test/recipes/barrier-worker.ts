@@ -4,8 +4,13 @@
 import { appendFileSync } from 'node:fs';
 import { connect } from '../../client/index.js';
 import { DoubleBarrier, Session } from '../../recipes/index.js';
+import { workerArg } from '../harness/worker-args.js';
 
-const [endpoint, name, participants, log, workMs] = process.argv.slice(2);
+const endpoint = workerArg(0, 'endpoint');
+const name = workerArg(1, 'barrier name');
+const participants = workerArg(2, 'participants');
+const log = workerArg(3, 'log file');
+const workMs = workerArg(4, 'work ms');
 const client = await connect({ endpoints: [endpoint] });
 const session = await Session.create(client, { ttlSeconds: 10 });
 const barrier = new DoubleBarrier(session, name, Number(participants));

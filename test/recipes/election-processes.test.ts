@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Subscription } from 'rxjs';
 import { Election, type Leader } from '../../recipes/index.js';
+import { must } from '../harness/must.js';
 import { eventually, Fixture, selectedTargets } from './support.js';
 
 const worker = join(dirname(fileURLToPath(import.meta.url)), 'election-worker.js');
@@ -55,7 +56,7 @@ for (const target of selectedTargets()) {
         await eventually(() => candidate.output().includes('campaigning'), 15_000, `${candidate.value} campaigning`);
       }
       for (let round = 0; round < candidatesCount; round++) {
-        const leader = candidates[round];
+        const leader = must(candidates[round], `candidate ${round}`);
         await eventually(() => leader.output().includes('elected'), 15_000, `${leader.value} elected`);
         // Only the leader in line says it leads.
         for (const other of candidates.slice(round + 1)) expect(other.output()).to.not.include('elected');
@@ -65,7 +66,11 @@ for (const target of selectedTargets()) {
       const values = seen.map((item) => item.value);
       expect(values).to.deep.equal(candidates.map((candidate) => candidate.value));
       const terms = seen.map((item) => item.createRevision);
-      for (let index = 1; index < terms.length; index++) expect(terms[index] > terms[index - 1]).to.equal(true);
+      let previous: bigint | undefined;
+      for (const term of terms) {
+        if (previous !== undefined) expect(term > previous).to.equal(true);
+        previous = term;
+      }
     });
   });
 }

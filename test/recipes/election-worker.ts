@@ -4,8 +4,11 @@
 // keeps leading until it is killed (or its session is lost: "lost").
 import { connect } from '../../client/index.js';
 import { Election, Session } from '../../recipes/index.js';
+import { workerArg } from '../harness/worker-args.js';
 
-const [endpoint, name, value] = process.argv.slice(2);
+const endpoint = workerArg(0, 'endpoint');
+const name = workerArg(1, 'election name');
+const value = workerArg(2, 'value');
 const client = await connect({ endpoints: [endpoint] });
 const session = await Session.create(client, { ttlSeconds: 2 });
 new Election(session, name).campaign(value).subscribe({

@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import type { Subscription } from 'rxjs';
 import { Election, NotLeaderError, type Leader, type Leadership } from '../../recipes/index.js';
+import { must } from '../harness/must.js';
 import { EtcdctlProcesses } from '../interop/etcdctl-process.js';
 import { eventually, Fixture, rejection, selectedTargets, sleep } from './support.js';
 
@@ -36,26 +37,31 @@ for (const target of selectedTargets()) {
       subscriptions.push(Election.leader$(observer, 'e1').subscribe((leader: Leader) => seen.push(leader.value)));
       const sessions = await Promise.all([fixture.session(), fixture.session(), fixture.session()]);
       const elections = sessions.map((session) => new Election(session, 'e1'));
-      const states: Leadership[][] = [[], [], []];
-      const campaigns = elections.map((election, index) => election.campaign(`c${index}`).subscribe((state) => states[index].push(state)));
-      subscriptions.push(...campaigns);
-      await eventually(() => states.some((list) => list.some((state) => state.state === 'elected')), 10_000, 'a leader');
+      const candidates = elections.map((election, index) => {
+        const states: Leadership[] = [];
+        const campaign = election.campaign(`c${index}`).subscribe((state) => states.push(state));
+        return { value: `c${index}`, election, states, campaign };
+      });
+      type Candidate = (typeof candidates)[number];
+      subscriptions.push(...candidates.map((candidate) => candidate.campaign));
+      const leads = (candidate: Candidate) => candidate.states.at(-1)?.state === 'elected';
+      await eventually(() => candidates.some((candidate) => candidate.states.some((state) => state.state === 'elected')), 10_000, 'a leader');
       await sleep(200);
-      const leaders = () => states.filter((list, index) => !campaigns[index].closed && list.at(-1)?.state === 'elected').length;
+      const leaders = () => candidates.filter((candidate) => !candidate.campaign.closed && leads(candidate)).length;
       expect(leaders()).to.equal(1);
-      const first = states.findIndex((list) => list.at(-1)?.state === 'elected');
-      await elections[first].proclaim(`c${first}-v2`);
-      campaigns[first].unsubscribe(); // resigns
+      const first = must(candidates.find(leads), 'the first leader');
+      await first.election.proclaim(`${first.value}-v2`);
+      first.campaign.unsubscribe(); // resigns
       await eventually(() => leaders() === 1, 10_000, 'the second leader');
       expect(leaders()).to.equal(1);
-      const second = states.findIndex((list, index) => !campaigns[index].closed && list.at(-1)?.state === 'elected');
-      expect(await rejection(elections[first].proclaim('nope'))).to.be.instanceOf(NotLeaderError);
-      campaigns[second].unsubscribe();
-      const third = [0, 1, 2].find((index) => index !== first && index !== second) as number;
-      await eventually(() => states[third].at(-1)?.state === 'elected', 10_000, 'the third leader');
+      const second = must(candidates.find((candidate) => !candidate.campaign.closed && leads(candidate)), 'the second leader');
+      expect(await rejection(first.election.proclaim('nope'))).to.be.instanceOf(NotLeaderError);
+      second.campaign.unsubscribe();
+      const third = must(candidates.find((candidate) => candidate !== first && candidate !== second), 'the third candidate');
+      await eventually(() => leads(third), 10_000, 'the third leader');
       await eventually(() => seen.length >= 4, 5_000, 'leader$ to see four changes');
-      expect(seen).to.deep.equal([`c${first}`, `c${first}-v2`, `c${second}`, `c${third}`]);
-      campaigns[third].unsubscribe();
+      expect(seen).to.deep.equal([first.value, `${first.value}-v2`, second.value, third.value]);
+      third.campaign.unsubscribe();
     });
 
     it('proclaim by a non-leader fails with NotLeaderError', async () => {

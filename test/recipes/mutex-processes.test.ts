@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { must } from '../harness/must.js';
 import { Fixture, selectedTargets } from './support.js';
 
 const worker = join(dirname(fileURLToPath(import.meta.url)), 'mutex-worker.js');
@@ -53,12 +54,13 @@ for (const target of selectedTargets()) {
       expect(lines).to.have.length(processesCount * rounds * 2);
       let previous = 0n;
       for (let index = 0; index < lines.length; index += 2) {
-        const [enter, pid, token] = lines[index];
-        const [exit, exitPid, exitToken] = lines[index + 1];
+        const [enter, pid, token] = must(lines[index], `log line ${index + 1}`);
+        const [exit, exitPid, exitToken] = must(lines[index + 1], `log line ${index + 2}`);
         expect([enter, exit]).to.deep.equal(['enter', 'exit']);
         expect([exitPid, exitToken]).to.deep.equal([pid, token]);
-        expect(BigInt(token) > previous, `token ${token} after ${previous}`).to.equal(true);
-        previous = BigInt(token);
+        const fencingToken = BigInt(must(token, `the token on log line ${index + 1}`));
+        expect(fencingToken > previous, `token ${token} after ${previous}`).to.equal(true);
+        previous = fencingToken;
       }
     });
 
@@ -76,10 +78,10 @@ for (const target of selectedTargets()) {
       const killedAt = Date.now();
       holder.child.kill('SIGKILL');
       expect(await next.exit).to.equal(0);
-      const entered = Number(readFileSync(log, 'utf8').split('\n')[0].split(' ')[3]);
+      const entered = Number(must(readFileSync(log, 'utf8').split('\n')[0], 'the first log line').split(' ')[3]);
       expect(entered - killedAt).to.be.within(500, 10_000); // waited for the 2 s lease, not for anything else
-      const killedToken = BigInt(holder.stdout().trim().split(' ')[1]);
-      expect(BigInt(readFileSync(log, 'utf8').split(' ')[2]) > killedToken).to.equal(true);
+      const killedToken = BigInt(must(holder.stdout().trim().split(' ')[1], 'the token the killed holder printed'));
+      expect(BigInt(must(readFileSync(log, 'utf8').split(' ')[2], 'the token of the next holder')) > killedToken).to.equal(true);
     });
   });
 }

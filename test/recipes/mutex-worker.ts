@@ -5,8 +5,14 @@
 import { appendFileSync } from 'node:fs';
 import { connect } from '../../client/index.js';
 import { Mutex, Session } from '../../recipes/index.js';
+import { workerArg } from '../harness/worker-args.js';
 
-const [endpoint, name, log, roundsText, holdMsText, mode] = process.argv.slice(2);
+const endpoint = workerArg(0, 'endpoint');
+const name = workerArg(1, 'lock name');
+const log = workerArg(2, 'log file');
+const roundsText = workerArg(3, 'rounds');
+const holdMsText = workerArg(4, 'hold ms');
+const mode = process.argv[7]; // optional: hold-forever
 const client = await connect({ endpoints: [endpoint] });
 const session = await Session.create(client, { ttlSeconds: 2 });
 const mutex = new Mutex(session, name);

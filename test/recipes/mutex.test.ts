@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { op } from '../../client/index.js';
 import { LockAbortedError, LockTimeoutError, Mutex, SessionExpiredError, SessionState } from '../../recipes/index.js';
+import { must } from '../harness/must.js';
 import { EtcdctlProcesses, waitFor } from '../interop/etcdctl-process.js';
 import { eventually, Fixture, rejection, selectedTargets, sleep } from './support.js';
 
@@ -73,10 +74,13 @@ for (const target of selectedTargets()) {
       }));
       expect(overlaps).to.equal(0);
       expect(log).to.have.length(holders * rounds * 2);
+      let previousToken: bigint | undefined;
       for (let index = 0; index < log.length; index += 2) {
-        expect(log[index].what).to.equal('enter');
-        expect(log[index + 1]).to.include({ what: 'exit', who: log[index].who, token: log[index].token });
-        if (index > 0) expect(log[index].token > log[index - 2].token, `token ${log[index].token} after ${log[index - 2].token}`).to.equal(true);
+        const enter = must(log[index], `log entry ${index + 1}`);
+        expect(enter.what).to.equal('enter');
+        expect(log[index + 1]).to.include({ what: 'exit', who: enter.who, token: enter.token });
+        if (previousToken !== undefined) expect(enter.token > previousToken, `token ${enter.token} after ${previousToken}`).to.equal(true);
+        previousToken = enter.token;
       }
     });
 

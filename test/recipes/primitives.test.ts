@@ -1,6 +1,7 @@
 // Barrier, DoubleBarrier, Queue, PriorityQueue, Semaphore and RWMutex against cairn and etcd.
 import { expect } from 'chai';
 import { Barrier, DoubleBarrier, PriorityQueue, Queue, RWMutex, Semaphore, TooManyParticipantsError } from '../../recipes/index.js';
+import { must } from '../harness/must.js';
 import { eventually, Fixture, rejection, selectedTargets, sleep } from './support.js';
 
 /** Tracks which of several promises have settled. */
@@ -37,22 +38,25 @@ for (const target of selectedTargets()) {
       const count = 3;
       const sessions = await Promise.all(Array.from({ length: count + 1 }, () => fixture.session()));
       const barriers = sessions.map((session) => new DoubleBarrier(session, 'db1', count));
+      const allButLast = barriers.slice(0, count - 1);
+      const last = must(barriers[count - 1], 'the barrier of the last participant');
+      const tooMany = must(barriers[count], 'the barrier of one participant too many');
       const entering: Promise<void>[] = [];
-      for (let index = 0; index < count - 1; index++) entering.push(barriers[index].enter({ timeoutMs: 10_000 }));
+      for (const barrier of allButLast) entering.push(barrier.enter({ timeoutMs: 10_000 }));
       const early = tracked(entering);
       await sleep(300);
       expect(early.settled()).to.equal(0);
-      entering.push(barriers[count - 1].enter({ timeoutMs: 10_000 }));
+      entering.push(last.enter({ timeoutMs: 10_000 }));
       await Promise.all(entering);
-      expect(await rejection(barriers[count].enter())).to.be.instanceOf(TooManyParticipantsError);
+      expect(await rejection(tooMany.enter())).to.be.instanceOf(TooManyParticipantsError);
       const leaving: Promise<void>[] = [];
-      for (let index = 0; index < count - 1; index++) leaving.push(barriers[index].leave({ timeoutMs: 10_000 }));
+      for (const barrier of allButLast) leaving.push(barrier.leave({ timeoutMs: 10_000 }));
       const leftEarly = tracked(leaving);
       await sleep(300);
       expect(leftEarly.settled()).to.equal(0);
-      leaving.push(barriers[count - 1].leave({ timeoutMs: 10_000 }));
+      leaving.push(last.leave({ timeoutMs: 10_000 }));
       await Promise.all(leaving);
-      expect((await sessions[0].client.getRange({ prefix: 'db1/' })).kvs).to.have.length(0);
+      expect((await must(sessions[0], 'a session').client.getRange({ prefix: 'db1/' })).kvs).to.have.length(0);
     });
 
     it('queue: FIFO, a consumer waits on an empty queue, and concurrent producers/consumers lose or repeat nothing', async () => {
@@ -68,10 +72,12 @@ for (const target of selectedTargets()) {
       const producers = await Promise.all([fixture.client(), fixture.client(), fixture.client()]);
       const consumers = await Promise.all([fixture.client(), fixture.client(), fixture.client()]);
       const perProducer = 8;
-      const taken: string[][] = consumers.map(() => []);
-      const consuming = consumers.map(async (consumer, index) => {
+      const taken: string[][] = [];
+      const consuming = consumers.map(async (consumer) => {
+        const items: string[] = [];
+        taken.push(items);
         const own = new Queue(consumer, 'q2');
-        for (let n = 0; n < perProducer; n++) taken[index].push(await own.dequeue({ timeoutMs: 20_000 }));
+        for (let n = 0; n < perProducer; n++) items.push(await own.dequeue({ timeoutMs: 20_000 }));
       });
       await Promise.all(producers.map(async (producer, index) => {
         const own = new Queue(producer, 'q2');

@@ -14,6 +14,7 @@ import {
   type WatchBatch,
 } from '../../client/index.js';
 import { freePort, type ServerHandle } from '../harness/launcher.js';
+import { must } from '../harness/must.js';
 import { eventually, selectedTargets, sleep, WatchRecorder } from './support.js';
 
 for (const target of selectedTargets()) {
@@ -112,12 +113,12 @@ for (const target of selectedTargets()) {
       expect(batches.map((batch) => batch.events.map((event) => `${event.type} ${event.kv.key}`))).to.deep.equal([
         ['put w/a'], ['put w/a'], ['put w/b'], ['delete w/a', 'delete w/b'],
       ]);
-      expect(batches[0].revision).to.equal(first.revision);
-      expect(batches[3].revision).to.equal(deleted.revision);
-      const second = batches[1].events[0];
+      expect(batches[0]?.revision).to.equal(first.revision);
+      expect(batches[3]?.revision).to.equal(deleted.revision);
+      const second = must(batches[1]?.events[0], 'the event of the second put');
       expect(second.type === EventType.Put ? second.kv.value : undefined).to.equal('2');
       expect(second.prevKv?.value).to.equal('1');
-      expect(batches[3].events[1].prevKv?.value).to.equal('3');
+      expect(batches[3]?.events[1]?.prevKv?.value).to.equal('3');
       expect(noDeletes.flatMap((batch) => batch.events.map((event) => event.type))).to.deep.equal(['put', 'put', 'put']);
     });
 
@@ -221,7 +222,11 @@ for (const target of selectedTargets()) {
         expect(keys).to.have.length(1000);
         expect(keys).to.deep.equal(Array.from({ length: 1000 }, (_, index) => `kill/${index}`));
         expect(localRecorder.streamsOpened).to.be.at.least(2); // the stream really broke and was re-opened
-        for (let index = 1; index < revisions.length; index++) expect(revisions[index] > revisions[index - 1]).to.equal(true);
+        let previous: bigint | undefined;
+        for (const revision of revisions) {
+          if (previous !== undefined) expect(revision > previous).to.equal(true);
+          previous = revision;
+        }
       } finally {
         subscription?.unsubscribe();
         local.close();
