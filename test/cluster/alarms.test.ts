@@ -9,6 +9,7 @@ import { startCluster, type Cluster, type ClusterMember } from '../harness/clust
 import { etcdctl } from '../harness/etcdctl.js';
 import { etcdAvailable, type ServerKind } from '../harness/launcher.js';
 import { bigValue, bigValueBytes, quotaArgs, waitBackendSize } from '../compat/quota.js';
+import { must } from '../harness/must.js';
 import { errorOf, ok, ownStatus, parseJson } from './membership-etcdctl.js';
 
 const kinds: ServerKind[] = ['etcd', 'cairn'];
@@ -44,7 +45,9 @@ for (const kind of kinds) {
     });
 
     it('every member lists the alarm of the member that refused the put, and refuses writes until room is made and it is disarmed', async () => {
-      const [m1, m2, m3] = cluster!.members;
+      const m1 = must(cluster!.members[0], 'member 1');
+      const m2 = must(cluster!.members[1], 'member 2');
+      const m3 = must(cluster!.members[2], 'member 3');
       const members = [m1, m2, m3];
       const result = await etcdctl(m2.endpoint, ['put', 'alarm/1'], { stdin: bigValue });
       assert.strictEqual(result.code, 0, result.stderr);

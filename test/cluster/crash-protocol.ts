@@ -42,7 +42,7 @@ const valueBytesMin = 64;
  */
 export function valueFor(key: string): Buffer {
   const digest = createHash('sha256').update(key).digest();
-  const length = valueBytesMin + digest[0] * 4;
+  const length = valueBytesMin + digest.readUInt8(0) * 4;
   const hex = digest.toString('hex');
   return Buffer.from(`${key}|${hex.repeat(Math.ceil(length / hex.length))}`.slice(0, Math.max(length, key.length + 1)));
 }
@@ -51,8 +51,9 @@ export function valueFor(key: string): Buffer {
 export function prefixEnd(prefix: Buffer): Buffer {
   const end = Buffer.from(prefix);
   for (let index = end.length - 1; index >= 0; index--) {
-    if (end[index] < 0xff) {
-      end[index] += 1;
+    const byte = end.readUInt8(index);
+    if (byte < 0xff) {
+      end.writeUInt8(byte + 1, index);
       return end.subarray(0, index + 1);
     }
   }

@@ -17,6 +17,7 @@ import {
 } from '../../proto/gen/etcdserverpb/rpc.js';
 import type { KeyValue } from '../../proto/gen/mvccpb/kv.js';
 import type { Cluster, ClusterMember } from '../harness/cluster.js';
+import { must } from '../harness/must.js';
 import { prefixEnd } from './crash-protocol.js';
 import { checkSnapshot, recordAcks, summarize, type Acknowledged } from './durability-check.js';
 import type { FailoverLoad } from './faults-load.js';
@@ -170,9 +171,10 @@ export async function waitConverged(cluster: Cluster, timeoutMs: number): Promis
     if (statuses.some((answer) => answer === undefined)) return undefined;
     const answers = statuses as StatusResponse[];
     const leaderIndex = cluster.members.indexOf(leader);
-    const leaderId = answers[leaderIndex].header?.memberId;
+    const leaderAnswer = must(answers[leaderIndex], `the status of the leader ${leader.name}`);
+    const leaderId = leaderAnswer.header?.memberId;
     const commitMax = answers.reduce((max, answer) => (answer.raftIndex > max ? answer.raftIndex : max), 0n);
-    const revision = answers[leaderIndex].header?.revision;
+    const revision = leaderAnswer.header?.revision;
     const agreed = answers.every((answer) => answer.leader === leaderId
       && answer.raftAppliedIndex === commitMax
       && answer.header?.revision === revision);
@@ -189,9 +191,10 @@ export function describeStatus(member: ClusterMember, answer: StatusResponse | u
 
 /** HashKV at one revision on every member; returns violations (empty when all hashes are equal). */
 export async function compareHashes(cluster: Cluster, revision: bigint): Promise<string[]> {
-  const hashes = await Promise.all(cluster.members.map((member) => hashKv(member.endpoint, revision)));
-  const described = cluster.members.map((member, index) => `${member.name} hash ${hashes[index].hash} compact ${hashes[index].compactRevision}`);
-  const equal = hashes.every((hash) => hash.hash === hashes[0].hash && hash.compactRevision === hashes[0].compactRevision);
+  const hashes = await Promise.all(cluster.members.map(async (member) => ({ member, answer: await hashKv(member.endpoint, revision) })));
+  const described = hashes.map(({ member, answer }) => `${member.name} hash ${answer.hash} compact ${answer.compactRevision}`);
+  const first = hashes[0]?.answer;
+  const equal = hashes.every(({ answer }) => answer.hash === first?.hash && answer.compactRevision === first?.compactRevision);
   return equal ? [] : [`HashKV at revision ${revision} differs: ${described.join(', ')}`];
 }
 

@@ -9,6 +9,7 @@
 // whether or not its put was acknowledged (see durability-check.ts).
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { KVClient, PutRequest, type PutResponse } from '../../proto/gen/etcdserverpb/rpc.js';
+import { must } from '../harness/must.js';
 import { valueFor, type Ack } from './crash-protocol.js';
 
 export interface LoadOptions {
@@ -75,7 +76,10 @@ export class FailoverLoad {
   /** Acknowledgements that arrived after `sinceMs`. */
   acksSince(sinceMs: number): number {
     let count = 0;
-    for (let index = this.acks.length - 1; index >= 0 && this.acks[index].atMs > sinceMs; index--) count++;
+    for (let index = this.acks.length - 1; index >= 0; index--) {
+      if (must(this.acks[index], `ack ${index}`).atMs <= sinceMs) break;
+      count++;
+    }
     return count;
   }
 
@@ -91,8 +95,10 @@ export class FailoverLoad {
       // Zero-padded so that keys sort in the order they were written.
       const key = `${keyPrefix}w${writer}/${String(sequence).padStart(7, '0')}`;
       const sentAtMs = Date.now();
+      // One client per endpoint, and member stays below endpoints.length.
+      const client = must(this.clients[member], `the client of endpoint ${member}`);
       try {
-        const response = await put(this.clients[member], key, putTimeoutMs);
+        const response = await put(client, key, putTimeoutMs);
         if (response.header === undefined) throw new Error(`put ${key}: response has no header`);
         this.acks.push({ key, revision: response.header.revision, sentAtMs, atMs: Date.now() });
       } catch (error) {

@@ -183,7 +183,7 @@ for (const kind of kinds) {
       const catchUpMs = Date.now() - restartAtMs;
       report(`follower kill: catch-up ${catchUpMs} ms`);
       const snapshotLines = follower.output().slice(outputBefore).split('\n').filter((line) => line.includes('installed a snapshot'));
-      console.log(`      ${kind}: ${follower.name} applied ${caughtUp.raftAppliedIndex} ≥ ${target} ${catchUpMs} ms after its restart; ${snapshotLines.length > 0 ? snapshotLines[0].trim() : 'no "installed a snapshot" line'}`);
+      console.log(`      ${kind}: ${follower.name} applied ${caughtUp.raftAppliedIndex} ≥ ${target} ${catchUpMs} ms after its restart; ${snapshotLines[0]?.trim() ?? 'no "installed a snapshot" line'}`);
       if (kind === 'cairn') assert.isNotEmpty(snapshotLines, `${follower.name} caught up without installing a snapshot`);
 
       await finish(running, loadRun, prefix, [follower]);
@@ -340,7 +340,10 @@ async function putToIsolated(member: ClusterMember, key: string): Promise<Isolat
 /** A linearizable get of `key`: "value <v>", "missing", or "error <code> <details>". */
 function readOutcome(client: KVClient, key: string): Promise<string> {
   return getOnce(client, key, staleReadTimeoutMs).then(
-    (response) => (response.kvs.length === 0 ? 'missing' : `value ${response.kvs[0].value.toString()}`),
+    (response) => {
+      const kv = response.kvs[0];
+      return kv === undefined ? 'missing' : `value ${kv.value.toString()}`;
+    },
     (error: ServiceError) => `error ${error.code} ${error.details}`,
   );
 }

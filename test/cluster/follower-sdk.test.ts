@@ -8,6 +8,7 @@ import { firstValueFrom, take, toArray, type Subscription } from 'rxjs';
 import { connect, type Client } from '../../client/index.js';
 import { startCluster, type Cluster, type ClusterMember } from '../harness/cluster.js';
 import { etcdAvailable, type ServerKind } from '../harness/launcher.js';
+import { must } from '../harness/must.js';
 
 const flags = ['--heartbeat-interval', '100', '--election-timeout', '1000'];
 /** Long enough to ride out a leader failover (an election takes up to 2 election timeouts) plus forwarding. */
@@ -59,7 +60,7 @@ for (const kind of ['cairn', 'etcd'] as ServerKind[]) {
 
     it('a watch on a follower gets every write made through the leader, in order, once', async () => {
       const leader = await cluster!.leader();
-      const [follower] = await followers();
+      const follower = must((await followers())[0], 'a running follower');
       const watcher = await clientOf(follower);
       const writer = await clientOf(leader);
       const count = 200;
@@ -76,7 +77,9 @@ for (const kind of ['cairn', 'etcd'] as ServerKind[]) {
     });
 
     it('a lease granted and kept alive through a follower outlives its TTL and the loss of the leader; left alone it expires once', async () => {
-      const [follower, other] = await followers();
+      const running = await followers();
+      const follower = must(running[0], 'a running follower');
+      const other = must(running[1], 'a second running follower');
       const client = await clientOf(follower);
       const { id } = await client.leases.grant(leaseTtlSeconds);
       await client.put('fl/owned', 'yes', { lease: id });

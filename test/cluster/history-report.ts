@@ -10,6 +10,7 @@
 // T is not linearizable" holds from some first T on, and a binary search over
 // the event times finds it: usually the return of the operation that cannot be placed.
 import { writeFileSync } from 'node:fs';
+import { must } from '../harness/must.js';
 import {
   checkRegisterHistory,
   describeOperation,
@@ -76,15 +77,17 @@ export function shortestViolation(ops: readonly Operation[], key: string, states
   const keyOps = ops.filter((op) => op.key === key);
   const times = keyOps.flatMap((op) => (op.ret === Infinity ? [op.call] : [op.call, op.ret])).sort((a, b) => a - b);
   const fails = (cutoff: number) => checkRegisterHistory(prefixAt(keyOps, cutoff), { statesMax }).status === 'violation';
-  if (times.length === 0 || !fails(times[times.length - 1])) return undefined;
+  const last = times[times.length - 1];
+  if (last === undefined || !fails(last)) return undefined;
+  const timeAt = (index: number): number => must(times[index], `call or return time ${index} of ${times.length}`);
   let low = 0; // Invariant: the prefix at times[high] fails; those before times[low] pass.
   let high = times.length - 1;
   while (low < high) {
     const middle = (low + high) >>> 1;
-    if (fails(times[middle])) high = middle;
+    if (fails(timeAt(middle))) high = middle;
     else low = middle + 1;
   }
-  const cutoff = times[high];
+  const cutoff = timeAt(high);
   return { cutoff, ops: prefixAt(keyOps, cutoff), original: keyOps.filter((op) => op.call <= cutoff) };
 }
 

@@ -9,6 +9,7 @@
 // client carries on as a new process (numbered from clients.length upwards):
 // a process never has two operations outstanding.
 import { SeededRandom } from '../../server/raft/random.js';
+import { must } from '../harness/must.js';
 import { classifyFailure, RegisterClient } from './history-client.js';
 import type { HistoryRecorder, OperationKind } from './history-recorder.js';
 import type { RegisterInput, RegisterOutput } from '../sim/linearizability.js';
@@ -88,8 +89,12 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
     newProcess: () => nextProcess++,
     latest,
   };
-  const processes = options.clients.map((_, index) => [index]);
-  await Promise.all(options.clients.map((config, index) => clientLoop(index, config, options, shared, processes[index])));
+  const processes: number[][] = [];
+  await Promise.all(options.clients.map((config, index) => {
+    const own = [index];
+    processes.push(own);
+    return clientLoop(index, config, options, shared, own);
+  }));
   return { processes };
 }
 
@@ -108,7 +113,7 @@ async function clientLoop(index: number, config: WorkloadClientConfig, options: 
     if (config.startAfter !== undefined) await Promise.race([config.startAfter, stop.whenStopped]);
     while (!stop.stopped) {
       if (!(await client.connected(options.connectWaitMs)) || stop.stopped) continue;
-      const key = keys[random.intBelow(keys.length)];
+      const key = must(keys[random.intBelow(keys.length)], `one of the ${keys.length} keys`);
       const input = chooseInput(random, config.mix, shared, key);
       const id = recorder.invoke(process, key, input);
       try {

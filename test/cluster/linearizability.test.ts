@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startCluster, type Cluster, type ClusterMember } from '../harness/cluster.js';
 import { etcdAvailable, type ServerKind } from '../harness/launcher.js';
+import { must } from '../harness/must.js';
 import { checkRegisterHistory, type CheckResult, type Operation } from '../sim/linearizability.js';
 import { HistoryRecorder } from './history-recorder.js';
 import { runNemesis, type FaultKind, type InjectedFault } from './history-nemesis.js';
@@ -110,7 +111,7 @@ for (const kind of ['cairn', 'etcd'] as const satisfies readonly ServerKind[]) {
       const live = cluster!;
       const recorder = new HistoryRecorder();
       const keys = Array.from({ length: keysCount }, (_, index) => `lin/${seed}/k${index}`);
-      const clients = Array.from({ length: clientsCount }, (_, index) => ({ endpoint: live.members[index % clusterSize].endpoint, mix: workloadMix }));
+      const clients = Array.from({ length: clientsCount }, (_, index) => ({ endpoint: must(live.members[index % clusterSize], `member ${index % clusterSize}`).endpoint, mix: workloadMix }));
 
       const workload = startWorkload(recorder, clients, keys, seed);
       const nemesisStop = new StopSignal();

@@ -4,6 +4,7 @@
 // cairn and etcd; the test compares what the servers put into it.
 import { assert } from 'chai';
 import { etcdctl, type EtcdctlResult } from '../harness/etcdctl.js';
+import { must } from '../harness/must.js';
 
 /** Pause between two attempts of a polled condition. */
 const pollPauseMs = 100;
@@ -106,7 +107,7 @@ export async function clusterStatus(endpoint: string): Promise<EndpointStatusJso
 
 export async function ownStatus(endpoint: string): Promise<StatusJson> {
   const [status] = parseJson<EndpointStatusJson[]>(await ok([endpoint], ['endpoint', 'status', '-w', 'json']));
-  return status.Status;
+  return must(status, `the endpoint status of ${endpoint}`).Status;
 }
 
 /** The rows of an etcdctl table (-w table), each cell trimmed; the first row holds the column titles. */
@@ -160,10 +161,12 @@ function parseMemberAdd(stdout: string): AddedMember {
   const added = /^Member\s+([0-9a-f]+) added to cluster\s+([0-9a-f]+)$/m.exec(stdout);
   assert.isNotNull(added, `member add printed: ${stdout}`);
   const environment = new Map<string, string>();
-  for (const [, variable, value] of stdout.matchAll(/^(ETCD_[A-Z_]+)="([^"]*)"$/gm)) environment.set(variable, value);
+  for (const [line, variable, value] of stdout.matchAll(/^(ETCD_[A-Z_]+)="([^"]*)"$/gm)) {
+    environment.set(must(variable, `the variable of ${line}`), must(value, `the value of ${line}`));
+  }
   const initialCluster = environment.get('ETCD_INITIAL_CLUSTER');
   assert.isDefined(initialCluster, `member add printed: ${stdout}`);
-  return { id: added![1], clusterId: added![2], initialCluster: initialCluster!, environment };
+  return { id: must(added?.[1], 'the added member ID'), clusterId: must(added?.[2], 'the cluster ID'), initialCluster, environment };
 }
 
 /**

@@ -16,6 +16,7 @@ import { assert } from 'chai';
 import { startCluster, type Cluster, type ClusterMember } from '../harness/cluster.js';
 import { etcdctl } from '../harness/etcdctl.js';
 import { etcdAvailable, type ServerKind } from '../harness/launcher.js';
+import { must } from '../harness/must.js';
 import {
   clusterStatus,
   errorOf,
@@ -129,30 +130,31 @@ for (const kind of kinds) {
     it('member list: m1..m3 started with their peer and client URLs, the same from every member', async () => {
       const members = cluster!.members;
       const lists = await eventually(convergeDeadlineMs, async () => {
-        const seen = await Promise.all(members.map((member) => memberList(member.endpoint)));
-        seen.forEach((list, i) => assertStartedVoters(list, members, members[i].name));
+        const seen = await Promise.all(members.map(async (member) => ({ member, list: await memberList(member.endpoint) })));
+        for (const { member, list } of seen) assertStartedVoters(list, members, member.name);
         return seen;
       });
-      const ids = await Promise.all(members.map(idOf));
-      const reference = [...lists[0].members].sort(byId);
-      lists.forEach((list, i) => {
-        assert.strictEqual(list.header.member_id, ids[i], `${members[i].name} names itself in the header`);
-        assert.strictEqual(list.header.cluster_id, lists[0].header.cluster_id, `${members[i].name}'s cluster ID`);
-        assert.deepEqual([...list.members].sort(byId), reference, `${members[i].name} lists the same members`);
-      });
-      members.forEach((member, i) => assert.strictEqual(reference.find((listed) => listed.name === member.name)?.ID, ids[i], `${member.name}'s ID`));
+      const views = await Promise.all(lists.map(async ({ member, list }) => ({ member, list, id: await idOf(member) })));
+      const first = must(views[0], 'the member list of the first member');
+      const reference = [...first.list.members].sort(byId);
+      for (const { member, list, id } of views) {
+        assert.strictEqual(list.header.member_id, id, `${member.name} names itself in the header`);
+        assert.strictEqual(list.header.cluster_id, first.list.header.cluster_id, `${member.name}'s cluster ID`);
+        assert.deepEqual([...list.members].sort(byId), reference, `${member.name} lists the same members`);
+      }
+      for (const { member, id } of views) assert.strictEqual(reference.find((listed) => listed.name === member.name)?.ID, id, `${member.name}'s ID`);
 
       // The table and the simple format show the same members, IDs in hexadecimal.
       const rows = reference.map((m) => [hexId(m.ID), 'started', m.name!, m.peerURLs!.join(','), m.clientURLs!.join(','), 'false']);
-      const table = parseTable(await ok([members[0].endpoint], ['member', 'list', '-w', 'table']));
+      const table = parseTable(await ok([must(members[0], 'member 1').endpoint], ['member', 'list', '-w', 'table']));
       assert.deepEqual(table[0], memberTableColumns);
       assert.sameDeepMembers(table.slice(1), rows);
-      const simple = (await ok([members[1].endpoint], ['member', 'list'])).trim().split('\n');
+      const simple = (await ok([must(members[1], 'member 2').endpoint], ['member', 'list'])).trim().split('\n');
       assert.sameMembers(simple, rows.map((row) => row.join(', ')));
     });
 
     it('member list -w json: the header and member fields etcd prints', async () => {
-      const list = await memberList(cluster!.members[0].endpoint);
+      const list = await memberList(must(cluster!.members[0], 'member 1').endpoint);
       // etcd's Cluster service fills cluster_id, member_id and raft_term only;
       // revision 0 is left out of the JSON (cairn: clusterHeader in server/api/cluster.ts).
       assert.deepEqual(sortedKeys(list.header), memberListHeaderFields, 'member list header fields');
@@ -176,7 +178,7 @@ for (const kind of kinds) {
         }
         const leaders = statuses.filter(({ Status }) => Status.header.member_id === Status.leader);
         assert.deepEqual(leaders.map((entry) => hostPort(entry.Endpoint)), [leader.endpoint], `${from}: the one leader`);
-        assert.deepEqual([...new Set(statuses.map(({ Status }) => Status.leader))], [leaders[0].Status.leader], `${from}: every member names it`);
+        assert.deepEqual([...new Set(statuses.map(({ Status }) => Status.leader))], [must(leaders[0], 'the leader\'s status').Status.leader], `${from}: every member names it`);
         assert.lengthOf(new Set(statuses.map(({ Status }) => Status.raftTerm)), 1, `${from}: one raft term`);
       }
     });
@@ -189,7 +191,7 @@ for (const kind of kinds) {
       const revision = deleted.header.revision;
       // A follower's hash covers what it applied so far: wait until each reports the last revision.
       const entries = await eventually(convergeDeadlineMs, async () => {
-        const seen = parseJson<EndpointHashKvJson[]>(await ok([endpoints[0]], ['endpoint', 'hashkv', '--cluster', '-w', 'json']));
+        const seen = parseJson<EndpointHashKvJson[]>(await ok([must(endpoints[0], 'an endpoint')], ['endpoint', 'hashkv', '--cluster', '-w', 'json']));
         assert.sameMembers(seen.map((entry) => hostPort(entry.Endpoint)), endpoints);
         for (const entry of seen) assert.strictEqual(entry.HashKV.header.revision, revision, `${entry.Endpoint} applied revision ${revision}`);
         return seen;
@@ -253,7 +255,7 @@ for (const kind of kinds) {
 
       // Added but not started: listed with its peer URL only (no name, no client URL).
       const unstarted = await eventually(convergeDeadlineMs, async () => {
-        const list = await memberList(founders[0].endpoint);
+        const list = await memberList(must(founders[0], 'a founding member').endpoint);
         assert.strictEqual(hexId(list.header.cluster_id), added.clusterId, 'member add names the cluster');
         const entry = list.members.find((member) => hexId(member.ID) === added.id);
         assert.isDefined(entry, `m4 (${added.id}) is listed: ${list.members.map(describeMember).join('; ')}`);
@@ -286,12 +288,12 @@ for (const kind of kinds) {
 
     it('member promote of a voter, and promote, update or remove of an unknown ID, fail with etcd\'s errors', async () => {
       const endpoints = endpointsOf(running(cluster!));
-      const voterId = hexId(await idOf(cluster!.members[1]));
+      const voterId = hexId(await idOf(must(cluster!.members[1], 'member 2')));
       assert.strictEqual(await refusal(endpoints, ['member', 'promote', voterId]), etcdErrors.memberNotLearner);
       assert.strictEqual(await refusal(endpoints, ['member', 'promote', unknownId]), etcdErrors.memberNotFound);
       assert.strictEqual(await refusal(endpoints, ['member', 'remove', unknownId]), etcdErrors.memberNotFound);
       assert.strictEqual(await refusal(endpoints, ['member', 'update', unknownId, '--peer-urls=http://127.0.0.1:1']), etcdErrors.memberNotFound);
-      const taken = await tryMemberAdd(endpoints, ['duplicate', `--peer-urls=${cluster!.members[0].peerUrl}`]);
+      const taken = await tryMemberAdd(endpoints, ['duplicate', `--peer-urls=${must(cluster!.members[0], 'member 1').peerUrl}`]);
       assert.strictEqual(errorOf(taken), etcdErrors.peerUrlExists);
     });
 
@@ -316,7 +318,7 @@ for (const kind of kinds) {
         assert.isUndefined(joinFailure, 'm5 started');
         const entry = (await memberList(leader.endpoint)).members.find((member) => hexId(member.ID) === added.id);
         assert.strictEqual(entry === undefined ? 'm5 missing' : describeMember(entry), `m5 ${peerUrl} ${hostPort(entry?.clientURLs?.[0] ?? '(no client URL)')} learner`);
-        return hostPort(entry!.clientURLs![0]);
+        return hostPort(must(entry?.clientURLs?.[0], 'the client URL of m5'));
       });
       const learnerStatus = await ownStatus(learnerEndpoint);
       assert.isTrue(learnerStatus.isLearner, 'endpoint status of m5: isLearner');

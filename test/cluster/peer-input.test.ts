@@ -17,6 +17,7 @@ import { PutRequest } from '../../proto/gen/etcdserverpb/rpc.js';
 import { EntryType, type Entry as PbEntry } from '../../proto/gen/raftpb/raft.js';
 import { startCluster, type Cluster, type ClusterMember } from '../harness/cluster.js';
 import { freePort, startCairn, type ServerHandle } from '../harness/launcher.js';
+import { must } from '../harness/must.js';
 import { compareHashes, outputTails, putEventually, sleep, status, waitConverged } from './faults-checks.js';
 import { announceOversizedMessage, batch, message, MessageType, sendBatches, sendSnapshot } from './hostile-peer.js';
 
@@ -130,7 +131,9 @@ describe('peer input: a 3-member cairn cluster', function () {
   /** The leader, a follower to attack, the other follower, and the follower's view of the log. */
   async function roles(): Promise<{ leader: ClusterMember; target: ClusterMember; other: ClusterMember; seen: Identity }> {
     const { leader } = await waitConverged(cluster, recoverMsMax);
-    const [target, other] = cluster.members.filter((member) => member !== leader);
+    const followers = cluster.members.filter((member) => member !== leader);
+    const target = must(followers[0], 'a follower to attack');
+    const other = must(followers[1], 'the other follower');
     return { leader, target, other, seen: await identityOf(target.endpoint) };
   }
 

@@ -33,6 +33,7 @@ import {
 } from '../../proto/gen/etcdserverpb/rpc.js';
 import { Event_EventType } from '../../proto/gen/mvccpb/kv.js';
 import { startCairn, type ServerHandle } from '../harness/launcher.js';
+import { must } from '../harness/must.js';
 
 const watchersCount = 10_000;
 const streamsCount = 4;
@@ -177,7 +178,7 @@ class KeepAlivePump {
     const chunk = Math.ceil(this.ids.length / 10);
     if (chunk === 0 || this.sent - this.answered > 2 * chunk) return;
     const ids: bigint[] = [];
-    for (let i = 0; i < chunk; i++) ids.push(this.ids[(this.cursor + i) % this.ids.length]);
+    for (let i = 0; i < chunk; i++) ids.push(must(this.ids[(this.cursor + i) % this.ids.length], `lease ${(this.cursor + i) % this.ids.length}`));
     this.cursor = (this.cursor + chunk) % this.ids.length;
     this.send(ids);
   }
@@ -233,7 +234,8 @@ describe('scale: 10,000 watchers and 10,000 leases on one server', function () {
 
   const countPrefix = async (prefix: string): Promise<number> => {
     const end = b(prefix);
-    end[end.length - 1]++;
+    const last = end.length - 1;
+    end[last] = must(end[last], `the last byte of "${prefix}"`) + 1;
     const response = await unary<RangeResponse>((m, o, cb) => kv.range(RangeRequest.fromPartial({ key: b(prefix), rangeEnd: end, countOnly: true }), m, o, cb));
     return Number(response.count);
   };
@@ -319,7 +321,7 @@ describe('scale: 10,000 watchers and 10,000 leases on one server', function () {
         const events = stream.eventsOf(BigInt(id));
         if (events.length !== 1 || events[0] !== expectedFor(s, id)) wrong.push(`stream ${s} watch ${id}: ${JSON.stringify(events)}, expected ["${expectedFor(s, id)}"]`);
       }
-      const foreign = stream.eventsOf(leasePrefixWatchId).filter((event) => !event.split(' ')[1].startsWith('l/'));
+      const foreign = stream.eventsOf(leasePrefixWatchId).filter((event) => !event.split(' ')[1]?.startsWith('l/'));
       if (foreign.length > 0) wrong.push(`stream ${s}: the lease-key watcher got events of other keys: ${foreign.slice(0, 3).join(', ')}`);
     }
     expect(wrong.slice(0, 10), `${wrong.length} watchers got the wrong events`).to.deep.equal([]);
@@ -367,8 +369,8 @@ describe('scale: 10,000 watchers and 10,000 leases on one server', function () {
       const byKey = new Map<string, string[]>();
       for (const event of stream.eventsOf(leasePrefixWatchId)) {
         const [type, rest] = event.split(' ');
-        const key = rest.replace('=leased', '');
-        byKey.set(key, [...(byKey.get(key) ?? []), type]);
+        const key = must(rest, `the key of the event "${event}"`).replace('=leased', '');
+        byKey.set(key, [...(byKey.get(key) ?? []), must(type, `the type of the event "${event}"`)]);
       }
       const wrong = expected.filter((key) => JSON.stringify(byKey.get(key)) !== '["put","delete"]');
       expect(wrong.slice(0, 5), `stream ${s}: ${wrong.length} lease keys without exactly a put then a delete`).to.deep.equal([]);

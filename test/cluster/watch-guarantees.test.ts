@@ -31,6 +31,7 @@ import {
 } from '../../proto/gen/etcdserverpb/rpc.js';
 import { Event_EventType, type Event, type KeyValue } from '../../proto/gen/mvccpb/kv.js';
 import { startCairn, type ServerHandle } from '../harness/launcher.js';
+import { must } from '../harness/must.js';
 
 const seed = Number(process.env.WATCH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const writersCount = 3;
@@ -261,7 +262,7 @@ function resolveWatchers(stream: RecordedStream): Resolved[] {
   const resolved: Resolved[] = [];
   stream.received.forEach((response, position) => {
     if (!response.created) return;
-    const spec = stream.creates[resolved.length];
+    const spec = must(stream.creates[resolved.length], `the create request of watch ${resolved.length + 1} on ${stream.name}`);
     const revision = Number(response.header?.revision ?? 0n);
     resolved.push({ spec, stream, id: response.watchId, start: spec.startRevision === 0 ? revision + 1 : spec.startRevision, ackPosition: position });
   });
@@ -348,7 +349,7 @@ function checkAtomic(watcher: Resolved): string[] {
     const positions = positionsByRevision.get(revision) ?? new Set<number>();
     positions.add(position);
     positionsByRevision.set(revision, positions);
-    if (watcher.stream.received[position].fragment) violations.push(`${watcher.spec.name}: fragment flag set without asking for fragments`);
+    if (must(watcher.stream.received[position], `response #${position} of ${watcher.stream.name}`).fragment) violations.push(`${watcher.spec.name}: fragment flag set without asking for fragments`);
   }
   for (const [revision, positions] of positionsByRevision) {
     if (positions.size > 1) violations.push(`${watcher.spec.name}: revision ${revision} split over responses ${[...positions].join(', ')}`);
@@ -377,7 +378,7 @@ function checkProgress(stream: RecordedStream, watchers: Resolved[], history: Hi
         const kind = response.watchId === -1n ? 'progress response' : 'progress notification';
         violations.push(
           `${stream.name}: ${kind} #${position} promises revision ${promised}, but ${watcher.spec.name} had received ${before.length} ` +
-            `of its ${due.length} events up to it (first missing: "${describeModel(due[before.length])}")`,
+            `of its ${due.length} events up to it (first missing: "${describeModel(must(due[before.length], `due event ${before.length + 1}`))}")`,
         );
       }
     }
@@ -412,7 +413,7 @@ interface Outcome {
 
 /** One writer loop: puts, single-key deletes and multi-key txns on the small key space. */
 async function runWriter(kv: KVClient, id: number, random: () => number, done: () => boolean, committed: Committed[], seen: (revision: number) => void): Promise<void> {
-  const pick = (): string => keySpace[Math.floor(random() * keySpace.length)];
+  const pick = (): string => must(keySpace[Math.floor(random() * keySpace.length)], `one of the ${keySpace.length} keys`);
   for (let n = 0; !done(); n++) {
     const roll = random();
     if (roll < 0.45) {
@@ -435,7 +436,7 @@ async function runWriter(kv: KVClient, id: number, random: () => number, done: (
           : RequestOp.fromPartial({ requestDeleteRange: { key: b(change.key) } }),
       );
       const response = await unary<TxnResponse>((m, o, cb) => kv.txn(TxnRequest.fromPartial({ success }), m, o, cb));
-      const changes = planned.filter((change, j) => change.type === 'put' || (response.responses[j].responseDeleteRange?.deleted ?? 0n) > 0n);
+      const changes = planned.filter((change, j) => change.type === 'put' || (must(response.responses[j], `txn response ${j}`).responseDeleteRange?.deleted ?? 0n) > 0n);
       const revision = Number(response.header?.revision);
       if (changes.length > 0) committed.push({ revision, changes });
       seen(revision);
