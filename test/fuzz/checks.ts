@@ -5,6 +5,7 @@
 // started again on its data directory comes back with the same HashKV.
 import { randomBytes } from 'node:crypto';
 import { HashKVRequest, MemberRemoveRequest, MemberUpdateRequest, PutRequest, RangeRequest, type HashKVResponse, type MemberListResponse, type PutResponse, type RangeResponse } from '../../proto/gen/etcdserverpb/rpc.js';
+import { peerUrlsOf } from './service-requests.js';
 import type { Answer } from './verdict.js';
 import type { FuzzTarget } from './target.js';
 
@@ -28,16 +29,16 @@ export async function quickChecks(target: FuzzTarget): Promise<string[]> {
 
 /** Each member's MemberList shows the members and peer URLs the target started with. */
 export async function membershipUnchanged(target: FuzzTarget): Promise<string[]> {
-  const expected = target.facts.memberIds.map((id, index) => `${id.toString(16)}=${target.facts.peerUrls[index].join(',')}`).sort().join(' ');
+  const expected = target.facts.memberIds.map((id, index) => `${id.toString(16)}=${peerUrlsOf(target.facts, index).join(',')}`).sort().join(' ');
   const findings: string[] = [];
   for (const [index, channel] of target.channels.entries()) {
     const answer = await channel.unary({ kind: 'unary', method: 'Cluster.MemberList', request: {} });
     if (!answer.ok) {
-      findings.push(`${target.members[index].name}: MemberList failed: ${failed(answer)}`);
+      findings.push(`${target.memberName(index)}: MemberList failed: ${failed(answer)}`);
       continue;
     }
     const listed = (answer.response as MemberListResponse).members.map((member) => `${member.ID.toString(16)}=${member.peerURLs.join(',')}`).sort().join(' ');
-    if (listed !== expected) findings.push(`${target.members[index].name}: membership changed: ${listed} (was ${expected})`);
+    if (listed !== expected) findings.push(`${target.memberName(index)}: membership changed: ${listed} (was ${expected})`);
   }
   return findings;
 }
@@ -50,10 +51,10 @@ export async function putEverywhere(target: FuzzTarget): Promise<{ findings: str
   const findings: string[] = [];
   const written: Array<{ key: Buffer; value: Buffer; revision: bigint }> = [];
   for (const [index, channel] of target.channels.entries()) {
-    const key = Buffer.from(`${checkPrefix}${target.members[index].name}`);
+    const key = Buffer.from(`${checkPrefix}${target.memberName(index)}`);
     const value = randomBytes(8);
     const answer = await channel.unary({ kind: 'unary', method: 'KV.Put', request: PutRequest.fromPartial({ key, value }) });
-    if (!answer.ok) findings.push(`${target.members[index].name}: put failed: ${failed(answer)}`);
+    if (!answer.ok) findings.push(`${target.memberName(index)}: put failed: ${failed(answer)}`);
     else written.push({ key, value, revision: (answer.response as PutResponse).header?.revision ?? 0n });
   }
   for (const [index, channel] of target.channels.entries()) {
@@ -61,7 +62,7 @@ export async function putEverywhere(target: FuzzTarget): Promise<{ findings: str
       const answer = await channel.unary({ kind: 'unary', method: 'KV.Range', request: RangeRequest.fromPartial({ key }) });
       const kv = answer.ok ? (answer.response as RangeResponse).kvs[0] : undefined;
       if (kv === undefined || !kv.value.equals(value) || kv.modRevision !== revision) {
-        findings.push(`${target.members[index].name}: reading ${key} back: ${answer.ok ? `got ${kv?.value.toString('hex')} at ${kv?.modRevision}` : failed(answer)}, wanted ${value.toString('hex')} at ${revision}`);
+        findings.push(`${target.memberName(index)}: reading ${key} back: ${answer.ok ? `got ${kv?.value.toString('hex')} at ${kv?.modRevision}` : failed(answer)}, wanted ${value.toString('hex')} at ${revision}`);
       }
     }
   }
@@ -89,7 +90,7 @@ export async function hashesDisagree(target: FuzzTarget, revision: bigint, what:
 
 function disagreement(target: FuzzTarget, revision: bigint, found: string[], what: string): string[] {
   if (found.every((hash) => hash === found[0] && !hash.startsWith('failed'))) return [];
-  return [`${what}: HashKV at revision ${revision} differs: ${found.map((hash, index) => `${target.members[index].name} ${hash}`).join(', ')}`];
+  return [`${what}: HashKV at revision ${revision} differs: ${found.map((hash, index) => `${target.memberName(index)} ${hash}`).join(', ')}`];
 }
 
 /**
@@ -126,7 +127,7 @@ export async function finalChecks(target: FuzzTarget): Promise<string[]> {
  * changed peer URLs, so that the run, and its shrinking, can go on.
  */
 export async function restoreMembership(target: FuzzTarget): Promise<void> {
-  const answer = await target.channels[0].unary({ kind: 'unary', method: 'Cluster.MemberList', request: {} });
+  const answer = await target.channel(0).unary({ kind: 'unary', method: 'Cluster.MemberList', request: {} });
   if (!answer.ok) {
     target.broken = `the membership could not be read to restore it: ${failed(answer)}`;
     return;
@@ -134,9 +135,9 @@ export async function restoreMembership(target: FuzzTarget): Promise<void> {
   for (const member of (answer.response as MemberListResponse).members) {
     const index = target.facts.memberIds.indexOf(member.ID);
     if (index === -1) {
-      await target.channels[0].unary({ kind: 'unary', method: 'Cluster.MemberRemove', request: MemberRemoveRequest.fromPartial({ ID: member.ID }) });
-    } else if (member.peerURLs.join(',') !== target.facts.peerUrls[index].join(',')) {
-      await target.channels[0].unary({ kind: 'unary', method: 'Cluster.MemberUpdate', request: MemberUpdateRequest.fromPartial({ ID: member.ID, peerURLs: target.facts.peerUrls[index] }) });
+      await target.channel(0).unary({ kind: 'unary', method: 'Cluster.MemberRemove', request: MemberRemoveRequest.fromPartial({ ID: member.ID }) });
+    } else if (member.peerURLs.join(',') !== peerUrlsOf(target.facts, index).join(',')) {
+      await target.channel(0).unary({ kind: 'unary', method: 'Cluster.MemberUpdate', request: MemberUpdateRequest.fromPartial({ ID: member.ID, peerURLs: peerUrlsOf(target.facts, index) }) });
     }
   }
   const still = await membershipUnchanged(target);

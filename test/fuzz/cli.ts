@@ -26,10 +26,12 @@ function parse(args: string[]): { env: Record<string, string>; grep: string | un
   const env: Record<string, string> = { FUZZ_TIME_LIMIT_S: '0' };
   let grep: string | undefined;
   for (let index = 0; index < args.length; index += 2) {
-    const [flag, value] = [args[index], args[index + 1]];
-    if (value === undefined) throw new Error(`${flag} needs a value\n${usage}`);
+    const flag = args[index];
+    const value = args[index + 1];
+    if (flag === undefined || value === undefined) throw new Error(`${flag} needs a value\n${usage}`);
+    const variable = flags[flag];
     if (flag === '--grep') grep = value;
-    else if (flags[flag] !== undefined) env[flags[flag]] = value;
+    else if (variable !== undefined) env[variable] = value;
     else throw new Error(`unknown flag ${flag}\n${usage}`);
   }
   return { env, grep };

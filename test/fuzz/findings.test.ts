@@ -4,8 +4,10 @@
 import { connect, constants } from 'node:http2';
 import { expect } from 'chai';
 import { HashKVRequest, LeaseKeepAliveRequest, MemberAddRequest, WatchCreateRequest, WatchRequest } from '../../proto/gen/etcdserverpb/rpc.js';
+import { must } from '../harness/must.js';
 import { callJson } from './calls.js';
 import { membershipUnchanged, restoreMembership } from './checks.js';
+import { peerUrlsOf } from './service-requests.js';
 import { FuzzTarget } from './target.js';
 import type { Answer } from './verdict.js';
 
@@ -66,15 +68,15 @@ describe('fuzz: findings replayed', function () {
   }
 
   it('HashKV at revision -2 hashes no revision, as etcd (it was UNKNOWN "The value of "value" is out of range")', async () => {
-    const answer: Answer = await target.channels[0].unary({ kind: 'unary', method: 'Maintenance.HashKV', request: HashKVRequest.fromPartial({ revision: -2n }) });
+    const answer: Answer = await target.channel(0).unary({ kind: 'unary', method: 'Maintenance.HashKV', request: HashKVRequest.fromPartial({ revision: -2n }) });
     expectUnharmed();
     expect(answer.ok, callJson(answer)).to.equal(true);
   });
 
   it('MemberAdd of a member\'s own peer URL with white space around it is refused, as etcd (it added a member)', async () => {
-    const url = target.facts.peerUrls[0][0];
+    const url = must(peerUrlsOf(target.facts, 0)[0], 'the peer URL of the member');
     for (const [peerURLs, isLearner] of [[[` ${url} `], true], [[`${url}\n`], false]] as const) {
-      const answer = await target.channels[0].unary({ kind: 'unary', method: 'Cluster.MemberAdd', request: MemberAddRequest.fromPartial({ peerURLs: [...peerURLs], isLearner }) });
+      const answer = await target.channel(0).unary({ kind: 'unary', method: 'Cluster.MemberAdd', request: MemberAddRequest.fromPartial({ peerURLs: [...peerURLs], isLearner }) });
       const changed = await membershipUnchanged(target);
       if (changed.length > 0) await restoreMembership(target);
       expect(changed, JSON.stringify(peerURLs)).to.deep.equal([]);
@@ -88,14 +90,14 @@ describe('fuzz: findings replayed', function () {
   // grpc-js echo server does the same. etcd ends the stream with an error.
   it('a keep-alive stream holding a message that does not decode behind valid ones ends with INTERNAL', async () => {
     const valid = [5n, 6n, 7n].map((ID) => LeaseKeepAliveRequest.encode({ ID }).finish());
-    const status = await streamStatusOneFrame(target.channels[0].endpoint, '/etcdserverpb.Lease/LeaseKeepAlive', [...valid, Uint8Array.of(0x0e)]);
+    const status = await streamStatusOneFrame(target.channel(0).endpoint, '/etcdserverpb.Lease/LeaseKeepAlive', [...valid, Uint8Array.of(0x0e)]);
     expectUnharmed();
     expect(status, 'grpc-status (undefined: the stream was never ended)').to.equal('13');
   });
 
   it('a watch stream holding a message that does not decode behind valid ones ends with INTERNAL', async () => {
     const create = WatchRequest.encode({ createRequest: WatchCreateRequest.fromPartial({ key: Buffer.from('fuzz/a') }) }).finish();
-    const status = await streamStatusOneFrame(target.channels[0].endpoint, '/etcdserverpb.Watch/Watch', [create, create, Uint8Array.of(0x0e)]);
+    const status = await streamStatusOneFrame(target.channel(0).endpoint, '/etcdserverpb.Watch/Watch', [create, create, Uint8Array.of(0x0e)]);
     expectUnharmed();
     expect(status, 'grpc-status (undefined: the stream was never ended)').to.equal('13');
   });

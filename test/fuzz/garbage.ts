@@ -28,7 +28,7 @@ export function mutate(body: Buffer, mutations: Mutation[]): Buffer {
     const index = Math.min(out.length, Math.floor((at / positionScale) * out.length));
     switch (kind) {
       case 'flip':
-        if (index < out.length) out[index] ^= byte === 0 ? 1 : byte;
+        if (index < out.length) out.writeUInt8(out.readUInt8(index) ^ (byte === 0 ? 1 : byte), index);
         break;
       case 'set':
         if (index < out.length) out[index] = byte;

@@ -165,14 +165,16 @@ function proposalExclusion(entry: Entry, identity: Identity): string | undefined
 
 /** Why this snapshot stream, sent to `receiver`, must not be sent, or undefined (6). */
 export function snapshotExclusion(chunks: SnapshotChunk[], receiver: Known, identity: Identity): string | undefined {
-  const m = chunks[0]?.message;
-  if (m === undefined || m.type !== MessageType.MsgSnap || m.to !== receiver.id || !forgedSender(chunks[0].clusterId, m.from, receiver, identity)) return undefined;
+  const first = chunks[0];
+  const m = first?.message;
+  if (first === undefined || m === undefined || m.type !== MessageType.MsgSnap || m.to !== receiver.id || !forgedSender(first.clusterId, m.from, receiver, identity)) return undefined;
   if (m.term > forgedTermMax) return `a snapshot as ${m.from.toString(16)} at a term that could carry a majority past the term ceiling (7)`;
   const metadata = m.snapshot?.metadata;
   if (metadata === undefined || m.term < receiver.term || m.term > numberMax || metadata.index <= receiver.commit) return undefined;
   const last = chunks.findIndex((chunk) => chunk.last);
-  if (last === -1) return undefined;
+  const lastChunk = chunks[last];
+  if (lastChunk === undefined) return undefined; // no chunk marked last (findIndex gave -1)
   const image = Buffer.concat(chunks.slice(0, last + 1).map((chunk) => chunk.data));
-  const complete = chunks[last].totalBytes === BigInt(image.length) && createHash('sha256').update(image).digest().equals(chunks[last].sha256);
+  const complete = lastChunk.totalBytes === BigInt(image.length) && createHash('sha256').update(image).digest().equals(lastChunk.sha256);
   return complete ? `a complete snapshot as ${m.from.toString(16)} at term ${m.term}, index ${metadata.index} (6)` : undefined;
 }

@@ -71,10 +71,14 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 async function readKnown(target: FuzzTarget, previous: Known[]): Promise<Known[]> {
   return Promise.all(
     target.channels.map(async (channel, index) => {
+      // previous and facts.memberIds hold one entry per member, as channels do.
+      const before = previous[index];
+      const id = target.facts.memberIds[index];
+      if (before === undefined || id === undefined) throw new Error(`peer fuzz: nothing known of member ${index}`);
       const answer = await channel.unary({ kind: 'unary', method: 'Maintenance.Status', request: {} });
-      if (!answer.ok) return previous[index];
+      if (!answer.ok) return before;
       const response = answer.response as StatusResponse;
-      return { id: target.facts.memberIds[index], term: response.raftTerm, commit: response.raftIndex };
+      return { id, term: response.raftTerm, commit: response.raftIndex };
     }),
   );
 }
@@ -114,7 +118,11 @@ class PeerRun {
 
   constructor(private readonly target: FuzzTarget) {
     this.known = target.facts.memberIds.map((id) => ({ id, term: 0n, commit: 0n }));
-    this.channels = target.facts.peerUrls.map((urls) => new PeerChannel(new URL(urls[0]).host));
+    this.channels = target.facts.peerUrls.map((urls, index) => {
+      const url = urls[0];
+      if (url === undefined) throw new Error(`peer fuzz: member ${index} has no peer URL`);
+      return new PeerChannel(new URL(url).host);
+    });
   }
 
   close(): void {
@@ -136,20 +144,22 @@ class PeerRun {
   }
 
   private async sendOne(send: PeerSend): Promise<string[]> {
-    const identity = { clusterId: this.target.channels[0].identity.clusterId, memberIds: this.target.facts.memberIds };
+    const identity = { clusterId: this.target.channel(0).identity.clusterId, memberIds: this.target.facts.memberIds };
     const scene: Scene = { identity, known: this.known, receiver: send.member };
     const prepared = prepare(send, scene);
     if (prepared.excluded !== undefined) {
       this.statistics.add(this.statistics.outcomes, `${send.kind} not sent (guard ${prepared.excluded.slice(-3)})`);
       return [];
     }
-    const answer = await this.channels[send.member].send(prepared);
+    const channel = this.channels[send.member];
+    if (channel === undefined) throw new Error(`peer fuzz: no peer channel to member ${send.member} (${this.channels.length} members)`);
+    const answer = await channel.send(prepared);
     this.statistics.calls++;
     this.statistics.messages += prepared.messageTypes.length;
     for (const type of prepared.messageTypes) this.statistics.add(this.statistics.messageTypes, type);
     this.statistics.add(this.statistics.outcomes, `${send.kind} ${answer.code}`);
     const finding = judgePeerAnswer(answer);
-    return finding === undefined ? [] : [`${send.kind} to ${this.target.members[send.member].name}: ${finding}\n    sent: ${callJson(send)}`];
+    return finding === undefined ? [] : [`${send.kind} to ${this.target.memberName(send.member)}: ${finding}\n    sent: ${callJson(send)}`];
   }
 }
 

@@ -26,6 +26,20 @@ export interface Scene {
   receiver: number;
 }
 
+/** The receiver's last known ID, term and commit: `known` has one entry per member. */
+function receiverOf(scene: Scene): Known {
+  const receiver = scene.known[scene.receiver];
+  if (receiver === undefined) throw new Error(`peer fuzz: receiver ${scene.receiver} is not one of the ${scene.known.length} members`);
+  return receiver;
+}
+
+/** ids[index], for an index the caller reduced modulo ids.length (a target has at least one member). */
+function memberIdAt(ids: readonly bigint[], index: number): bigint {
+  const id = ids[index];
+  if (id === undefined) throw new Error(`peer fuzz: no member ${index} of ${ids.length}`);
+  return id;
+}
+
 function clamp(value: bigint): bigint {
   return value < 0n ? 0n : value > uint64Max ? uint64Max : value;
 }
@@ -38,9 +52,9 @@ function resolve(value: Relative, receiver: Known): bigint {
 function idOf(who: Who, scene: Scene): bigint {
   const ids = scene.identity.memberIds;
   if ('id' in who) return who.id;
-  if ('member' in who) return ids[who.member % ids.length];
+  if ('member' in who) return memberIdAt(ids, who.member % ids.length);
   // With one member there is no other: the receiver's own ID, which it refuses.
-  return ids.length === 1 ? ids[0] : ids[(scene.receiver + 1 + (who.other % (ids.length - 1))) % ids.length];
+  return memberIdAt(ids, ids.length === 1 ? 0 : (scene.receiver + 1 + (who.other % (ids.length - 1))) % ids.length);
 }
 
 function clusterIdOf(cluster: ClusterSpec, scene: Scene): bigint {
@@ -57,7 +71,7 @@ function entryOf(spec: EntrySpec, position: number, m: { index: bigint; term: bi
 }
 
 function messageOf(spec: MessageSpec, from: bigint, scene: Scene): Message {
-  const receiver = scene.known[scene.receiver];
+  const receiver = receiverOf(scene);
   const r = (value: Relative): bigint => resolve(value, receiver);
   const numbers = { term: r(spec.term), logTerm: r(spec.logTerm), index: r(spec.index), commit: r(spec.commit), rejectHint: r(spec.rejectHint) };
   let snapshot: Snapshot | undefined;
@@ -90,13 +104,17 @@ function batchOf(spec: BatchSpec, scene: Scene): MessageBatch {
 
 function bytesOf(spec: BytesSpec, scene: Scene): Buffer {
   if ('random' in spec) return spec.random;
-  if ('crafted' in spec) return craftedBodies[spec.crafted % craftedBodies.length];
+  if ('crafted' in spec) {
+    const body = craftedBodies[spec.crafted % craftedBodies.length];
+    if (body === undefined) throw new Error(`peer fuzz: no crafted body ${spec.crafted} of ${craftedBodies.length}`);
+    return body;
+  }
   return mutate(Buffer.from(MessageBatch.encode(batchOf(spec.mutated, scene)).finish()), spec.mutations);
 }
 
 /** A member other than the receiver: who sends a snapshot whose message names no sender. */
 function otherMember(scene: Scene): bigint {
-  return scene.identity.memberIds[(scene.receiver + 1) % scene.identity.memberIds.length];
+  return memberIdAt(scene.identity.memberIds, (scene.receiver + 1) % scene.identity.memberIds.length);
 }
 
 function snapshotChunksOf(spec: SnapshotStreamSpec, scene: Scene): SnapshotChunk[] {
@@ -144,7 +162,7 @@ function decodedChunks(frames: Buffer[]): SnapshotChunk[] {
 
 /** Resolves `send` for the scene, encodes it, and asks the guard (on the decoded bytes: garbage may decode into anything). */
 export function prepare(send: PeerSend, scene: Scene): Prepared {
-  const receiver = scene.known[scene.receiver];
+  const receiver = receiverOf(scene);
   const typeNames = (batch: MessageBatch) => batch.messages.map((m) => String(m.type));
   switch (send.kind) {
     case 'stream':

@@ -66,7 +66,7 @@ async function sendOne(target: FuzzTarget, { call, member }: Addressed, statisti
     statistics.count(callName(call), 'not sent (guard)');
     return [];
   }
-  const observation = await target.channels[member].send(sent);
+  const observation = await target.channel(member).send(sent);
   statistics.count(callName(sent), observation.outcome, observation.error);
   const found = [...observation.findings];
   if (changesMembership(sent)) {
@@ -75,7 +75,7 @@ async function sendOne(target: FuzzTarget, { call, member }: Addressed, statisti
     if (changed.length > 0) await restoreMembership(target);
     found.push(...changed);
   }
-  return found.map((finding) => `${callName(sent)} to ${target.members[member].name}: ${finding}\n    request: ${callJson(sent)}`);
+  return found.map((finding) => `${callName(sent)} to ${target.memberName(member)}: ${finding}\n    request: ${callJson(sent)}`);
 }
 
 /** A case: its calls, sent one after another or all at once (races between requests are input too). */

@@ -32,6 +32,13 @@ export interface TargetFacts {
   peerUrls: string[][];
 }
 
+/** The peer URLs member `index` started with: facts.peerUrls runs parallel to facts.memberIds. */
+export function peerUrlsOf(facts: TargetFacts, index: number): string[] {
+  const urls = facts.peerUrls[index];
+  if (urls === undefined) throw new Error(`target facts: no peer URLs for member ${index} of ${facts.memberIds.length}`);
+  return urls;
+}
+
 const unary = (method: UnaryMethod) => (request: object): UnaryCall => ({ kind: 'unary', method, request });
 
 function leaseCall(): fc.Arbitrary<UnaryCall> {
@@ -127,7 +134,7 @@ function memberUpdate(facts: TargetFacts): fc.Arbitrary<MemberUpdateRequest> {
   const indexes = facts.memberIds.map((_, index) => index);
   const refused = fc.record({ index: fc.constantFrom(...indexes), peerURLs: refusedPeerUrls(facts) }).map(({ index, peerURLs }) => ({
     ID: facts.memberIds[index],
-    peerURLs: peerURLs.filter((url) => !ownUrlPadded(url, facts.peerUrls[index])),
+    peerURLs: peerURLs.filter((url) => !ownUrlPadded(url, peerUrlsOf(facts, index))),
   }));
   const own = fc.constantFrom(...indexes).map((index) => ({ ID: facts.memberIds[index], peerURLs: facts.peerUrls[index] }));
   return fc.oneof({ arbitrary: madeUp, weight: 2 }, { arbitrary: refused, weight: 3 }, { arbitrary: own, weight: 1 }).map((fields) => MemberUpdateRequest.fromPartial(fields));

@@ -47,7 +47,9 @@ export class FuzzTarget {
         channels.push(new MemberChannel(member.endpoint, { clusterId: header.clusterId, memberId: header.memberId }));
         facts.memberIds.push(header.memberId);
       }
-      const listed = await channels[0].unary({ kind: 'unary', method: 'Cluster.MemberList', request: {} });
+      const first = channels[0];
+      if (first === undefined) throw new Error(`${name}: the cluster has no members`);
+      const listed = await first.unary({ kind: 'unary', method: 'Cluster.MemberList', request: {} });
       if (!listed.ok) throw new Error(`MemberList failed: ${listed.details}`);
       const members = (listed.response as MemberListResponse).members;
       for (const id of facts.memberIds) facts.peerUrls.push(members.find((member) => member.ID === id)?.peerURLs ?? []);
@@ -60,6 +62,20 @@ export class FuzzTarget {
 
   get members(): ClusterMember[] {
     return this.cluster.members;
+  }
+
+  /** The channel to member `index`: one per member, in the cluster's order. */
+  channel(index: number): MemberChannel {
+    const channel = this.channels[index];
+    if (channel === undefined) throw new Error(`${this.name}: no channel to member ${index} (${this.channels.length} members)`);
+    return channel;
+  }
+
+  /** The name of member `index`, for findings. */
+  memberName(index: number): string {
+    const member = this.members[index];
+    if (member === undefined) throw new Error(`${this.name}: no member ${index} (${this.members.length} members)`);
+    return member.name;
   }
 
   async destroy(): Promise<void> {
@@ -108,7 +124,7 @@ export class FuzzTarget {
 
   /** The revision a member is at (a serializable read: no round through the leader). */
   async currentRevision(memberIndex: number): Promise<bigint> {
-    const answer = await this.channels[memberIndex].unary({ kind: 'unary', method: 'KV.Range', request: RangeRequest.fromPartial({ key: Buffer.from('fuzz/'), serializable: true, countOnly: true }) });
+    const answer = await this.channel(memberIndex).unary({ kind: 'unary', method: 'KV.Range', request: RangeRequest.fromPartial({ key: Buffer.from('fuzz/'), serializable: true, countOnly: true }) });
     if (!answer.ok) return 0n;
     return (answer.response as RangeResponse).header?.revision ?? 0n;
   }
