@@ -14,7 +14,7 @@ import type {
 import type { Clock } from './clock.js';
 import { peerChannelOptions } from './transport/peer-transport.js';
 import { NoLeaderError, RequestTimeoutError } from './node/errors.js';
-import { RequestError } from './api/errors.js';
+import { RequestError } from './grpc/errors.js';
 
 /** A forwarded request's deadline. */
 const forwardTimeoutMs = 3_000;

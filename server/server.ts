@@ -26,7 +26,7 @@ import {
   TxnResponse,
 } from '../proto/gen/etcdserverpb/rpc.js';
 import { withSharedResponseEncoding } from './api/encoding.js';
-import { withTolerantRequestStreams } from './request-streams.js';
+import { withTolerantRequestStreams } from './grpc/request-streams.js';
 import { Applier } from './apply/applier.js';
 import { leaseRenewHere, leaseService, leaseTimeToLiveHere } from './api/lease.js';
 import { NotLeaderError } from './node/errors.js';

@@ -1,5 +1,5 @@
 // Operating errors of alarms and the backend quota. The API layer maps each
-// to etcd's gRPC code and message in one table (server/api/errors.ts).
+// to etcd's gRPC code and message in one table (server/grpc/errors.ts).
 
 /** The backend is full, or a NOSPACE alarm is raised: writes that add data are refused. */
 export class NoSpaceError extends Error {

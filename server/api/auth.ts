@@ -5,8 +5,8 @@
 import { status, type sendUnaryData, type ServerUnaryCall, type UntypedHandleCall } from '@grpc/grpc-js';
 import type { AuthDisableRequest, AuthDisableResponse, AuthServer, AuthStatusRequest, AuthStatusResponse } from '../../proto/gen/etcdserverpb/rpc.js';
 import { fillHeader, type ServiceContext } from './context.js';
-import { RequestError } from './errors.js';
-import { unary } from './unary.js';
+import { RequestError } from '../grpc/errors.js';
+import { unary } from '../grpc/unary.js';
 
 const notEnabled = (): RequestError => new RequestError(status.FAILED_PRECONDITION, 'etcdserver: authentication is not enabled');
 

@@ -6,7 +6,7 @@ import { LearnerNotReadyError } from '../membership/errors.js';
 import { memberIdFor } from '../membership/ids.js';
 import { ConfChangeType } from '../raft/index.js';
 import { fillHeader, type ServiceContext } from './context.js';
-import { unary } from './unary.js';
+import { unary } from '../grpc/unary.js';
 
 /** etcd promotes a learner only once its log reaches 90% of the leader's. */
 const learnerReadyFraction = 0.9;

@@ -9,7 +9,7 @@ import type { Proposal, RaftNode } from '../node/raft-node.js';
 import type { Membership } from '../membership/membership.js';
 import type { LeaderForwarder } from '../forwarder.js';
 import type { ServerConfig } from '../config.js';
-import type { CallState } from './unary.js';
+import type { CallState } from '../grpc/unary.js';
 import type { AlarmSet } from '../alarm/alarms.js';
 import type { QuotaGuard } from './quota.js';
 

@@ -4,7 +4,7 @@
 // the request asks for `serializable`.
 import type { KVServer, PutResponse, DeleteRangeResponse, TxnResponse, CompactionResponse } from '../../proto/gen/etcdserverpb/rpc.js';
 import { fillHeader, proposeFor, type ServiceContext } from './context.js';
-import { unary } from './unary.js';
+import { unary } from '../grpc/unary.js';
 import { checkDelete, checkPut, checkRange, checkTxn } from './validate.js';
 
 export function kvService(context: ServiceContext): KVServer {

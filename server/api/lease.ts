@@ -11,12 +11,12 @@ import type {
   LeaseTimeToLiveRequest,
   LeaseTimeToLiveResponse,
 } from '../../proto/gen/etcdserverpb/rpc.js';
-import { toServiceError } from './errors.js';
+import { toServiceError } from '../grpc/errors.js';
 import type { LeaseExpiry } from '../lease/expiry.js';
 import { newLeaseId, type LeaseTable } from '../lease/table.js';
 import { fillHeader, proposeFor, type ServiceContext } from './context.js';
-import { unary } from './unary.js';
-import { UndecodableRequest, undecodableStatus } from '../request-streams.js';
+import { unary } from '../grpc/unary.js';
+import { UndecodableRequest, undecodableStatus } from '../grpc/request-streams.js';
 
 /**
  * Grants a lease through the log (ID 0 = a fresh one, chosen here so applying

@@ -7,7 +7,7 @@ import { status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js'
 import type { LockRequest, LockResponse, LockServer, UnlockRequest, UnlockResponse } from '../../proto/gen/v3lockpb/v3lock.js';
 import { callCancellation, Coordination } from './concurrency.js';
 import { SessionExpiredError, WaitCancelledError } from './coordination-errors.js';
-import { toServiceError } from './errors.js';
+import { toServiceError } from '../grpc/errors.js';
 
 export function lockService(coordination: Coordination): LockServer {
   return {

@@ -4,8 +4,8 @@ import { AlarmType, type AlarmResponse, type MaintenanceServer, type SnapshotReq
 import { describeAlarm } from '../alarm/alarms.js';
 import { etcdApiVersion } from '../version.js';
 import { fillHeader, type ServiceContext } from './context.js';
-import { RequestError, requestErrors, toServiceError } from './errors.js';
-import { unary } from './unary.js';
+import { RequestError, requestErrors, toServiceError } from '../grpc/errors.js';
+import { unary } from '../grpc/unary.js';
 
 export function maintenanceService(context: ServiceContext): MaintenanceServer {
   return {

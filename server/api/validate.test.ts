@@ -10,7 +10,7 @@ import {
   RequestOp,
   TxnRequest,
 } from '../../proto/gen/etcdserverpb/rpc.js';
-import { RequestError } from './errors.js';
+import { RequestError } from '../grpc/errors.js';
 import { checkDelete, checkPut, checkRange, checkTxn } from './validate.js';
 
 const b = (text: string): Buffer => Buffer.from(text);

@@ -2,7 +2,7 @@
 // layer does them (key.go): empty keys, ignore_* misuse, txn size and the
 // rule that a txn may not modify the same key twice.
 import { TxnRequest, type DeleteRangeRequest, type PutRequest, type RangeRequest, type RequestOp } from '../../proto/gen/etcdserverpb/rpc.js';
-import { requestErrors } from './errors.js';
+import { requestErrors } from '../grpc/errors.js';
 
 export function checkRange(request: RangeRequest): void {
   if (request.key.length === 0) throw requestErrors.emptyKey();

@@ -17,7 +17,7 @@ import type { ChangeEvent } from '../mvcc/store.js';
 import type { WatchHub } from '../watch/hub.js';
 import { Watcher, type WatchSink } from '../watch/watcher.js';
 import { fillHeader, type ServiceContext } from './context.js';
-import { UndecodableRequest, undecodableStatus } from '../request-streams.js';
+import { UndecodableRequest, undecodableStatus } from '../grpc/request-streams.js';
 
 export interface WatchStreamLimits {
   /** Responses queued on one stream; past it, watchers are moved aside and caught up later. */

@@ -1,4 +1,4 @@
-// Operating errors of the lease module; server/api/errors.ts maps them to etcd's wire errors.
+// Operating errors of the lease module; server/grpc/errors.ts maps them to etcd's wire errors.
 
 export class LeaseExistsError extends Error {
   override readonly name = 'LeaseExistsError';

@@ -1,4 +1,4 @@
-// Operating errors of membership changes; server/api/errors.ts maps them to etcd's codes and messages.
+// Operating errors of membership changes; server/grpc/errors.ts maps them to etcd's codes and messages.
 
 export class MemberNotFoundError extends Error {
   override readonly name = 'MemberNotFoundError';

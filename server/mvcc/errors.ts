@@ -1,5 +1,5 @@
 // Operating errors of the MVCC store. The API layer maps each to etcd's gRPC
-// code and message in one table (server/api/errors.ts).
+// code and message in one table (server/grpc/errors.ts).
 
 export class CompactedError extends Error {
   override readonly name = 'CompactedError';

@@ -16,10 +16,10 @@ import type {
   MemberPromoteRequest,
   MemberPromoteResponse,
 } from '../../proto/gen/etcdserverpb/rpc.js';
-import { unary } from '../api/unary.js';
+import { unary } from '../grpc/unary.js';
 import type { Clock } from '../clock.js';
 import { LogThrottle } from '../log-throttle.js';
-import { UndecodableRequest, undecodableStatus } from '../request-streams.js';
+import { UndecodableRequest, undecodableStatus } from '../grpc/request-streams.js';
 import type { Message } from '../raft/index.js';
 import { messageRefusal, streamMessageTypes } from './peer-checks.js';
 import { receiveSnapshot } from './snapshot-receiver.js';

@@ -11,7 +11,7 @@ import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SnapshotChunk, SnapshotReceived } from '../../proto/gen/cairnpb/peer.js';
 import type { Message } from '../raft/index.js';
-import { UndecodableRequest } from '../request-streams.js';
+import { UndecodableRequest } from '../grpc/request-streams.js';
 import { snapshotMessageTypes } from './peer-checks.js';
 import type { Refusal } from './peer-service.js';
 import type { PbMessage } from './wire.js';

@@ -2,11 +2,11 @@
 // this member's identity in its header) or a gRPC error whose code and
 // message are among etcd's. Anything else is a finding. The allowed set is
 // built from the server's one error table (knownWireErrors in
-// server/api/errors.ts), plus what gRPC itself answers and what the client
+// server/grpc/errors.ts), plus what gRPC itself answers and what the client
 // caused (its own deadline or cancel).
 import { status } from '@grpc/grpc-js';
 import type { ResponseHeader, WatchResponse } from '../../proto/gen/etcdserverpb/rpc.js';
-import { knownWireErrors } from '../../server/api/errors.js';
+import { knownWireErrors } from '../../server/grpc/errors.js';
 import type { FuzzCall } from './calls.js';
 
 /** A unary call's result, or how a stream ended: OK, or a gRPC status. */

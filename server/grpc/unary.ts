@@ -1,5 +1,6 @@
 // Adapts an async handler to grpc-js's unary callback style, mapping thrown
-// errors through the one error table.
+// errors through the one error table. The client services (api/) and the
+// peer service (transport/) answer through it alike.
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { toServiceError } from './errors.js';
 

@@ -1,6 +1,8 @@
 // The one table that turns domain errors into etcd's gRPC code and message.
 // Clients match on the message text, so the strings are exactly etcd's
-// (etcdserver/api/v3rpc/rpctypes/error.go).
+// (etcdserver/api/v3rpc/rpctypes/error.go). The domain modules raise typed
+// errors and know nothing of gRPC; every answer to a client or a peer maps
+// them here.
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
 import { KeyNotFoundError, LeaseNotFoundError } from '../apply/errors.js';
 import {
@@ -9,7 +11,7 @@ import {
   MissingLeaderKeyError,
   SessionExpiredError,
   WaitCancelledError,
-} from './coordination-errors.js';
+} from '../api/coordination-errors.js';
 import { LeaseExistsError, LeaseTtlTooLargeError } from '../lease/errors.js';
 import { CompactedError, FutureRevisionError } from '../mvcc/errors.js';
 import {
