@@ -44,7 +44,7 @@ import { authService } from './api/auth.js';
 import { clusterService, promoteOnLeader } from './api/cluster.js';
 import { fillHeader, type ServiceContext } from './api/context.js';
 import { kvService } from './api/kv.js';
-import { decodeTxnRequest } from './api/validate.js';
+import { decodeTxnRequest } from './requests/checks.js';
 import { maintenanceService } from './api/maintenance.js';
 import type { ServerConfig } from './config.js';
 import { Backend } from './mvcc/backend.js';

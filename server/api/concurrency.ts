@@ -26,7 +26,7 @@ import type { WatchHub } from '../watch/hub.js';
 import { Watcher, type WatchSink } from '../watch/watcher.js';
 import { fillHeader, proposeFor, type ServiceContext } from './context.js';
 import { grantLease } from './lease.js';
-import { checkDelete, checkTxn } from './validate.js';
+import { checkDelete, checkTxn } from '../requests/checks.js';
 
 /** etcd's default session TTL, used when a Lock or Campaign request names no lease. */
 const sessionTtlSeconds = 60n;

@@ -5,7 +5,7 @@
 import type { KVServer, PutResponse, DeleteRangeResponse, TxnResponse, CompactionResponse } from '../../proto/gen/etcdserverpb/rpc.js';
 import { fillHeader, proposeFor, type ServiceContext } from './context.js';
 import { unary } from '../grpc/unary.js';
-import { checkDelete, checkPut, checkRange, checkTxn } from './validate.js';
+import { checkDelete, checkPut, checkRange, checkTxn } from '../requests/checks.js';
 
 export function kvService(context: ServiceContext): KVServer {
   return {

@@ -35,8 +35,12 @@ import {
   TooManyLearnersError,
 } from '../membership/errors.js';
 import { CorruptError, NoSpaceError } from '../alarm/errors.js';
+import { DuplicateKeyError, EmptyKeyError, EmptyRequestOpError, LeaseProvidedError, TooManyTxnOpsError, ValueProvidedError } from '../requests/errors.js';
 
-/** Request validation errors raised by the API layer itself. */
+/**
+ * An answer whose wire code and message are known already: one the API layer
+ * gives itself, or a leader's answer passed on (server/forwarder.ts).
+ */
 export class RequestError extends Error {
   override readonly name = 'RequestError';
   constructor(readonly code: status, message: string) {
@@ -45,12 +49,6 @@ export class RequestError extends Error {
 }
 
 export const requestErrors = {
-  emptyKey: () => new RequestError(status.INVALID_ARGUMENT, 'etcdserver: key is not provided'),
-  keyNotFound: () => new RequestError(status.INVALID_ARGUMENT, 'etcdserver: key not found'),
-  valueProvided: () => new RequestError(status.INVALID_ARGUMENT, 'etcdserver: value is provided'),
-  leaseProvided: () => new RequestError(status.INVALID_ARGUMENT, 'etcdserver: lease is provided'),
-  tooManyOps: () => new RequestError(status.INVALID_ARGUMENT, 'etcdserver: too many operations in txn request'),
-  duplicateKey: () => new RequestError(status.INVALID_ARGUMENT, 'etcdserver: duplicate key given in txn request'),
   notCapable: () => new RequestError(status.UNAVAILABLE, 'etcdserver: not capable'),
 } as const;
 
@@ -60,6 +58,12 @@ export interface WireError {
 }
 
 const table: Array<[new (...args: never[]) => Error, WireError]> = [
+  [EmptyKeyError, { code: status.INVALID_ARGUMENT, message: 'etcdserver: key is not provided' }],
+  [EmptyRequestOpError, { code: status.INVALID_ARGUMENT, message: 'etcdserver: key not found' }],
+  [ValueProvidedError, { code: status.INVALID_ARGUMENT, message: 'etcdserver: value is provided' }],
+  [LeaseProvidedError, { code: status.INVALID_ARGUMENT, message: 'etcdserver: lease is provided' }],
+  [TooManyTxnOpsError, { code: status.INVALID_ARGUMENT, message: 'etcdserver: too many operations in txn request' }],
+  [DuplicateKeyError, { code: status.INVALID_ARGUMENT, message: 'etcdserver: duplicate key given in txn request' }],
   [KeyNotFoundError, { code: status.INVALID_ARGUMENT, message: 'etcdserver: key not found' }],
   [LeaseNotFoundError, { code: status.NOT_FOUND, message: 'etcdserver: requested lease not found' }],
   [LeaseExistsError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: lease already exists' }],

@@ -15,7 +15,7 @@
 // fatal (committedRequest, committedConfChange): the log is then not what the
 // checks let in, and the member stops rather than skip an entry.
 import { InternalRequest } from '../../proto/gen/cairnpb/internal.js';
-import { checkDelete, checkPut, checkTxn } from '../api/validate.js';
+import { checkDelete, checkPut, checkTxn } from '../requests/checks.js';
 import { decodeConfChangeContext, type ConfChangeContext, type Membership } from '../membership/membership.js';
 import { ConfChangeType, decodeConfChange, type ConfChange, type Entry } from '../raft/index.js';
 

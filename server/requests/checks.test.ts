@@ -10,29 +10,42 @@ import {
   RequestOp,
   TxnRequest,
 } from '../../proto/gen/etcdserverpb/rpc.js';
-import { RequestError } from '../grpc/errors.js';
-import { checkDelete, checkPut, checkRange, checkTxn } from './validate.js';
+import { RequestError, toServiceError } from '../grpc/errors.js';
+import { checkDelete, checkPut, checkRange, checkTxn } from './checks.js';
+import { DuplicateKeyError, EmptyKeyError, EmptyRequestOpError, LeaseProvidedError, TooManyTxnOpsError, ValueProvidedError } from './errors.js';
 
 const b = (text: string): Buffer => Buffer.from(text);
 
-const emptyKey = 'etcdserver: key is not provided';
-const keyNotFound = 'etcdserver: key not found';
-const valueProvided = 'etcdserver: value is provided';
-const leaseProvided = 'etcdserver: lease is provided';
-const tooManyOps = 'etcdserver: too many operations in txn request';
-const duplicateKey = 'etcdserver: duplicate key given in txn request';
+/** A refusal: the typed error a check throws, and etcd's message a client gets for it. */
+interface Refusal {
+  type: new () => Error;
+  message: string;
+}
 
-/** Runs `check` and asserts it throws an INVALID_ARGUMENT RequestError with exactly `message`. */
-function expectRequestError(check: () => void, message: string): void {
+const emptyKey: Refusal = { type: EmptyKeyError, message: 'etcdserver: key is not provided' };
+const keyNotFound: Refusal = { type: EmptyRequestOpError, message: 'etcdserver: key not found' };
+const valueProvided: Refusal = { type: ValueProvidedError, message: 'etcdserver: value is provided' };
+const leaseProvided: Refusal = { type: LeaseProvidedError, message: 'etcdserver: lease is provided' };
+const tooManyOps: Refusal = { type: TooManyTxnOpsError, message: 'etcdserver: too many operations in txn request' };
+const duplicateKey: Refusal = { type: DuplicateKeyError, message: 'etcdserver: duplicate key given in txn request' };
+
+/**
+ * Runs `check` and asserts it throws the typed error of `refusal` (a domain
+ * error, not a wire one), which the error table answers with INVALID_ARGUMENT
+ * and exactly etcd's message.
+ */
+function expectRequestError(check: () => void, refusal: Refusal): void {
   let thrown: unknown;
   try {
     check();
   } catch (error) {
     thrown = error;
   }
-  expect(thrown, `expected "${message}"`).to.be.instanceOf(RequestError);
-  expect((thrown as RequestError).message).to.equal(message);
-  expect((thrown as RequestError).code).to.equal(status.INVALID_ARGUMENT);
+  expect(thrown, `expected "${refusal.message}"`).to.be.instanceOf(refusal.type);
+  expect(thrown).to.not.be.instanceOf(RequestError);
+  const wire = toServiceError(thrown);
+  expect(wire.details).to.equal(refusal.message);
+  expect(wire.code).to.equal(status.INVALID_ARGUMENT);
 }
 
 const putOp = (key: string, fields: Partial<PutRequest> = {}): RequestOp =>
@@ -51,7 +64,7 @@ function txn(success: RequestOp[] = [], failure: RequestOp[] = [], compare: Comp
 const opsMax = 128;
 const check = (request: TxnRequest, max = opsMax) => (): void => checkTxn(request, max);
 
-describe('request validation', () => {
+describe('request checks', () => {
   describe('checkRange', () => {
     it('refuses an empty key', () => {
       expectRequestError(() => checkRange(RangeRequest.fromPartial({})), emptyKey);

@@ -1,21 +1,24 @@
 // Request checks done before a request reaches the log, as etcd's v3rpc
 // layer does them (key.go): empty keys, ignore_* misuse, txn size and the
-// rule that a txn may not modify the same key twice.
+// rule that a txn may not modify the same key twice. The KV service runs them
+// on a client's request, the Lock and Election services on their own, and the
+// leader on a request a peer proposes (node/entry-payloads.ts): whichever way
+// a request comes, the log takes only what these let in.
 import { TxnRequest, type DeleteRangeRequest, type PutRequest, type RangeRequest, type RequestOp } from '../../proto/gen/etcdserverpb/rpc.js';
-import { requestErrors } from '../grpc/errors.js';
+import { DuplicateKeyError, EmptyKeyError, EmptyRequestOpError, LeaseProvidedError, TooManyTxnOpsError, ValueProvidedError } from './errors.js';
 
 export function checkRange(request: RangeRequest): void {
-  if (request.key.length === 0) throw requestErrors.emptyKey();
+  if (request.key.length === 0) throw new EmptyKeyError();
 }
 
 export function checkPut(request: PutRequest): void {
-  if (request.key.length === 0) throw requestErrors.emptyKey();
-  if (request.ignoreValue && request.value.length !== 0) throw requestErrors.valueProvided();
-  if (request.ignoreLease && request.lease !== 0n) throw requestErrors.leaseProvided();
+  if (request.key.length === 0) throw new EmptyKeyError();
+  if (request.ignoreValue && request.value.length !== 0) throw new ValueProvidedError();
+  if (request.ignoreLease && request.lease !== 0n) throw new LeaseProvidedError();
 }
 
 export function checkDelete(request: DeleteRangeRequest): void {
-  if (request.key.length === 0) throw requestErrors.emptyKey();
+  if (request.key.length === 0) throw new EmptyKeyError();
 }
 
 /**
@@ -47,7 +50,7 @@ export function decodeTxnRequest(bytes: Buffer): TxnRequest {
 }
 
 export function checkTxn(request: TxnRequest, txnOpsMax: number): void {
-  if (request === undecodableTxn) throw requestErrors.tooManyOps();
+  if (request === undecodableTxn) throw new TooManyTxnOpsError();
   checkTxnOps(request, txnOpsMax, 1);
   checkIntervals(request.success);
   checkIntervals(request.failure);
@@ -55,9 +58,9 @@ export function checkTxn(request: TxnRequest, txnOpsMax: number): void {
 
 function checkTxnOps(request: TxnRequest, txnOpsMax: number, level: number): void {
   const ops = Math.max(request.compare.length, request.success.length, request.failure.length);
-  if (ops > txnOpsMax || level > txnNestingMax) throw requestErrors.tooManyOps();
+  if (ops > txnOpsMax || level > txnNestingMax) throw new TooManyTxnOpsError();
   for (const compare of request.compare) {
-    if (compare.key.length === 0) throw requestErrors.emptyKey();
+    if (compare.key.length === 0) throw new EmptyKeyError();
   }
   for (const op of [...request.success, ...request.failure]) checkOp(op, txnOpsMax - ops, level);
 }
@@ -67,7 +70,7 @@ function checkOp(op: RequestOp, txnOpsMax: number, level: number): void {
   else if (op.requestPut !== undefined) checkPut(op.requestPut);
   else if (op.requestDeleteRange !== undefined) checkDelete(op.requestDeleteRange);
   else if (op.requestTxn !== undefined) checkTxnOps(op.requestTxn, txnOpsMax, level + 1);
-  else throw requestErrors.keyNotFound();
+  else throw new EmptyRequestOpError();
 }
 
 /** A half-open [start, end) of keys (as latin1 strings); a point has end = start + "\0". */
@@ -111,12 +114,12 @@ function checkIntervals(ops: RequestOp[]): { puts: Set<string>; deletes: Interva
     const then = checkIntervals(op.requestTxn.success);
     const otherwise = checkIntervals(op.requestTxn.failure);
     for (const key of then.puts) {
-      if (puts.has(key) || deletes.containsKey(key)) throw requestErrors.duplicateKey();
+      if (puts.has(key) || deletes.containsKey(key)) throw new DuplicateKeyError();
       puts.add(key);
     }
     for (const key of otherwise.puts) {
-      if (puts.has(key) && !then.puts.has(key)) throw requestErrors.duplicateKey();
-      if (deletes.containsKey(key)) throw requestErrors.duplicateKey();
+      if (puts.has(key) && !then.puts.has(key)) throw new DuplicateKeyError();
+      if (deletes.containsKey(key)) throw new DuplicateKeyError();
       puts.add(key);
     }
     deletes.addAll(then.deletes);
@@ -125,7 +128,7 @@ function checkIntervals(ops: RequestOp[]): { puts: Set<string>; deletes: Interva
   for (const op of ops) {
     if (op.requestPut === undefined) continue;
     const key = op.requestPut.key.toString('latin1');
-    if (puts.has(key) || deletes.containsKey(key)) throw requestErrors.duplicateKey();
+    if (puts.has(key) || deletes.containsKey(key)) throw new DuplicateKeyError();
     puts.add(key);
   }
   return { puts, deletes };
