@@ -1,7 +1,8 @@
 // Requests only the leader can answer (lease keep-alives and time-to-live:
-// it keeps the deadlines) are forwarded to it over the peer service.
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { PeerClient } from '../proto/gen/cairnpb/peer.js';
+// it keeps the deadlines) are forwarded to it over the peer service. What is
+// decided here is which member is the leader and what its answer means; the
+// call itself goes through the one peer client (transport/peer-client.ts).
+import type { ServiceError } from '@grpc/grpc-js';
 import type { Member } from '../proto/gen/etcdserverpb/rpc.js';
 import type {
   LeaseKeepAliveRequest,
@@ -12,7 +13,7 @@ import type {
   MemberPromoteResponse,
 } from '../proto/gen/etcdserverpb/rpc.js';
 import type { Clock } from './clock.js';
-import { peerChannelOptions } from './transport/peer-transport.js';
+import { PeerClient } from './transport/peer-client.js';
 import { NoLeaderError, RequestTimeoutError } from './node/errors.js';
 import { RequestError } from './grpc/errors.js';
 
@@ -23,7 +24,6 @@ const promoteTimeoutMs = 10_000;
 
 export class LeaderForwarder {
   private client: PeerClient | undefined;
-  private clientAddress = '';
 
   constructor(
     private readonly leader: () => Member | undefined,
@@ -31,15 +31,15 @@ export class LeaderForwarder {
   ) {}
 
   leaseRenew(request: LeaseKeepAliveRequest): Promise<LeaseKeepAliveResponse> {
-    return this.call((client, deadline, done) => client.leaseRenew(request, new Metadata(), { deadline }, done));
+    return this.call((client, deadline) => client.leaseRenew(request, deadline));
   }
 
   leaseTimeToLive(request: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse> {
-    return this.call((client, deadline, done) => client.leaseTimeToLive(request, new Metadata(), { deadline }, done));
+    return this.call((client, deadline) => client.leaseTimeToLive(request, deadline));
   }
 
   memberPromote(request: MemberPromoteRequest): Promise<MemberPromoteResponse> {
-    return this.call((client, deadline, done) => client.memberPromote(request, new Metadata(), { deadline }, done), promoteTimeoutMs);
+    return this.call((client, deadline) => client.memberPromote(request, deadline), promoteTimeoutMs);
   }
 
   close(): void {
@@ -47,23 +47,19 @@ export class LeaderForwarder {
     this.client = undefined;
   }
 
-  private call<T>(send: (client: PeerClient, deadline: number, done: (error: ServiceError | null, response: T) => void) => void, timeoutMs = forwardTimeoutMs): Promise<T> {
+  private call<T>(send: (client: PeerClient, deadline: number) => Promise<T>, timeoutMs = forwardTimeoutMs): Promise<T> {
     const leader = this.leader();
     if (leader === undefined || leader.peerURLs.length === 0) return Promise.reject(new NoLeaderError());
     const address = new URL(leader.peerURLs[0]).host;
-    if (this.client === undefined || this.clientAddress !== address) {
+    if (this.client?.address !== address) {
       this.client?.close();
-      this.client = new PeerClient(address, credentials.createInsecure(), peerChannelOptions);
-      this.clientAddress = address;
+      this.client = new PeerClient(address);
     }
     const client = this.client;
-    return new Promise<T>((resolve, reject) => {
-      // gRPC deadlines are wall-clock times.
-      send(client, this.clock.wallMs() + timeoutMs, (error, response) => {
-        if (error === null) resolve(response);
-        else if (error.code === 4 /* DEADLINE_EXCEEDED */ || error.code === 14 /* UNAVAILABLE */) reject(error.code === 4 ? new RequestTimeoutError() : new NoLeaderError());
-        else reject(new RequestError(error.code, error.details));
-      });
+    // gRPC deadlines are wall-clock times.
+    return send(client, this.clock.wallMs() + timeoutMs).catch((error: ServiceError) => {
+      if (error.code === 4 /* DEADLINE_EXCEEDED */ || error.code === 14 /* UNAVAILABLE */) throw error.code === 4 ? new RequestTimeoutError() : new NoLeaderError();
+      throw new RequestError(error.code, error.details);
     });
   }
 }

@@ -7,8 +7,7 @@
 // as etcd does: a member added later replays them from the leader's log (or
 // gets a snapshot that holds their result) and so learns the whole
 // membership from the log alone.
-import { credentials, Metadata } from '@grpc/grpc-js';
-import { PeerClient, type MembersResponse } from '../../proto/gen/cairnpb/peer.js';
+import type { MembersResponse } from '../../proto/gen/cairnpb/peer.js';
 import type { Member } from '../../proto/gen/etcdserverpb/rpc.js';
 import { encodeConfChangeContext } from '../membership/membership.js';
 import { parseInitialCluster, type InitialMember } from '../membership/initial-cluster.js';
@@ -29,7 +28,7 @@ import {
 } from '../raft/index.js';
 import type { Wal, WalContents } from '../storage/wal.js';
 import { snapshotMetadataFromPb } from '../transport/wire.js';
-import { peerChannelOptions } from '../transport/peer-transport.js';
+import { PeerClient } from '../transport/peer-client.js';
 
 /** The in-memory index of the log the WAL holds (what the Raft core reads). */
 export function storageFromWal(contents: WalContents): MemoryStorage {
@@ -178,14 +177,12 @@ export async function joinExistingCluster(others: InitialMember[], ownPeerUrls: 
   throw new Error(`cannot join the existing cluster: ${reasons.slice(-others.length).join('; ')}`);
 }
 
-function askMembers(address: string, clock: Clock): Promise<MembersResponse> {
-  const client = new PeerClient(address, credentials.createInsecure(), peerChannelOptions);
-  return new Promise<MembersResponse>((resolve, reject) => {
+async function askMembers(address: string, clock: Clock): Promise<MembersResponse> {
+  const client = new PeerClient(address);
+  try {
     // gRPC deadlines are wall-clock times.
-    client.members({}, new Metadata(), { deadline: clock.wallMs() + askMembersTimeoutMs }, (error, response) => {
-      client.close();
-      if (error !== null) reject(error);
-      else resolve(response);
-    });
-  });
+    return await client.members(clock.wallMs() + askMembersTimeoutMs);
+  } finally {
+    client.close();
+  }
 }

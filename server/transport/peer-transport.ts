@@ -5,15 +5,16 @@
 // backoff, so it never holds up the others or the node's loop. Batches stay
 // within the bounds receivers check (peer-checks.ts), and every snapshot
 // image carries its SHA-256.
-import { credentials, type ClientWritableStream } from '@grpc/grpc-js';
+import type { ClientWritableStream } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { MessageBatch, PeerClient } from '../../proto/gen/cairnpb/peer.js';
+import type { MessageBatch } from '../../proto/gen/cairnpb/peer.js';
 import type { Message as PbMessage } from '../../proto/gen/raftpb/raft.js';
 import type { Clock } from '../clock.js';
 import { MessageType, type Message } from '../raft/index.js';
 import { batchBytes, batchBytesTarget } from './peer-checks.js';
 import { messageToPb } from './wire.js';
+import { PeerClient } from './peer-client.js';
 import { removedMemberMessage } from './peer-service.js';
 
 export interface TransportLimits {
@@ -57,18 +58,6 @@ export interface TransportEvents {
 }
 
 const unreachableLogIntervalMs = 30_000;
-
-/** Options of every peer channel: messages of any size, and pings that find a dead peer in seconds. */
-export const peerChannelOptions = {
-  'grpc.max_send_message_length': -1,
-  'grpc.max_receive_message_length': -1,
-  'grpc.keepalive_time_ms': 2_000,
-  'grpc.keepalive_timeout_ms': 2_000,
-  'grpc.keepalive_permit_without_calls': 1,
-  'grpc.enable_channelz': 0,
-  'grpc.initial_reconnect_backoff_ms': 100,
-  'grpc.max_reconnect_backoff_ms': 1_000,
-};
 
 export class PeerTransport {
   private readonly peers = new Map<number, Peer>();
@@ -141,7 +130,7 @@ class Peer {
     private readonly events: TransportEvents,
     private readonly limits: TransportLimits,
   ) {
-    this.client = new PeerClient(address, credentials.createInsecure(), peerChannelOptions);
+    this.client = new PeerClient(address);
     this.reconnectDelayMs = limits.reconnectDelayMsMin;
   }
 
@@ -189,7 +178,7 @@ class Peer {
   }
 
   private open(): ClientWritableStream<MessageBatch> {
-    const stream = this.client.stream((error) => {
+    const stream = this.client.messageStream((error) => {
       if (error?.details === removedMemberMessage) this.events.removed();
       if (this.stream === stream) this.broken(error?.message ?? 'closed by the peer');
     });
@@ -231,7 +220,7 @@ class Peer {
     const image = await this.events.backendImage();
     try {
       await new Promise<void>((resolve, reject) => {
-        const call = this.client.snapshot((error) => (error === null ? resolve() : reject(error)));
+        const call = this.client.snapshotStream((error) => (error === null ? resolve() : reject(error)));
         call.on('error', () => undefined);
         call.write({ clusterId: this.clusterId, message: messageToPb(m), data: Buffer.alloc(0), totalBytes: 0n, last: false, sha256: Buffer.alloc(0) });
         const file = createReadStream(image.path, { highWaterMark: this.limits.snapshotChunkBytes });
