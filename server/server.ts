@@ -30,7 +30,7 @@ import { withTolerantRequestStreams } from './grpc/request-streams.js';
 import { Applier } from './apply/applier.js';
 import { leaseRenewHere, leaseService, leaseTimeToLiveHere } from './api/lease.js';
 import { NotLeaderError } from './node/errors.js';
-import { Coordination } from './api/concurrency.js';
+import { Coordination } from './coordination/coordination.js';
 import { electionService } from './api/election.js';
 import { lockService } from './api/lock.js';
 import { LockService } from '../proto/gen/v3lockpb/v3lock.js';
@@ -43,7 +43,7 @@ import { WatchHub } from './watch/hub.js';
 import { authService } from './api/auth.js';
 import { clusterService, promoteOnLeader } from './api/cluster.js';
 import { fillHeader, type ServiceContext } from './api/context.js';
-import { kvService } from './api/kv.js';
+import { coordinationKvPath, kvService } from './api/kv.js';
 import { decodeTxnRequest } from './requests/checks.js';
 import { maintenanceService } from './api/maintenance.js';
 import type { ServerConfig } from './config.js';
@@ -368,7 +368,7 @@ function clientServer(context: ServiceContext, leases: LeaseTable, expiry: Lease
     }),
     leaseService(context, leases, expiry),
   );
-  const coordination = new Coordination(context, hub, leases, expiry);
+  const coordination = new Coordination(coordinationKvPath(context, leases, expiry), hub, context.clock);
   server.addService(LockService, lockService(coordination));
   server.addService(ElectionService, electionService(coordination));
   server.addService(withSharedResponseEncoding(withTolerantRequestStreams(WatchService, ['watch']), { watch: WatchResponse }), watchService(context, hub, { ...watchStreamLimits, progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs }));

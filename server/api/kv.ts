@@ -2,8 +2,13 @@
 // quota admits them (quota.ts). Reads are served from this member's applied
 // state: after a ReadIndex round (linearizable, the default) or at once when
 // the request asks for `serializable`.
-import type { KVServer, PutResponse, DeleteRangeResponse, TxnResponse, CompactionResponse } from '../../proto/gen/etcdserverpb/rpc.js';
+import type { KVServer, PutResponse, DeleteRangeResponse, TxnResponse, CompactionResponse, ResponseHeader } from '../../proto/gen/etcdserverpb/rpc.js';
+import type { KvPath } from '../coordination/coordination.js';
+import type { LeaseExpiry } from '../lease/expiry.js';
+import type { LeaseTable } from '../lease/table.js';
+import type { Proposal } from '../node/raft-node.js';
 import { fillHeader, proposeFor, type ServiceContext } from './context.js';
+import { grantLease } from './lease.js';
 import { unary } from '../grpc/unary.js';
 import { checkDelete, checkPut, checkRange, checkTxn } from '../requests/checks.js';
 
@@ -36,5 +41,25 @@ export function kvService(context: ServiceContext): KVServer {
       if (request.physical) await context.store.compacted();
       return response;
     }),
+  };
+}
+
+/**
+ * This member's KV path as the Lock and Election services use it
+ * (server/coordination/): etcd runs them as clients of its own KV API, so
+ * their writes meet the backend quota and go through the log, their reads see
+ * this member's applied state, and a lease for a request that names none is
+ * granted as LeaseGrant grants one.
+ */
+export function coordinationKvPath(context: ServiceContext, leases: LeaseTable, expiry: LeaseExpiry): KvPath {
+  return {
+    admit: (request) => context.quota.admit(request),
+    propose: <T extends { header?: ResponseHeader | undefined }>(proposal: Proposal) => proposeFor<T>(context, proposal),
+    range: (request) => context.applier.range(request),
+    header: (header) => fillHeader(context, header),
+    grantLease: async (ttlSeconds) => (await grantLease(context, leases, expiry, 0n, ttlSeconds)).ID,
+    get txnOpsMax() {
+      return context.config.maxTxnOps;
+    },
   };
 }

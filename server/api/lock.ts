@@ -1,39 +1,20 @@
-// v3lockpb.Lock: a distributed mutex as etcd's server-side lock service
-// runs it — a queue of <name>/<lease hex> keys ordered by create revision;
-// Lock blocks until every earlier key is gone. After the wait it checks the
-// key still exists (etcd 3.5's fix: a lease that expired while queued must
-// not be told it holds the lock).
+// v3lockpb.Lock on the wire: decodes a call, runs the mutex of
+// server/coordination/lock.ts, and answers as etcd's lock service does.
 import { status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { LockRequest, LockResponse, LockServer, UnlockRequest, UnlockResponse } from '../../proto/gen/v3lockpb/v3lock.js';
-import { callCancellation, Coordination } from './concurrency.js';
-import { SessionExpiredError, WaitCancelledError } from './coordination-errors.js';
+import type { Cancellation, Coordination } from '../coordination/coordination.js';
+import { WaitCancelledError } from '../coordination/errors.js';
+import { lock, unlock } from '../coordination/lock.js';
 import { toServiceError } from '../grpc/errors.js';
 
 export function lockService(coordination: Coordination): LockServer {
   return {
     lock: (call: ServerUnaryCall<LockRequest, LockResponse>, callback: sendUnaryData<LockResponse>) => {
       const cancellation = callCancellation(call);
-      respond(callback, async () => {
-        const lease = call.request.lease !== 0n ? call.request.lease : await coordination.grantSessionLease();
-        const prefix = `${call.request.name.toString('latin1')}/`;
-        const key = Coordination.queueKey(prefix, lease);
-        const queued = await coordination.enqueue(key, Buffer.alloc(0), lease);
-        const owner = coordination.first(prefix).kv;
-        let header = queued.header;
-        if (owner !== undefined && Number(owner.createRevision) !== queued.createRevision) {
-          try {
-            header = await coordination.waitPredecessors(prefix, queued.createRevision, cancellation);
-          } catch (error) {
-            await coordination.delete(key).catch(() => undefined);
-            throw error;
-          }
-          if (coordination.get(key) === undefined) throw new SessionExpiredError();
-        }
-        return { header, key: Buffer.from(key, 'latin1') };
-      });
+      respond(callback, () => lock(coordination, call.request.name, call.request.lease, cancellation));
     },
     unlock: (call: ServerUnaryCall<UnlockRequest, UnlockResponse>, callback: sendUnaryData<UnlockResponse>) => {
-      respond(callback, async () => ({ header: await coordination.delete(call.request.key.toString('latin1')) }));
+      respond(callback, async () => ({ header: await unlock(coordination, call.request.key) }));
     },
   };
 }
@@ -52,4 +33,23 @@ export function respond<T>(callback: sendUnaryData<T>, work: () => Promise<T>): 
       callback(error instanceof WaitCancelledError ? wire : { ...wire, code: status.UNKNOWN }, null);
     },
   );
+}
+
+/** A Cancellation tied to a gRPC call: set when the client cancels or goes away. */
+export function callCancellation(call: { on(event: 'cancelled', listener: () => void): unknown }): Cancellation {
+  let cancelled = false;
+  const listeners: Array<() => void> = [];
+  call.on('cancelled', () => {
+    cancelled = true;
+    for (const listener of listeners.splice(0)) listener();
+  });
+  return {
+    get cancelled() {
+      return cancelled;
+    },
+    onCancel(listener) {
+      if (cancelled) listener();
+      else listeners.push(listener);
+    },
+  };
 }

@@ -11,7 +11,7 @@ import {
   MissingLeaderKeyError,
   SessionExpiredError,
   WaitCancelledError,
-} from '../api/coordination-errors.js';
+} from '../coordination/errors.js';
 import { LeaseExistsError, LeaseTtlTooLargeError } from '../lease/errors.js';
 import { CompactedError, FutureRevisionError } from '../mvcc/errors.js';
 import {

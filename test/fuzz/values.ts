@@ -4,7 +4,7 @@
 // stay on a small set of keys under fuzzPrefix (plus a few fixed hostile
 // keys), so the store stays small however long the fuzzer runs.
 import fc from 'fast-check';
-import { prefixEnd } from '../../server/api/concurrency.js';
+import { prefixEnd } from '../../server/coordination/coordination.js';
 
 /** Every key the fuzzer writes starts with this, except the fixed hostile keys in rawWriteKeys. */
 export const fuzzPrefix = 'fuzz/';

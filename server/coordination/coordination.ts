@@ -1,8 +1,10 @@
-// The coordination primitives behind the Lock and Election services,
-// written over the server's own KV path (proposals through the log, reads of
-// the applied state, and internal watchers on the hub). Key layout as
-// etcd's concurrency package: <prefix>/<lease id in hex>, queued by create
-// revision, so these interoperate with etcdctl lock / elect and jetcd.
+// The coordination primitives behind the Lock and Election services
+// (lock.ts, election.ts), written over the server's own KV path (proposals
+// through the log, reads of the applied state, and internal watchers on the
+// hub). Key layout as etcd's concurrency package: <prefix>/<lease id in hex>,
+// queued by create revision, so these interoperate with etcdctl lock / elect
+// and jetcd. Nothing here knows gRPC: the services' wire adapters are in
+// server/api/ (lock.ts, election.ts).
 import {
   Compare_CompareResult,
   Compare_CompareTarget,
@@ -16,16 +18,15 @@ import {
   type ResponseHeader,
   type TxnResponse,
 } from '../../proto/gen/etcdserverpb/rpc.js';
-import type { LeaseExpiry } from '../lease/expiry.js';
-import type { LeaseTable } from '../lease/table.js';
+import type { QuotaRequest } from '../alarm/quota.js';
+import type { Clock } from '../clock.js';
 import type { KeyRange } from '../mvcc/tree-index.js';
-import { WaitCancelledError } from './coordination-errors.js';
+import type { Proposal } from '../node/raft-node.js';
+import { WaitCancelledError } from './errors.js';
 import type { KeyValue } from '../../proto/gen/mvccpb/kv.js';
 import type { ChangeEvent } from '../mvcc/store.js';
 import type { WatchHub } from '../watch/hub.js';
 import { Watcher, type WatchSink } from '../watch/watcher.js';
-import { fillHeader, proposeFor, type ServiceContext } from './context.js';
-import { grantLease } from './lease.js';
 import { checkDelete, checkTxn } from '../requests/checks.js';
 
 /** etcd's default session TTL, used when a Lock or Campaign request names no lease. */
@@ -37,12 +38,31 @@ export interface Cancellation {
   onCancel(listener: () => void): void;
 }
 
+/**
+ * The server's own KV path, as these services use it. etcd runs them as
+ * clients of its own KV API, so their writes meet the backend quota and go
+ * through the log, and their reads see this member's applied state.
+ */
+export interface KvPath {
+  /** Weighs a write against the backend quota before it is proposed; throws NoSpaceError when it does not fit. */
+  admit(request: QuotaRequest): Promise<void>;
+  /** Proposes a request through the log; its response, the header filled in. */
+  propose<T extends { header?: ResponseHeader | undefined }>(proposal: Proposal): Promise<T>;
+  /** A range of this member's applied state. */
+  range(request: RangeRequest): RangeResponse;
+  /** This member's response header, at `header`'s revision (or the current one when it has none). */
+  header(header: ResponseHeader | undefined): ResponseHeader;
+  /** Grants a fresh lease of `ttlSeconds` through the log (after the quota admits it) and starts its deadline; its ID. */
+  grantLease(ttlSeconds: bigint): Promise<bigint>;
+  /** --max-txn-ops */
+  readonly txnOpsMax: number;
+}
+
 export class Coordination {
   constructor(
-    private readonly context: ServiceContext,
+    private readonly kv: KvPath,
     private readonly hub: WatchHub,
-    private readonly leases: LeaseTable,
-    private readonly expiry: LeaseExpiry,
+    private readonly clock: Clock,
   ) {}
 
   /** The queue key of a lease under a prefix (prefix must end in "/"). */
@@ -63,8 +83,8 @@ export class Coordination {
       success: [{ requestPut: { key: keyBytes, value, lease, prevKv: false, ignoreValue: false, ignoreLease: false } }],
       failure: [{ requestRange: RangeRequest.fromPartial({ key: keyBytes }) }],
     };
-    await this.context.quota.admit({ txn });
-    const response = await proposeFor<TxnResponse>(this.context, { txn });
+    await this.kv.admit({ txn });
+    const response = await this.kv.propose<TxnResponse>({ txn });
     const header = response.header as ResponseHeader;
     if (response.succeeded) return { createRevision: Number(header.revision), kv: undefined, header };
     const kv = response.responses[0]?.responseRange?.kvs[0];
@@ -76,7 +96,7 @@ export class Coordination {
     for (;;) {
       if (cancellation.cancelled) throw new WaitCancelledError();
       const last = this.byCreateRevision(prefix, RangeRequest_SortOrder.DESCEND, BigInt(createRevision - 1));
-      if (last.kvs.length === 0) return fillHeader(this.context, last.header);
+      if (last.kvs.length === 0) return this.kv.header(last.header);
       await this.waitDelete(last.kvs[0].key.toString('latin1'), Number(last.header?.revision ?? 0n) + 1, cancellation);
     }
   }
@@ -84,19 +104,19 @@ export class Coordination {
   /** The first-created key under `prefix` (the owner / leader), if any. */
   first(prefix: string): { kv: KeyValue | undefined; header: ResponseHeader } {
     const found = this.byCreateRevision(prefix, RangeRequest_SortOrder.ASCEND, 0n);
-    return { kv: found.kvs[0], header: fillHeader(this.context, found.header) };
+    return { kv: found.kvs[0], header: this.kv.header(found.header) };
   }
 
   /** The first key under `prefix` in create-revision `order`, among those created at or before `maxCreateRevision` (0 = any). */
   private byCreateRevision(prefix: string, order: RangeRequest_SortOrder, maxCreateRevision: bigint): RangeResponse {
     const key = Buffer.from(prefix, 'latin1');
-    return this.context.applier.range(
+    return this.kv.range(
       RangeRequest.fromPartial({ key, rangeEnd: prefixEnd(key), sortOrder: order, sortTarget: RangeRequest_SortTarget.CREATE, maxCreateRevision, limit: 1n }),
     );
   }
 
   get(key: string): KeyValue | undefined {
-    return this.context.applier.range(RangeRequest.fromPartial({ key: Buffer.from(key, 'latin1') })).kvs[0];
+    return this.kv.range(RangeRequest.fromPartial({ key: Buffer.from(key, 'latin1') })).kvs[0];
   }
 
   /** Resolves once `key` is deleted at or after `fromRevision`. */
@@ -109,22 +129,22 @@ export class Coordination {
     const deleteRange = { key: Buffer.from(key, 'latin1'), rangeEnd: Buffer.alloc(0), prevKv: false };
     // etcd runs these services as clients of its own KV API, so their requests meet its checks too.
     checkDelete(deleteRange);
-    const response = await proposeFor<DeleteRangeResponse>(this.context, { deleteRange });
+    const response = await this.kv.propose<DeleteRangeResponse>({ deleteRange });
     return response.header as ResponseHeader;
   }
 
   /** Runs a txn `If(create_revision(key) == createRevision) Then(op)` (a put is weighed by the quota first); returns whether it held. */
   async ifCreated(key: string, createRevision: bigint, op: RequestOp): Promise<{ succeeded: boolean; header: ResponseHeader }> {
     const txn = { compare: [createRevisionIs(Buffer.from(key, 'latin1'), createRevision)], success: [op], failure: [] };
-    await this.context.quota.admit({ txn });
-    checkTxn(txn, this.context.config.maxTxnOps);
-    const response = await proposeFor<TxnResponse>(this.context, { txn });
+    await this.kv.admit({ txn });
+    checkTxn(txn, this.kv.txnOpsMax);
+    const response = await this.kv.propose<TxnResponse>({ txn });
     return { succeeded: response.succeeded, header: response.header as ResponseHeader };
   }
 
   /** Grants a lease for a request that named none, as etcd's session does (TTL 60 s). */
   async grantSessionLease(): Promise<bigint> {
-    return (await grantLease(this.context, this.leases, this.expiry, 0n, sessionTtlSeconds)).ID;
+    return this.kv.grantLease(sessionTtlSeconds);
   }
 
   /**
@@ -152,7 +172,7 @@ export class Coordination {
           for (const event of events) {
             onEvent(event);
             if (done(event)) {
-              this.context.clock.soon(() => finish());
+              this.clock.soon(() => finish());
               break;
             }
           }
@@ -183,23 +203,4 @@ export function prefixEnd(prefix: Buffer): Buffer {
     }
   }
   return Buffer.from([0]); // all 0xff: every key from the prefix on
-}
-
-/** A Cancellation tied to a gRPC call: set when the client cancels or goes away. */
-export function callCancellation(call: { on(event: 'cancelled', listener: () => void): unknown }): Cancellation {
-  let cancelled = false;
-  const listeners: Array<() => void> = [];
-  call.on('cancelled', () => {
-    cancelled = true;
-    for (const listener of listeners.splice(0)) listener();
-  });
-  return {
-    get cancelled() {
-      return cancelled;
-    },
-    onCancel(listener) {
-      if (cancelled) listener();
-      else listeners.push(listener);
-    },
-  };
 }

@@ -1,5 +1,6 @@
 // Operating errors of the Lock and Election services. etcd returns these as
-// plain errors (gRPC code Unknown) with exactly these messages.
+// plain errors (gRPC code Unknown) with exactly these messages; the one error
+// table (server/grpc/errors.ts) maps them.
 
 export class SessionExpiredError extends Error {
   override readonly name = 'SessionExpiredError';
