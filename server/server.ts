@@ -56,7 +56,7 @@ import { PeerTransport } from './transport/peer-transport.js';
 import { peerService } from './transport/peer-service.js';
 import { peerGrpcMessageBytesMax } from './transport/peer-checks.js';
 import { PeerService } from '../proto/gen/cairnpb/peer.js';
-import { LeaderForwarder } from './forwarder.js';
+import { LeaderForwarder } from './api/forwarder.js';
 import { Wal } from './storage/wal.js';
 import { lockDataDir, type DataDirLock } from './storage/data-dir-lock.js';
 import { AlarmSet } from './alarm/alarms.js';

@@ -7,7 +7,7 @@ import type { Backend } from '../mvcc/backend.js';
 import type { MvccStore } from '../mvcc/store.js';
 import type { Proposal, RaftNode } from '../node/raft-node.js';
 import type { Membership } from '../membership/membership.js';
-import type { LeaderForwarder } from '../forwarder.js';
+import type { LeaderForwarder } from './forwarder.js';
 import type { ServerConfig } from '../config.js';
 import type { CallState } from '../grpc/unary.js';
 import type { AlarmSet } from '../alarm/alarms.js';

@@ -1,9 +1,11 @@
-// Requests only the leader can answer (lease keep-alives and time-to-live:
-// it keeps the deadlines) are forwarded to it over the peer service. What is
-// decided here is which member is the leader and what its answer means; the
-// call itself goes through the one peer client (transport/peer-client.ts).
+// Client requests only the leader can answer (lease keep-alives and
+// time-to-live: it keeps the deadlines; a learner's promotion) are forwarded
+// to it over the peer service. What is decided here is which member is the
+// leader and what its answer means to the client: its own error passes on
+// with its code and message. The call itself goes through the one peer client
+// (transport/peer-client.ts).
 import type { ServiceError } from '@grpc/grpc-js';
-import type { Member } from '../proto/gen/etcdserverpb/rpc.js';
+import type { Member } from '../../proto/gen/etcdserverpb/rpc.js';
 import type {
   LeaseKeepAliveRequest,
   LeaseKeepAliveResponse,
@@ -11,11 +13,11 @@ import type {
   LeaseTimeToLiveResponse,
   MemberPromoteRequest,
   MemberPromoteResponse,
-} from '../proto/gen/etcdserverpb/rpc.js';
-import type { Clock } from './clock.js';
-import { PeerClient } from './transport/peer-client.js';
-import { NoLeaderError, RequestTimeoutError } from './node/errors.js';
-import { RequestError } from './grpc/errors.js';
+} from '../../proto/gen/etcdserverpb/rpc.js';
+import type { Clock } from '../clock.js';
+import { PeerClient } from '../transport/peer-client.js';
+import { NoLeaderError, RequestTimeoutError } from '../node/errors.js';
+import { RequestError } from '../grpc/errors.js';
 
 /** A forwarded request's deadline. */
 const forwardTimeoutMs = 3_000;
