@@ -39,7 +39,7 @@ import { DuplicateKeyError, EmptyKeyError, EmptyRequestOpError, LeaseProvidedErr
 
 /**
  * An answer whose wire code and message are known already: one the API layer
- * gives itself, or a leader's answer passed on (server/forwarder.ts).
+ * gives itself, or a leader's answer passed on (api/forwarder.ts).
  */
 export class RequestError extends Error {
   override readonly name = 'RequestError';
