@@ -51,8 +51,9 @@ export class LeaderForwarder {
 
   private call<T>(send: (client: PeerClient, deadline: number) => Promise<T>, timeoutMs = forwardTimeoutMs): Promise<T> {
     const leader = this.leader();
-    if (leader === undefined || leader.peerURLs.length === 0) return Promise.reject(new NoLeaderError());
-    const address = new URL(leader.peerURLs[0]).host;
+    const peerUrl = leader?.peerURLs[0];
+    if (peerUrl === undefined) return Promise.reject(new NoLeaderError());
+    const address = new URL(peerUrl).host;
     if (this.client?.address !== address) {
       this.client?.close();
       this.client = new PeerClient(address);

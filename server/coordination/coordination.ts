@@ -96,8 +96,9 @@ export class Coordination {
     for (;;) {
       if (cancellation.cancelled) throw new WaitCancelledError();
       const last = this.byCreateRevision(prefix, RangeRequest_SortOrder.DESCEND, BigInt(createRevision - 1));
-      if (last.kvs.length === 0) return this.kv.header(last.header);
-      await this.waitDelete(last.kvs[0].key.toString('latin1'), Number(last.header?.revision ?? 0n) + 1, cancellation);
+      const predecessor = last.kvs[0];
+      if (predecessor === undefined) return this.kv.header(last.header);
+      await this.waitDelete(predecessor.key.toString('latin1'), Number(last.header?.revision ?? 0n) + 1, cancellation);
     }
   }
 
@@ -197,8 +198,9 @@ function createRevisionIs(key: Buffer, createRevision: bigint): Compare {
 export function prefixEnd(prefix: Buffer): Buffer {
   const end = Buffer.from(prefix);
   for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i] < 0xff) {
-      end[i]++;
+    const byte = end.readUInt8(i);
+    if (byte < 0xff) {
+      end.writeUInt8(byte + 1, i);
       return end.subarray(0, i + 1);
     }
   }

@@ -125,11 +125,12 @@ function appendRefusal(m: Message): string | undefined {
   // Only the empty log's index 0 has term 0 (the core takes any index past its log as term 0).
   if ((m.index === 0) !== (m.logTerm === 0)) return `index ${m.index} with log term ${m.logTerm}`;
   let term = m.logTerm;
-  for (let i = 0; i < m.entries.length; i++) {
-    const entry = m.entries[i];
+  let i = 0;
+  for (const entry of m.entries) {
     if (entry.index !== m.index + 1 + i) return `entry ${i} has index ${entry.index}, not ${m.index + 1 + i}`;
     if (entry.term < term || entry.term > m.term || entry.term === 0) return `entry ${entry.index} has term ${entry.term}, outside [${Math.max(term, 1)}, ${m.term}]`;
     term = entry.term;
+    i++;
   }
   return undefined;
 }

@@ -73,9 +73,10 @@ export class PeerTransport {
 
   /** Sets the peer URLs of member `id` (reconnecting if they changed). */
   setPeer(id: number, peerUrls: readonly string[]): void {
-    if (id === this.selfId || this.closed || peerUrls.length === 0) return;
+    const peerUrl = peerUrls[0];
+    if (id === this.selfId || this.closed || peerUrl === undefined) return;
     const existing = this.peers.get(id);
-    const address = new URL(peerUrls[0]).host;
+    const address = new URL(peerUrl).host;
     if (existing !== undefined && existing.address === address) return;
     existing?.close();
     this.peers.set(id, new Peer(id, address, this.selfId, this.clusterId, this.clock, this.events, this.limits));
@@ -171,6 +172,7 @@ class Peer {
     let count = 0;
     for (; count < this.outbox.length && count < this.limits.batchMessagesMax; count++) {
       const m = this.outbox[count];
+      if (m === undefined) break;
       bytes += batchBytes(m.entries, m.context.length);
       if (count > 0 && bytes > this.limits.batchBytesTarget) break;
     }

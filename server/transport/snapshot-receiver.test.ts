@@ -78,8 +78,9 @@ describe('snapshot receiver', () => {
     const outcome = await receive(transfer(image, sha256));
     expect(outcome.error).to.equal(null);
     expect(outcome.delivered).to.have.length(1);
-    expect(outcome.delivered[0].image.equals(image)).to.equal(true);
-    expect(outcome.delivered[0].m.snapshot?.metadata.index).to.equal(100);
+    const [delivered] = outcome.delivered;
+    expect(delivered?.image.equals(image)).to.equal(true);
+    expect(delivered?.m.snapshot?.metadata.index).to.equal(100);
   });
 
   it('refuses an image whose checksum does not match (DATA_LOSS) and removes the file', async () => {
