@@ -25,10 +25,27 @@ export interface ServerConfig {
   quotaBackendBytes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   watchProgressNotifyIntervalMs: number;
+  /** TLS of the client URLs (etcd's client-transport-security); https:// client URLs need its cert and key. */
+  clientTls: ClientTlsConfig;
 }
 
+/** Paths of the PEM files of the client port's TLS, as etcd's --cert-file, --key-file and --trusted-ca-file. */
+export interface ClientTlsConfig {
+  certFile?: string;
+  keyFile?: string;
+  trustedCaFile?: string;
+  /** Require a client certificate signed by --trusted-ca-file on every https:// client URL. */
+  clientCertAuth: boolean;
+}
+
+/** A flag or config value that cannot be used: the server does not start (exit 1, as etcd's "error verifying flags"). */
 export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+  override readonly name: string = 'ConfigError';
+}
+
+/** A command line that does not parse (unknown flag, missing value): usage and exit 2, as Go's flag package. */
+export class FlagSyntaxError extends ConfigError {
+  override readonly name = 'FlagSyntaxError';
 }
 
 export type ParsedCommandLine = { kind: 'run'; config: ServerConfig } | { kind: 'version' } | { kind: 'help' };
@@ -51,6 +68,10 @@ const flags = {
   'quota-backend-bytes': { type: 'string', default: String(2 * 1024 * 1024 * 1024) },
   'log-level': { type: 'string', default: 'info' },
   'experimental-watch-progress-notify-interval': { type: 'string', default: '10m' },
+  'cert-file': { type: 'string' },
+  'key-file': { type: 'string' },
+  'trusted-ca-file': { type: 'string' },
+  'client-cert-auth': { type: 'boolean', default: false },
   'config-file': { type: 'string' },
   version: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -79,11 +100,18 @@ Member flags:
   --experimental-watch-progress-notify-interval D
                                     interval of watch progress notifications (default 10m)
 
+Security flags:
+  --cert-file FILE                  certificate of the https:// client URLs (PEM)
+  --key-file FILE                   private key of --cert-file (PEM)
+  --trusted-ca-file FILE            CA bundle that client certificates must be signed by (PEM)
+  --client-cert-auth                require a client certificate signed by --trusted-ca-file
+
 Clustering flags:
   --initial-advertise-peer-urls URLS  --initial-cluster NAME=URL,...  --initial-cluster-state new|existing
   --initial-cluster-token TOKEN
 
-  --config-file FILE                YAML file with the flags above as keys (replaces the command line)
+  --config-file FILE                YAML file with the flags above as keys (replaces the command line);
+                                    the TLS keys may also sit under client-transport-security, as in etcd's
   --version                         print the version and exit
   -h, --help                        print this help and exit
 `;
@@ -91,9 +119,9 @@ Clustering flags:
 export function parseCommandLine(argv: string[]): ParsedCommandLine {
   let parsed;
   try {
-    parsed = parseArgs({ args: joinNegativeValues(argv), options: flags, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args: joinBooleanValues(joinNegativeValues(argv)), options: flags, strict: true, allowPositionals: false });
   } catch (error) {
-    throw new ConfigError((error as Error).message);
+    throw new FlagSyntaxError((error as Error).message);
   }
   const values = parsed.values;
   if (values.help) return { kind: 'help' };
@@ -102,6 +130,7 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
   const given = new Map<FlagName, string>();
   for (const [flag, value] of Object.entries(values)) {
     if (typeof value === 'string' && flag !== 'config-file') given.set(flag as FlagName, value);
+    if (value === true && flag in booleanFlags) given.set(flag as FlagName, 'true');
   }
   return { kind: 'run', config: build(given) };
 }
@@ -127,6 +156,32 @@ function joinNegativeValues(argv: string[]): string[] {
   return joined;
 }
 
+/** The boolean flags among the FlagNames (parseArgs gives them as booleans). */
+const booleanFlags = { 'client-cert-auth': true } as const;
+
+/**
+ * `--client-cert-auth=true` / `=false`: Go's flag package takes a boolean
+ * flag's value after "=", node's parseArgs refuses it.
+ */
+function joinBooleanValues(argv: string[]): string[] {
+  const joined: string[] = [];
+  for (const arg of argv) {
+    const match = /^--([a-z-]+)=(true|false)$/.exec(arg);
+    const flag = match?.[1];
+    if (match === null || flag === undefined || !(flag in booleanFlags)) joined.push(arg);
+    else if (match[2] === 'true') joined.push(`--${flag}`);
+  }
+  return joined;
+}
+
+/** etcd's config file nests the client TLS keys under client-transport-security. */
+const clientTransportSecurityKeys = {
+  'cert-file': 'cert-file',
+  'key-file': 'key-file',
+  'trusted-ca-file': 'trusted-ca-file',
+  'client-cert-auth': 'client-cert-auth',
+} as const satisfies Record<string, FlagName>;
+
 function fromFile(path: string): ServerConfig {
   let document: unknown;
   try {
@@ -140,12 +195,26 @@ function fromFile(path: string): ServerConfig {
     if ('default' in definition && typeof definition.default === 'string') given.set(flag as FlagName, definition.default);
   }
   for (const [key, value] of Object.entries(document)) {
+    if (key === 'client-transport-security') {
+      fromClientTransportSecurity(path, value, given);
+      continue;
+    }
     if (!(key in flags) || key === 'config-file' || key === 'version' || key === 'help') {
       throw new ConfigError(`config file ${path}: unknown key "${key}"`);
     }
     given.set(key as FlagName, Array.isArray(value) ? value.join(',') : String(value));
   }
   return build(given);
+}
+
+function fromClientTransportSecurity(path: string, section: unknown, given: Map<FlagName, string>): void {
+  if (section === null || section === undefined) return;
+  if (typeof section !== 'object' || Array.isArray(section)) throw new ConfigError(`config file ${path}: client-transport-security must be a mapping`);
+  for (const [key, value] of Object.entries(section)) {
+    if (!(key in clientTransportSecurityKeys)) throw new ConfigError(`config file ${path}: unknown key "client-transport-security.${key}"`);
+    // etcd writes an unset file as "", and ours is then unset too.
+    if (value !== '' && value !== null) given.set(clientTransportSecurityKeys[key as keyof typeof clientTransportSecurityKeys], String(value));
+  }
 }
 
 function build(given: Map<FlagName, string>): ServerConfig {
@@ -175,6 +244,12 @@ function build(given: Map<FlagName, string>): ServerConfig {
     quotaBackendBytes: integer('quota-backend-bytes', get('quota-backend-bytes'), Number.MIN_SAFE_INTEGER),
     logLevel: oneOf('log-level', get('log-level'), ['debug', 'info', 'warn', 'error'] as const),
     watchProgressNotifyIntervalMs: duration('experimental-watch-progress-notify-interval', get('experimental-watch-progress-notify-interval')),
+    clientTls: {
+      certFile: nonEmpty(given.get('cert-file')),
+      keyFile: nonEmpty(given.get('key-file')),
+      trustedCaFile: nonEmpty(given.get('trusted-ca-file')),
+      clientCertAuth: oneOf('client-cert-auth', given.get('client-cert-auth') ?? 'false', ['true', 'false'] as const) === 'true',
+    },
   };
   validate(config);
   return config;
@@ -185,6 +260,7 @@ function validate(config: ServerConfig): void {
     throw new ConfigError('--election-timeout must be at least 5 × --heartbeat-interval');
   }
   if (config.electionTimeoutMs > 50_000) throw new ConfigError('--election-timeout must be at most 50000 ms');
+  validateClientTls(config);
   if (config.name === '') throw new ConfigError('--name must not be empty');
   if (config.maxRequestBytes > requestBytesCeiling) {
     // A request travels to the other members whole, in one peer message, and peers refuse larger ones.
@@ -201,6 +277,29 @@ function validate(config: ServerConfig): void {
   }
 }
 
+function validateClientTls(config: ServerConfig): void {
+  const { certFile, keyFile, trustedCaFile, clientCertAuth } = config.clientTls;
+  for (const url of config.listenClientUrls) {
+    if (new URL(url).protocol === 'https:' && (certFile === undefined || keyFile === undefined)) {
+      // etcd 3.4's exact words (embed/etcd.go, configureClientListeners).
+      throw new ConfigError(`TLS key/cert (--cert-file, --key-file) must be provided for client url ${url} with HTTPS scheme`);
+    }
+  }
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new ConfigError('--cert-file and --key-file must be given together');
+  // etcd would then check client certificates against the system roots; cairn asks for the CA that signs them.
+  if (clientCertAuth && trustedCaFile === undefined) throw new ConfigError('--client-cert-auth needs --trusted-ca-file');
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === '' ? undefined : value;
+}
+
+/** The schemes each URL flag takes: client URLs may use TLS, peer URLs not yet. */
+const urlSchemes: Partial<Record<FlagName, readonly string[]>> = {
+  'listen-client-urls': ['http:', 'https:'],
+  'advertise-client-urls': ['http:', 'https:'],
+};
+
 function urls(flag: FlagName, value: string): string[] {
   const list = value.split(',').map((url) => url.trim()).filter((url) => url !== '');
   if (list.length === 0) throw new ConfigError(`--${flag} must list at least one URL`);
@@ -211,7 +310,12 @@ function urls(flag: FlagName, value: string): string[] {
     } catch {
       throw new ConfigError(`--${flag}: "${url}" is not a URL`);
     }
-    if (parsed.protocol !== 'http:') throw new ConfigError(`--${flag}: "${url}" must use http:// (TLS is not supported yet)`);
+    const schemes = urlSchemes[flag] ?? ['http:'];
+    if (!schemes.includes(parsed.protocol)) {
+      throw new ConfigError(schemes.includes('https:')
+        ? `--${flag}: "${url}" must use http:// or https://`
+        : `--${flag}: "${url}" must use http:// (peer TLS is not supported yet)`);
+    }
     if (parsed.port === '') throw new ConfigError(`--${flag}: "${url}" must name a port`);
   }
   return list;

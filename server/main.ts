@@ -2,7 +2,7 @@
 // The cairn server binary: parses etcd-style flags, starts one member, and
 // shuts down cleanly on SIGINT / SIGTERM.
 import { realClock } from './clock.js';
-import { ConfigError, parseCommandLine, usage } from './config.js';
+import { ConfigError, FlagSyntaxError, parseCommandLine, usage } from './config.js';
 import { startServer } from './server.js';
 import { cairnVersion, etcdApiVersion } from './version.js';
 
@@ -16,8 +16,7 @@ async function main(): Promise<void> {
     parsed = parseCommandLine(process.argv.slice(2));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`cairn: ${error.message}\n\n${usage}`);
-    process.exit(2);
+    refuse(error);
   }
   if (parsed.kind === 'help') {
     process.stdout.write(usage);
@@ -29,7 +28,13 @@ async function main(): Promise<void> {
   }
   const config = parsed.config;
   log(`starting member "${config.name}" with data dir ${config.dataDir}`);
-  const server = await startServer(config, log);
+  let server;
+  try {
+    server = await startServer(config, log);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    refuse(error);
+  }
   log(`serving client requests on ${server.boundAddresses.join(', ')}`);
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -52,6 +57,16 @@ async function main(): Promise<void> {
   });
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** As etcd: a command line that does not parse prints the usage and exits 2; a value that cannot be used exits 1. */
+function refuse(error: ConfigError): never {
+  if (error instanceof FlagSyntaxError) {
+    process.stderr.write(`cairn: ${error.message}\n\n${usage}`);
+    process.exit(2);
+  }
+  process.stderr.write(`cairn: ${error.message}\n`);
+  process.exit(1);
 }
 
 /** Fail-stop (docs/failure-policy.md): what no request handler caught is a broken invariant or a failed write; stop at once, saying why. */

@@ -62,6 +62,7 @@ import { lockDataDir, type DataDirLock } from './storage/data-dir-lock.js';
 import { AlarmSet } from './alarm/alarms.js';
 import { BackendQuota, quotaBytesFromFlag, quotaBytesSuggestedMax } from './alarm/quota.js';
 import { QuotaGuard } from './api/quota.js';
+import { clientCredentials, type ClientCredentials } from './tls.js';
 
 /** gRPC may take this much more than --max-request-bytes, as etcd allows, so the server can answer "request is too large" itself. */
 const grpcOverheadBytes = 512 * 1024;
@@ -103,11 +104,13 @@ const pendingProposalsMax = 20_000;
 const publishCheckIntervalMs = 50;
 
 export async function startServer(config: ServerConfig, log: (line: string) => void = () => {}, clock: Clock = realClock): Promise<StartedServer> {
+  // Before anything is created: a TLS file that cannot be used stops the start with a ConfigError.
+  const credentials = clientCredentials(config.clientTls);
   const memberDir = join(config.dataDir, 'member');
   mkdirSync(memberDir, { recursive: true });
   const dirLock = await lockDataDir(memberDir, log, clock);
   try {
-    return await startMember(config, memberDir, dirLock, log, clock);
+    return await startMember(config, credentials, memberDir, dirLock, log, clock);
   } catch (error) {
     dirLock.release();
     throw error;
@@ -115,7 +118,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
 }
 
 /** Starts the member whose data directory this process holds (`dirLock`); stopping it releases the directory. */
-async function startMember(config: ServerConfig, memberDir: string, dirLock: DataDirLock, log: (line: string) => void, clock: Clock): Promise<StartedServer> {
+async function startMember(config: ServerConfig, credentials: ClientCredentials, memberDir: string, dirLock: DataDirLock, log: (line: string) => void, clock: Clock): Promise<StartedServer> {
   const snapDir = join(memberDir, 'snap');
   const backend = new Backend(snapDir);
   const store = new MvccStore(backend, clock);
@@ -221,10 +224,10 @@ async function startMember(config: ServerConfig, memberDir: string, dirLock: Dat
     dirLock.release();
   };
   try {
-    for (const url of config.listenPeerUrls) boundPeerAddresses.push(await bind(peers, url, 'peers'));
+    for (const url of config.listenPeerUrls) boundPeerAddresses.push(await bind(peers, url, 'peers', ServerCredentials.createInsecure()));
     node.start(transport);
     await Promise.race([publishing.published, ended.then((reason) => Promise.reject(new Error(reason)))]);
-    for (const url of config.listenClientUrls) boundAddresses.push(await bind(server, url, 'clients'));
+    for (const url of config.listenClientUrls) boundAddresses.push(await bind(server, url, 'clients', clientUrlCredentials(credentials, url)));
   } catch (error) {
     server.forceShutdown();
     peers.forceShutdown();
@@ -376,10 +379,18 @@ function clientServer(context: ServiceContext, leases: LeaseTable, expiry: Lease
   return server;
 }
 
-async function bind(server: Server, url: string, who: string): Promise<string> {
+/** TLS on an https:// client URL, plaintext on an http:// one (as etcd). */
+function clientUrlCredentials(credentials: ClientCredentials, url: string): ServerCredentials {
+  if (new URL(url).protocol !== 'https:') return credentials.insecure;
+  // config.ts refuses an https:// client URL without --cert-file and --key-file.
+  if (credentials.secure === undefined) throw new Error(`server: no TLS credentials for ${url}, which config validation should have refused`);
+  return credentials.secure;
+}
+
+async function bind(server: Server, url: string, who: string, credentials: ServerCredentials): Promise<string> {
   const host = new URL(url).host;
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(host, ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(host, credentials, (error, bound) =>
       error ? reject(new Error(`cannot serve ${who} on ${url}: ${error.message}`)) : resolve(bound),
     ),
   );
