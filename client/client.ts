@@ -19,6 +19,7 @@ import {
   type Header,
 } from './kv.js';
 import { Leases } from './lease.js';
+import { channelCredentials, transportOf } from './tls.js';
 import { Txn, txnCommitter } from './txn.js';
 import { WatchHub, type WatchBatch, type WatchOptions } from './watch.js';
 
@@ -126,10 +127,13 @@ export class Client {
  * Connects to a cluster: waits until one endpoint accepts a connection (within
  * `dialTimeoutMs`, trying each endpoint in turn) and authenticates when `auth`
  * is given. Rejects with `UnavailableError` when no endpoint is reachable,
- * `AuthFailedError` on bad credentials, `InvalidOptionError` on bad options.
+ * `AuthFailedError` on bad credentials, `InvalidOptionError` on bad options
+ * (`InsecureEndpointError` for an http:// endpoint beside TLS), and
+ * `UnavailableError` when no endpoint completes the TLS handshake (a server
+ * certificate not signed by `tls.ca`, or a client certificate the server refuses).
  */
 export async function connect(options: ClientOptions & CallOptions): Promise<Client> {
-  const connection = new Connection(options);
+  const connection = new Connection(options, await channelCredentials(transportOf(options)));
   try {
     await connection.open(options);
   } catch (error) {

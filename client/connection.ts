@@ -45,6 +45,7 @@ import {
   UnhealthyClusterError,
   classify,
 } from './errors.js';
+import { transportOf, type TlsOptions } from './tls.js';
 
 /** Per-call options every SDK method takes. */
 export interface CallOptions {
@@ -76,7 +77,11 @@ export interface AuthOptions {
 
 /** Options of `connect`. */
 export interface ConnectOptions {
-  /** `host:port` or `http://host:port` of each member; at least one. */
+  /**
+   * `host:port`, `http://host:port` or `https://host:port` of each member; at
+   * least one. An `https://` endpoint uses TLS (see `tls`); every endpoint
+   * then does, and an `http://` one is refused (`InsecureEndpointError`).
+   */
   endpoints: readonly string[];
   /** Bound on establishing a connection to one endpoint, in milliseconds. Default 5000. */
   dialTimeoutMs?: number;
@@ -86,7 +91,19 @@ export interface ConnectOptions {
   retry?: RetryOptions;
   /** Authenticate with this user; the token is attached as `token` metadata and refreshed when the server rejects it. */
   auth?: AuthOptions;
-  /** Channel credentials (TLS); default insecure. */
+  /**
+   * TLS for every endpoint: `ca` (default the system's roots), and `cert` +
+   * `key` for servers that require client certificates; each a PEM file's
+   * path or contents. Paths are read by `connect`; one that cannot be read,
+   * or `cert` without `key`, rejects with `InvalidOptionError`. With `tls`,
+   * an `http://` endpoint rejects with `InsecureEndpointError`. Default: TLS
+   * only for `https://` endpoints (with the system's roots).
+   */
+  tls?: TlsOptions;
+  /**
+   * grpc-js channel credentials used for every endpoint as given (no scheme
+   * check); not with `tls`. Default: decided by `tls` and the endpoints' schemes.
+   */
   credentials?: ChannelCredentials;
   /** Extra grpc-js channel options (they override the SDK's reconnect-backoff and keepalive defaults). */
   channelOptions?: ChannelOptions;
@@ -173,7 +190,11 @@ export class Connection {
   private readonly dialTimeoutMs: number;
   private readonly retry: Required<RetryOptions>;
 
-  constructor(private readonly options: ConnectOptions) {
+  /**
+   * `channelCredentials` are the credentials `connect` made from the options'
+   * transport (client/tls.ts); without them the options must need no TLS file.
+   */
+  constructor(private readonly options: ConnectOptions, channelCredentials?: ChannelCredentials) {
     if (options.endpoints.length === 0) throw new InvalidOptionError('at least one endpoint is required');
     this.dialTimeoutMs = options.dialTimeoutMs ?? dialTimeoutMsDefault;
     if (!(this.dialTimeoutMs > 0)) throw new InvalidOptionError('dialTimeoutMs must be positive');
@@ -184,7 +205,10 @@ export class Connection {
     };
     if (this.retry.retries < 0) throw new InvalidOptionError('retry.retries must not be negative');
     if (this.retry.minDelayMs > this.retry.maxDelayMs) throw new InvalidOptionError('retry.minDelayMs must not exceed retry.maxDelayMs');
-    const creds = options.credentials ?? grpcCredentials.createInsecure();
+    const transport = transportOf(options);
+    // TLS files are read asynchronously by connect(), never here.
+    if (transport.kind === 'tls' && channelCredentials === undefined) throw new Error('connection: TLS credentials must be made before the connection (use connect)');
+    const creds = channelCredentials ?? (transport.kind === 'custom' ? transport.credentials : grpcCredentials.createInsecure());
     const channelOptions: ChannelOptions = {
       // A restarted member should be found again within a fraction of a second, not grpc's default 1–120 s backoff.
       'grpc.initial_reconnect_backoff_ms': 100,

@@ -177,6 +177,8 @@ export class DeadlineExceededError extends EtcdError { override name = 'Deadline
 export class ClientClosedError extends EtcdError { override name = 'ClientClosedError'; }
 /** Invalid arguments or options detected before anything was sent. */
 export class InvalidOptionError extends EtcdError { override name = 'InvalidOptionError'; }
+/** An http:// endpoint where the connection uses TLS (tls options, or an https:// endpoint): the client never downgrades to plaintext. */
+export class InsecureEndpointError extends InvalidOptionError { override name = 'InsecureEndpointError'; }
 /** A server error that no other class describes; `code` and `message` are the server's. */
 export class UnknownServerError extends EtcdError { override name = 'UnknownServerError'; }
 

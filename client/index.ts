@@ -3,6 +3,7 @@
 
 export { connect, Client, type ClientOptions } from './client.js';
 export type { CallOptions, ConnectOptions, RetryOptions, AuthOptions } from './connection.js';
+export type { TlsOptions } from './tls.js';
 export { codecs, bytesCodec, stringCodec, jsonCodec, type Codec } from './codec.js';
 export { prefixEnd, type Key, type KeySelector } from './keys.js';
 export {
@@ -74,6 +75,7 @@ export {
   DeadlineExceededError,
   ClientClosedError,
   InvalidOptionError,
+  InsecureEndpointError,
   UnknownServerError,
   type EtcdErrorOptions,
 } from './errors.js';
