@@ -62,7 +62,7 @@ import { lockDataDir, type DataDirLock } from './storage/data-dir-lock.js';
 import { AlarmSet } from './alarm/alarms.js';
 import { BackendQuota, quotaBytesFromFlag, quotaBytesSuggestedMax } from './alarm/quota.js';
 import { QuotaGuard } from './api/quota.js';
-import { clientCredentials, type ClientCredentials } from './tls.js';
+import { clientCredentials, type ClientCredentials } from './grpc/server-credentials.js';
 
 /** gRPC may take this much more than --max-request-bytes, as etcd allows, so the server can answer "request is too large" itself. */
 const grpcOverheadBytes = 512 * 1024;

@@ -5,7 +5,7 @@
 import { ServerCredentials } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import { ConfigError, type ClientTlsConfig } from './config.js';
+import { ConfigError, type ClientTlsConfig } from '../config.js';
 
 /** The credentials of each client URL's scheme. */
 export interface ClientCredentials {
