@@ -34,7 +34,10 @@ export interface ClientTlsConfig {
   certFile?: string;
   keyFile?: string;
   trustedCaFile?: string;
-  /** Require a client certificate signed by --trusted-ca-file on every https:// client URL. */
+  /**
+   * Require a client certificate signed by --trusted-ca-file on every https:// client URL. As in
+   * etcd 3.4, a trustedCaFile requires them too, with or without this flag.
+   */
   clientCertAuth: boolean;
 }
 
@@ -103,7 +106,8 @@ Member flags:
 Security flags:
   --cert-file FILE                  certificate of the https:// client URLs (PEM)
   --key-file FILE                   private key of --cert-file (PEM)
-  --trusted-ca-file FILE            CA bundle that client certificates must be signed by (PEM)
+  --trusted-ca-file FILE            CA bundle that client certificates must be signed by (PEM);
+                                    as in etcd, giving it requires client certificates
   --client-cert-auth                require a client certificate signed by --trusted-ca-file
 
 Clustering flags:

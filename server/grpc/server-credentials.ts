@@ -28,7 +28,9 @@ export function clientCredentials(tls: ClientTlsConfig): ClientCredentials {
     const files = [tls.certFile, tls.keyFile, ...(tls.trustedCaFile === undefined ? [] : [tls.trustedCaFile])].join(', ');
     throw new ConfigError(`cannot use the TLS files ${files}: ${(error as Error).message}`);
   }
-  return { insecure, secure: ServerCredentials.createSsl(ca, [{ private_key: key, cert_chain: cert }], tls.clientCertAuth) };
+  // As etcd 3.4 (pkg/transport/listener.go, TLSInfo.ServerConfig): a trusted CA alone also requires client certificates.
+  const requireClientCertificate = tls.clientCertAuth || ca !== null;
+  return { insecure, secure: ServerCredentials.createSsl(ca, [{ private_key: key, cert_chain: cert }], requireClientCertificate) };
 }
 
 function readPem(flag: string, path: string): Buffer {

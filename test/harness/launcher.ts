@@ -2,12 +2,12 @@
 // and etcd servers on 127.0.0.1, on free ports, in temporary directories, and
 // always kills them by PID and removes their directories, even on failure.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { credentials, Metadata, type ChannelCredentials } from '@grpc/grpc-js';
 import { KVClient, RangeRequest } from '../../proto/gen/etcdserverpb/rpc.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -102,6 +102,38 @@ export interface StartOptions {
   peerPort?: number;
   /** Environment variables added to the server's. */
   env?: Record<string, string>;
+  /** Serve clients over TLS: an https:// client URL and etcd's TLS flags. */
+  tls?: ServerTls;
+}
+
+/** The TLS flags of a server, and what the readiness probe shows it. */
+export interface ServerTls {
+  certFile: string;
+  keyFile: string;
+  trustedCaFile?: string;
+  clientCertAuth?: boolean;
+  /** The CA the probe trusts (the one that signed certFile), and its client certificate when the server asks for one (trustedCaFile). */
+  probe: { caFile: string; certFile?: string; keyFile?: string };
+}
+
+/** The flags that give a server `tls`. */
+export function tlsFlags(tls: ServerTls): string[] {
+  return [
+    '--cert-file', tls.certFile,
+    '--key-file', tls.keyFile,
+    ...(tls.trustedCaFile === undefined ? [] : ['--trusted-ca-file', tls.trustedCaFile]),
+    ...(tls.clientCertAuth === true ? ['--client-cert-auth'] : []),
+  ];
+}
+
+/** gRPC channel credentials that pass the probe of `tls`. */
+export function probeCredentials(tls: ServerTls): ChannelCredentials {
+  const { caFile, certFile, keyFile } = tls.probe;
+  return credentials.createSsl(
+    readFileSync(caFile),
+    keyFile === undefined ? null : readFileSync(keyFile),
+    certFile === undefined ? null : readFileSync(certFile),
+  );
 }
 
 /** Attempts at starting a server when its port was taken between choosing and binding it. */
@@ -158,7 +190,7 @@ export function serverCommand(kind: ServerKind, flags: string[]): { command: str
  */
 async function startOnce(kind: ServerKind, options: StartOptions): Promise<ServerHandle> {
   const clientPort = options.port ?? await freePort();
-  const url = `http://127.0.0.1:${clientPort}`;
+  const url = `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${clientPort}`;
   const name = options.name ?? 'default';
   const dataDir = options.dataDir ?? join(mkdtempSync(join(tmpdir(), `${kind}-test-`)), 'data');
   const flags = [
@@ -169,8 +201,12 @@ async function startOnce(kind: ServerKind, options: StartOptions): Promise<Serve
   ];
   const peerUrl = `http://127.0.0.1:${options.peerPort ?? await freePort()}`;
   flags.push('--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `${name}=${peerUrl}`);
+  if (options.tls !== undefined) flags.push(...tlsFlags(options.tls));
   const { command, args } = serverCommand(kind, [...flags, ...(options.args ?? [])]);
-  return launch({ kind, command, args, clientUrl: url, dataDir, ownsDir: options.dataDir === undefined, env: options.env });
+  return launch({
+    kind, command, args, clientUrl: url, dataDir, ownsDir: options.dataDir === undefined, env: options.env,
+    probeCredentials: options.tls === undefined ? undefined : probeCredentials(options.tls),
+  });
 }
 
 /**
@@ -191,10 +227,14 @@ export interface LaunchOptions {
   ownsDir: boolean;
   /** Environment variables added to the server's. */
   env?: Record<string, string>;
+  /** Credentials of the readiness probe; default plaintext. */
+  probeCredentials?: ChannelCredentials;
 }
 
 /** A ServerHandle that also tells whether its process still runs. */
 export interface ServerProcess extends ServerHandle {
+  /** Credentials of the readiness probe; undefined for plaintext. */
+  readonly probeCredentials: ChannelCredentials | undefined;
   /** Resolves with the exit code once the process has exited. */
   readonly exited: Promise<number | null>;
   running(): boolean;
@@ -235,8 +275,9 @@ export function spawnServer(options: LaunchOptions): ServerProcess {
   void exited.then(() => live.delete(child));
   const running = () => child.pid !== undefined && child.exitCode === null && child.signalCode === null;
   const server: ServerProcess = {
+    probeCredentials: options.probeCredentials,
     kind,
-    endpoint: clientUrl.replace('http://', ''),
+    endpoint: clientUrl.replace(/^https?:\/\//, ''),
     clientUrl,
     dataDir,
     pid: child.pid ?? -1,
@@ -307,7 +348,7 @@ async function waitAlive(server: ServerProcess): Promise<void> {
 
 async function waitRange(server: ServerProcess, serializable: boolean): Promise<void> {
   const deadline = Date.now() + readyTimeoutMs;
-  const client = new KVClient(server.endpoint, credentials.createInsecure());
+  const client = new KVClient(server.endpoint, server.probeCredentials ?? credentials.createInsecure());
   const request = RangeRequest.fromPartial({ key: Buffer.from('health'), serializable });
   try {
     for (;;) {

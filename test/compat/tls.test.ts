@@ -1,0 +1,237 @@
+// TLS on the client port, side by side: one etcd and one cairn started with
+// the same certificates and the same flags (--cert-file, --key-file,
+// --trusted-ca-file, --client-cert-auth), the same etcdctl commands on both.
+// The certificates are made for this run (harness/tls-fixture.ts).
+import { expect } from 'chai';
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KVClient, RangeRequest } from '../../proto/gen/etcdserverpb/rpc.js';
+import { etcdctl, type EtcdctlResult } from '../harness/etcdctl.js';
+import {
+  etcdAvailable, freePort, serverCommand, spawnServer, startCairn, startEtcd,
+  type ServerHandle, type ServerKind, type ServerTls,
+} from '../harness/launcher.js';
+import { makeTlsFiles, type TlsFiles } from '../harness/tls-fixture.js';
+import { normaliseRun } from './normalise.js';
+
+/** etcdctl's bounds, so that a refused connection fails within seconds on both. */
+const timeouts = ['--dial-timeout=2s', '--command-timeout=4s'];
+
+interface TlsPair {
+  etcd: ServerHandle;
+  cairn: ServerHandle;
+}
+
+/** Starts one etcd and one cairn with `tls(files)` for the describe block; destroys them and the files after it. */
+function tlsPair(tls: (files: TlsFiles) => ServerTls): { files: () => TlsFiles; servers: () => TlsPair } {
+  let files: TlsFiles | undefined;
+  let servers: TlsPair | undefined;
+  const started: ServerHandle[] = [];
+  before(async function () {
+    if (!etcdAvailable()) this.skip();
+    this.timeout(60_000);
+    files = makeTlsFiles();
+    const options = { tls: tls(files) };
+    const [etcd, cairn] = await Promise.allSettled([startEtcd(options), startCairn(options)]);
+    for (const result of [etcd, cairn]) if (result?.status === 'fulfilled') started.push(result.value);
+    for (const result of [etcd, cairn]) if (result?.status === 'rejected') throw result.reason;
+    if (etcd?.status !== 'fulfilled' || cairn?.status !== 'fulfilled') throw new Error('the pair did not start');
+    servers = { etcd: etcd.value, cairn: cairn.value };
+  });
+  after(async () => {
+    await Promise.all(started.map((server) => server.destroy()));
+    files?.remove();
+  });
+  return {
+    files: () => must(files),
+    servers: () => must(servers),
+  };
+}
+
+function must<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('the pair did not start');
+  return value;
+}
+
+/** Runs etcdctl on both servers; returns [etcd's, cairn's] results, each normalised for its own endpoint. */
+async function onBoth(pair: TlsPair, endpointOf: (server: ServerHandle) => string, args: string[]): Promise<[EtcdctlResult, EtcdctlResult]> {
+  const [etcdResult, cairnResult] = await Promise.all([pair.etcd, pair.cairn].map((server) => etcdctl(endpointOf(server), [...timeouts, ...args])));
+  return [must(etcdResult), must(cairnResult)];
+}
+
+function expectSame(pair: TlsPair, [etcdResult, cairnResult]: [EtcdctlResult, EtcdctlResult], args: string[]): void {
+  expect(normaliseRun(cairnResult, pair.cairn.endpoint, args), `cairn: ${cairnResult.stderr}`).to.deep.equal(normaliseRun(etcdResult, pair.etcd.endpoint, args));
+}
+
+const https = (server: ServerHandle) => `https://${server.endpoint}`;
+
+/**
+ * Asserts that etcdctl `args` fail on etcd as a refused connection does (the
+ * Go client only sees its dial deadline pass, whatever the TLS failure was)
+ * and print the same on cairn.
+ */
+async function refusedOnBoth(pair: TlsPair, endpointOf: (server: ServerHandle) => string, options: string[], args: string[]): Promise<void> {
+  const results = await onBoth(pair, endpointOf, [...options, ...args]);
+  expect(results[0].code).to.equal(1);
+  expect(results[0].stderr).to.include('Error: context deadline exceeded');
+  expectSame(pair, results, args);
+}
+
+/** A Range over grpc-js with `channel` credentials: the gRPC code it ends with (OK when it answers). */
+async function rangeCode(server: ServerHandle, channel: ReturnType<typeof credentials.createSsl>): Promise<status> {
+  const client = new KVClient(server.endpoint, channel);
+  try {
+    return await new Promise<status>((resolve) => {
+      client.range(RangeRequest.fromPartial({ key: Buffer.from('tls') }), new Metadata(), { deadline: Date.now() + 3_000 },
+        (error: ServiceError | null) => resolve(error === null ? status.OK : error.code));
+    });
+  } finally {
+    client.close();
+  }
+}
+
+describe('compat: TLS on the client port (--cert-file, --key-file)', function () {
+  const pair = tlsPair((files) => ({
+    certFile: files.serverCertFile,
+    keyFile: files.serverKeyFile,
+    probe: { caFile: files.caFile },
+  }));
+
+  it('etcdctl --cacert puts and gets over https on both', async () => {
+    const cacert = [`--cacert=${pair.files().caFile}`];
+    const put = ['put', 'tls/a', '1'];
+    const putResults = await onBoth(pair.servers(), https, [...cacert, ...put]);
+    expect(putResults[0].stdout).to.equal('OK\n');
+    expectSame(pair.servers(), putResults, put);
+    const get = ['get', 'tls/a', '-w', 'json'];
+    const getResults = await onBoth(pair.servers(), https, [...cacert, ...get]);
+    expect(getResults[0].stdout).to.include('"count":1');
+    expectSame(pair.servers(), getResults, get);
+  });
+
+  it('a plaintext client (etcdctl with an http:// endpoint) cannot talk to the https port of either', async () => {
+    await refusedOnBoth(pair.servers(), (server) => `http://${server.endpoint}`, [], ['get', 'tls/a']);
+  });
+
+  it('a grpc-js plaintext channel gets UNAVAILABLE from both', async () => {
+    const { etcd, cairn } = pair.servers();
+    const codes = await Promise.all([etcd, cairn].map((server) => rangeCode(server, credentials.createInsecure())));
+    expect(codes).to.deep.equal([status.UNAVAILABLE, status.UNAVAILABLE]);
+  });
+
+  it('etcdctl without --cacert (the system roots) refuses both servers\' certificate', async () => {
+    await refusedOnBoth(pair.servers(), https, [], ['get', 'tls/a']);
+  });
+});
+
+// etcd 3.4 requires client certificates when --trusted-ca-file is given, with or without --client-cert-auth.
+for (const clientCertAuth of [true, false]) {
+  describe(`compat: TLS with --trusted-ca-file${clientCertAuth ? ' and --client-cert-auth' : ' alone'}`, function () {
+    const pair = tlsPair((files) => ({
+      certFile: files.serverCertFile,
+      keyFile: files.serverKeyFile,
+      trustedCaFile: files.caFile,
+      clientCertAuth,
+      probe: { caFile: files.caFile, certFile: files.clientCertFile, keyFile: files.clientKeyFile },
+    }));
+
+    it('etcdctl with a client certificate signed by the trusted CA puts and gets on both', async () => {
+      const files = pair.files();
+      const tls = [`--cacert=${files.caFile}`, `--cert=${files.clientCertFile}`, `--key=${files.clientKeyFile}`];
+      const put = ['put', 'tls/cert', 'v'];
+      const putResults = await onBoth(pair.servers(), https, [...tls, ...put]);
+      expect(putResults[0].stdout).to.equal('OK\n');
+      expectSame(pair.servers(), putResults, put);
+      const get = ['get', 'tls/cert', '-w', 'json'];
+      const getResults = await onBoth(pair.servers(), https, [...tls, ...get]);
+      expect(getResults[0].stdout).to.include('"count":1');
+      expectSame(pair.servers(), getResults, get);
+    });
+
+    it('a client without a certificate is refused by both', async () => {
+      await refusedOnBoth(pair.servers(), https, [`--cacert=${pair.files().caFile}`], ['get', 'tls/cert']);
+      const { etcd, cairn } = pair.servers();
+      const ca = readFileSync(pair.files().caFile);
+      const codes = await Promise.all([etcd, cairn].map((server) => rangeCode(server, credentials.createSsl(ca))));
+      expect(codes).to.deep.equal([status.UNAVAILABLE, status.UNAVAILABLE]);
+    });
+
+    it('a client certificate signed by another CA is refused by both', async () => {
+      const files = pair.files();
+      const tls = [`--cacert=${files.caFile}`, `--cert=${files.otherClientCertFile}`, `--key=${files.otherClientKeyFile}`];
+      await refusedOnBoth(pair.servers(), https, tls, ['get', 'tls/cert']);
+      const { etcd, cairn } = pair.servers();
+      const other = credentials.createSsl(readFileSync(files.caFile), readFileSync(files.otherClientKeyFile), readFileSync(files.otherClientCertFile));
+      const codes = await Promise.all([etcd, cairn].map((server) => rangeCode(server, other)));
+      expect(codes).to.deep.equal([status.UNAVAILABLE, status.UNAVAILABLE]);
+    });
+  });
+}
+
+describe('compat: TLS startup refusals', function () {
+  before(function () {
+    if (!etcdAvailable()) this.skip();
+  });
+
+  /** Runs a server of `kind` with an https:// client URL and `extra` flags; resolves with its exit code and output. */
+  async function refused(kind: ServerKind, extra: string[]): Promise<{ code: number | null; output: string; url: string; dataDirCreated: boolean }> {
+    const dir = mkdtempSync(join(tmpdir(), `${kind}-tls-refusal-`));
+    const url = `https://127.0.0.1:${await freePort()}`;
+    const peerUrl = `http://127.0.0.1:${await freePort()}`;
+    const { command, args } = serverCommand(kind, [
+      '--data-dir', join(dir, 'data'), '--listen-client-urls', url, '--advertise-client-urls', url,
+      '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `default=${peerUrl}`, ...extra,
+    ]);
+    const server = spawnServer({ kind, command, args, clientUrl: url, dataDir: join(dir, 'data'), ownsDir: true });
+    try {
+      const timer = setTimeout(() => void server.kill9(), 15_000);
+      const code = await server.exited;
+      clearTimeout(timer);
+      return { code, output: server.output(), url, dataDirCreated: existsSync(join(dir, 'data')) };
+    } finally {
+      await server.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('an https:// client URL without --cert-file and --key-file: both exit 1 with etcd\'s sentence', async function () {
+    this.timeout(30_000);
+    const [etcd, cairn] = await Promise.all([refused('etcd', []), refused('cairn', [])]);
+    expect(etcd.code).to.equal(1);
+    expect(cairn.code).to.equal(1);
+    const sentence = (url: string) => `TLS key/cert (--cert-file, --key-file) must be provided for client url ${url} with HTTPS scheme`;
+    expect(etcd.output).to.include(sentence(etcd.url));
+    expect(cairn.output).to.include(sentence(cairn.url));
+  });
+
+  it('a --cert-file that does not exist: both exit 1 naming the file', async function () {
+    this.timeout(30_000);
+    const files = makeTlsFiles();
+    try {
+      const missing = join(files.dir, 'missing.pem');
+      const flags = ['--cert-file', missing, '--key-file', files.serverKeyFile];
+      const [etcd, cairn] = await Promise.all([refused('etcd', flags), refused('cairn', flags)]);
+      expect(etcd.code).to.equal(1);
+      expect(cairn.code).to.equal(1);
+      expect(etcd.output).to.include(`open ${missing}: no such file or directory`);
+      expect(cairn.output).to.include(`cannot read --cert-file ${missing}: ENOENT: no such file or directory`);
+    } finally {
+      files.remove();
+    }
+  });
+
+  it('cairn refuses a key that does not match the certificate, before creating its data directory', async function () {
+    this.timeout(30_000);
+    const files = makeTlsFiles();
+    try {
+      const cairn = await refused('cairn', ['--cert-file', files.serverCertFile, '--key-file', files.clientKeyFile]);
+      expect(cairn.code).to.equal(1);
+      expect(cairn.output).to.match(/cairn: cannot use the TLS files .*key values mismatch/);
+      expect(cairn.dataDirCreated).to.equal(false);
+    } finally {
+      files.remove();
+    }
+  });
+});
