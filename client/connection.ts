@@ -175,7 +175,7 @@ function retryableRead(error: EtcdError): boolean {
 }
 
 function stripScheme(endpoint: string): string {
-  return endpoint.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  return endpoint.replace(/^https?:\/\//i, '').replace(/\/+$/, '');
 }
 
 /**
