@@ -73,7 +73,7 @@ interface Harness {
   fatal: Error[];
 }
 
-function harness(id: number, voters: number[], stateMachine: Partial<StateMachine> = {}): Harness {
+function harness(id: number, voters: number[], stateMachine: Partial<StateMachine> = {}, beforeReady: () => void = () => {}): Harness {
   const clock = new SimClock();
   const log = new ManualLog(voters);
   const sent: Message[] = [];
@@ -90,7 +90,7 @@ function harness(id: number, voters: number[], stateMachine: Partial<StateMachin
         checkpoint: () => {},
         ...stateMachine,
       },
-      events: { beforeReady: () => {}, roleChanged: () => {}, applied: () => {}, fatal: (error) => fatal.push(error) },
+      events: { beforeReady, roleChanged: () => {}, applied: () => {}, fatal: (error) => fatal.push(error) },
     },
     { id, tickMs: 100, electionTicks: 10, heartbeatTicks: 1, random: new SeededRandom(id), applied: 0, maxSizePerMsgBytes: 1 << 20, maxInflightMsgs: 16 },
   );
@@ -209,6 +209,22 @@ describe('NodeLoop', () => {
     settle(h);
     expect(h.loop.appliedIndex).to.equal(h.log.storage.lastIndex());
     expect(h.loop.appliedIndex).to.be.greaterThan(appliedIndex);
+  });
+
+  it('work handed over with wake() while a Ready is in flight gets a turn once it is done, with no Ready of the core', () => {
+    let turns = 0;
+    const follower = harness(2, [1, 2], {}, () => turns++);
+    follower.loop.start();
+    settle(follower);
+    const entry: Entry = { type: EntryType.Normal, term: 1, index: 1, data: data('a') };
+    follower.loop.step(message({ type: MessageType.App, from: 1, to: 2, term: 1, index: 0, logTerm: 0, entries: [entry], commit: 0 }));
+    follower.clock.drain();
+    expect(follower.log.syncsWaiting).to.equal(1);
+    follower.loop.wake(); // a read queued meanwhile: the member hands it over in beforeReady
+    const before = turns;
+    follower.log.completeSyncs();
+    follower.clock.drain();
+    expect(turns, 'no turn after the Ready that was in flight').to.be.greaterThan(before);
   });
 
   it('stop waits for the Ready in flight', async () => {

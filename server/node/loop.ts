@@ -365,7 +365,9 @@ export class NodeLoop implements ConfChangeTarget {
     this.inFlight = undefined;
     this.campaignIfAlone();
     if (this.pausedBy !== undefined) return this.settleIdle();
-    if (this.raw.hasReady()) this.schedule();
+    // Always another turn: work may have been handed over while this Ready was in flight (reads
+    // queued by wake()) without the core having a Ready yet.
+    this.schedule();
   }
 
   private apply(entries: Entry[]): void {
