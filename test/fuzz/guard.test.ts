@@ -28,6 +28,10 @@ describe('fuzz: the guard', () => {
     expect(refusal(unary('Cluster.MemberAdd', MemberAddRequest.fromPartial({ peerURLs: [' http://127.0.0.1:2380 '] })), facts)).to.equal(undefined);
     expect(refusal(unary('Cluster.MemberUpdate', MemberUpdateRequest.fromPartial({ ID: 0x1an, peerURLs: ['http://127.0.0.1:9'] })), facts)).to.be.a('string');
     expect(refusal(unary('Cluster.MemberUpdate', MemberUpdateRequest.fromPartial({ ID: 0x99n, peerURLs: ['http://127.0.0.1:9'] })), facts)).to.equal(undefined);
+    // Its own URL twice is a real change of its URL list (etcd stores it); exactly its own URLs is a no-op.
+    expect(refusal(unary('Cluster.MemberUpdate', MemberUpdateRequest.fromPartial({ ID: 0x1an, peerURLs: ['http://127.0.0.1:2380', 'http://127.0.0.1:2380'] })), facts)).to.be.a('string');
+    expect(refusal(unary('Cluster.MemberUpdate', MemberUpdateRequest.fromPartial({ ID: 0x1an, peerURLs: ['http://127.0.0.1:2380'] })), facts)).to.equal(undefined);
+    expect(refusal(unary('Cluster.MemberUpdate', MemberUpdateRequest.fromPartial({ ID: 0x1an, peerURLs: ['http://127.0.0.1:2381'] })), facts)).to.equal(undefined);
     expect(refusal(unary('Cluster.MemberRemove', MemberRemoveRequest.fromPartial({ ID: 0x2bn })), facts)).to.be.a('string');
     expect(refusal(unary('Cluster.MemberRemove', MemberRemoveRequest.fromPartial({ ID: 0x2cn })), facts)).to.equal(undefined);
   });

@@ -189,7 +189,12 @@ export function refusal(call: FuzzCall, facts: TargetFacts): string | undefined 
       return newValidUrl((request as MemberAddRequest).peerURLs) ? 'MemberAdd of a valid new URL adds a member' : undefined;
     case 'Cluster.MemberUpdate': {
       const { ID, peerURLs } = request as MemberUpdateRequest;
-      return real(ID) && newValidUrl(peerURLs) ? 'MemberUpdate of a real member to a valid new URL moves it' : undefined;
+      if (!real(ID)) return undefined;
+      if (newValidUrl(peerURLs)) return 'MemberUpdate of a real member to a valid new URL moves it';
+      const own = facts.peerUrls[facts.memberIds.indexOf(ID)] ?? [];
+      const onlyOwn = peerURLs.length > 0 && peerURLs.every((url) => own.includes(url.trim()));
+      const exactlyOwn = peerURLs.length === own.length && peerURLs.every((url, i) => url === own[i]);
+      return onlyOwn && !exactlyOwn ? 'MemberUpdate of a real member to its own URLs in another list changes its URL list' : undefined;
     }
     case 'Cluster.MemberRemove':
       return real((request as MemberRemoveRequest).ID) ? 'MemberRemove of a real member shrinks the cluster' : undefined;
