@@ -19,10 +19,6 @@ class InstantLog implements LogStorage {
     this.storage = new MemoryStorage(voters);
   }
 
-  durableIndex(): number {
-    return this.storage.lastIndex();
-  }
-
   write(entries: readonly Entry[], hardState: HardState | undefined): void {
     this.storage.append(entries);
     if (hardState !== undefined) this.storage.setHardState(hardState);

@@ -20,30 +20,19 @@ import { NodeLoop, type LogStorage, type StateMachine } from './loop.js';
 /** A log whose syncs wait for `completeSyncs()`. */
 class ManualLog implements LogStorage {
   readonly storage: MemoryStorage;
-  private durable = 0;
-  private written = 0;
-  private waiting: Array<{ covered: number; done: (error?: Error) => void }> = [];
+  private waiting: Array<(error?: Error) => void> = [];
 
   constructor(voters: number[]) {
     this.storage = new MemoryStorage(voters);
   }
 
-  durableIndex(): number {
-    return this.durable;
-  }
-
   write(entries: readonly Entry[], hardState: HardState | undefined): void {
     this.storage.append(entries);
     if (hardState !== undefined) this.storage.setHardState(hardState);
-    const first = entries[0];
-    const last = entries[entries.length - 1];
-    if (first === undefined || last === undefined) return;
-    this.durable = Math.min(this.durable, first.index - 1);
-    this.written = last.index;
   }
 
   sync(done: (error?: Error) => void): void {
-    this.waiting.push({ covered: this.written, done });
+    this.waiting.push(done);
   }
 
   installSnapshot(snapshot: Snapshot): void {
@@ -57,10 +46,7 @@ class ManualLog implements LogStorage {
   completeSyncs(error?: Error): void {
     const waiting = this.waiting;
     this.waiting = [];
-    for (const sync of waiting) {
-      if (error === undefined) this.durable = sync.covered;
-      sync.done(error);
-    }
+    for (const done of waiting) done(error);
   }
 }
 
@@ -157,6 +143,25 @@ describe('NodeLoop', () => {
     leader.clock.drain();
     expect(leader.log.syncsWaiting).to.equal(1);
     expect(leader.sent.filter((m) => m.type === MessageType.App && m.entries.length > 0), 'append held back for the leader\'s sync').to.have.length(1);
+  });
+
+  it('entries a Ready replaces are not counted durable: committed ones among them are applied only after its sync', () => {
+    const follower = harness(2, [1, 2]);
+    follower.loop.start();
+    settle(follower);
+    const old = [1, 2, 3].map((index): Entry => ({ type: EntryType.Normal, term: 1, index, data: data(`old ${index}`) }));
+    follower.loop.step(message({ type: MessageType.App, from: 1, to: 2, term: 1, index: 0, logTerm: 0, entries: old, commit: 1 }));
+    settle(follower);
+    expect(follower.loop.appliedIndex).to.equal(1);
+    // A new leader replaces 2..3 and says 3 is committed: durable entries 2..3 are not the ones to apply.
+    const fresh = [2, 3].map((index): Entry => ({ type: EntryType.Normal, term: 2, index, data: data(`new ${index}`) }));
+    follower.loop.step(message({ type: MessageType.App, from: 1, to: 2, term: 2, index: 1, logTerm: 1, entries: fresh, commit: 3 }));
+    follower.clock.drain();
+    expect(follower.log.syncsWaiting).to.equal(1);
+    expect(follower.loop.appliedIndex, 'applied entries not yet durable').to.equal(1);
+    follower.log.completeSyncs();
+    follower.clock.drain();
+    expect(follower.loop.appliedIndex).to.equal(3);
   });
 
   it('a failed sync stops the loop: the error reaches fatal, nothing is acknowledged, ticks do nothing', () => {

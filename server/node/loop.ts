@@ -49,13 +49,12 @@ export interface Sender {
 
 /**
  * The Raft log on stable storage. Writes take effect at once for the core
- * (`storage`) but are durable only once a later `sync` has called back.
+ * (`storage`) but are durable only once a later `sync` has called back. What
+ * `storage` holds when the loop starts is durable (it was read back from disk).
  */
 export interface LogStorage {
   /** What the core reads: every entry written, durable or not, behind the latest snapshot. */
   readonly storage: Storage;
-  /** The last log index whose entry is durable; a crash keeps it. */
-  durableIndex(): number;
   /** Appends entries (replacing any suffix they conflict with), then the hard state. Not yet durable. */
   write(entries: readonly Entry[], hardState: HardState | undefined): void;
   /** Calls `done` once every write made before the call is durable, or with the error after which the member must stop. */
@@ -136,10 +135,17 @@ export class NodeLoop implements ConfChangeTarget {
   private soft: SoftState = { lead: None, state: StateType.Follower };
   private confStateValue: ConfState;
   private appliedIndexValue: number;
+  /**
+   * The last index whose entry is durable: covered by a sync that called back,
+   * and not replaced since. Kept here, where every write and sync is issued,
+   * so no log storage has to track it.
+   */
+  private durableIndex: number;
 
   constructor(private readonly parts: LoopParts, private readonly options: LoopOptions) {
     this.confStateValue = parts.log.storage.initialState().confState;
     this.appliedIndexValue = options.applied;
+    this.durableIndex = parts.log.storage.lastIndex();
     this.raw = new RawNode({
       id: options.id,
       storage: parts.log.storage,
@@ -317,6 +323,7 @@ export class NodeLoop implements ConfChangeTarget {
       this.guarded(() => {
         if (error !== undefined) throw error;
         this.parts.log.installSnapshot(snapshot);
+        this.durableIndex = Math.min(this.durableIndex, snapshot.metadata.index);
         this.appliedIndexValue = snapshot.metadata.index;
         this.confStateValue = snapshot.metadata.confState;
         this.persist(rd);
@@ -337,8 +344,9 @@ export class NodeLoop implements ConfChangeTarget {
     for (const m of rd.messages) (leaderMessageTypes.has(m.type) ? early : late).push(m);
     if (early.length > 0) sender.send(early);
     // Entries this Ready replaces are not the durable ones any more: only those below its first entry count.
-    const firstWritten = rd.entries[0]?.index ?? Infinity;
-    const durableIndex = Math.min(log.durableIndex(), firstWritten - 1);
+    const firstWritten = rd.entries[0];
+    if (firstWritten !== undefined) this.durableIndex = Math.min(this.durableIndex, firstWritten.index - 1);
+    const durableIndex = this.durableIndex;
     const split = rd.committedEntries.findIndex((entry) => entry.index > durableIndex);
     const applyNow = split === -1 ? rd.committedEntries : rd.committedEntries.slice(0, split);
     const applyAfterSync = split === -1 ? [] : rd.committedEntries.slice(split);
@@ -346,9 +354,11 @@ export class NodeLoop implements ConfChangeTarget {
     this.apply(applyNow);
     // A snapshot restarts the log: its record is synced too, though the core asks only for entries and votes.
     if (!rd.mustSync && rd.snapshot === undefined) return this.finish(rd, late, applyAfterSync);
+    const covered = log.storage.lastIndex();
     log.sync((error) =>
       this.guarded(() => {
         if (error !== undefined) throw error;
+        this.durableIndex = Math.max(this.durableIndex, covered);
         this.finish(rd, late, applyAfterSync);
       }),
     );

@@ -28,22 +28,32 @@ describe('WalLog', () => {
     return new WalLog(wal, storageFromWal(contents));
   };
 
-  it('counts entries durable only once a sync covering them called back', async () => {
+  const reopen = (): MemoryStorage => {
+    for (const wal of opened.splice(0)) wal.close();
+    const { wal, contents } = Wal.open(dir);
+    opened.push(wal);
+    return storageFromWal(contents);
+  };
+
+  it('a write reaches the core at once and, once synced, the WAL a restart reads', async () => {
     const log = open();
-    log.write([entry(1), entry(2)], { term: 1, vote: 0, commit: 0 });
-    expect(log.durableIndex()).to.equal(0);
+    log.write([entry(1), entry(2)], { term: 1, vote: 0, commit: 1 });
     expect(log.storage.lastIndex()).to.equal(2);
     await new Promise<void>((resolve, reject) => log.sync((error) => (error === undefined ? resolve() : reject(error))));
-    expect(log.durableIndex()).to.equal(2);
+    const restarted = reopen();
+    expect(restarted.lastIndex()).to.equal(2);
+    expect(restarted.initialState().hardState.commit).to.equal(1);
   });
 
-  it('entries that replace a suffix lower the durable index to just below them', async () => {
+  it('entries that replace a suffix replace it in the core and in the WAL', async () => {
     const log = open();
     log.write([entry(1), entry(2), entry(3)], { term: 1, vote: 0, commit: 1 });
-    await new Promise<void>((resolve) => log.sync(() => resolve()));
     log.write([entry(2, 2)], { term: 2, vote: 0, commit: 1 });
-    expect(log.durableIndex()).to.equal(1);
     expect(log.storage.lastIndex()).to.equal(2);
+    await new Promise<void>((resolve) => log.sync(() => resolve()));
+    const restarted = reopen();
+    expect(restarted.lastIndex()).to.equal(2);
+    expect(restarted.term(2)).to.equal(2);
   });
 
   it('a restart after a crash that kept a snapshot from the leader but not the hard state after it starts (commit raised to the snapshot)', async () => {

@@ -85,19 +85,10 @@ export class SimDisk {
 
 /** The node loop's LogStorage on a SimDisk: the core reads `storage` (everything written). */
 export class SimLog implements LogStorage {
-  private durable: number;
-  private written: number;
   /** Records written by this member and not yet covered by a sync it asked for. */
   private unsynced = 0;
 
-  constructor(private readonly disk: SimDisk, readonly storage: MemoryStorage, private readonly events: DiskEvents) {
-    this.written = storage.lastIndex();
-    this.durable = this.written;
-  }
-
-  durableIndex(): number {
-    return this.durable;
-  }
+  constructor(private readonly disk: SimDisk, readonly storage: MemoryStorage, private readonly events: DiskEvents) {}
 
   write(entries: readonly Entry[], hardState: HardState | undefined): void {
     this.storage.append(entries);
@@ -105,22 +96,15 @@ export class SimLog implements LogStorage {
     if (hardState !== undefined) this.storage.setHardState(hardState);
     for (const entry of entries) this.record({ kind: 'entry', entry });
     if (hardState !== undefined) this.record({ kind: 'hardState', hardState });
-    const first = entries[0];
-    const last = entries[entries.length - 1];
-    if (first === undefined || last === undefined) return;
-    this.durable = Math.min(this.durable, first.index - 1);
-    this.written = last.index;
   }
 
   sync(done: (error?: Error) => void): void {
     const count = this.unsynced;
-    const covered = this.written;
     const generation = this.disk.currentGeneration;
     this.unsynced = 0;
     this.events.syncRequested(() => {
       if (this.disk.currentGeneration !== generation) return; // crashed meanwhile: lost
       this.disk.persist(count);
-      this.durable = Math.max(this.durable, covered);
       done();
     });
   }
@@ -128,8 +112,6 @@ export class SimLog implements LogStorage {
   installSnapshot(snapshot: Snapshot): void {
     this.storage.applySnapshot(snapshot);
     this.record({ kind: 'snapshot', snapshot });
-    this.durable = Math.min(this.durable, snapshot.metadata.index);
-    this.written = snapshot.metadata.index;
   }
 
   /** Takes a snapshot of the state machine at `index` (≤ applied) and compacts the log up to `compactTo`. */
