@@ -4,12 +4,9 @@
  * helpers in server/testing/ aside) for clocks, timers and the timers modules.
  */
 import { expect } from 'chai';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const serverDir = join(root, 'server');
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repositoryRoot, sourceFiles, withoutComments } from './harness/sources.js';
 
 /** Paths relative to the repository, with forward slashes. */
 const clockFile = 'server/clock.ts';
@@ -26,37 +23,15 @@ const forbidden: Array<[RegExp, string]> = [
   [/['"](node:)?timers(\/promises)?['"]/, 'timers module'],
 ];
 
-function relativePath(file: string): string {
-  return relative(root, file).split(sep).join('/');
-}
-
-/** Every .ts source under `dir`, tests excluded. */
-function sources(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...sources(path));
-    else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) out.push(path);
-  }
-  return out;
-}
-
 /** The server sources that must take their time from a Clock. */
 function scanned(): string[] {
-  return sources(serverDir)
-    .map(relativePath)
-    .filter((path) => path !== clockFile && !path.startsWith(testingDir));
-}
-
-/** Drops comments so that prose may name what code must not use; keeps line breaks, so line numbers hold. */
-function code(text: string): string {
-  return text.replace(/\/\*[\s\S]*?\*\//g, (comment) => comment.replace(/[^\n]/g, '')).replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+  return sourceFiles('server').filter((path) => path !== clockFile && !path.startsWith(testingDir));
 }
 
 /** Each forbidden use in `text`, as "line: what: code". */
 function violations(text: string): string[] {
   const found: string[] = [];
-  code(text)
+  withoutComments(text)
     .split('\n')
     .forEach((line, i) => {
       for (const [pattern, what] of forbidden) if (pattern.test(line)) found.push(`${i + 1}: ${what}: ${line.trim()}`);
@@ -76,7 +51,7 @@ describe('server clock purity (contract 10)', () => {
   it('reads no time and sets no timers outside the Clock', () => {
     const problems: string[] = [];
     for (const path of scanned()) {
-      for (const violation of violations(readFileSync(join(root, path), 'utf8'))) problems.push(`${path}:${violation}`);
+      for (const violation of violations(readFileSync(join(repositoryRoot, path), 'utf8'))) problems.push(`${path}:${violation}`);
     }
     expect(problems.join('\n')).to.equal('');
   });

@@ -8,12 +8,10 @@
  * business; here only what it imports.
  */
 import { expect } from 'chai';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, posix, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import ts from 'typescript';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { repositoryRoot, sourceFiles } from './harness/sources.js';
 
 /** One import of a file: what it names, resolved to a repository path (or a package name). */
 interface Import {
@@ -110,21 +108,10 @@ function violations(file: string, text: string): string[] {
   return rules.flatMap((rule) => refusals(file, imports, rule));
 }
 
-/** The non-test .ts files under `dir`, as repository paths. */
-function sources(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...sources(path));
-    else if (name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.d.ts')) out.push(relative(root, path).split(sep).join('/'));
-  }
-  return out;
-}
-
 describe('server layering: the import direction', () => {
   const importsByFile = new Map<string, Import[]>();
   before(() => {
-    for (const file of sources(join(root, 'server'))) importsByFile.set(file, importsOf(file, readFileSync(join(root, file), 'utf8')));
+    for (const file of sourceFiles('server')) importsByFile.set(file, importsOf(file, readFileSync(join(repositoryRoot, file), 'utf8')));
   });
 
   it('reads the imports of every server source file', () => {
