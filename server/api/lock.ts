@@ -2,7 +2,7 @@
 // server/coordination/lock.ts, and answers as etcd's lock service does.
 import { status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { LockRequest, LockResponse, LockServer, UnlockRequest, UnlockResponse } from '../../proto/gen/v3lockpb/v3lock.js';
-import type { Cancellation, Coordination } from '../coordination/coordination.js';
+import { CancellationSource, type Cancellation, type Coordination } from '../coordination/coordination.js';
 import { WaitCancelledError } from '../coordination/errors.js';
 import { lock, unlock } from '../coordination/lock.js';
 import { toServiceError } from '../grpc/errors.js';
@@ -37,19 +37,7 @@ export function respond<T>(callback: sendUnaryData<T>, work: () => Promise<T>): 
 
 /** A Cancellation tied to a gRPC call: set when the client cancels or goes away. */
 export function callCancellation(call: { on(event: 'cancelled', listener: () => void): unknown }): Cancellation {
-  let cancelled = false;
-  const listeners: Array<() => void> = [];
-  call.on('cancelled', () => {
-    cancelled = true;
-    for (const listener of listeners.splice(0)) listener();
-  });
-  return {
-    get cancelled() {
-      return cancelled;
-    },
-    onCancel(listener) {
-      if (cancelled) listener();
-      else listeners.push(listener);
-    },
-  };
+  const cancellation = new CancellationSource();
+  call.on('cancelled', () => cancellation.cancel());
+  return cancellation;
 }

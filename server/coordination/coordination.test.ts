@@ -8,31 +8,13 @@ import { LeaseTable } from '../lease/table.js';
 import type { Proposal } from '../node/raft-node.js';
 import { openTempStore, type TempStore } from '../testing/temp-store.js';
 import { WatchHub } from '../watch/hub.js';
-import { Coordination, type Cancellation, type KvPath } from './coordination.js';
+import { CancellationSource, Coordination, type KvPath } from './coordination.js';
 import { campaign, currentLeader, observe, proclaim, resign, type Leadership } from './election.js';
 import { ElectionNoLeaderError, ElectionNotLeaderError, SessionExpiredError, WaitCancelledError } from './errors.js';
 import { lock, unlock } from './lock.js';
 
 const b = (text: string): Buffer => Buffer.from(text);
 
-/** A Cancellation the test sets. */
-function cancellable(): Cancellation & { cancel(): void } {
-  let cancelled = false;
-  const listeners: Array<() => void> = [];
-  return {
-    get cancelled() {
-      return cancelled;
-    },
-    onCancel(listener) {
-      if (cancelled) listener();
-      else listeners.push(listener);
-    },
-    cancel() {
-      cancelled = true;
-      for (const listener of listeners.splice(0)) listener();
-    },
-  };
-}
 
 /** Whether `promise` has settled once pending callbacks and watch deliveries ran. */
 async function settled(promise: Promise<unknown>): Promise<boolean> {
@@ -97,22 +79,22 @@ describe('coordination: Lock and Election over a KvPath', () => {
   };
 
   it('Lock answers at once with <name>/<lease hex>; a second lock waits until Unlock deletes the first', async () => {
-    const first = await lock(coordination, b('jobs'), grant(0xa1n), cancellable());
+    const first = await lock(coordination, b('jobs'), grant(0xa1n), new CancellationSource());
     expect(first.key.toString()).to.equal('jobs/a1');
-    const second = lock(coordination, b('jobs'), grant(0xa2n), cancellable());
+    const second = lock(coordination, b('jobs'), grant(0xa2n), new CancellationSource());
     expect(await settled(second)).to.equal(false);
     await unlock(coordination, first.key);
     expect((await second).key.toString()).to.equal('jobs/a2');
   });
 
   it('a Lock without a lease takes a fresh session lease', async () => {
-    const held = await lock(coordination, b('jobs'), 0n, cancellable());
+    const held = await lock(coordination, b('jobs'), 0n, new CancellationSource());
     expect(held.key.toString()).to.equal('jobs/100');
   });
 
   it('a waiting Lock whose lease is revoked while queued is told its session expired', async () => {
-    const first = await lock(coordination, b('jobs'), grant(0xa1n), cancellable());
-    const second = lock(coordination, b('jobs'), grant(0xa2n), cancellable());
+    const first = await lock(coordination, b('jobs'), grant(0xa1n), new CancellationSource());
+    const second = lock(coordination, b('jobs'), grant(0xa2n), new CancellationSource());
     expect(await settled(second)).to.equal(false);
     propose({ leaseRevoke: { ID: 0xa2n } });
     await unlock(coordination, first.key);
@@ -122,8 +104,8 @@ describe('coordination: Lock and Election over a KvPath', () => {
   });
 
   it('a cancelled Lock wait throws WaitCancelledError and leaves the queue', async () => {
-    await lock(coordination, b('jobs'), grant(0xa1n), cancellable());
-    const cancellation = cancellable();
+    await lock(coordination, b('jobs'), grant(0xa1n), new CancellationSource());
+    const cancellation = new CancellationSource();
     const second = lock(coordination, b('jobs'), grant(0xa2n), cancellation);
     expect(await settled(second)).to.equal(false);
     cancellation.cancel();
@@ -135,12 +117,12 @@ describe('coordination: Lock and Election over a KvPath', () => {
 
   it('Campaign, Leader, Proclaim, a waiting Campaign, Resign; a stale leader key may not proclaim', async () => {
     expect(() => currentLeader(coordination, b('e'))).to.throw(ElectionNoLeaderError);
-    const elected = await campaign(coordination, b('e'), b('v1'), grant(0xb1n), cancellable());
+    const elected = await campaign(coordination, b('e'), b('v1'), grant(0xb1n), new CancellationSource());
     expect(elected.leader.key.toString()).to.equal('e/b1');
     expect(currentLeader(coordination, b('e')).kv.value.toString()).to.equal('v1');
     await proclaim(coordination, elected.leader, b('v2'));
     expect(currentLeader(coordination, b('e')).kv.value.toString()).to.equal('v2');
-    const waiting = campaign(coordination, b('e'), b('w'), grant(0xb2n), cancellable());
+    const waiting = campaign(coordination, b('e'), b('w'), grant(0xb2n), new CancellationSource());
     expect(await settled(waiting)).to.equal(false);
     await resign(coordination, elected.leader);
     expect((await waiting).leader.key.toString()).to.equal('e/b2');
@@ -151,16 +133,16 @@ describe('coordination: Lock and Election over a KvPath', () => {
 
   it('Observe streams the leader, each value it proclaims, then the next leader, until cancelled', async () => {
     const seen: string[] = [];
-    const cancellation = cancellable();
+    const cancellation = new CancellationSource();
     const observing = observe(coordination, b('e'), cancellation, (leadership: Leadership) => seen.push(`${leadership.kv.key.toString()}=${leadership.kv.value.toString()}`));
     // Steps a turn apart: a wait that found its event finishes a turn later, and watchUntil
     // hands it any put to the prefix that lands in between (so a candidate's put could be taken
     // for the leader's); what this checks is the order of what Observe sends.
-    const first = await campaign(coordination, b('e'), b('v1'), grant(0xc1n), cancellable());
+    const first = await campaign(coordination, b('e'), b('v1'), grant(0xc1n), new CancellationSource());
     await settled(observing);
     await proclaim(coordination, first.leader, b('v2'));
     await settled(observing);
-    const next = campaign(coordination, b('e'), b('w1'), grant(0xc2n), cancellable());
+    const next = campaign(coordination, b('e'), b('w1'), grant(0xc2n), new CancellationSource());
     await settled(next);
     await resign(coordination, first.leader);
     await next;

@@ -38,6 +38,26 @@ export interface Cancellation {
   onCancel(listener: () => void): void;
 }
 
+/** A Cancellation its owner sets with `cancel()`; listeners added afterwards run at once. */
+export class CancellationSource implements Cancellation {
+  private cancelledValue = false;
+  private listeners: Array<() => void> = [];
+
+  get cancelled(): boolean {
+    return this.cancelledValue;
+  }
+
+  onCancel(listener: () => void): void {
+    if (this.cancelledValue) listener();
+    else this.listeners.push(listener);
+  }
+
+  cancel(): void {
+    this.cancelledValue = true;
+    for (const listener of this.listeners.splice(0)) listener();
+  }
+}
+
 /**
  * The server's own KV path, as these services use it. etcd runs them as
  * clients of its own KV API, so their writes meet the backend quota and go
