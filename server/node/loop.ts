@@ -88,8 +88,8 @@ export interface StateMachine {
 export interface LoopEvents {
   /** Called before each Ready is taken: the moment to hand the core work gathered meanwhile (a batch of reads). */
   beforeReady(): void;
-  /** The leader known to this member, or its role, changed. */
-  roleChanged(soft: SoftState): void;
+  /** The leader known to this member, or its role, changed from `previous` to `soft`. */
+  roleChanged(soft: SoftState, previous: SoftState): void;
   /** Answers to ReadIndex requests, and entries up to `appliedIndex` are applied. */
   applied(appliedIndex: number, readStates: readonly ReadState[]): void;
   /** The loop stopped for good: storage or the state machine failed, or an invariant broke. */
@@ -332,8 +332,9 @@ export class NodeLoop implements ConfChangeTarget {
   }
 
   private roleChanged(soft: SoftState): void {
+    const previous = this.soft;
     this.soft = soft;
-    this.parts.events.roleChanged(soft);
+    this.parts.events.roleChanged(soft, previous);
   }
 
   /** Writes the Ready, sends what may leave before the sync, applies what is already durable, then syncs. */

@@ -103,9 +103,6 @@ export class RaftNode {
   /** Peer messages dropped here, logged at most every droppedLogIntervalMs per sender and type. */
   private readonly droppedLog: LogThrottle;
   private leaderWaiters: Array<() => void> = [];
-  /** The leader and role the loop last reported (roleChanged). */
-  private knownLead = None;
-  private leaderRole = false;
   /** The work `exclusive` runs, one at a time. */
   private exclusiveWork: Promise<unknown> | undefined;
   private stopped = false;
@@ -142,7 +139,7 @@ export class RaftNode {
         stateMachine,
         events: {
           beforeReady: () => this.startReads(),
-          roleChanged: (soft) => this.roleChanged(soft),
+          roleChanged: (soft, previous) => this.roleChanged(soft, previous),
           applied: (appliedIndex, readStates) => {
             for (const readState of readStates) this.reads.confirmed(readState.context, readState.index, appliedIndex);
             this.reads.applied(appliedIndex);
@@ -333,10 +330,8 @@ export class RaftNode {
     if (this.reads.hasQueued && this.loop.lead !== None) this.loop.readIndex(this.reads.startBatch());
   }
 
-  private roleChanged(soft: SoftState): void {
-    const wasLeader = this.leaderRole;
-    if (soft.lead !== this.knownLead) {
-      this.knownLead = soft.lead;
+  private roleChanged(soft: SoftState, previous: SoftState): void {
+    if (soft.lead !== previous.lead) {
       this.reads.leaderChanged();
       if (soft.lead !== None) {
         this.proposals.leaderKnown();
@@ -346,8 +341,8 @@ export class RaftNode {
       this.leaderWaiters = [];
       for (const wake of waiters) wake();
     }
-    this.leaderRole = soft.state === StateType.Leader;
-    if (this.leaderRole !== wasLeader) this.hooks.leadership(this.leaderRole);
+    const isLeader = soft.state === StateType.Leader;
+    if (isLeader !== (previous.state === StateType.Leader)) this.hooks.leadership(isLeader);
   }
 
   private membershipChanged(): void {
