@@ -13,7 +13,8 @@ interface Pending {
   fn: () => void;
   /** Repeats every this many ms; 0: once. */
   everyMs: number;
-  cancelled: boolean;
+  /** Shared by every record of one timer. */
+  state: { cancelled: boolean };
 }
 
 /** What a virtual wall clock reads at virtual time 0 (any fixed value: runs must replay exactly). */
@@ -62,7 +63,7 @@ export class SimClock implements Clock {
     const end = this.now + ms;
     for (let t = this.timers.peek(); t !== undefined && t.at <= end; t = this.timers.peek()) {
       this.timers.pop();
-      if (t.cancelled) continue;
+      if (t.state.cancelled) continue;
       this.now = t.at;
       if (t.everyMs > 0) this.timers.push({ ...t, at: t.at + t.everyMs, seq: this.seq++ });
       t.fn();
@@ -72,20 +73,12 @@ export class SimClock implements Clock {
   }
 
   private add(ms: number, fn: () => void, everyMs: number): Timer {
-    const pending: Pending = { at: this.now + Math.max(ms, 0), seq: this.seq++, fn, everyMs, cancelled: false };
-    this.timers.push(pending);
-    // A repeating timer is re-added under a new record each time: cancelling must reach them all.
-    const cancelled = { value: false };
-    if (everyMs > 0) {
-      const original = pending.fn;
-      pending.fn = () => {
-        if (!cancelled.value) original();
-      };
-    }
+    // A repeating timer is queued again under a new record each time; all of them share `state`.
+    const state = { cancelled: false };
+    this.timers.push({ at: this.now + Math.max(ms, 0), seq: this.seq++, fn, everyMs, state });
     const timer: Timer = {
       cancel: () => {
-        pending.cancelled = true;
-        cancelled.value = true;
+        state.cancelled = true;
       },
       unref: () => timer,
     };
