@@ -16,6 +16,7 @@ import type { Known } from './peer-guard.js';
 import { peerSend, type PeerSend } from './peer-messages.js';
 import { judgePeerAnswer, PeerChannel, prepare, type Scene } from './peer-send.js';
 import type { FuzzSettings } from './settings.js';
+import { failureReport } from './run.js';
 import type { FuzzTarget } from './target.js';
 
 /** How long a cluster may take to have one leader, take puts everywhere and agree on HashKV after a case. */
@@ -165,15 +166,7 @@ class PeerRun {
 
 function report(name: string, details: fc.RunDetails<[PeerCase]>): string {
   const counterexample = details.counterexample?.[0] ?? { sends: [], parallel: false };
-  const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-  return [
-    `fuzz ${name} failed after ${details.numRuns} cases (shrunk ${details.numShrinks} times)`,
-    `  replay: npm run fuzz -- --seed ${details.seed} --path "${details.counterexamplePath}" --grep "${name}"`,
-    `  counterexample (${counterexample.sends.length} calls${counterexample.parallel ? ', sent at once' : ', one after another'}):`,
-    ...counterexample.sends.map((send) => `    ${callJson(send)}`),
-    `  findings:`,
-    `    ${error.replaceAll('\n', '\n    ')}`,
-  ].join('\n');
+  return failureReport(name, details, counterexample.sends.map((send) => callJson(send)), counterexample.parallel);
 }
 
 /** Runs the property; throws with the report when the oracle found something. */

@@ -99,12 +99,17 @@ async function runCase(target: FuzzTarget, { calls, parallel }: Case, statistics
 
 function report(name: string, details: fc.RunDetails<[Case]>): string {
   const counterexample = details.counterexample?.[0] ?? { calls: [], parallel: false };
+  return failureReport(name, details, counterexample.calls.map(({ call, member }) => `to member ${member}: ${callJson(call)}`), counterexample.parallel);
+}
+
+/** What a failed property prints: its replay command, the shrunk counterexample's calls (one a line), and the findings. */
+export function failureReport<T extends unknown[]>(name: string, details: fc.RunDetails<T>, calls: string[], parallel: boolean): string {
   const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
   return [
     `fuzz ${name} failed after ${details.numRuns} cases (shrunk ${details.numShrinks} times)`,
     `  replay: npm run fuzz -- --seed ${details.seed} --path "${details.counterexamplePath}" --grep "${name}"`,
-    `  counterexample (${counterexample.calls.length} calls${counterexample.parallel ? ', sent at once' : ', one after another'}):`,
-    ...counterexample.calls.map(({ call, member }) => `    to member ${member}: ${callJson(call)}`),
+    `  counterexample (${calls.length} calls${parallel ? ', sent at once' : ', one after another'}):`,
+    ...calls.map((call) => `    ${call}`),
     `  findings:`,
     `    ${error.replaceAll('\n', '\n    ')}`,
   ].join('\n');
