@@ -27,6 +27,17 @@ export interface ServerConfig {
   watchProgressNotifyIntervalMs: number;
   /** TLS of the client URLs (etcd's client-transport-security); https:// client URLs need its cert and key. */
   clientTls: ClientTlsConfig;
+  /** Authentication: how tokens are made (--auth-token, --auth-token-ttl) and the bcrypt cost of passwords. */
+  auth: AuthConfig;
+}
+
+/** etcd's --auth-token (simple only, for now), --auth-token-ttl and --bcrypt-cost. */
+export interface AuthConfig {
+  tokenKind: 'simple';
+  /** How long a simple token lives without use. */
+  tokenTtlSeconds: number;
+  /** bcrypt's cost factor for the passwords UserAdd and UserChangePassword set. */
+  bcryptCost: number;
 }
 
 /** Paths of the PEM files of the client port's TLS, as etcd's --cert-file, --key-file and --trusted-ca-file. */
@@ -75,6 +86,9 @@ const flags = {
   'key-file': { type: 'string' },
   'trusted-ca-file': { type: 'string' },
   'client-cert-auth': { type: 'boolean', default: false },
+  'auth-token': { type: 'string', default: 'simple' },
+  'auth-token-ttl': { type: 'string', default: '300' },
+  'bcrypt-cost': { type: 'string', default: '10' },
   'config-file': { type: 'string' },
   version: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -108,7 +122,11 @@ Security flags:
   --key-file FILE                   private key of --cert-file (PEM)
   --trusted-ca-file FILE            CA bundle that client certificates must be signed by (PEM);
                                     as in etcd, giving it requires client certificates
-  --client-cert-auth                require a client certificate signed by --trusted-ca-file
+  --client-cert-auth                require a client certificate signed by --trusted-ca-file;
+                                    with auth enabled, its common name is the user of a request without a token
+  --auth-token TYPE                 how auth tokens are made: simple (default)
+  --auth-token-ttl SECONDS          how long a simple token lives without use (default 300)
+  --bcrypt-cost N                   bcrypt cost of user passwords, 4 to 31 (default 10)
 
 Clustering flags:
   --initial-advertise-peer-urls URLS  --initial-cluster NAME=URL,...  --initial-cluster-state new|existing
@@ -254,6 +272,11 @@ function build(given: Map<FlagName, string>): ServerConfig {
       trustedCaFile: nonEmpty(given.get('trusted-ca-file')),
       clientCertAuth: oneOf('client-cert-auth', given.get('client-cert-auth') ?? 'false', ['true', 'false'] as const) === 'true',
     },
+    auth: {
+      tokenKind: authToken(get('auth-token')),
+      tokenTtlSeconds: integer('auth-token-ttl', get('auth-token-ttl'), 1),
+      bcryptCost: integer('bcrypt-cost', get('bcrypt-cost'), 4),
+    },
   };
   validate(config);
   return config;
@@ -266,6 +289,8 @@ function validate(config: ServerConfig): void {
   if (config.electionTimeoutMs > 50_000) throw new ConfigError('--election-timeout must be at most 50000 ms');
   validateClientTls(config);
   if (config.name === '') throw new ConfigError('--name must not be empty');
+  // bcrypt's own bounds (etcd falls back to 10 outside them; a typo is better refused).
+  if (config.auth.bcryptCost > 31) throw new ConfigError('--bcrypt-cost must be an integer from 4 to 31');
   if (config.maxRequestBytes > requestBytesCeiling) {
     // A request travels to the other members whole, in one peer message, and peers refuse larger ones.
     throw new ConfigError(`--max-request-bytes must be at most ${requestBytesCeiling}`);
@@ -292,6 +317,14 @@ function validateClientTls(config: ServerConfig): void {
   if ((certFile === undefined) !== (keyFile === undefined)) throw new ConfigError('--cert-file and --key-file must be given together');
   // etcd would then check client certificates against the system roots; cairn asks for the CA that signs them.
   if (clientCertAuth && trustedCaFile === undefined) throw new ConfigError('--client-cert-auth needs --trusted-ca-file');
+}
+
+/** --auth-token: "simple", or etcd's "jwt,sign-method=…,…", which cairn does not make yet. */
+function authToken(value: string): 'simple' {
+  const kind = value.split(',')[0];
+  if (kind === 'simple' && value === 'simple') return 'simple';
+  if (kind === 'jwt') throw new ConfigError('--auth-token jwt is not supported yet; use simple');
+  throw new ConfigError(`--auth-token must be simple, not "${value}"`);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -33,6 +33,8 @@ import { NotLeaderError } from './node/errors.js';
 import { Coordination } from './coordination/coordination.js';
 import { electionService } from './api/election.js';
 import { lockService } from './api/lock.js';
+import { callerAuth } from './api/caller.js';
+import type { CallIdentity } from './grpc/unary.js';
 import { LockService } from '../proto/gen/v3lockpb/v3lock.js';
 import { ElectionService } from '../proto/gen/v3electionpb/v3election.js';
 import { watchService } from './api/watch.js';
@@ -63,6 +65,8 @@ import { AlarmSet } from './alarm/alarms.js';
 import { BackendQuota, quotaBytesFromFlag, quotaBytesSuggestedMax } from './alarm/quota.js';
 import { QuotaGuard } from './api/quota.js';
 import { clientCredentials, type ClientCredentials } from './grpc/server-credentials.js';
+import { AuthStore } from './auth/store.js';
+import { SimpleTokens } from './auth/tokens.js';
 
 /** gRPC may take this much more than --max-request-bytes, as etcd allows, so the server can answer "request is too large" itself. */
 const grpcOverheadBytes = 512 * 1024;
@@ -130,7 +134,9 @@ async function startMember(config: ServerConfig, credentials: ClientCredentials,
   const alarms = new AlarmSet(backend, log);
   const quota = new BackendQuota(quotaBytesFromFlag(config.quotaBackendBytes), () => backend.sizeBytes());
   if ((quota.limitBytes ?? 0) > quotaBytesSuggestedMax) log(`--quota-backend-bytes ${quota.limitBytes} exceeds the suggested maximum of ${quotaBytesSuggestedMax}: performance may degrade`);
-  const applier = new Applier(store, leases, alarms);
+  const tokens = new SimpleTokens(clock, config.auth.tokenTtlSeconds * 1_000);
+  const auth = new AuthStore(backend, tokens);
+  const applier = new Applier(store, leases, alarms, auth);
   const membership = new Membership(backend);
   const { storage, identity, bootMembers } = await startLog(config, wal, contents, backend, log, clock);
   const hub = new WatchHub(store, clock);
@@ -177,6 +183,7 @@ async function startMember(config: ServerConfig, credentials: ClientCredentials,
       snapshotInstalled: () => {
         leases.restore(store);
         alarms.reload();
+        auth.reload();
         hub.resync();
       },
       removed: () => endedWith('this member was removed from the cluster'),
@@ -199,7 +206,7 @@ async function startMember(config: ServerConfig, credentials: ClientCredentials,
   const leader = () => (node.leaderId === 0n ? undefined : membership.get(node.leaderId));
   const forwarder = new LeaderForwarder(leader, clock);
   const context: ServiceContext = {
-    config, node, applier, store, backend, membership, forwarder, alarms, quota: quotaGuard, memberId: identity.memberId, clusterId: identity.clusterId, clock,
+    config, node, applier, store, backend, membership, forwarder, alarms, quota: quotaGuard, memberId: identity.memberId, clusterId: identity.clusterId, clock, auth, tokens,
   };
   log(`recovered: revision ${store.currentRevision}, applied index ${store.consistentIndex}, log ${storage.firstIndex()}..${storage.lastIndex()}`);
 
@@ -215,6 +222,7 @@ async function startMember(config: ServerConfig, credentials: ClientCredentials,
     leaseTimer.cancel();
     publishing.timer.cancel();
     hub.close();
+    tokens.close();
     await node.stop();
     transport.close();
     forwarder.close();
@@ -372,8 +380,9 @@ function clientServer(context: ServiceContext, leases: LeaseTable, expiry: Lease
     leaseService(context, leases, expiry),
   );
   const coordination = new Coordination(coordinationKvPath(context, leases, expiry), hub, context.clock);
-  server.addService(LockService, lockService(coordination));
-  server.addService(ElectionService, electionService(coordination));
+  const caller = (call: CallIdentity) => callerAuth(context, call);
+  server.addService(LockService, lockService(coordination, caller));
+  server.addService(ElectionService, electionService(coordination, caller));
   server.addService(withSharedResponseEncoding(withTolerantRequestStreams(WatchService, ['watch']), { watch: WatchResponse }), watchService(context, hub, { ...watchStreamLimits, progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs }));
   server.addService(ClusterService, clusterService(context));
   return server;

@@ -1,24 +1,102 @@
-// etcdserverpb.Auth, for a server without authentication: it says so the
-// way etcd does with auth disabled, so clients configured with credentials
-// get etcd's answer. Users, roles and enabling auth are not implemented:
-// those methods answer UNIMPLEMENTED rather than pretend.
-import { status, type sendUnaryData, type ServerUnaryCall, type UntypedHandleCall } from '@grpc/grpc-js';
-import type { AuthDisableRequest, AuthDisableResponse, AuthServer, AuthStatusRequest, AuthStatusResponse } from '../../proto/gen/etcdserverpb/rpc.js';
-import { fillHeader, type ServiceContext } from './context.js';
-import { RequestError } from '../grpc/errors.js';
-import { unary } from '../grpc/unary.js';
+// etcdserverpb.Auth: users, roles and their permissions (server/auth/store.ts).
+// Changes go through the log; a password is hashed here, by the member that
+// took the request (bcrypt at --bcrypt-cost), so neither the log nor the
+// other members ever see it in the clear. Reads (UserGet, UserList, RoleGet,
+// RoleList) are answered from this member's store after a read barrier, so
+// they are linearizable as etcd's, which sends them through its log.
+import bcrypt from 'bcryptjs';
+import type {
+  AuthDisableResponse,
+  AuthEnableResponse,
+  AuthenticateResponse,
+  AuthRoleAddResponse,
+  AuthRoleDeleteResponse,
+  AuthRoleGrantPermissionResponse,
+  AuthRoleRevokePermissionResponse,
+  AuthServer,
+  AuthUserAddRequest,
+  AuthUserAddResponse,
+  AuthUserChangePasswordResponse,
+  AuthUserDeleteResponse,
+  AuthUserGrantRoleResponse,
+  AuthUserRevokeRoleResponse,
+} from '../../proto/gen/etcdserverpb/rpc.js';
+import { AuthOldRevisionError } from '../auth/errors.js';
+import { unary, type CallState } from '../grpc/unary.js';
+import { callerAuth } from './caller.js';
+import { fillHeader, proposeAs, proposeFor, type ServiceContext } from './context.js';
 
-const notEnabled = (): RequestError => new RequestError(status.FAILED_PRECONDITION, 'etcdserver: authentication is not enabled');
+/** Authenticate tries again when the store changed while the password was checked; this many times at most. */
+const authenticateAttemptsMax = 5;
 
-export function authService(context: ServiceContext): Partial<AuthServer> & Record<string, UntypedHandleCall> {
+export function authService(context: ServiceContext): AuthServer {
   return {
-    authenticate: unary(() => {
-      throw notEnabled();
+    authEnable: unary((_request, call) => proposeFor<AuthEnableResponse>(context, { authEnable: {} }, call)),
+    authDisable: unary((_request, call) => proposeFor<AuthDisableResponse>(context, { authDisable: {} }, call)),
+    authStatus: unary(() => ({ header: fillHeader(context, undefined), enabled: context.auth.enabled, authRevision: context.auth.revision })),
+    authenticate: unary(async (request) => {
+      await context.node.readBarrier();
+      for (let attempt = 1; attempt <= authenticateAttemptsMax; attempt++) {
+        const checkedRevision = await context.auth.checkPassword(request.name, request.password);
+        // The password is not proposed: the entry says whose token to make, and its first part.
+        const authenticate = { name: request.name, simpleToken: context.tokens.prefix() };
+        const response = await proposeAs<AuthenticateResponse>(context, { authenticate }, undefined);
+        if (checkedRevision === context.auth.revision) return response;
+      }
+      throw new AuthOldRevisionError();
     }),
-    authStatus: (_call: ServerUnaryCall<AuthStatusRequest, AuthStatusResponse>, callback: sendUnaryData<AuthStatusResponse>) =>
-      callback(null, { header: fillHeader(context, undefined), enabled: false, authRevision: 0n }),
-    // Disabling auth that is not enabled succeeds in etcd too.
-    authDisable: (_call: ServerUnaryCall<AuthDisableRequest, AuthDisableResponse>, callback: sendUnaryData<AuthDisableResponse>) =>
-      callback(null, { header: fillHeader(context, undefined) }),
+    userAdd: unary(async (request, call) => {
+      const authUserAdd = { ...request, password: '', hashedPassword: await hashedPassword(context, request) };
+      return proposeFor<AuthUserAddResponse>(context, { authUserAdd }, call);
+    }),
+    userGet: unary(async (request, call) => {
+      const auth = await readerAuth(context, call);
+      // As etcd: a user may read itself without the root role.
+      if (request.name !== auth.username) context.auth.checkAdmin(auth);
+      return { header: fillHeader(context, undefined), roles: context.auth.userRoles(request.name) };
+    }),
+    userList: unary(async (_request, call) => {
+      context.auth.checkAdmin(await readerAuth(context, call));
+      return { header: fillHeader(context, undefined), users: context.auth.userNames() };
+    }),
+    userDelete: unary((request, call) => proposeFor<AuthUserDeleteResponse>(context, { authUserDelete: request }, call)),
+    userChangePassword: unary(async (request, call) => {
+      const hashed = request.hashedPassword !== '' ? request.hashedPassword : await bcrypt.hash(request.password, context.config.auth.bcryptCost);
+      const authUserChangePassword = { name: request.name, password: '', hashedPassword: hashed };
+      return proposeFor<AuthUserChangePasswordResponse>(context, { authUserChangePassword }, call);
+    }),
+    userGrantRole: unary((request, call) => proposeFor<AuthUserGrantRoleResponse>(context, { authUserGrantRole: request }, call)),
+    userRevokeRole: unary((request, call) => proposeFor<AuthUserRevokeRoleResponse>(context, { authUserRevokeRole: request }, call)),
+    roleAdd: unary((request, call) => proposeFor<AuthRoleAddResponse>(context, { authRoleAdd: request }, call)),
+    roleGet: unary(async (request, call) => {
+      const auth = await readerAuth(context, call);
+      // As etcd: a user may read a role it has without the root role.
+      if (!context.auth.hasRole(auth.username, request.role)) context.auth.checkAdmin(auth);
+      return { header: fillHeader(context, undefined), perm: context.auth.rolePermissions(request.role) };
+    }),
+    roleList: unary(async (_request, call) => {
+      context.auth.checkAdmin(await readerAuth(context, call));
+      return { header: fillHeader(context, undefined), roles: context.auth.roleNames() };
+    }),
+    roleDelete: unary((request, call) => proposeFor<AuthRoleDeleteResponse>(context, { authRoleDelete: request }, call)),
+    roleGrantPermission: unary((request, call) => proposeFor<AuthRoleGrantPermissionResponse>(context, { authRoleGrantPermission: request }, call)),
+    roleRevokePermission: unary((request, call) => proposeFor<AuthRoleRevokePermissionResponse>(context, { authRoleRevokePermission: request }, call)),
   };
+}
+
+/** The caller of an auth read, once this member applied everything committed before it. */
+async function readerAuth(context: ServiceContext, call: CallState) {
+  const auth = callerAuth(context, call);
+  await context.node.readBarrier();
+  return auth;
+}
+
+/**
+ * The hash UserAdd stores: none for a user without a password, the one the
+ * client sent (etcd 3.5 lets clients hash), or the password hashed here.
+ */
+async function hashedPassword(context: ServiceContext, request: AuthUserAddRequest): Promise<string> {
+  if (request.options?.noPassword === true) return '';
+  if (request.hashedPassword !== '') return request.hashedPassword;
+  return bcrypt.hash(request.password, context.config.auth.bcryptCost);
 }

@@ -12,6 +12,10 @@ import type { ServerConfig } from '../config.js';
 import type { CallState } from '../grpc/unary.js';
 import type { AlarmSet } from '../alarm/alarms.js';
 import type { QuotaGuard } from './quota.js';
+import type { AuthStore } from '../auth/store.js';
+import type { TokenProvider } from '../auth/tokens.js';
+import { callerAuth } from './caller.js';
+import type { RequestAuth } from '../../proto/gen/cairnpb/internal.js';
 
 export interface ServiceContext {
   config: ServerConfig;
@@ -30,6 +34,10 @@ export interface ServiceContext {
   clusterId: bigint;
   /** The member's one source of time (timers of streams, IDs salted with the time). */
   clock: Clock;
+  /** Users, roles and permissions (replicated). */
+  auth: AuthStore;
+  /** The tokens this member knows. */
+  tokens: TokenProvider;
 }
 
 /** Fills the identity fields etcd puts into every header (cluster, member, term). */
@@ -43,11 +51,20 @@ export function fillHeader(context: ServiceContext, header: ResponseHeader | und
 }
 
 /**
- * Proposes a request through the log and answers with its response, the
- * header filled in. `T` is the response type the request's kind produces.
+ * Proposes a request of `call`'s client through the log, as the user the
+ * call runs as (caller.ts), and answers with its response, the header
+ * filled in. `T` is the response type the request's kind produces.
  */
-export async function proposeFor<T extends { header?: ResponseHeader | undefined }>(context: ServiceContext, proposal: Proposal, call?: CallState): Promise<T> {
-  const response = (await context.node.propose(proposal, { gaveUp: () => call?.cancelled === true })) as unknown as T;
+export async function proposeFor<T extends { header?: ResponseHeader | undefined }>(context: ServiceContext, proposal: Proposal, call: CallState): Promise<T> {
+  const auth = callerAuth(context, call);
+  const response = (await context.node.propose({ ...proposal, auth }, { gaveUp: () => call.cancelled })) as unknown as T;
+  response.header = fillHeader(context, response.header);
+  return response;
+}
+
+/** As proposeFor, for what runs as `auth` rather than as a call's caller (the Lock and Election services). */
+export async function proposeAs<T extends { header?: ResponseHeader | undefined }>(context: ServiceContext, proposal: Proposal, auth: RequestAuth | undefined): Promise<T> {
+  const response = (await context.node.propose({ ...proposal, auth })) as unknown as T;
   response.header = fillHeader(context, response.header);
   return response;
 }

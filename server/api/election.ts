@@ -16,30 +16,32 @@ import type {
 import type { Coordination } from '../coordination/coordination.js';
 import { campaign, currentLeader, observe, proclaim, resign } from '../coordination/election.js';
 import { MissingLeaderKeyError } from '../coordination/errors.js';
-import { callCancellation, respond } from './lock.js';
+import { callCancellation, respond, type CallerAuth } from './lock.js';
 
-export function electionService(coordination: Coordination): ElectionServer {
+export function electionService(coordination: Coordination, callerAuth: CallerAuth): ElectionServer {
   return {
     campaign: (call: ServerUnaryCall<CampaignRequest, CampaignResponse>, callback: sendUnaryData<CampaignResponse>) => {
       const cancellation = callCancellation(call);
       const { name, value, lease } = call.request;
-      respond(callback, () => campaign(coordination, name, value, lease, cancellation));
+      respond(callback, () => campaign(coordination.as(callerAuth(call)), name, value, lease, cancellation));
     },
     proclaim: (call: ServerUnaryCall<ProclaimRequest, ProclaimResponse>, callback: sendUnaryData<ProclaimResponse>) => {
-      respond(callback, async () => ({ header: await proclaim(coordination, leaderKey(call.request.leader), call.request.value) }));
+      respond(callback, async () => ({ header: await proclaim(coordination.as(callerAuth(call)), leaderKey(call.request.leader), call.request.value) }));
     },
     leader: (call: ServerUnaryCall<LeaderRequest, LeaderResponse>, callback: sendUnaryData<LeaderResponse>) => {
-      respond(callback, async () => currentLeader(coordination, call.request.name));
+      respond(callback, async () => currentLeader(coordination.as(callerAuth(call)), call.request.name));
     },
     resign: (call: ServerUnaryCall<ResignRequest, ResignResponse>, callback: sendUnaryData<ResignResponse>) => {
-      respond(callback, async () => ({ header: await resign(coordination, leaderKey(call.request.leader)) }));
+      respond(callback, async () => ({ header: await resign(coordination.as(callerAuth(call)), leaderKey(call.request.leader)) }));
     },
     observe: (call: ServerWritableStream<LeaderRequest, LeaderResponse>) => {
       const cancellation = callCancellation(call);
-      observe(coordination, call.request.name, cancellation, (leadership) => call.write(leadership)).then(
-        () => call.end(),
-        () => call.end(),
-      );
+      Promise.resolve()
+        .then(() => observe(coordination.as(callerAuth(call)), call.request.name, cancellation, (leadership) => call.write(leadership)))
+        .then(
+          () => call.end(),
+          () => call.end(),
+        );
     },
   };
 }

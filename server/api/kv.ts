@@ -7,17 +7,20 @@ import type { KvPath } from '../coordination/coordination.js';
 import type { LeaseExpiry } from '../lease/expiry.js';
 import type { LeaseTable } from '../lease/table.js';
 import type { Proposal } from '../node/raft-node.js';
-import { fillHeader, proposeFor, type ServiceContext } from './context.js';
+import { fillHeader, proposeAs, proposeFor, type ServiceContext } from './context.js';
 import { grantLease } from './lease.js';
+import { callerAuth, readAs } from './caller.js';
+import type { RequestAuth } from '../../proto/gen/cairnpb/internal.js';
 import { unary } from '../grpc/unary.js';
 import { checkDelete, checkPut, checkRange, checkTxn } from '../requests/checks.js';
 
 export function kvService(context: ServiceContext): KVServer {
   return {
-    range: unary(async (request) => {
+    range: unary(async (request, call) => {
       checkRange(request);
+      const auth = callerAuth(context, call);
       if (!request.serializable) await context.node.readBarrier();
-      const response = await context.applier.rangeBatched(request);
+      const response = await readAs(context, auth, () => context.auth.checkRead(auth, request.key, request.rangeEnd), () => context.applier.rangeBatched(request));
       response.header = fillHeader(context, response.header);
       return response;
     }),
@@ -49,17 +52,23 @@ export function kvService(context: ServiceContext): KVServer {
  * (server/coordination/): etcd runs them as clients of its own KV API, so
  * their writes meet the backend quota and go through the log, their reads see
  * this member's applied state, and a lease for a request that names none is
- * granted as LeaseGrant grants one.
+ * granted as LeaseGrant grants one. Run as `auth` (KvPath.as), writes are
+ * proposed as that user and reads checked against its permissions; without,
+ * as the member itself.
  */
-export function coordinationKvPath(context: ServiceContext, leases: LeaseTable, expiry: LeaseExpiry): KvPath {
+export function coordinationKvPath(context: ServiceContext, leases: LeaseTable, expiry: LeaseExpiry, auth?: RequestAuth): KvPath {
   return {
     admit: (request) => context.quota.admit(request),
-    propose: <T extends { header?: ResponseHeader | undefined }>(proposal: Proposal) => proposeFor<T>(context, proposal),
-    range: (request) => context.applier.range(request),
+    propose: <T extends { header?: ResponseHeader | undefined }>(proposal: Proposal) => proposeAs<T>(context, proposal, auth),
+    range: (request) => {
+      context.auth.checkRead(auth, request.key, request.rangeEnd);
+      return context.applier.range(request);
+    },
     header: (header) => fillHeader(context, header),
-    grantLease: async (ttlSeconds) => (await grantLease(context, leases, expiry, 0n, ttlSeconds)).ID,
+    grantLease: async (ttlSeconds) => (await grantLease(context, leases, expiry, 0n, ttlSeconds, auth)).ID,
     get txnOpsMax() {
       return context.config.maxTxnOps;
     },
+    as: (caller) => coordinationKvPath(context, leases, expiry, caller),
   };
 }

@@ -14,7 +14,9 @@ import type {
 import { toServiceError } from '../grpc/errors.js';
 import type { LeaseExpiry } from '../lease/expiry.js';
 import { newLeaseId, type LeaseTable } from '../lease/table.js';
-import { fillHeader, proposeFor, type ServiceContext } from './context.js';
+import { fillHeader, proposeAs, proposeFor, type ServiceContext } from './context.js';
+import { callerAuth } from './caller.js';
+import type { RequestAuth } from '../../proto/gen/cairnpb/internal.js';
 import { unary } from '../grpc/unary.js';
 import { UndecodableRequest, undecodableStatus } from '../grpc/request-streams.js';
 
@@ -25,10 +27,10 @@ import { UndecodableRequest, undecodableStatus } from '../grpc/request-streams.j
  * that name no lease. As etcd 3.4, a TTL above the maximum is refused when
  * applied (LeaseTtlTooLargeError), so a raised alarm answers first.
  */
-export async function grantLease(context: ServiceContext, table: LeaseTable, expiry: LeaseExpiry, id: bigint, ttlSeconds: bigint): Promise<LeaseGrantResponse> {
+export async function grantLease(context: ServiceContext, table: LeaseTable, expiry: LeaseExpiry, id: bigint, ttlSeconds: bigint, auth: RequestAuth | undefined): Promise<LeaseGrantResponse> {
   await context.quota.admit({ leaseGrant: { ID: id, TTL: ttlSeconds } });
   const ID = id !== 0n ? id : newLeaseId(table);
-  const response = await proposeFor<LeaseGrantResponse>(context, { leaseGrant: { ID, TTL: ttlSeconds } });
+  const response = await proposeAs<LeaseGrantResponse>(context, { leaseGrant: { ID, TTL: ttlSeconds } }, auth);
   expiry.started(ID);
   return response;
 }
@@ -57,9 +59,9 @@ export function leaseTimeToLiveHere(context: ServiceContext, table: LeaseTable, 
 
 export function leaseService(context: ServiceContext, table: LeaseTable, expiry: LeaseExpiry): LeaseServer {
   return {
-    leaseGrant: unary((request) => grantLease(context, table, expiry, request.ID, request.TTL)),
-    leaseRevoke: unary(async (request) => {
-      const response = await proposeFor<LeaseRevokeResponse>(context, { leaseRevoke: request });
+    leaseGrant: unary((request, call) => grantLease(context, table, expiry, request.ID, request.TTL, callerAuth(context, call))),
+    leaseRevoke: unary(async (request, call) => {
+      const response = await proposeFor<LeaseRevokeResponse>(context, { leaseRevoke: request }, call);
       return { header: response.header };
     }),
     leaseKeepAlive: (call: ServerDuplexStream<LeaseKeepAliveRequest, LeaseKeepAliveResponse>) => {

@@ -6,15 +6,20 @@ import { CancellationSource, type Cancellation, type Coordination } from '../coo
 import { WaitCancelledError } from '../coordination/errors.js';
 import { lock, unlock } from '../coordination/lock.js';
 import { toServiceError } from '../grpc/errors.js';
+import type { CallIdentity } from '../grpc/unary.js';
+import type { RequestAuth } from '../../proto/gen/cairnpb/internal.js';
 
-export function lockService(coordination: Coordination): LockServer {
+/** Who a call runs as (api/caller.ts); throws for a token this member does not know. */
+export type CallerAuth = (call: CallIdentity) => RequestAuth;
+
+export function lockService(coordination: Coordination, callerAuth: CallerAuth): LockServer {
   return {
     lock: (call: ServerUnaryCall<LockRequest, LockResponse>, callback: sendUnaryData<LockResponse>) => {
       const cancellation = callCancellation(call);
-      respond(callback, () => lock(coordination, call.request.name, call.request.lease, cancellation));
+      respond(callback, () => lock(coordination.as(callerAuth(call)), call.request.name, call.request.lease, cancellation));
     },
     unlock: (call: ServerUnaryCall<UnlockRequest, UnlockResponse>, callback: sendUnaryData<UnlockResponse>) => {
-      respond(callback, async () => ({ header: await unlock(coordination, call.request.key) }));
+      respond(callback, async () => ({ header: await unlock(coordination.as(callerAuth(call)), call.request.key) }));
     },
   };
 }
@@ -26,7 +31,8 @@ export function lockService(coordination: Coordination): LockServer {
  * wait aside).
  */
 export function respond<T>(callback: sendUnaryData<T>, work: () => Promise<T>): void {
-  work().then(
+  // An error thrown before the work's first await (an unknown token) is answered as a rejection.
+  Promise.resolve().then(work).then(
     (response) => callback(null, response),
     (error: unknown) => {
       const wire = toServiceError(error);

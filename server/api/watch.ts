@@ -18,6 +18,8 @@ import type { WatchHub } from '../watch/hub.js';
 import { Watcher, type WatchSink } from '../watch/watcher.js';
 import { fillHeader, type ServiceContext } from './context.js';
 import { UndecodableRequest, undecodableStatus } from '../grpc/request-streams.js';
+import { goStatusText } from '../grpc/errors.js';
+import { callerAuth } from './caller.js';
 
 export interface WatchStreamLimits {
   /** Responses queued on one stream; past it, watchers are moved aside and caught up later. */
@@ -122,7 +124,7 @@ class WatchStream implements WatchSink {
     const key = request.key.length === 0 ? Buffer.from([0]) : request.key;
     const range = keyRange(key, request.rangeEnd);
     const current = this.context.store.currentRevision;
-    const failure = this.check(range.end, key, request.watchId);
+    const failure = this.refusal(key, request.rangeEnd) ?? this.check(range.end, key, request.watchId);
     if (failure !== undefined) {
       this.enqueue({ ...this.response(invalidWatchId, current), created: true, canceled: true, cancelReason: failure });
       return;
@@ -144,6 +146,22 @@ class WatchStream implements WatchSink {
     // The ack is queued before the hub can deliver anything for the watcher.
     this.enqueue({ ...this.response(id, current), created: true });
     this.hub.add(watcher);
+  }
+
+  /**
+   * Why the stream's user may not watch [key, rangeEnd), as a cancel reason
+   * (the gRPC error as Go prints it, as etcd's).
+   * etcd 3.4 checks a watch of every key from `key` on ("\0" range end) as a
+   * watch of `key` alone; cairn checks the whole range.
+   */
+  private refusal(key: Buffer, rangeEnd: Uint8Array): string | undefined {
+    try {
+      const auth = callerAuth(this.context, this.call);
+      this.context.auth.checkRead(auth, key, rangeEnd);
+      return undefined;
+    } catch (error) {
+      return goStatusText(error);
+    }
   }
 
   private check(end: string | undefined, key: Buffer, watchId: bigint): string | undefined {

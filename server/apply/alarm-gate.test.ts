@@ -4,6 +4,7 @@ import { AlarmRequest_AlarmAction, AlarmType, RangeRequest, RequestOp, TxnReques
 import { AlarmSet } from '../alarm/alarms.js';
 import { CorruptError, NoSpaceError } from '../alarm/errors.js';
 import { openTempStore, type TempStore } from '../testing/temp-store.js';
+import { openAuthStore } from '../testing/auth.js';
 import { Applier, type ApplyResult } from './applier.js';
 
 const b = (text: string): Buffer => Buffer.from(text);
@@ -33,7 +34,7 @@ describe('alarm gate: what applying refuses under a raised alarm', () => {
   let applier: Applier;
   const leases = new Set<bigint>();
 
-  const apply = (request: Partial<InternalRequest>): ApplyResult => temp.backend.transaction(() => applier.apply(InternalRequest.fromPartial(request)));
+  const apply = (request: Partial<InternalRequest>): ApplyResult => temp.backend.transaction(() => applier.apply(InternalRequest.fromPartial(request), 1));
   const raise = (type: AlarmType, action = AlarmRequest_AlarmAction.ACTIVATE): void => {
     const result = apply({ alarm: { action, memberID: 1n, alarm: type } });
     expect(result.ok).to.equal(true);
@@ -56,8 +57,9 @@ describe('alarm gate: what applying refuses under a raised alarm', () => {
     alarms = new AlarmSet(temp.backend);
     applier = new Applier(
       temp.store,
-      { exists: (id) => leases.has(id), grant: (id) => (leases.add(id), { ttlSeconds: 60n }), revoke: (id) => void leases.delete(id), track: () => undefined },
+      { exists: (id) => leases.has(id), grant: (id) => (leases.add(id), { ttlSeconds: 60n }), revoke: (id) => void leases.delete(id), track: () => undefined, keysOf: () => [] },
       alarms,
+      openAuthStore(temp.backend),
     );
   });
 

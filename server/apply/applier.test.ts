@@ -21,6 +21,7 @@ import type { KeyValue } from '../../proto/gen/mvccpb/kv.js';
 import { must } from '../../test/harness/must.js';
 import { CompactedError, FutureRevisionError } from '../mvcc/errors.js';
 import { openTempStore, type TempStore } from '../testing/temp-store.js';
+import { openAuthStore } from '../testing/auth.js';
 import { Applier, type ApplyResponse, type ApplyResult } from './applier.js';
 import { KeyNotFoundError, LeaseNotFoundError } from './errors.js';
 import { AlarmSet } from '../alarm/alarms.js';
@@ -69,7 +70,7 @@ describe('Applier', () => {
   let temp: TempStore;
   let applier: Applier;
 
-  const apply = (request: InternalRequest): ApplyResult => temp.backend.transaction(() => applier.apply(request));
+  const apply = (request: InternalRequest): ApplyResult => temp.backend.transaction(() => applier.apply(request, 1));
   const succeed = (request: InternalRequest): ApplyResponse => {
     const result = apply(request);
     if (!result.ok) throw new Error(`expected success, got ${result.error.name}: ${result.error.message}`);
@@ -90,7 +91,7 @@ describe('Applier', () => {
 
   beforeEach(() => {
     temp = openTempStore();
-    applier = new Applier(temp.store, { exists: (id) => id === liveLease, grant: () => ({ ttlSeconds: 0n }), revoke: () => undefined, track: () => undefined }, new AlarmSet(temp.backend));
+    applier = new Applier(temp.store, { exists: (id) => id === liveLease, grant: () => ({ ttlSeconds: 0n }), revoke: () => undefined, track: () => undefined, keysOf: () => [] }, new AlarmSet(temp.backend), openAuthStore(temp.backend));
   });
 
   afterEach(async () => {

@@ -32,6 +32,11 @@ import { txnPath } from './compare.js';
 import { KeyPresence } from './presence.js';
 import { evaluateRange, evaluateRangeBatched, keyRange } from './range.js';
 import { alarmRefusal, type RaisedAlarms } from './alarm-gate.js';
+import { authRefusal, type AuthChecks, type LeaseKeys } from './auth-gate.js';
+import type { AuthenticateResponse, AuthEnableResponse } from '../../proto/gen/etcdserverpb/rpc.js';
+import type { RequestAuth } from '../../proto/gen/cairnpb/internal.js';
+import { isAuthRequest } from '../auth/store.js';
+import * as authErrors from '../auth/errors.js';
 
 /** Which leases exist. */
 export interface LeaseLookup {
@@ -39,7 +44,7 @@ export interface LeaseLookup {
 }
 
 /** The replicated lease state the applier changes (server/lease/table.ts). */
-export interface AppliedLeases extends LeaseLookup {
+export interface AppliedLeases extends LeaseLookup, LeaseKeys {
   grant(id: bigint, ttlSeconds: bigint): { ttlSeconds: bigint };
   revoke(id: bigint, txn: WriteTxn): void;
   /** Follows a put or delete, to keep key attachments. */
@@ -51,17 +56,36 @@ export interface AppliedAlarms extends RaisedAlarms {
   apply(request: AlarmRequest): AlarmResponse;
 }
 
-export type ApplyResponse = PutResponse | DeleteRangeResponse | TxnResponse | CompactionResponse | LeaseGrantResponse | LeaseRevokeResponse | AlarmResponse;
+/** The replicated auth store the applier consults and changes (server/auth/store.ts). */
+export interface AppliedAuth extends AuthChecks {
+  /** Applies an auth request committed at `index`; the token for Authenticate. */
+  apply(request: InternalRequest, auth: RequestAuth | undefined, index: number): string | undefined;
+}
+
+/** Every auth request but Authenticate answers with a header alone. */
+type AuthResponse = AuthEnableResponse | AuthenticateResponse;
+
+export type ApplyResponse = PutResponse | DeleteRangeResponse | TxnResponse | CompactionResponse | LeaseGrantResponse | LeaseRevokeResponse | AlarmResponse | AuthResponse;
 export type ApplyResult = { ok: true; response: ApplyResponse } | { ok: false; error: Error };
 
 export class Applier {
-  constructor(private readonly store: MvccStore, private readonly leases: AppliedLeases, private readonly alarms: AppliedAlarms) {}
+  constructor(
+    private readonly store: MvccStore,
+    private readonly leases: AppliedLeases,
+    private readonly alarms: AppliedAlarms,
+    private readonly auth: AppliedAuth,
+  ) {}
 
-  /** Applies one committed request; must run inside a backend transaction. */
-  apply(request: InternalRequest): ApplyResult {
-    const refused = alarmRefusal(request, this.alarms);
+  /** Applies one request, committed at log index `index`; must run inside a backend transaction. */
+  apply(request: InternalRequest, index: number): ApplyResult {
+    const refused = alarmRefusal(request, this.alarms) ?? authRefusal(request, this.auth, this.leases);
     if (refused !== undefined) return { ok: false, error: refused };
     try {
+      if (isAuthRequest(request)) {
+        const token = this.auth.apply(request, request.auth, index);
+        const response: AuthResponse = token === undefined ? { header: header(this.store.currentRevision) } : { header: header(this.store.currentRevision), token };
+        return { ok: true, response };
+      }
       if (request.put !== undefined) return { ok: true, response: this.put(request.put) };
       if (request.deleteRange !== undefined) return { ok: true, response: this.deleteRange(request.deleteRange) };
       if (request.txn !== undefined) return { ok: true, response: this.txn(request.txn) };
@@ -206,8 +230,12 @@ function header(revision: number): ResponseHeader {
   return { clusterId: 0n, memberId: 0n, revision: BigInt(revision), raftTerm: 0n };
 }
 
+/** The auth store's errors: all of them are answers to the request. */
+const authErrorTypes: ReadonlyArray<new () => Error> = Object.values(authErrors);
+
 function isOperatingError(error: unknown): error is Error {
   return (
+    authErrorTypes.some((type) => error instanceof type) ||
     error instanceof LeaseExistsError ||
     error instanceof LeaseTtlTooLargeError ||
     error instanceof KeyNotFoundError ||

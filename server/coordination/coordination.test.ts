@@ -7,6 +7,7 @@ import { realClock } from '../clock.js';
 import { LeaseTable } from '../lease/table.js';
 import type { Proposal } from '../node/raft-node.js';
 import { openTempStore, type TempStore } from '../testing/temp-store.js';
+import { openAuthStore } from '../testing/auth.js';
 import { WatchHub } from '../watch/hub.js';
 import { CancellationSource, Coordination, type KvPath } from './coordination.js';
 import { campaign, currentLeader, observe, proclaim, resign, type Leadership } from './election.js';
@@ -42,12 +43,12 @@ describe('coordination: Lock and Election over a KvPath', () => {
   beforeEach(() => {
     temp = openTempStore();
     const leases = new LeaseTable(temp.backend, 1n);
-    const applier = new Applier(temp.store, leases, new AlarmSet(temp.backend));
+    const applier = new Applier(temp.store, leases, new AlarmSet(temp.backend), openAuthStore(temp.backend));
     hub = new WatchHub(temp.store, realClock);
     nextLeaseId = 0x100n;
     const header = (found: ResponseHeader | undefined): ResponseHeader => ({ clusterId: 1n, memberId: 1n, revision: found?.revision ?? BigInt(temp.store.currentRevision), raftTerm: 1n });
     propose = (proposal) => {
-      const result = temp.backend.transaction(() => applier.apply(InternalRequest.fromPartial({ id: 1n, ...proposal })));
+      const result = temp.backend.transaction(() => applier.apply(InternalRequest.fromPartial({ id: 1n, ...proposal }), 1));
       hub.notify(temp.store.takeChanges());
       if (!result.ok) throw result.error;
       const response = result.response as { header?: ResponseHeader };
@@ -64,6 +65,8 @@ describe('coordination: Lock and Election over a KvPath', () => {
         return ID;
       },
       txnOpsMax: 128,
+      // These tests run without auth: every caller is the member itself.
+      as: () => kv,
     };
     coordination = new Coordination(kv, hub, realClock);
   });

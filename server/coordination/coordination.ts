@@ -24,6 +24,7 @@ import type { KeyRange } from '../mvcc/tree-index.js';
 import type { Proposal } from '../node/raft-node.js';
 import { WaitCancelledError } from './errors.js';
 import type { KeyValue } from '../../proto/gen/mvccpb/kv.js';
+import type { RequestAuth } from '../../proto/gen/cairnpb/internal.js';
 import type { ChangeEvent } from '../mvcc/store.js';
 import type { WatchHub } from '../watch/hub.js';
 import { Watcher, type WatchSink } from '../watch/watcher.js';
@@ -76,6 +77,12 @@ export interface KvPath {
   grantLease(ttlSeconds: bigint): Promise<bigint>;
   /** --max-txn-ops */
   readonly txnOpsMax: number;
+  /**
+   * The same path run as `auth` (a Lock or Election caller): its writes are
+   * proposed as that user and its reads checked against its permissions, as
+   * etcd's services pass their caller's token to the client they run on.
+   */
+  as(auth: RequestAuth): KvPath;
 }
 
 export class Coordination {
@@ -84,6 +91,11 @@ export class Coordination {
     private readonly hub: WatchHub,
     private readonly clock: Clock,
   ) {}
+
+  /** The same services, run as `auth` (KvPath.as). */
+  as(auth: RequestAuth): Coordination {
+    return new Coordination(this.kv.as(auth), this.hub, this.clock);
+  }
 
   /** The queue key of a lease under a prefix (prefix must end in "/"). */
   static queueKey(prefix: string, lease: bigint): string {

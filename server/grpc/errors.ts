@@ -35,6 +35,25 @@ import {
   TooManyLearnersError,
 } from '../membership/errors.js';
 import { CorruptError, NoSpaceError } from '../alarm/errors.js';
+import {
+  AuthFailedError,
+  AuthNotEnabledError,
+  AuthOldRevisionError,
+  InvalidAuthManagementError,
+  InvalidAuthTokenError,
+  NoPasswordUserError,
+  PermissionDeniedError,
+  PermissionNotGrantedError,
+  RoleAlreadyExistsError,
+  RoleEmptyError,
+  RoleNotFoundError,
+  RoleNotGrantedError,
+  RootRoleNotExistError,
+  RootUserNotExistError,
+  UserAlreadyExistsError,
+  UserEmptyError,
+  UserNotFoundError,
+} from '../auth/errors.js';
 import { DuplicateKeyError, EmptyKeyError, EmptyRequestOpError, LeaseProvidedError, TooManyTxnOpsError, ValueProvidedError } from '../requests/errors.js';
 
 /**
@@ -93,6 +112,24 @@ const table: Array<[new (...args: never[]) => Error, WireError]> = [
   [TooManyLearnersError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: too many learner members in cluster' }],
   [NoSpaceError, { code: status.RESOURCE_EXHAUSTED, message: 'etcdserver: mvcc: database space exceeded' }],
   [CorruptError, { code: status.DATA_LOSS, message: 'etcdserver: corrupt cluster' }],
+  [RootUserNotExistError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: root user does not exist' }],
+  [RootRoleNotExistError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: root user does not have root role' }],
+  [UserAlreadyExistsError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: user name already exists' }],
+  [UserEmptyError, { code: status.INVALID_ARGUMENT, message: 'etcdserver: user name is empty' }],
+  [UserNotFoundError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: user name not found' }],
+  [RoleAlreadyExistsError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: role name already exists' }],
+  [RoleNotFoundError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: role name not found' }],
+  [RoleEmptyError, { code: status.INVALID_ARGUMENT, message: 'etcdserver: role name is empty' }],
+  [AuthFailedError, { code: status.INVALID_ARGUMENT, message: 'etcdserver: authentication failed, invalid user ID or password' }],
+  // etcd maps no gRPC error to this one: its message goes out as is, with code Unknown.
+  [NoPasswordUserError, { code: status.UNKNOWN, message: 'auth: authentication failed, password was given for no password user' }],
+  [PermissionDeniedError, { code: status.PERMISSION_DENIED, message: 'etcdserver: permission denied' }],
+  [RoleNotGrantedError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: role is not granted to the user' }],
+  [PermissionNotGrantedError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: permission is not granted to the role' }],
+  [AuthNotEnabledError, { code: status.FAILED_PRECONDITION, message: 'etcdserver: authentication is not enabled' }],
+  [InvalidAuthTokenError, { code: status.UNAUTHENTICATED, message: 'etcdserver: invalid auth token' }],
+  [InvalidAuthManagementError, { code: status.INVALID_ARGUMENT, message: 'etcdserver: invalid auth management' }],
+  [AuthOldRevisionError, { code: status.INVALID_ARGUMENT, message: 'etcdserver: revision of auth store is old' }],
 ];
 
 /**
@@ -102,6 +139,23 @@ const table: Array<[new (...args: never[]) => Error, WireError]> = [
 export function knownWireErrors(): WireError[] {
   const requests = Object.values(requestErrors).map((make) => make());
   return [...table.map(([, wire]) => wire), ...requests.map((error) => ({ code: error.code, message: error.message }))];
+}
+
+/** Go's names of the gRPC codes, as its status errors print them. */
+const goCodeNames = [
+  'OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied',
+  'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated',
+];
+
+/**
+ * `error` as a Go gRPC status error prints itself: "rpc error: code =
+ * PermissionDenied desc = etcdserver: permission denied". etcd puts that
+ * text into a watch's cancel reason when auth refuses the watch.
+ */
+export function goStatusText(error: unknown): string {
+  const wire = toServiceError(error);
+  const code = wire.code ?? status.UNKNOWN;
+  return `rpc error: code = ${goCodeNames[code] ?? `Code(${code})`} desc = ${wire.details ?? ''}`;
 }
 
 /** The gRPC error a client sees for `error`. */

@@ -1,11 +1,20 @@
 // Adapts an async handler to grpc-js's unary callback style, mapping thrown
 // errors through the one error table. The client services (api/) and the
 // peer service (transport/) answer through it alike.
-import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import type { Metadata, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { toServiceError } from './errors.js';
 
-/** Whether the client gave up on the call (cancelled it, or its deadline passed). */
-export interface CallState {
+/** What grpc-js knows of a call's transport (not exported by name from the package). */
+export type AuthContext = ReturnType<ServerUnaryCall<unknown, unknown>['getAuthContext']>;
+
+/** Who made a call: its metadata (the auth token) and its TLS peer (the client certificate). */
+export interface CallIdentity {
+  readonly metadata: Metadata;
+  getAuthContext(): AuthContext;
+}
+
+/** A call as the handlers see it: whether the client gave up (cancelled it, or its deadline passed), and who it is. */
+export interface CallState extends CallIdentity {
   readonly cancelled: boolean;
 }
 

@@ -8,6 +8,7 @@ import { LeaseNotFoundError } from '../apply/errors.js';
 import { AlarmSet } from '../alarm/alarms.js';
 import type { ChangeEvent } from '../mvcc/store.js';
 import { openTempStore, type TempStore } from '../testing/temp-store.js';
+import { openAuthStore } from '../testing/auth.js';
 import { LeaseExistsError, LeaseTtlTooLargeError } from './errors.js';
 import { LeaseTable, leaseTtlSecondsMax } from './table.js';
 
@@ -28,9 +29,9 @@ describe('LeaseTable', () => {
   const open = (): void => {
     table = new LeaseTable(temp.backend, minTtlSeconds);
     table.restore(temp.store);
-    applier = new Applier(temp.store, table, new AlarmSet(temp.backend));
+    applier = new Applier(temp.store, table, new AlarmSet(temp.backend), openAuthStore(temp.backend));
   };
-  const apply = (request: Partial<InternalRequest>): ApplyResult => temp.backend.transaction(() => applier.apply(InternalRequest.fromPartial(request)));
+  const apply = (request: Partial<InternalRequest>): ApplyResult => temp.backend.transaction(() => applier.apply(InternalRequest.fromPartial(request), 1));
   const succeed = (request: Partial<InternalRequest>): ApplyResponse => {
     const result = apply(request);
     if (!result.ok) throw new Error(`expected success, got ${result.error.name}: ${result.error.message}`);

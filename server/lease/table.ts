@@ -50,6 +50,11 @@ export class LeaseTable implements LeaseLookup {
     return this.leases.get(id);
   }
 
+  /** The keys attached to lease `id` (latin1), none when it does not exist. */
+  keysOf(id: bigint): Iterable<string> {
+    return this.leases.get(id)?.keys ?? [];
+  }
+
   get size(): number {
     return this.leases.size;
   }

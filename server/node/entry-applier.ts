@@ -54,7 +54,7 @@ export class EntryApplier implements StateMachine {
           if (context.requestId !== 0n) confAnswers.push([context.requestId, refused]);
         } else if (fresh && entry.data.length > 0) {
           const request = proposals.take(entry.data) ?? committedRequest(entry);
-          const result = this.applyRequest(request);
+          const result = this.applyRequest(request, entry.index);
           if (result.membership) membershipChanged = true;
           answers.push([request.id, result.result]);
         }
@@ -81,7 +81,7 @@ export class EntryApplier implements StateMachine {
     this.parts.snapshots.maybeTake(appliedIndex, confState, () => this.events.stopped());
   }
 
-  private applyRequest(request: InternalRequest): { result: ApplyResult; membership: boolean } {
+  private applyRequest(request: InternalRequest, index: number): { result: ApplyResult; membership: boolean } {
     const { membership } = this.parts;
     if (request.memberAttributes !== undefined) {
       const attributes = request.memberAttributes;
@@ -92,6 +92,6 @@ export class EntryApplier implements StateMachine {
       const refused = membership.setPeerUrls(request.memberPeerUrls.memberId, request.memberPeerUrls.peerUrls);
       return { result: refused === undefined ? { ok: true, response: {} as ApplyResponse } : { ok: false, error: refused }, membership: true };
     }
-    return { result: this.parts.applier.apply(request), membership: false };
+    return { result: this.parts.applier.apply(request, index), membership: false };
   }
 }

@@ -16,6 +16,7 @@
 // checks let in, and the member stops rather than skip an entry.
 import { InternalRequest } from '../../proto/gen/cairnpb/internal.js';
 import { checkDelete, checkPut, checkTxn } from '../requests/checks.js';
+import { authRequestKinds } from '../auth/store.js';
 import { decodeConfChangeContext, type ConfChangeContext, type Membership } from '../membership/membership.js';
 import { ConfChangeType, decodeConfChange, type ConfChange, type Entry } from '../raft/index.js';
 
@@ -33,12 +34,12 @@ export class CorruptEntryError extends Error {
 }
 
 /** What an InternalRequest may ask for; exactly one of them. */
-const requestKinds = ['put', 'deleteRange', 'txn', 'compaction', 'leaseGrant', 'leaseRevoke', 'memberAttributes', 'memberPeerUrls', 'alarm'] as const satisfies ReadonlyArray<keyof InternalRequest>;
+const requestKinds = ['put', 'deleteRange', 'txn', 'compaction', 'leaseGrant', 'leaseRevoke', 'memberAttributes', 'memberPeerUrls', 'alarm', ...authRequestKinds] as const satisfies ReadonlyArray<keyof InternalRequest>;
 /**
  * Fails to compile when internal.proto gains a request the list above lacks:
  * a member would then refuse every entry holding one, from its own leader too.
  */
-const everyRequestKindListed: Exclude<keyof InternalRequest, 'id' | (typeof requestKinds)[number]> extends never ? true : never = true;
+const everyRequestKindListed: Exclude<keyof InternalRequest, 'id' | 'auth' | (typeof requestKinds)[number]> extends never ? true : never = true;
 void everyRequestKindListed;
 
 /**

@@ -9,7 +9,7 @@ const leader = 2;
 const follower: CoreView = { term: 5, lead: leader, lastIndex: 100, isLearner: false };
 
 function putData(key: string): Uint8Array {
-  return InternalRequest.encode({ id: 1n, put: PutRequest.fromPartial({ key: Buffer.from(key), value: Buffer.from('v') }) }).finish();
+  return InternalRequest.encode({ id: 1n, auth: undefined, put: PutRequest.fromPartial({ key: Buffer.from(key), value: Buffer.from('v') }) }).finish();
 }
 
 function normal(index: number, term: number, data: Uint8Array): Entry {
@@ -67,7 +67,7 @@ describe('peer admission: entries', () => {
   });
 
   it('checks a forwarded proposal as a client request; a follower takes any request the leader accepted', () => {
-    const emptyKey = InternalRequest.encode({ id: 1n, put: PutRequest.fromPartial({ key: Buffer.alloc(0) }) }).finish();
+    const emptyKey = InternalRequest.encode({ id: 1n, auth: undefined, put: PutRequest.fromPartial({ key: Buffer.alloc(0) }) }).finish();
     const proposal = from({ type: MessageType.Prop, entries: [normal(0, 0, emptyKey)] });
     expect(admissionRefusal(proposal, follower, parts())).to.match(/key is not provided/);
     const append = from({ type: MessageType.App, term: 5, index: 100, logTerm: 5, entries: [normal(101, 5, emptyKey)] });

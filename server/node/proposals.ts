@@ -12,8 +12,8 @@ import { None, ProposalDroppedError, type ConfChange, type ConfChangeType } from
 import { LeaderChangedError, NoLeaderError, RequestTooLargeError, TooManyRequestsError } from './errors.js';
 import { Waiters } from './waiters.js';
 
-/** The request part of an InternalRequest (everything but its id). */
-export type Proposal = Omit<InternalRequest, 'id'>;
+/** The request part of an InternalRequest (everything but its id); `auth` only on what a client asked. */
+export type Proposal = Omit<InternalRequest, 'id' | 'auth'> & { auth?: InternalRequest['auth'] };
 
 export interface ProposeOptions {
   /**
@@ -74,7 +74,7 @@ export class Proposals {
   /** Proposes a request; resolves with its response once it is committed and applied here. */
   propose(proposal: Proposal, options: ProposeOptions = {}): Promise<ApplyResponse> {
     if (this.requests.size >= this.limits.pendingProposalsMax) return Promise.reject(new TooManyRequestsError());
-    const request: InternalRequest = { ...proposal, id: this.nextRequestId() };
+    const request: InternalRequest = { ...proposal, auth: proposal.auth, id: this.nextRequestId() };
     const data = encodeMessage(InternalRequest, request);
     if (data.length > this.limits.requestBytesMax) return Promise.reject(new RequestTooLargeError());
     const response = this.requests.wait(request.id);

@@ -60,7 +60,7 @@ function peerHost(peerUrl: string): string {
 }
 
 function putEntry(index: bigint, term: bigint, key: string): PbEntry {
-  const data = Buffer.from(InternalRequest.encode({ id: 1n, put: PutRequest.fromPartial({ key: Buffer.from(key), value: Buffer.from('hostile') }) }).finish());
+  const data = Buffer.from(InternalRequest.encode({ id: 1n, auth: undefined, put: PutRequest.fromPartial({ key: Buffer.from(key), value: Buffer.from('hostile') }) }).finish());
   return { type: EntryType.EntryNormal, index, term, data };
 }
 
@@ -178,7 +178,7 @@ describe('peer input: a 3-member cairn cluster', function () {
       commit: seen.commit + 2n, entries: [putEntry(seen.commit + 1n, seen.term, 'hostile/append'), garbage],
     });
     // Decodes as an InternalRequest, but asks for nothing: applying it is impossible too.
-    const empty: PbEntry = { type: EntryType.EntryNormal, index: seen.commit + 1n, term: seen.term, data: Buffer.from(InternalRequest.encode({ id: 7n }).finish()) };
+    const empty: PbEntry = { type: EntryType.EntryNormal, index: seen.commit + 1n, term: seen.term, data: Buffer.from(InternalRequest.encode({ id: 7n, auth: undefined }).finish()) };
     const emptyAppend = message({ type: MessageType.MsgApp, from: id(leader), to: id(target), term: seen.term, logTerm: seen.term, index: seen.commit, commit: seen.commit + 1n, entries: [empty] });
     await sendBatches(peerHost(target.peerUrl), [batch(clusterId, id(leader), [append, emptyAppend])]);
     await assertHealthy(target, seen.term, 'cluster/garbage');

@@ -7,9 +7,21 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { Role, User } from "../authpb/auth.js";
 import {
   AlarmMember,
   AlarmRequest,
+  AuthDisableRequest,
+  AuthEnableRequest,
+  AuthRoleAddRequest,
+  AuthRoleDeleteRequest,
+  AuthRoleGrantPermissionRequest,
+  AuthRoleRevokePermissionRequest,
+  AuthUserAddRequest,
+  AuthUserChangePasswordRequest,
+  AuthUserDeleteRequest,
+  AuthUserGrantRoleRequest,
+  AuthUserRevokeRoleRequest,
   CompactionRequest,
   DeleteRangeRequest,
   LeaseGrantRequest,
@@ -41,7 +53,62 @@ export interface InternalRequest {
    * Alarm RPCs (GET too, as etcd: a linearizable read of the alarm list),
    * and the NOSPACE alarm a member raises when its backend is full.
    */
-  alarm?: AlarmRequest | undefined;
+  alarm?:
+    | AlarmRequest
+    | undefined;
+  /**
+   * The auth store's changes (server/auth/). Passwords travel hashed
+   * (hashedPassword), never in the clear.
+   */
+  authEnable?: AuthEnableRequest | undefined;
+  authDisable?: AuthDisableRequest | undefined;
+  authenticate?: InternalAuthenticate | undefined;
+  authUserAdd?: AuthUserAddRequest | undefined;
+  authUserDelete?: AuthUserDeleteRequest | undefined;
+  authUserChangePassword?: AuthUserChangePasswordRequest | undefined;
+  authUserGrantRole?: AuthUserGrantRoleRequest | undefined;
+  authUserRevokeRole?: AuthUserRevokeRoleRequest | undefined;
+  authRoleAdd?: AuthRoleAddRequest | undefined;
+  authRoleDelete?: AuthRoleDeleteRequest | undefined;
+  authRoleGrantPermission?: AuthRoleGrantPermissionRequest | undefined;
+  authRoleRevokePermission?:
+    | AuthRoleRevokePermissionRequest
+    | undefined;
+  /**
+   * Who asked, when a client asked: applying checks the request against the
+   * user's permissions as of auth_revision. Absent on what a member proposes
+   * by itself (lease expiry, its attributes, a raised alarm).
+   */
+  auth: RequestAuth | undefined;
+}
+
+/**
+ * The user a client request runs as ("" when the client gave no
+ * credentials) and the auth store's revision when its token was checked.
+ */
+export interface RequestAuth {
+  username: string;
+  authRevision: bigint;
+}
+
+/**
+ * Authenticate, once the password was checked by the member that took it:
+ * applying assigns the token "<simple_token>.<entry index>" on every member.
+ */
+export interface InternalAuthenticate {
+  name: string;
+  simpleToken: string;
+}
+
+/**
+ * The auth store as the backend keeps it (meta "auth"), replicated through
+ * the log and carried by snapshots. Users and roles in name order.
+ */
+export interface StoredAuth {
+  enabled: boolean;
+  revision: bigint;
+  users: User[];
+  roles: Role[];
 }
 
 /**
@@ -107,6 +174,19 @@ function createBaseInternalRequest(): InternalRequest {
     memberAttributes: undefined,
     memberPeerUrls: undefined,
     alarm: undefined,
+    authEnable: undefined,
+    authDisable: undefined,
+    authenticate: undefined,
+    authUserAdd: undefined,
+    authUserDelete: undefined,
+    authUserChangePassword: undefined,
+    authUserGrantRole: undefined,
+    authUserRevokeRole: undefined,
+    authRoleAdd: undefined,
+    authRoleDelete: undefined,
+    authRoleGrantPermission: undefined,
+    authRoleRevokePermission: undefined,
+    auth: undefined,
   };
 }
 
@@ -144,6 +224,45 @@ export const InternalRequest: MessageFns<InternalRequest> = {
     }
     if (message.alarm !== undefined) {
       AlarmRequest.encode(message.alarm, writer.uint32(82).fork()).join();
+    }
+    if (message.authEnable !== undefined) {
+      AuthEnableRequest.encode(message.authEnable, writer.uint32(90).fork()).join();
+    }
+    if (message.authDisable !== undefined) {
+      AuthDisableRequest.encode(message.authDisable, writer.uint32(98).fork()).join();
+    }
+    if (message.authenticate !== undefined) {
+      InternalAuthenticate.encode(message.authenticate, writer.uint32(106).fork()).join();
+    }
+    if (message.authUserAdd !== undefined) {
+      AuthUserAddRequest.encode(message.authUserAdd, writer.uint32(114).fork()).join();
+    }
+    if (message.authUserDelete !== undefined) {
+      AuthUserDeleteRequest.encode(message.authUserDelete, writer.uint32(122).fork()).join();
+    }
+    if (message.authUserChangePassword !== undefined) {
+      AuthUserChangePasswordRequest.encode(message.authUserChangePassword, writer.uint32(130).fork()).join();
+    }
+    if (message.authUserGrantRole !== undefined) {
+      AuthUserGrantRoleRequest.encode(message.authUserGrantRole, writer.uint32(138).fork()).join();
+    }
+    if (message.authUserRevokeRole !== undefined) {
+      AuthUserRevokeRoleRequest.encode(message.authUserRevokeRole, writer.uint32(146).fork()).join();
+    }
+    if (message.authRoleAdd !== undefined) {
+      AuthRoleAddRequest.encode(message.authRoleAdd, writer.uint32(154).fork()).join();
+    }
+    if (message.authRoleDelete !== undefined) {
+      AuthRoleDeleteRequest.encode(message.authRoleDelete, writer.uint32(162).fork()).join();
+    }
+    if (message.authRoleGrantPermission !== undefined) {
+      AuthRoleGrantPermissionRequest.encode(message.authRoleGrantPermission, writer.uint32(170).fork()).join();
+    }
+    if (message.authRoleRevokePermission !== undefined) {
+      AuthRoleRevokePermissionRequest.encode(message.authRoleRevokePermission, writer.uint32(178).fork()).join();
+    }
+    if (message.auth !== undefined) {
+      RequestAuth.encode(message.auth, writer.uint32(242).fork()).join();
     }
     return writer;
   },
@@ -241,6 +360,110 @@ export const InternalRequest: MessageFns<InternalRequest> = {
             message.alarm = AlarmRequest.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.authEnable = AuthEnableRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.authDisable = AuthDisableRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.authenticate = InternalAuthenticate.decode(reader, reader.uint32());
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.authUserAdd = AuthUserAddRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.authUserDelete = AuthUserDeleteRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.authUserChangePassword = AuthUserChangePasswordRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.authUserGrantRole = AuthUserGrantRoleRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.authUserRevokeRole = AuthUserRevokeRoleRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.authRoleAdd = AuthRoleAddRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.authRoleDelete = AuthRoleDeleteRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.authRoleGrantPermission = AuthRoleGrantPermissionRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.authRoleRevokePermission = AuthRoleRevokePermissionRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.auth = RequestAuth.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -285,6 +508,63 @@ export const InternalRequest: MessageFns<InternalRequest> = {
         ? MemberPeerUrls.fromJSON(object.member_peer_urls)
         : undefined,
       alarm: isSet(object.alarm) ? AlarmRequest.fromJSON(object.alarm) : undefined,
+      authEnable: isSet(object.authEnable)
+        ? AuthEnableRequest.fromJSON(object.authEnable)
+        : isSet(object.auth_enable)
+        ? AuthEnableRequest.fromJSON(object.auth_enable)
+        : undefined,
+      authDisable: isSet(object.authDisable)
+        ? AuthDisableRequest.fromJSON(object.authDisable)
+        : isSet(object.auth_disable)
+        ? AuthDisableRequest.fromJSON(object.auth_disable)
+        : undefined,
+      authenticate: isSet(object.authenticate) ? InternalAuthenticate.fromJSON(object.authenticate) : undefined,
+      authUserAdd: isSet(object.authUserAdd)
+        ? AuthUserAddRequest.fromJSON(object.authUserAdd)
+        : isSet(object.auth_user_add)
+        ? AuthUserAddRequest.fromJSON(object.auth_user_add)
+        : undefined,
+      authUserDelete: isSet(object.authUserDelete)
+        ? AuthUserDeleteRequest.fromJSON(object.authUserDelete)
+        : isSet(object.auth_user_delete)
+        ? AuthUserDeleteRequest.fromJSON(object.auth_user_delete)
+        : undefined,
+      authUserChangePassword: isSet(object.authUserChangePassword)
+        ? AuthUserChangePasswordRequest.fromJSON(object.authUserChangePassword)
+        : isSet(object.auth_user_change_password)
+        ? AuthUserChangePasswordRequest.fromJSON(object.auth_user_change_password)
+        : undefined,
+      authUserGrantRole: isSet(object.authUserGrantRole)
+        ? AuthUserGrantRoleRequest.fromJSON(object.authUserGrantRole)
+        : isSet(object.auth_user_grant_role)
+        ? AuthUserGrantRoleRequest.fromJSON(object.auth_user_grant_role)
+        : undefined,
+      authUserRevokeRole: isSet(object.authUserRevokeRole)
+        ? AuthUserRevokeRoleRequest.fromJSON(object.authUserRevokeRole)
+        : isSet(object.auth_user_revoke_role)
+        ? AuthUserRevokeRoleRequest.fromJSON(object.auth_user_revoke_role)
+        : undefined,
+      authRoleAdd: isSet(object.authRoleAdd)
+        ? AuthRoleAddRequest.fromJSON(object.authRoleAdd)
+        : isSet(object.auth_role_add)
+        ? AuthRoleAddRequest.fromJSON(object.auth_role_add)
+        : undefined,
+      authRoleDelete: isSet(object.authRoleDelete)
+        ? AuthRoleDeleteRequest.fromJSON(object.authRoleDelete)
+        : isSet(object.auth_role_delete)
+        ? AuthRoleDeleteRequest.fromJSON(object.auth_role_delete)
+        : undefined,
+      authRoleGrantPermission: isSet(object.authRoleGrantPermission)
+        ? AuthRoleGrantPermissionRequest.fromJSON(object.authRoleGrantPermission)
+        : isSet(object.auth_role_grant_permission)
+        ? AuthRoleGrantPermissionRequest.fromJSON(object.auth_role_grant_permission)
+        : undefined,
+      authRoleRevokePermission: isSet(object.authRoleRevokePermission)
+        ? AuthRoleRevokePermissionRequest.fromJSON(object.authRoleRevokePermission)
+        : isSet(object.auth_role_revoke_permission)
+        ? AuthRoleRevokePermissionRequest.fromJSON(object.auth_role_revoke_permission)
+        : undefined,
+      auth: isSet(object.auth) ? RequestAuth.fromJSON(object.auth) : undefined,
     };
   },
 
@@ -320,6 +600,45 @@ export const InternalRequest: MessageFns<InternalRequest> = {
     if (message.alarm !== undefined) {
       obj.alarm = AlarmRequest.toJSON(message.alarm);
     }
+    if (message.authEnable !== undefined) {
+      obj.authEnable = AuthEnableRequest.toJSON(message.authEnable);
+    }
+    if (message.authDisable !== undefined) {
+      obj.authDisable = AuthDisableRequest.toJSON(message.authDisable);
+    }
+    if (message.authenticate !== undefined) {
+      obj.authenticate = InternalAuthenticate.toJSON(message.authenticate);
+    }
+    if (message.authUserAdd !== undefined) {
+      obj.authUserAdd = AuthUserAddRequest.toJSON(message.authUserAdd);
+    }
+    if (message.authUserDelete !== undefined) {
+      obj.authUserDelete = AuthUserDeleteRequest.toJSON(message.authUserDelete);
+    }
+    if (message.authUserChangePassword !== undefined) {
+      obj.authUserChangePassword = AuthUserChangePasswordRequest.toJSON(message.authUserChangePassword);
+    }
+    if (message.authUserGrantRole !== undefined) {
+      obj.authUserGrantRole = AuthUserGrantRoleRequest.toJSON(message.authUserGrantRole);
+    }
+    if (message.authUserRevokeRole !== undefined) {
+      obj.authUserRevokeRole = AuthUserRevokeRoleRequest.toJSON(message.authUserRevokeRole);
+    }
+    if (message.authRoleAdd !== undefined) {
+      obj.authRoleAdd = AuthRoleAddRequest.toJSON(message.authRoleAdd);
+    }
+    if (message.authRoleDelete !== undefined) {
+      obj.authRoleDelete = AuthRoleDeleteRequest.toJSON(message.authRoleDelete);
+    }
+    if (message.authRoleGrantPermission !== undefined) {
+      obj.authRoleGrantPermission = AuthRoleGrantPermissionRequest.toJSON(message.authRoleGrantPermission);
+    }
+    if (message.authRoleRevokePermission !== undefined) {
+      obj.authRoleRevokePermission = AuthRoleRevokePermissionRequest.toJSON(message.authRoleRevokePermission);
+    }
+    if (message.auth !== undefined) {
+      obj.auth = RequestAuth.toJSON(message.auth);
+    }
     return obj;
   },
 
@@ -352,6 +671,351 @@ export const InternalRequest: MessageFns<InternalRequest> = {
     message.alarm = (object.alarm !== undefined && object.alarm !== null)
       ? AlarmRequest.fromPartial(object.alarm)
       : undefined;
+    message.authEnable = (object.authEnable !== undefined && object.authEnable !== null)
+      ? AuthEnableRequest.fromPartial(object.authEnable)
+      : undefined;
+    message.authDisable = (object.authDisable !== undefined && object.authDisable !== null)
+      ? AuthDisableRequest.fromPartial(object.authDisable)
+      : undefined;
+    message.authenticate = (object.authenticate !== undefined && object.authenticate !== null)
+      ? InternalAuthenticate.fromPartial(object.authenticate)
+      : undefined;
+    message.authUserAdd = (object.authUserAdd !== undefined && object.authUserAdd !== null)
+      ? AuthUserAddRequest.fromPartial(object.authUserAdd)
+      : undefined;
+    message.authUserDelete = (object.authUserDelete !== undefined && object.authUserDelete !== null)
+      ? AuthUserDeleteRequest.fromPartial(object.authUserDelete)
+      : undefined;
+    message.authUserChangePassword =
+      (object.authUserChangePassword !== undefined && object.authUserChangePassword !== null)
+        ? AuthUserChangePasswordRequest.fromPartial(object.authUserChangePassword)
+        : undefined;
+    message.authUserGrantRole = (object.authUserGrantRole !== undefined && object.authUserGrantRole !== null)
+      ? AuthUserGrantRoleRequest.fromPartial(object.authUserGrantRole)
+      : undefined;
+    message.authUserRevokeRole = (object.authUserRevokeRole !== undefined && object.authUserRevokeRole !== null)
+      ? AuthUserRevokeRoleRequest.fromPartial(object.authUserRevokeRole)
+      : undefined;
+    message.authRoleAdd = (object.authRoleAdd !== undefined && object.authRoleAdd !== null)
+      ? AuthRoleAddRequest.fromPartial(object.authRoleAdd)
+      : undefined;
+    message.authRoleDelete = (object.authRoleDelete !== undefined && object.authRoleDelete !== null)
+      ? AuthRoleDeleteRequest.fromPartial(object.authRoleDelete)
+      : undefined;
+    message.authRoleGrantPermission =
+      (object.authRoleGrantPermission !== undefined && object.authRoleGrantPermission !== null)
+        ? AuthRoleGrantPermissionRequest.fromPartial(object.authRoleGrantPermission)
+        : undefined;
+    message.authRoleRevokePermission =
+      (object.authRoleRevokePermission !== undefined && object.authRoleRevokePermission !== null)
+        ? AuthRoleRevokePermissionRequest.fromPartial(object.authRoleRevokePermission)
+        : undefined;
+    message.auth = (object.auth !== undefined && object.auth !== null)
+      ? RequestAuth.fromPartial(object.auth)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRequestAuth(): RequestAuth {
+  return { username: "", authRevision: 0n };
+}
+
+export const RequestAuth: MessageFns<RequestAuth> = {
+  encode(message: RequestAuth, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.username !== "") {
+      writer.uint32(10).string(message.username);
+    }
+    if (message.authRevision !== 0n) {
+      if (BigInt.asUintN(64, message.authRevision) !== message.authRevision) {
+        throw new globalThis.Error("value provided for field message.authRevision of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.authRevision);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RequestAuth {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRequestAuth();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.username = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.authRevision = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RequestAuth {
+    return {
+      username: isSet(object.username) ? globalThis.String(object.username) : "",
+      authRevision: isSet(object.authRevision)
+        ? BigInt(object.authRevision)
+        : isSet(object.auth_revision)
+        ? BigInt(object.auth_revision)
+        : 0n,
+    };
+  },
+
+  toJSON(message: RequestAuth): unknown {
+    const obj: any = {};
+    if (message.username !== "") {
+      obj.username = message.username;
+    }
+    if (message.authRevision !== 0n) {
+      obj.authRevision = message.authRevision.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RequestAuth>, I>>(base?: I): RequestAuth {
+    return RequestAuth.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RequestAuth>, I>>(object: I): RequestAuth {
+    const message = createBaseRequestAuth();
+    message.username = object.username ?? "";
+    message.authRevision = (object.authRevision !== undefined && object.authRevision !== null)
+      ? BigInt(object.authRevision)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseInternalAuthenticate(): InternalAuthenticate {
+  return { name: "", simpleToken: "" };
+}
+
+export const InternalAuthenticate: MessageFns<InternalAuthenticate> = {
+  encode(message: InternalAuthenticate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.simpleToken !== "") {
+      writer.uint32(18).string(message.simpleToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InternalAuthenticate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInternalAuthenticate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.simpleToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InternalAuthenticate {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      simpleToken: isSet(object.simpleToken)
+        ? globalThis.String(object.simpleToken)
+        : isSet(object.simple_token)
+        ? globalThis.String(object.simple_token)
+        : "",
+    };
+  },
+
+  toJSON(message: InternalAuthenticate): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.simpleToken !== "") {
+      obj.simpleToken = message.simpleToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InternalAuthenticate>, I>>(base?: I): InternalAuthenticate {
+    return InternalAuthenticate.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InternalAuthenticate>, I>>(object: I): InternalAuthenticate {
+    const message = createBaseInternalAuthenticate();
+    message.name = object.name ?? "";
+    message.simpleToken = object.simpleToken ?? "";
+    return message;
+  },
+};
+
+function createBaseStoredAuth(): StoredAuth {
+  return { enabled: false, revision: 0n, users: [], roles: [] };
+}
+
+export const StoredAuth: MessageFns<StoredAuth> = {
+  encode(message: StoredAuth, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enabled !== false) {
+      writer.uint32(8).bool(message.enabled);
+    }
+    if (message.revision !== 0n) {
+      if (BigInt.asUintN(64, message.revision) !== message.revision) {
+        throw new globalThis.Error("value provided for field message.revision of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.revision);
+    }
+    for (const v of message.users) {
+      User.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.roles) {
+      Role.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StoredAuth {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStoredAuth();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.revision = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.users.push(User.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.roles.push(Role.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StoredAuth {
+    return {
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
+      revision: isSet(object.revision) ? BigInt(object.revision) : 0n,
+      users: globalThis.Array.isArray(object?.users) ? object.users.map((e: any) => User.fromJSON(e)) : [],
+      roles: globalThis.Array.isArray(object?.roles) ? object.roles.map((e: any) => Role.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: StoredAuth): unknown {
+    const obj: any = {};
+    if (message.enabled !== false) {
+      obj.enabled = message.enabled;
+    }
+    if (message.revision !== 0n) {
+      obj.revision = message.revision.toString();
+    }
+    if (message.users?.length) {
+      obj.users = message.users.map((e) => User.toJSON(e));
+    }
+    if (message.roles?.length) {
+      obj.roles = message.roles.map((e) => Role.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StoredAuth>, I>>(base?: I): StoredAuth {
+    return StoredAuth.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StoredAuth>, I>>(object: I): StoredAuth {
+    const message = createBaseStoredAuth();
+    message.enabled = object.enabled ?? false;
+    message.revision = (object.revision !== undefined && object.revision !== null) ? BigInt(object.revision) : 0n;
+    message.users = object.users?.map((e) => User.fromPartial(e)) || [];
+    message.roles = object.roles?.map((e) => Role.fromPartial(e)) || [];
     return message;
   },
 };
