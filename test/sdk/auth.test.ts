@@ -1,14 +1,16 @@
-// Token auth through the SDK against real etcd: token obtained at connect,
-// attached as `token` metadata, refreshed when the server no longer knows it.
-// cairn does not implement the Auth service yet, so this runs against etcd only.
+// Token auth through the SDK against cairn and real etcd: token obtained at
+// connect, attached as `token` metadata, refreshed when the server no longer
+// knows it; and the recipes, unchanged, as a user confined to a prefix.
 import { expect } from 'chai';
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
-import { AuthFailedError, connect, UserEmptyError, type Client } from '../../client/index.js';
+import { firstValueFrom, filter } from 'rxjs';
+import { AuthFailedError, connect, PermissionDeniedError, UserEmptyError, type Client } from '../../client/index.js';
+import { Election, Mutex, Session } from '../../recipes/index.js';
 import { etcdctl } from '../harness/etcdctl.js';
 import type { ServerHandle } from '../harness/launcher.js';
 import { rejection, selectedTargets } from './support.js';
 
-for (const target of selectedTargets().filter((candidate) => candidate.kind === 'etcd')) {
+for (const target of selectedTargets()) {
   describe(`sdk auth against ${target.kind}`, function () {
     let server: ServerHandle;
     let client: Client | undefined;
@@ -17,7 +19,16 @@ for (const target of selectedTargets().filter((candidate) => candidate.kind === 
     before(async function () {
       if (!target.available()) return this.skip();
       server = await target.start();
-      for (const args of [['user', 'add', 'root', '--new-user-password=secret'], ['user', 'grant-role', 'root', 'root'], ['auth', 'enable']]) {
+      const setup = [
+        ['user', 'add', 'root', '--new-user-password=secret'],
+        ['user', 'grant-role', 'root', 'root'],
+        ['role', 'add', 'app'],
+        ['role', 'grant-permission', 'app', 'readwrite', '--prefix', 'app/'],
+        ['user', 'add', 'app', '--new-user-password=app-secret'],
+        ['user', 'grant-role', 'app', 'app'],
+        ['auth', 'enable'],
+      ];
+      for (const args of setup) {
         const result = await etcdctl(server.endpoint, args);
         if (result.code !== 0) throw new Error(`etcdctl ${args.join(' ')}: ${result.stderr}`);
       }
@@ -46,6 +57,27 @@ for (const target of selectedTargets().filter((candidate) => candidate.kind === 
     it('rejects bad credentials with AuthFailedError', async () => {
       const error = await rejection(connect({ endpoints: [server.endpoint], auth: { username: 'root', password: 'wrong' } }));
       expect(error).to.be.instanceOf(AuthFailedError);
+    });
+
+    it('runs the recipes unchanged as a user confined to a prefix, and refuses it elsewhere', async () => {
+      const confined = await connect({ endpoints: [server.endpoint], auth: { username: 'app', password: 'app-secret' } });
+      try {
+        const session = await Session.create(confined, { ttlSeconds: 10 });
+        const mutex = new Mutex(session, 'app/lock');
+        const held = await mutex.lock();
+        expect(held.key.startsWith('app/lock/')).to.equal(true);
+        await mutex.unlock();
+        const election = new Election(session, 'app/election');
+        const leadership = await firstValueFrom(election.campaign('me').pipe(filter((state) => state.state === 'elected')));
+        expect(leadership.state).to.equal('elected');
+        expect((await Election.leader(confined, 'app/election')).value).to.equal('me');
+        await election.resign();
+        expect(await rejection(new Mutex(session, 'other/lock').lock())).to.be.instanceOf(PermissionDeniedError);
+        expect(await rejection(confined.put('other/k', 'v'))).to.be.instanceOf(PermissionDeniedError);
+        await session.close();
+      } finally {
+        confined.close();
+      }
     });
 
     it('reports a call without credentials as UserEmptyError', async () => {
