@@ -167,6 +167,24 @@ for (const clientCertAuth of [true, false]) {
       const codes = await Promise.all([etcd, cairn].map((server) => rangeCode(server, other)));
       expect(codes).to.deep.equal([status.UNAVAILABLE, status.UNAVAILABLE]);
     });
+
+    // As etcd: the common name of the client certificate (here "root") is the user of a request
+    // without a token only under --client-cert-auth; with the trusted CA alone it names nobody.
+    it(`with auth enabled, a request without a token runs as the certificate's common name: ${clientCertAuth ? 'yes' : 'no'}`, async () => {
+      const files = pair.files();
+      const tls = [`--cacert=${files.caFile}`, `--cert=${files.clientCertFile}`, `--key=${files.clientKeyFile}`];
+      for (const setup of [['user', 'add', 'root:secret'], ['user', 'grant-role', 'root', 'root'], ['auth', 'enable']]) {
+        const results = await onBoth(pair.servers(), https, [...tls, ...setup]);
+        expectSame(pair.servers(), results, setup);
+      }
+      const put = ['put', 'tls/cn', 'v'];
+      const putResults = await onBoth(pair.servers(), https, [...tls, ...put]);
+      if (clientCertAuth) expect(putResults[0].stdout).to.equal('OK\n');
+      else expect(putResults[0].stderr).to.include('etcdserver: user name is empty');
+      expectSame(pair.servers(), putResults, put);
+      const disable = ['--user', 'root:secret', 'auth', 'disable'];
+      expectSame(pair.servers(), await onBoth(pair.servers(), https, [...tls, ...disable]), disable);
+    });
   });
 }
 
