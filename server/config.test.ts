@@ -32,12 +32,12 @@ describe('config: client TLS (--cert-file, --key-file, --trusted-ca-file, --clie
 
   it('takes the TLS flags and an https:// client URL', () => {
     const config = configOf([...https, '--cert-file', 'c.pem', '--key-file', 'k.pem', '--trusted-ca-file', 'ca.pem', '--client-cert-auth']);
-    expect(config.clientTls).to.deep.equal({ certFile: 'c.pem', keyFile: 'k.pem', trustedCaFile: 'ca.pem', clientCertAuth: true });
+    expect(config.clientTls).to.deep.equal({ certFile: 'c.pem', keyFile: 'k.pem', trustedCaFile: 'ca.pem', clientCertAuth: true, autoTls: false });
     expect(config.listenClientUrls).to.deep.equal(['https://127.0.0.1:2379']);
   });
 
   it('defaults to no TLS and takes --client-cert-auth=true / =false as Go\'s flag package does', () => {
-    expect(configOf([]).clientTls).to.deep.equal({ certFile: undefined, keyFile: undefined, trustedCaFile: undefined, clientCertAuth: false });
+    expect(configOf([]).clientTls).to.deep.equal({ certFile: undefined, keyFile: undefined, trustedCaFile: undefined, clientCertAuth: false, autoTls: false });
     expect(configOf(['--trusted-ca-file', 'ca.pem', '--client-cert-auth=true']).clientTls.clientCertAuth).to.equal(true);
     expect(configOf(['--client-cert-auth=false']).clientTls.clientCertAuth).to.equal(false);
   });
@@ -52,12 +52,14 @@ describe('config: client TLS (--cert-file, --key-file, --trusted-ca-file, --clie
     expect(() => configOf(['--client-cert-auth'])).to.throw(ConfigError, '--client-cert-auth needs --trusted-ca-file');
   });
 
-  it('refuses https:// peer URLs (peer TLS is not supported yet)', () => {
-    expect(() => configOf(['--listen-peer-urls', 'https://127.0.0.1:2380'])).to.throw(ConfigError, /peer TLS is not supported yet/);
+  it('takes --auto-tls instead of --cert-file and --key-file for an https:// client URL', () => {
+    expect(configOf([...https, '--auto-tls']).clientTls.autoTls).to.equal(true);
+    expect(configOf([...https, '--auto-tls=true']).clientTls.autoTls).to.equal(true);
+    expect(() => configOf([...https, '--auto-tls=false'])).to.throw(ConfigError, /must be provided for client url/);
   });
 
   it('a flag that does not parse is a FlagSyntaxError (usage, exit 2); a value that cannot be used is not', () => {
-    expect(() => configOf(['--auto-tls'])).to.throw(FlagSyntaxError);
+    expect(() => configOf(['--client-crl-file', 'crl.pem'])).to.throw(FlagSyntaxError);
     expect(() => configOf(https)).to.throw(ConfigError).that.is.not.instanceOf(FlagSyntaxError);
   });
 
@@ -74,13 +76,117 @@ describe('config: client TLS (--cert-file, --key-file, --trusted-ca-file, --clie
         '  client-cert-auth: true',
         '',
       ].join('\n'));
-      expect(configOf(['--config-file', file]).clientTls).to.deep.equal({ certFile: 'c.pem', keyFile: 'k.pem', trustedCaFile: 'ca.pem', clientCertAuth: true });
+      expect(configOf(['--config-file', file]).clientTls).to.deep.equal({ certFile: 'c.pem', keyFile: 'k.pem', trustedCaFile: 'ca.pem', clientCertAuth: true, autoTls: false });
       writeFileSync(file, 'cert-file: c.pem\nkey-file: k.pem\nclient-transport-security:\n  cert-file: ""\n');
       expect(configOf(['--config-file', file]).clientTls.certFile).to.equal('c.pem');
       writeFileSync(file, 'client-transport-security:\n  auto-tls: true\n');
-      expect(() => configOf(['--config-file', file])).to.throw(ConfigError, /unknown key "client-transport-security.auto-tls"/);
+      expect(configOf(['--config-file', file]).clientTls.autoTls).to.equal(true);
+      writeFileSync(file, 'client-transport-security:\n  crl-file: crl.pem\n');
+      expect(() => configOf(['--config-file', file])).to.throw(ConfigError, /unknown key "client-transport-security.crl-file"/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('config: peer TLS (--peer-cert-file, --peer-key-file, --peer-trusted-ca-file, --peer-client-cert-auth, --peer-auto-tls)', () => {
+  const httpsPeers = [
+    '--listen-peer-urls', 'https://127.0.0.1:2380',
+    '--initial-advertise-peer-urls', 'https://127.0.0.1:2380',
+    '--initial-cluster', 'default=https://127.0.0.1:2380',
+  ];
+  const peerFiles = ['--peer-cert-file', 'p.pem', '--peer-key-file', 'pk.pem', '--peer-trusted-ca-file', 'ca.pem'];
+
+  it('takes the peer TLS flags and https:// peer URLs in every peer URL flag', () => {
+    const config = configOf([...httpsPeers, ...peerFiles, '--peer-client-cert-auth']);
+    expect(config.peerTls).to.deep.equal({ certFile: 'p.pem', keyFile: 'pk.pem', trustedCaFile: 'ca.pem', clientCertAuth: true, autoTls: false });
+    expect(config.listenPeerUrls).to.deep.equal(['https://127.0.0.1:2380']);
+    expect(config.initialAdvertisePeerUrls).to.deep.equal(['https://127.0.0.1:2380']);
+    expect(config.initialCluster).to.equal('default=https://127.0.0.1:2380');
+    // The client side is its own: nothing of it was given.
+    expect(config.clientTls.certFile).to.equal(undefined);
+  });
+
+  it('takes --peer-client-cert-auth=true / =false and --peer-auto-tls=true as Go\'s flag package does', () => {
+    expect(configOf([...peerFiles, '--peer-client-cert-auth=true']).peerTls.clientCertAuth).to.equal(true);
+    expect(configOf([...peerFiles, '--peer-client-cert-auth=false']).peerTls.clientCertAuth).to.equal(false);
+    expect(configOf([...httpsPeers, '--peer-auto-tls=true']).peerTls.autoTls).to.equal(true);
+  });
+
+  it('refuses an https:// listen peer URL without a peer certificate, in etcd 3.4\'s words', () => {
+    expect(() => configOf(httpsPeers)).to.throw(ConfigError, 'cannot listen on TLS for 127.0.0.1:2380: KeyFile and CertFile are not presented');
+    // The client certificate is not the peers': etcd refuses this too.
+    expect(() => configOf([...httpsPeers, '--cert-file', 'c.pem', '--key-file', 'k.pem'])).to.throw(ConfigError, /KeyFile and CertFile are not presented/);
+  });
+
+  it('takes --peer-auto-tls instead of a peer certificate', () => {
+    const config = configOf([...httpsPeers, '--peer-auto-tls']);
+    expect(config.peerTls).to.deep.equal({ certFile: undefined, keyFile: undefined, trustedCaFile: undefined, clientCertAuth: false, autoTls: true });
+  });
+
+  it('refuses one peer file without the other, and --peer-client-cert-auth without --peer-trusted-ca-file', () => {
+    expect(() => configOf(['--peer-cert-file', 'p.pem'])).to.throw(ConfigError, '--peer-cert-file and --peer-key-file must be given together');
+    expect(() => configOf(['--peer-cert-file', 'p.pem', '--peer-key-file', 'pk.pem', '--peer-client-cert-auth']))
+      .to.throw(ConfigError, '--peer-client-cert-auth needs --peer-trusted-ca-file');
+    // With --peer-auto-tls etcd ignores both (the server logs it), so cairn does not refuse them.
+    expect(configOf([...httpsPeers, '--peer-auto-tls', '--peer-client-cert-auth']).peerTls.clientCertAuth).to.equal(true);
+  });
+
+  it('reads peer-transport-security from a config file as etcd writes it, beside client-transport-security', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cairn-config-'));
+    try {
+      const file = join(dir, 'cairn.yaml');
+      writeFileSync(file, [
+        'listen-peer-urls: https://127.0.0.1:2380',
+        'initial-advertise-peer-urls: https://127.0.0.1:2380',
+        'initial-cluster: default=https://127.0.0.1:2380',
+        'client-transport-security:',
+        '  auto-tls: false',
+        'peer-transport-security:',
+        '  cert-file: p.pem',
+        '  key-file: pk.pem',
+        '  trusted-ca-file: ca.pem',
+        '  client-cert-auth: true',
+        '  auto-tls: false',
+        'cipher-suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]',
+        '',
+      ].join('\n'));
+      const config = configOf(['--config-file', file]);
+      expect(config.peerTls).to.deep.equal({ certFile: 'p.pem', keyFile: 'pk.pem', trustedCaFile: 'ca.pem', clientCertAuth: true, autoTls: false });
+      expect(config.tlsProtocol.cipherSuites).to.deep.equal(['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256']);
+      writeFileSync(file, 'peer-transport-security:\n  allowed-cn: m1\n');
+      expect(() => configOf(['--config-file', file])).to.throw(ConfigError, /unknown key "peer-transport-security.allowed-cn"/);
+      writeFileSync(file, 'peer-transport-security: yes\n');
+      expect(() => configOf(['--config-file', file])).to.throw(ConfigError, /peer-transport-security must be a mapping/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('config: --cipher-suites, --tls-min-version, --tls-max-version', () => {
+  it('defaults to no cipher list, TLS 1.2 at least and no maximum (etcd 3.5\'s defaults)', () => {
+    expect(configOf([]).tlsProtocol).to.deep.equal({ cipherSuites: [], minVersion: 'TLS1.2', maxVersion: undefined });
+  });
+
+  it('takes Go\'s cipher suite names, comma-separated, and TLS1.2 / TLS1.3', () => {
+    const config = configOf(['--cipher-suites', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305', '--tls-max-version', 'TLS1.2']);
+    expect(config.tlsProtocol).to.deep.equal({
+      cipherSuites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305'], minVersion: 'TLS1.2', maxVersion: 'TLS1.2',
+    });
+    expect(configOf(['--tls-min-version', 'TLS1.3']).tlsProtocol.minVersion).to.equal('TLS1.3');
+  });
+
+  it('refuses an unknown cipher suite in etcd\'s words, one OpenSSL does not offer, and OpenSSL\'s own names', () => {
+    expect(() => configOf(['--cipher-suites', 'TLS_FOO'])).to.throw(ConfigError, 'unexpected TLS cipher suite "TLS_FOO"');
+    expect(() => configOf(['--cipher-suites', 'ECDHE-RSA-AES128-GCM-SHA256'])).to.throw(ConfigError, 'unexpected TLS cipher suite "ECDHE-RSA-AES128-GCM-SHA256"');
+    expect(() => configOf(['--cipher-suites', 'TLS_RSA_WITH_RC4_128_SHA'])).to.throw(ConfigError, /TLS cipher suite "TLS_RSA_WITH_RC4_128_SHA" is not offered by this server's OpenSSL/);
+  });
+
+  it('refuses an unknown version, a minimum above the maximum, and cipher suites with TLS 1.3 only (etcd 3.5\'s words)', () => {
+    expect(() => configOf(['--tls-min-version', 'TLS1.1'])).to.throw(ConfigError, '--tls-min-version must be one of TLS1.2, TLS1.3, not "TLS1.1"');
+    expect(() => configOf(['--tls-min-version', 'TLS1.3', '--tls-max-version', 'TLS1.2'])).to.throw(ConfigError, 'min version (TLS1.3) is greater than max version (TLS1.2)');
+    expect(() => configOf(['--tls-min-version', 'TLS1.3', '--cipher-suites', 'TLS_AES_128_GCM_SHA256']))
+      .to.throw(ConfigError, 'cipher suites cannot be configured when only TLS1.3 is enabled');
   });
 });

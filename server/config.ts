@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { InitialClusterError, parseInitialCluster } from './membership/initial-cluster.js';
 import { requestBytesCeiling } from './transport/peer-checks.js';
+import { tlsProtocolOptions, TlsProtocolError, tlsVersionNames, type TlsProtocolConfig } from './tls/cipher-suites.js';
+import { transportSecurityProblem, type TransportSecurity } from './tls/transport-security.js';
 
 export interface ServerConfig {
   name: string;
@@ -25,8 +27,12 @@ export interface ServerConfig {
   quotaBackendBytes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   watchProgressNotifyIntervalMs: number;
-  /** TLS of the client URLs (etcd's client-transport-security); https:// client URLs need its cert and key. */
-  clientTls: ClientTlsConfig;
+  /** TLS of the client URLs (etcd's client-transport-security); https:// client URLs need its cert and key, or autoTls. */
+  clientTls: TransportSecurity;
+  /** TLS of the peer URLs (etcd's peer-transport-security); https:// peer URLs need its cert and key, or autoTls. */
+  peerTls: TransportSecurity;
+  /** --cipher-suites, --tls-min-version, --tls-max-version: both ports. */
+  tlsProtocol: TlsProtocolConfig;
   /** Authentication: how tokens are made (--auth-token, --auth-token-ttl) and the bcrypt cost of passwords. */
   auth: AuthConfig;
 }
@@ -38,18 +44,6 @@ export interface AuthConfig {
   tokenTtlSeconds: number;
   /** bcrypt's cost factor for the passwords UserAdd and UserChangePassword set. */
   bcryptCost: number;
-}
-
-/** Paths of the PEM files of the client port's TLS, as etcd's --cert-file, --key-file and --trusted-ca-file. */
-export interface ClientTlsConfig {
-  certFile?: string;
-  keyFile?: string;
-  trustedCaFile?: string;
-  /**
-   * Require a client certificate signed by --trusted-ca-file on every https:// client URL. As in
-   * etcd 3.4, a trustedCaFile requires them too, with or without this flag.
-   */
-  clientCertAuth: boolean;
 }
 
 /** A flag or config value that cannot be used: the server does not start (exit 1, as etcd's "error verifying flags"). */
@@ -89,6 +83,15 @@ const flags = {
   'auth-token': { type: 'string', default: 'simple' },
   'auth-token-ttl': { type: 'string', default: '300' },
   'bcrypt-cost': { type: 'string', default: '10' },
+  'auto-tls': { type: 'boolean', default: false },
+  'peer-cert-file': { type: 'string' },
+  'peer-key-file': { type: 'string' },
+  'peer-trusted-ca-file': { type: 'string' },
+  'peer-client-cert-auth': { type: 'boolean', default: false },
+  'peer-auto-tls': { type: 'boolean', default: false },
+  'cipher-suites': { type: 'string' },
+  'tls-min-version': { type: 'string', default: 'TLS1.2' },
+  'tls-max-version': { type: 'string' },
   'config-file': { type: 'string' },
   version: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -124,6 +127,19 @@ Security flags:
                                     as in etcd, giving it requires client certificates
   --client-cert-auth                require a client certificate signed by --trusted-ca-file;
                                     with auth enabled, its common name is the user of a request without a token
+  --auto-tls                        without --cert-file, serve https:// client URLs with a self-signed
+                                    certificate made in <data-dir>/fixtures/client (proves nothing)
+  --peer-cert-file FILE             certificate of the https:// peer URLs, also presented to peers (PEM)
+  --peer-key-file FILE              private key of --peer-cert-file (PEM)
+  --peer-trusted-ca-file FILE       CA bundle that peers' certificates must be signed by (PEM); giving it
+                                    requires peers to present one
+  --peer-client-cert-auth           require a peer certificate signed by --peer-trusted-ca-file
+  --peer-auto-tls                   without --peer-cert-file, a self-signed peer certificate made in
+                                    <data-dir>/fixtures/peer; peers then verify no certificate at all
+  --cipher-suites LIST              comma-separated TLS 1.2 cipher suites, Go's names as etcd takes them
+                                    (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,...); default the library's
+  --tls-min-version V               TLS1.2 or TLS1.3 (default TLS1.2)
+  --tls-max-version V               TLS1.2 or TLS1.3 (default the highest, TLS1.3)
   --auth-token TYPE                 how auth tokens are made: simple (default)
   --auth-token-ttl SECONDS          how long a simple token lives without use (default 300)
   --bcrypt-cost N                   bcrypt cost of user passwords, 4 to 31 (default 10)
@@ -133,7 +149,8 @@ Clustering flags:
   --initial-cluster-token TOKEN
 
   --config-file FILE                YAML file with the flags above as keys (replaces the command line);
-                                    the TLS keys may also sit under client-transport-security, as in etcd's
+                                    the TLS keys may also sit under client-transport-security and
+                                    peer-transport-security, as in etcd's
   --version                         print the version and exit
   -h, --help                        print this help and exit
 `;
@@ -179,10 +196,10 @@ function joinNegativeValues(argv: string[]): string[] {
 }
 
 /** The boolean flags among the FlagNames (parseArgs gives them as booleans). */
-const booleanFlags = { 'client-cert-auth': true } as const;
+const booleanFlags = { 'client-cert-auth': true, 'auto-tls': true, 'peer-client-cert-auth': true, 'peer-auto-tls': true } as const;
 
 /**
- * `--client-cert-auth=true` / `=false`: Go's flag package takes a boolean
+ * `--client-cert-auth=true` / `=false` (and the other booleans): Go's flag package takes a boolean
  * flag's value after "=", node's parseArgs refuses it.
  */
 function joinBooleanValues(argv: string[]): string[] {
@@ -196,13 +213,23 @@ function joinBooleanValues(argv: string[]): string[] {
   return joined;
 }
 
-/** etcd's config file nests the client TLS keys under client-transport-security. */
-const clientTransportSecurityKeys = {
-  'cert-file': 'cert-file',
-  'key-file': 'key-file',
-  'trusted-ca-file': 'trusted-ca-file',
-  'client-cert-auth': 'client-cert-auth',
-} as const satisfies Record<string, FlagName>;
+/** etcd's config file nests each side's TLS keys under client-transport-security and peer-transport-security. */
+const transportSecuritySections = {
+  'client-transport-security': {
+    'cert-file': 'cert-file',
+    'key-file': 'key-file',
+    'trusted-ca-file': 'trusted-ca-file',
+    'client-cert-auth': 'client-cert-auth',
+    'auto-tls': 'auto-tls',
+  },
+  'peer-transport-security': {
+    'cert-file': 'peer-cert-file',
+    'key-file': 'peer-key-file',
+    'trusted-ca-file': 'peer-trusted-ca-file',
+    'client-cert-auth': 'peer-client-cert-auth',
+    'auto-tls': 'peer-auto-tls',
+  },
+} as const satisfies Record<string, Record<string, FlagName>>;
 
 function fromFile(path: string): ServerConfig {
   let document: unknown;
@@ -217,8 +244,8 @@ function fromFile(path: string): ServerConfig {
     if ('default' in definition && typeof definition.default === 'string') given.set(flag as FlagName, definition.default);
   }
   for (const [key, value] of Object.entries(document)) {
-    if (key === 'client-transport-security') {
-      fromClientTransportSecurity(path, value, given);
+    if (key in transportSecuritySections) {
+      fromTransportSecurity(path, key as keyof typeof transportSecuritySections, value, given);
       continue;
     }
     if (!(key in flags) || key === 'config-file' || key === 'version' || key === 'help') {
@@ -229,13 +256,15 @@ function fromFile(path: string): ServerConfig {
   return build(given);
 }
 
-function fromClientTransportSecurity(path: string, section: unknown, given: Map<FlagName, string>): void {
+function fromTransportSecurity(path: string, name: keyof typeof transportSecuritySections, section: unknown, given: Map<FlagName, string>): void {
   if (section === null || section === undefined) return;
-  if (typeof section !== 'object' || Array.isArray(section)) throw new ConfigError(`config file ${path}: client-transport-security must be a mapping`);
+  if (typeof section !== 'object' || Array.isArray(section)) throw new ConfigError(`config file ${path}: ${name} must be a mapping`);
+  const keys: Record<string, FlagName> = transportSecuritySections[name];
   for (const [key, value] of Object.entries(section)) {
-    if (!(key in clientTransportSecurityKeys)) throw new ConfigError(`config file ${path}: unknown key "client-transport-security.${key}"`);
+    const flag = keys[key];
+    if (flag === undefined) throw new ConfigError(`config file ${path}: unknown key "${name}.${key}"`);
     // etcd writes an unset file as "", and ours is then unset too.
-    if (value !== '' && value !== null) given.set(clientTransportSecurityKeys[key as keyof typeof clientTransportSecurityKeys], String(value));
+    if (value !== '' && value !== null) given.set(flag, String(value));
   }
 }
 
@@ -266,11 +295,14 @@ function build(given: Map<FlagName, string>): ServerConfig {
     quotaBackendBytes: integer('quota-backend-bytes', get('quota-backend-bytes'), Number.MIN_SAFE_INTEGER),
     logLevel: oneOf('log-level', get('log-level'), ['debug', 'info', 'warn', 'error'] as const),
     watchProgressNotifyIntervalMs: duration('experimental-watch-progress-notify-interval', get('experimental-watch-progress-notify-interval')),
-    clientTls: {
-      certFile: nonEmpty(given.get('cert-file')),
-      keyFile: nonEmpty(given.get('key-file')),
-      trustedCaFile: nonEmpty(given.get('trusted-ca-file')),
-      clientCertAuth: oneOf('client-cert-auth', given.get('client-cert-auth') ?? 'false', ['true', 'false'] as const) === 'true',
+    clientTls: transportSecurity(given, { certFile: 'cert-file', keyFile: 'key-file', trustedCaFile: 'trusted-ca-file', clientCertAuth: 'client-cert-auth', autoTls: 'auto-tls' }),
+    peerTls: transportSecurity(given, {
+      certFile: 'peer-cert-file', keyFile: 'peer-key-file', trustedCaFile: 'peer-trusted-ca-file', clientCertAuth: 'peer-client-cert-auth', autoTls: 'peer-auto-tls',
+    }),
+    tlsProtocol: {
+      cipherSuites: (given.get('cipher-suites') ?? '').split(',').map((name) => name.trim()).filter((name) => name !== ''),
+      minVersion: oneOf('tls-min-version', get('tls-min-version'), tlsVersionNames),
+      maxVersion: given.get('tls-max-version') === undefined ? undefined : oneOf('tls-max-version', get('tls-max-version'), tlsVersionNames),
     },
     auth: {
       tokenKind: authToken(get('auth-token')),
@@ -287,7 +319,7 @@ function validate(config: ServerConfig): void {
     throw new ConfigError('--election-timeout must be at least 5 × --heartbeat-interval');
   }
   if (config.electionTimeoutMs > 50_000) throw new ConfigError('--election-timeout must be at most 50000 ms');
-  validateClientTls(config);
+  validateTls(config);
   if (config.name === '') throw new ConfigError('--name must not be empty');
   // bcrypt's own bounds (etcd falls back to 10 outside them; a typo is better refused).
   if (config.auth.bcryptCost > 31) throw new ConfigError('--bcrypt-cost must be an integer from 4 to 31');
@@ -306,17 +338,28 @@ function validate(config: ServerConfig): void {
   }
 }
 
-function validateClientTls(config: ServerConfig): void {
-  const { certFile, keyFile, trustedCaFile, clientCertAuth } = config.clientTls;
-  for (const url of config.listenClientUrls) {
-    if (new URL(url).protocol === 'https:' && (certFile === undefined || keyFile === undefined)) {
-      // etcd 3.4's exact words (embed/etcd.go, configureClientListeners).
-      throw new ConfigError(`TLS key/cert (--cert-file, --key-file) must be provided for client url ${url} with HTTPS scheme`);
-    }
+function validateTls(config: ServerConfig): void {
+  const problem = transportSecurityProblem('client', config.clientTls, config.listenClientUrls)
+    ?? transportSecurityProblem('peer', config.peerTls, config.listenPeerUrls);
+  if (problem !== undefined) throw new ConfigError(problem);
+  try {
+    tlsProtocolOptions(config.tlsProtocol);
+  } catch (error) {
+    if (error instanceof TlsProtocolError) throw new ConfigError(error.message);
+    throw error;
   }
-  if ((certFile === undefined) !== (keyFile === undefined)) throw new ConfigError('--cert-file and --key-file must be given together');
-  // etcd would then check client certificates against the system roots; cairn asks for the CA that signs them.
-  if (clientCertAuth && trustedCaFile === undefined) throw new ConfigError('--client-cert-auth needs --trusted-ca-file');
+}
+
+/** One side's TLS flags, as `names` maps its fields to flags. */
+function transportSecurity(given: Map<FlagName, string>, names: Record<keyof TransportSecurity, FlagName>): TransportSecurity {
+  const flag = (name: FlagName): boolean => oneOf(name, given.get(name) ?? 'false', ['true', 'false'] as const) === 'true';
+  return {
+    certFile: nonEmpty(given.get(names.certFile)),
+    keyFile: nonEmpty(given.get(names.keyFile)),
+    trustedCaFile: nonEmpty(given.get(names.trustedCaFile)),
+    clientCertAuth: flag(names.clientCertAuth),
+    autoTls: flag(names.autoTls),
+  };
 }
 
 /** --auth-token: "simple", or etcd's "jwt,sign-method=…,…", which cairn does not make yet. */
@@ -331,11 +374,6 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === '' ? undefined : value;
 }
 
-/** The schemes each URL flag takes: client URLs may use TLS, peer URLs not yet. */
-const urlSchemes: Partial<Record<FlagName, readonly string[]>> = {
-  'listen-client-urls': ['http:', 'https:'],
-  'advertise-client-urls': ['http:', 'https:'],
-};
 
 function urls(flag: FlagName, value: string): string[] {
   const list = value.split(',').map((url) => url.trim()).filter((url) => url !== '');
@@ -347,12 +385,7 @@ function urls(flag: FlagName, value: string): string[] {
     } catch {
       throw new ConfigError(`--${flag}: "${url}" is not a URL`);
     }
-    const schemes = urlSchemes[flag] ?? ['http:'];
-    if (!schemes.includes(parsed.protocol)) {
-      throw new ConfigError(schemes.includes('https:')
-        ? `--${flag}: "${url}" must use http:// or https://`
-        : `--${flag}: "${url}" must use http:// (peer TLS is not supported yet)`);
-    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`--${flag}: "${url}" must use http:// or https://`);
     if (parsed.port === '') throw new ConfigError(`--${flag}: "${url}" must name a port`);
   }
   return list;

@@ -1,7 +1,7 @@
 // Wires one cairn member together: backend + MVCC store, WAL + Raft node,
 // the applier, the peer transport and service on every peer URL, and the
 // gRPC services on every client URL.
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, type ServerCredentials } from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,6 +55,7 @@ import { RaftNode } from './node/raft-node.js';
 import { startLog } from './node/bootstrap.js';
 import { Membership } from './membership/membership.js';
 import { PeerTransport } from './transport/peer-transport.js';
+import { PeerDialer } from './transport/peer-client.js';
 import { peerService } from './transport/peer-service.js';
 import { peerGrpcMessageBytesMax } from './transport/peer-checks.js';
 import { PeerService } from '../proto/gen/cairnpb/peer.js';
@@ -64,7 +65,8 @@ import { lockDataDir, type DataDirLock } from './storage/data-dir-lock.js';
 import { AlarmSet } from './alarm/alarms.js';
 import { BackendQuota, quotaBytesFromFlag, quotaBytesSuggestedMax } from './alarm/quota.js';
 import { QuotaGuard } from './api/quota.js';
-import { clientCredentials, type ClientCredentials } from './grpc/server-credentials.js';
+import { ListenCredentials } from './grpc/server-credentials.js';
+import { readTlsFiles, withAutoTls, type ServerTls } from './tls/tls-material.js';
 import { AuthStore } from './auth/store.js';
 import { SimpleTokens } from './auth/tokens.js';
 
@@ -109,12 +111,14 @@ const publishCheckIntervalMs = 50;
 
 export async function startServer(config: ServerConfig, log: (line: string) => void = () => {}, clock: Clock = realClock): Promise<StartedServer> {
   // Before anything is created: a TLS file that cannot be used stops the start with a ConfigError.
-  const credentials = clientCredentials(config.clientTls);
+  const tlsFiles = readTlsFiles(config);
   const memberDir = join(config.dataDir, 'member');
   mkdirSync(memberDir, { recursive: true });
   const dirLock = await lockDataDir(memberDir, log, clock);
   try {
-    return await startMember(config, credentials, memberDir, dirLock, log, clock);
+    // Auto-TLS writes its certificates into the data directory: only the member that holds it.
+    const tls = await withAutoTls(tlsFiles, config, clock.wallMs(), log);
+    return await startMember(config, tls, memberDir, dirLock, log, clock);
   } catch (error) {
     dirLock.release();
     throw error;
@@ -122,7 +126,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
 }
 
 /** Starts the member whose data directory this process holds (`dirLock`); stopping it releases the directory. */
-async function startMember(config: ServerConfig, credentials: ClientCredentials, memberDir: string, dirLock: DataDirLock, log: (line: string) => void, clock: Clock): Promise<StartedServer> {
+async function startMember(config: ServerConfig, tls: ServerTls, memberDir: string, dirLock: DataDirLock, log: (line: string) => void, clock: Clock): Promise<StartedServer> {
   const snapDir = join(memberDir, 'snap');
   const backend = new Backend(snapDir);
   const store = new MvccStore(backend, clock);
@@ -138,7 +142,8 @@ async function startMember(config: ServerConfig, credentials: ClientCredentials,
   const auth = new AuthStore(backend, tokens);
   const applier = new Applier(store, leases, alarms, auth);
   const membership = new Membership(backend);
-  const { storage, identity, bootMembers } = await startLog(config, wal, contents, backend, log, clock);
+  const dialer = new PeerDialer(tls.peer, tls.protocol);
+  const { storage, identity, bootMembers } = await startLog(config, wal, contents, backend, dialer, log, clock);
   const hub = new WatchHub(store, clock);
   const transportLog = (line: string): void => log(line);
   let endedWith: (reason: string) => void = () => {};
@@ -191,7 +196,7 @@ async function startMember(config: ServerConfig, credentials: ClientCredentials,
       log,
     },
   );
-  const transport = new PeerTransport(Number(identity.memberId), identity.clusterId, clock, {
+  const transport = new PeerTransport(Number(identity.memberId), identity.clusterId, clock, dialer, {
     unreachable: (id) => node.reportUnreachable(id),
     snapshotSent: (id, failed) => node.reportSnapshot(id, failed),
     backendImage: async () => {
@@ -204,7 +209,7 @@ async function startMember(config: ServerConfig, credentials: ClientCredentials,
   });
   const quotaGuard = new QuotaGuard(node, alarms, quota, log);
   const leader = () => (node.leaderId === 0n ? undefined : membership.get(node.leaderId));
-  const forwarder = new LeaderForwarder(leader, clock);
+  const forwarder = new LeaderForwarder(leader, dialer, clock);
   const context: ServiceContext = {
     config, node, applier, store, backend, membership, forwarder, alarms, quota: quotaGuard, memberId: identity.memberId, clusterId: identity.clusterId, clock, auth, tokens,
   };
@@ -232,10 +237,12 @@ async function startMember(config: ServerConfig, credentials: ClientCredentials,
     dirLock.release();
   };
   try {
-    for (const url of config.listenPeerUrls) boundPeerAddresses.push(await bind(peers, url, 'peers', ServerCredentials.createInsecure()));
+    const peerCredentials = new ListenCredentials(tls.peer);
+    for (const url of config.listenPeerUrls) boundPeerAddresses.push(await bind(peers, url, 'peers', peerCredentials.forUrl(url)));
     node.start(transport);
     await Promise.race([publishing.published, ended.then((reason) => Promise.reject(new Error(reason)))]);
-    for (const url of config.listenClientUrls) boundAddresses.push(await bind(server, url, 'clients', clientUrlCredentials(credentials, url)));
+    const clientCredentials = new ListenCredentials(tls.client);
+    for (const url of config.listenClientUrls) boundAddresses.push(await bind(server, url, 'clients', clientCredentials.forUrl(url)));
   } catch (error) {
     server.forceShutdown();
     peers.forceShutdown();
@@ -386,14 +393,6 @@ function clientServer(context: ServiceContext, leases: LeaseTable, expiry: Lease
   server.addService(withSharedResponseEncoding(withTolerantRequestStreams(WatchService, ['watch']), { watch: WatchResponse }), watchService(context, hub, { ...watchStreamLimits, progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs }));
   server.addService(ClusterService, clusterService(context));
   return server;
-}
-
-/** TLS on an https:// client URL, plaintext on an http:// one (as etcd). */
-function clientUrlCredentials(credentials: ClientCredentials, url: string): ServerCredentials {
-  if (new URL(url).protocol !== 'https:') return credentials.insecure;
-  // config.ts refuses an https:// client URL without --cert-file and --key-file.
-  if (credentials.secure === undefined) throw new Error(`server: no TLS credentials for ${url}, which config validation should have refused`);
-  return credentials.secure;
 }
 
 async function bind(server: Server, url: string, who: string, credentials: ServerCredentials): Promise<string> {

@@ -15,7 +15,7 @@ import type {
   MemberPromoteResponse,
 } from '../../proto/gen/etcdserverpb/rpc.js';
 import type { Clock } from '../clock.js';
-import { PeerClient } from '../transport/peer-client.js';
+import type { PeerClient, PeerDialer } from '../transport/peer-client.js';
 import { NoLeaderError, RequestTimeoutError } from '../node/errors.js';
 import { RequestError } from '../grpc/errors.js';
 
@@ -29,6 +29,7 @@ export class LeaderForwarder {
 
   constructor(
     private readonly leader: () => Member | undefined,
+    private readonly dialer: PeerDialer,
     private readonly clock: Clock,
   ) {}
 
@@ -53,10 +54,9 @@ export class LeaderForwarder {
     const leader = this.leader();
     const peerUrl = leader?.peerURLs[0];
     if (peerUrl === undefined) return Promise.reject(new NoLeaderError());
-    const address = new URL(peerUrl).host;
-    if (this.client?.address !== address) {
+    if (this.client?.origin !== new URL(peerUrl).origin) {
       this.client?.close();
-      this.client = new PeerClient(address);
+      this.client = this.dialer.dial(peerUrl);
     }
     const client = this.client;
     // gRPC deadlines are wall-clock times.

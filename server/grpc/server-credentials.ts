@@ -1,45 +1,45 @@
-// The client port's TLS: reads the PEM files named by --cert-file,
-// --key-file and --trusted-ca-file once, at startup, and turns them into
-// gRPC server credentials. A file that cannot be read or used stops the
-// start with one sentence naming the flag and the file.
+// gRPC server credentials of a listen URL: plaintext for http://, TLS for
+// https:// with the side's certificate (tls/tls-material.ts). Used for the
+// client URLs and the peer URLs alike.
+//
+// grpc-js's ServerCredentials.createSsl takes no cipher list and no TLS
+// versions, so --cipher-suites, --tls-min-version and --tls-max-version could
+// not reach the server through it. ServerCredentials is a public class whose
+// constructor takes Node's own TLS server options and secure context options,
+// which grpc-js hands to http2.createSecureServer unchanged: TlsServerCredentials
+// passes the same options createSsl would, plus those three.
 import { ServerCredentials } from '@grpc/grpc-js';
-import { readFileSync } from 'node:fs';
-import { createSecureContext } from 'node:tls';
-import { ConfigError, type ClientTlsConfig } from '../config.js';
+import type { TlsMaterial } from '../tls/tls-material.js';
 
-/** The credentials of each client URL's scheme. */
-export interface ClientCredentials {
-  /** For http:// URLs. */
-  readonly insecure: ServerCredentials;
-  /** For https:// URLs; undefined when no --cert-file was given (config.ts then refuses https:// URLs). */
-  readonly secure: ServerCredentials | undefined;
+class TlsServerCredentials extends ServerCredentials {
+  constructor(tls: TlsMaterial) {
+    super(
+      // Node's TLS server rejects a client whose certificate does not verify against `ca` once it asks for one.
+      { requestCert: tls.requireClientCertificate, rejectUnauthorized: tls.requireClientCertificate },
+      { cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }), ...tls.protocol },
+    );
+  }
+
+  /** grpc-js asks whether two binds share credentials; each of these is built once and only equals itself. */
+  override _equals(other: ServerCredentials): boolean {
+    return other === this;
+  }
 }
 
-export function clientCredentials(tls: ClientTlsConfig): ClientCredentials {
-  const insecure = ServerCredentials.createInsecure();
-  if (tls.certFile === undefined || tls.keyFile === undefined) return { insecure, secure: undefined };
-  const cert = readPem('cert-file', tls.certFile);
-  const key = readPem('key-file', tls.keyFile);
-  const ca = tls.trustedCaFile === undefined ? null : readPem('trusted-ca-file', tls.trustedCaFile);
-  try {
-    // grpc-js parses the files only when it binds; parsing them here names the culprit before anything starts.
-    createSecureContext({ cert, key, ...(ca === null ? {} : { ca }) });
-  } catch (error) {
-    const files = [tls.certFile, tls.keyFile, ...(tls.trustedCaFile === undefined ? [] : [tls.trustedCaFile])].join(', ');
-    throw new ConfigError(`cannot use the TLS files ${files}: ${(error as Error).message}`);
-  }
-  // As etcd 3.4 (pkg/transport/listener.go, TLSInfo.ServerConfig): a trusted CA alone also requires client certificates.
-  const requireClientCertificate = tls.clientCertAuth || ca !== null;
-  return { insecure, secure: ServerCredentials.createSsl(ca, [{ private_key: key, cert_chain: cert }], requireClientCertificate) };
-}
+/** The credentials of each listen URL's scheme, for one side. */
+export class ListenCredentials {
+  private readonly insecure = ServerCredentials.createInsecure();
+  private readonly secure: ServerCredentials | undefined;
 
-function readPem(flag: string, path: string): Buffer {
-  let contents: Buffer;
-  try {
-    contents = readFileSync(path);
-  } catch (error) {
-    throw new ConfigError(`cannot read --${flag} ${path}: ${(error as Error).message}`);
+  /** `tls` undefined: no certificate for this side (config.ts then refuses its https:// listen URLs). */
+  constructor(tls: TlsMaterial | undefined) {
+    this.secure = tls === undefined ? undefined : new TlsServerCredentials(tls);
   }
-  if (!contents.includes('-----BEGIN ')) throw new ConfigError(`--${flag} ${path} is not a PEM file`);
-  return contents;
+
+  /** TLS on an https:// URL, plaintext on an http:// one (as etcd). */
+  forUrl(url: string): ServerCredentials {
+    if (new URL(url).protocol !== 'https:') return this.insecure;
+    if (this.secure === undefined) throw new Error(`server: no TLS certificate for ${url}, which config validation should have refused`);
+    return this.secure;
+  }
 }

@@ -25,7 +25,7 @@ export function parseInitialCluster(value: string, token: string): InitialMember
     } catch {
       throw new InitialClusterError(`--initial-cluster: "${url}" is not a URL`);
     }
-    if (parsed.protocol !== 'http:' || parsed.port === '') throw new InitialClusterError(`--initial-cluster: "${url}" must be http:// with a port`);
+    if (!['http:', 'https:'].includes(parsed.protocol) || parsed.port === '') throw new InitialClusterError(`--initial-cluster: "${url}" must be http:// or https:// with a port`);
     const urls = byName.get(name) ?? [];
     urls.push(url);
     byName.set(name, urls);

@@ -45,8 +45,8 @@ describe('parseInitialCluster', () => {
     ['a', 'is not name=URL'],
     ['a=', 'is not name=URL'],
     ['a=nonsense', 'is not a URL'],
-    ['a=https://127.0.0.1:1', 'must be http:// with a port'],
-    ['a=http://127.0.0.1', 'must be http:// with a port'],
+    ['a=ftp://127.0.0.1:1', 'must be http:// or https:// with a port'],
+    ['a=http://127.0.0.1', 'must be http:// or https:// with a port'],
     ['a=http://127.0.0.1:1,b=http://127.0.0.1:1', 'share the peer URL'],
   ] as const) {
     it(`refuses "${value}" (${message})`, () => {

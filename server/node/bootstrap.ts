@@ -28,7 +28,7 @@ import {
 } from '../raft/index.js';
 import type { Wal, WalContents } from '../storage/wal.js';
 import { snapshotMetadataFromPb } from '../transport/wire.js';
-import { PeerClient } from '../transport/peer-client.js';
+import type { PeerDialer } from '../transport/peer-client.js';
 
 /** The in-memory index of the log the WAL holds (what the Raft core reads). */
 export function storageFromWal(contents: WalContents): MemoryStorage {
@@ -59,6 +59,7 @@ export async function startLog(
   wal: Wal,
   contents: WalContents,
   backend: Backend,
+  dialer: PeerDialer,
   log: (line: string) => void,
   clock: Clock,
 ): Promise<{ storage: MemoryStorage; identity: MemberIdentityIds; bootMembers: Member[] }> {
@@ -88,7 +89,7 @@ export async function startLog(
     log(`bootstrapped a new cluster ${hexId(identity.clusterId)} with ${founders.length} member(s); this member is ${hexId(identity.memberId)}`);
   } else {
     const others = founders.filter((founder) => founder.name !== config.name);
-    const joined = await joinExistingCluster(others, config.initialAdvertisePeerUrls, clock);
+    const joined = await joinExistingCluster(others, config.initialAdvertisePeerUrls, dialer, clock);
     identity = { memberId: joined.memberId, clusterId: joined.clusterId };
     bootMembers = joined.members;
     storage = storageFromWal(contents);
@@ -156,13 +157,13 @@ const askMembersTimeoutMs = 2_000;
  * asks the other members listed in --initial-cluster for the membership,
  * and finds its own ID (the one MemberAdd chose) by its peer URLs.
  */
-export async function joinExistingCluster(others: InitialMember[], ownPeerUrls: readonly string[], clock: Clock): Promise<{ clusterId: bigint; memberId: bigint; members: Member[] }> {
+export async function joinExistingCluster(others: InitialMember[], ownPeerUrls: readonly string[], dialer: PeerDialer, clock: Clock): Promise<{ clusterId: bigint; memberId: bigint; members: Member[] }> {
   const reasons: string[] = [];
   for (let attempt = 0; attempt < joinAttemptsMax; attempt++) {
     for (const other of others) {
       for (const url of other.peerUrls) {
         try {
-          const response = await askMembers(new URL(url).host, clock);
+          const response = await askMembers(dialer, url, clock);
           const self = response.members.find((member) => member.peerURLs.some((peerUrl) => ownPeerUrls.includes(peerUrl)));
           if (self === undefined) throw new Error(`this member's peer URLs ${ownPeerUrls.join(',')} are not in the cluster's member list (run member add first)`);
           return { clusterId: response.clusterId, memberId: self.ID, members: response.members };
@@ -177,8 +178,8 @@ export async function joinExistingCluster(others: InitialMember[], ownPeerUrls: 
   throw new Error(`cannot join the existing cluster: ${reasons.slice(-others.length).join('; ')}`);
 }
 
-async function askMembers(address: string, clock: Clock): Promise<MembersResponse> {
-  const client = new PeerClient(address);
+async function askMembers(dialer: PeerDialer, peerUrl: string, clock: Clock): Promise<MembersResponse> {
+  const client = dialer.dial(peerUrl);
   try {
     // gRPC deadlines are wall-clock times.
     return await client.members(clock.wallMs() + askMembersTimeoutMs);

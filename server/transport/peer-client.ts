@@ -2,12 +2,16 @@
 // side): how this member reaches another. The transport streams Raft messages
 // and snapshots through it, the leader forwarder asks the leader what only the
 // leader answers, and a joining member asks a member for the membership.
-// Channel credentials and options are chosen here alone, so that peer TLS has
-// one place to go.
+// Channel credentials and options are chosen here alone: a PeerDialer, built
+// once from the peer TLS settings, opens every PeerClient, and a peer URL's
+// scheme decides between TLS (https://) and plaintext (http://), as in etcd.
 //
 // Nothing here reads the time: a call's deadline (ms since the Unix epoch, as
 // gRPC takes it) comes from its caller.
-import { credentials, Metadata, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, type ChannelCredentials, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js';
+import { createSecureContext } from 'node:tls';
+import type { TlsMaterial } from '../tls/tls-material.js';
+import type { TlsProtocolOptions } from '../tls/cipher-suites.js';
 import { PeerClient as PeerStub, type MessageBatch, type MembersResponse, type SnapshotChunk } from '../../proto/gen/cairnpb/peer.js';
 import type {
   LeaseKeepAliveRequest,
@@ -30,19 +34,52 @@ const peerChannelOptions = {
   'grpc.max_reconnect_backoff_ms': 1_000,
 };
 
+/**
+ * Opens channels to other members with this member's peer TLS settings.
+ * Over https:// it presents --peer-cert-file (when given) and verifies the
+ * peer's certificate against --peer-trusted-ca-file (the system's roots
+ * without it) and the URL's host; with --peer-auto-tls it verifies nothing,
+ * as etcd. Over http:// it sends plaintext.
+ */
+export class PeerDialer {
+  private readonly insecure = credentials.createInsecure();
+  private readonly secure: ChannelCredentials;
+
+  /** `tls` undefined: this member has no peer certificate (it can still dial https:// peers that do not ask for one). */
+  constructor(tls: TlsMaterial | undefined, protocol: TlsProtocolOptions) {
+    const context = tls === undefined
+      ? createSecureContext({ ...protocol })
+      : createSecureContext({ cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }), ...tls.protocol });
+    this.secure = credentials.createFromSecureContext(context, { rejectUnauthorized: tls?.verifyServer ?? true });
+  }
+
+  /** A channel to the member at `peerUrl` (http:// or https://, host:port). */
+  dial(peerUrl: string): PeerClient {
+    const url = new URL(peerUrl);
+    return new PeerClient(url.origin, url.host, url.protocol === 'https:' ? this.secure : this.insecure);
+  }
+}
+
 /** How a finished call reports: `error` null when the peer answered OK. */
 export type CallEnded = (error: ServiceError | null) => void;
 
 /**
- * A channel to the peer service of the member at `address` (host:port). It
- * connects lazily and reconnects by itself until closed. A unary call rejects with the peer's ServiceError (its code and details
- * as the peer answered them, or gRPC's own for a deadline or an unreachable peer).
+ * A channel to the peer service of the member at `origin` (scheme://host:port;
+ * PeerDialer.dial opens it). It connects lazily and reconnects by itself
+ * until closed. A unary call rejects with the peer's ServiceError (its code
+ * and details as the peer answered them, or gRPC's own for a deadline, an
+ * unreachable peer or a TLS handshake that failed).
  */
 export class PeerClient {
   private readonly stub: PeerStub;
 
-  constructor(readonly address: string) {
-    this.stub = new PeerStub(address, credentials.createInsecure(), peerChannelOptions);
+  constructor(
+    /** The peer URL without a path: a channel is reused only for the same scheme, host and port. */
+    readonly origin: string,
+    address: string,
+    channelCredentials: ChannelCredentials,
+  ) {
+    this.stub = new PeerStub(address, channelCredentials, peerChannelOptions);
   }
 
   /** Opens the stream that carries batches of Raft messages, in order. `ended` is called once, when the peer ends it. */

@@ -14,7 +14,7 @@ import type { Clock } from '../clock.js';
 import { MessageType, type Message } from '../raft/index.js';
 import { batchBytes, batchBytesTarget } from './peer-checks.js';
 import { messageToPb } from './wire.js';
-import { PeerClient } from './peer-client.js';
+import type { PeerClient, PeerDialer } from './peer-client.js';
 import { removedMemberMessage } from './peer-service.js';
 
 export interface TransportLimits {
@@ -67,6 +67,7 @@ export class PeerTransport {
     private readonly selfId: number,
     private readonly clusterId: bigint,
     private readonly clock: Clock,
+    private readonly dialer: PeerDialer,
     private readonly events: TransportEvents,
     private readonly limits: TransportLimits = defaultTransportLimits,
   ) {}
@@ -76,10 +77,9 @@ export class PeerTransport {
     const peerUrl = peerUrls[0];
     if (id === this.selfId || this.closed || peerUrl === undefined) return;
     const existing = this.peers.get(id);
-    const address = new URL(peerUrl).host;
-    if (existing !== undefined && existing.address === address) return;
+    if (existing !== undefined && existing.origin === new URL(peerUrl).origin) return;
     existing?.close();
-    this.peers.set(id, new Peer(id, address, this.selfId, this.clusterId, this.clock, this.events, this.limits));
+    this.peers.set(id, new Peer(id, this.dialer.dial(peerUrl), this.selfId, this.clusterId, this.clock, this.events, this.limits));
   }
 
   /** Forgets a removed member; late messages to it are dropped. */
@@ -109,7 +109,6 @@ export class PeerTransport {
 }
 
 class Peer {
-  private readonly client: PeerClient;
   private outbox: PbMessage[] = [];
   private stream: ClientWritableStream<MessageBatch> | undefined;
   /** The stream's buffer is full: wait for 'drain'. */
@@ -124,15 +123,19 @@ class Peer {
 
   constructor(
     readonly id: number,
-    readonly address: string,
+    private readonly client: PeerClient,
     private readonly selfId: number,
     private readonly clusterId: bigint,
     private readonly clock: Clock,
     private readonly events: TransportEvents,
     private readonly limits: TransportLimits,
   ) {
-    this.client = new PeerClient(address);
     this.reconnectDelayMs = limits.reconnectDelayMsMin;
+  }
+
+  /** The peer URL this peer is reached at, without a path. */
+  get origin(): string {
+    return this.client.origin;
   }
 
   send(m: Message): void {
@@ -199,7 +202,7 @@ class Peer {
     if (!this.closed) {
       if (now - this.loggedAtMs > unreachableLogIntervalMs) {
         this.loggedAtMs = now;
-        this.events.log(`peer ${this.id.toString(16)} at ${this.address} unreachable: ${reason}`);
+        this.events.log(`peer ${this.id.toString(16)} at ${this.origin} unreachable: ${reason}`);
       }
       this.events.unreachable(this.id);
     }
