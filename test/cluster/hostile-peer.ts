@@ -4,7 +4,7 @@
 // call opens its own channel and closes it, so a refused stream leaves
 // nothing behind.
 import { connect } from 'node:http2';
-import { credentials, Metadata, status, type CallOptions, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type CallOptions, type ChannelCredentials, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js';
 import { PeerClient, type MessageBatch, type SnapshotChunk } from '../../proto/gen/cairnpb/peer.js';
 import { MessageType, Message as PbMessage, type Entry as PbEntry } from '../../proto/gen/raftpb/raft.js';
 
@@ -25,8 +25,8 @@ type Opened<T> = ClientWritableStream<T>;
 type Done = (error: ServiceError | null) => void;
 
 /** Writes `items` on one client-streaming call that `open` starts, ends it, and resolves with the member's answer. */
-function sendAll<T>(peerHost: string, open: (client: PeerClient, options: CallOptions, done: Done) => Opened<T>, items: T[]): Promise<PeerAnswer> {
-  const client = new PeerClient(peerHost, credentials.createInsecure(), { 'grpc.max_send_message_length': -1 });
+function sendAll<T>(peerHost: string, open: (client: PeerClient, options: CallOptions, done: Done) => Opened<T>, items: T[], channel: ChannelCredentials): Promise<PeerAnswer> {
+  const client = new PeerClient(peerHost, channel, { 'grpc.max_send_message_length': -1 });
   return new Promise<PeerAnswer>((resolve) => {
     const call = open(client, { deadline: Date.now() + answerTimeoutMs }, (error) => resolve(answerOf(error)));
     call.on('error', () => undefined);
@@ -35,14 +35,14 @@ function sendAll<T>(peerHost: string, open: (client: PeerClient, options: CallOp
   }).finally(() => client.close());
 }
 
-/** Sends `batches` on one Stream call, then ends it. */
-export function sendBatches(peerHost: string, batches: MessageBatch[]): Promise<PeerAnswer> {
-  return sendAll(peerHost, (client, options, done) => client.stream(new Metadata(), options, done), batches);
+/** Sends `batches` on one Stream call, then ends it; over TLS when `channel` says so (a peer port with peer TLS). */
+export function sendBatches(peerHost: string, batches: MessageBatch[], channel: ChannelCredentials = credentials.createInsecure()): Promise<PeerAnswer> {
+  return sendAll(peerHost, (client, options, done) => client.stream(new Metadata(), options, done), batches, channel);
 }
 
 /** Sends the chunks of one Snapshot call, then ends it. */
 export function sendSnapshot(peerHost: string, chunks: SnapshotChunk[]): Promise<PeerAnswer> {
-  return sendAll(peerHost, (client, options, done) => client.snapshot(new Metadata(), options, done), chunks);
+  return sendAll(peerHost, (client, options, done) => client.snapshot(new Metadata(), options, done), chunks, credentials.createInsecure());
 }
 
 /**

@@ -9,11 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { credentials, Metadata, type ChannelCredentials } from '@grpc/grpc-js';
 import { MaintenanceClient, StatusRequest, type StatusResponse } from '../../proto/gen/etcdserverpb/rpc.js';
 import {
-  freePort, isPortRace, retryingPortRace, serverCommand, spawnServer, waitServing,
-  type Readiness, type ServerKind, type ServerProcess,
+  freePort, isPortRace, peerTlsFlags, probeCredentials, retryingPortRace, serverCommand, spawnServer, tlsFlags, waitServing,
+  type PeerTls, type Readiness, type ServerKind, type ServerProcess, type ServerTls,
 } from './launcher.js';
 import { FaultNetwork } from './peer-proxy.js';
 
@@ -26,6 +26,10 @@ export interface ClusterOptions {
   faultNetwork?: boolean;
   /** --initial-cluster-token; default a random one per cluster. */
   token?: string;
+  /** Serve clients over TLS: https:// client URLs with these flags, probed with its credentials. */
+  clientTls?: ServerTls;
+  /** Peers over TLS: https:// peer URLs with these flags, for every member. */
+  peerTls?: PeerTls;
 }
 
 export interface RestartOptions {
@@ -92,6 +96,8 @@ export interface Cluster {
   addMember(name: string, initialCluster: string, peerPort: number, extraArgs?: string[]): Promise<ClusterMember>;
   /** Allocates a peer port (and a proxy when the cluster has a fault network) for a member about to be added; peerUrl is what MemberAdd needs. */
   reservePeerUrl(name: string): Promise<{ peerUrl: string; peerPort: number }>;
+  /** Credentials of the members' client URLs (plaintext unless the cluster has clientTls). */
+  clientCredentials(): ChannelCredentials;
   /** Kills every process by PID, closes the fault network, removes every directory. Safe to call twice. */
   destroy(): Promise<void>;
 }
@@ -130,7 +136,7 @@ function validate(options: ClusterOptions): void {
 
 async function startClusterOnce(kind: ServerKind, options: ClusterOptions): Promise<Cluster> {
   const rootDir = mkdtempSync(join(tmpdir(), `${kind}-cluster-`));
-  const cluster = new ProcessCluster(kind, rootDir, options.token ?? `cluster-${randomBytes(6).toString('hex')}`, options.args ?? []);
+  const cluster = new ProcessCluster(kind, rootDir, options.token ?? `cluster-${randomBytes(6).toString('hex')}`, options.args ?? [], { client: options.clientTls, peer: options.peerTls });
   try {
     if (options.faultNetwork === true) cluster.network = await FaultNetwork.create();
     const names = Array.from({ length: options.size }, (_, index) => `m${index + 1}`);
@@ -163,6 +169,7 @@ interface MemberConfig {
   peerUrl: string;
   dataDir: string;
   flags: string[];
+  probeCredentials: ChannelCredentials | undefined;
 }
 
 class ProcessCluster implements Cluster {
@@ -182,7 +189,16 @@ class ProcessCluster implements Cluster {
     private readonly rootDir: string,
     private readonly token: string,
     private readonly args: string[],
+    private readonly tls: { client: ServerTls | undefined; peer: PeerTls | undefined },
   ) {}
+
+  clientCredentials(): ChannelCredentials {
+    return this.tls.client === undefined ? credentials.createInsecure() : probeCredentials(this.tls.client);
+  }
+
+  private scheme(side: 'client' | 'peer'): string {
+    return this.tls[side] === undefined ? 'http' : 'https';
+  }
 
   endpoints(): string[] {
     return this.members.map((member) => member.endpoint);
@@ -196,7 +212,7 @@ class ProcessCluster implements Cluster {
       advertisedPort = await this.network.addMember(name, peerPort);
       this.usedPorts.add(advertisedPort);
     }
-    const reservation = { peerPort, peerUrl: `http://127.0.0.1:${advertisedPort}` };
+    const reservation = { peerPort, peerUrl: `${this.scheme('peer')}://127.0.0.1:${advertisedPort}` };
     this.reservations.set(name, reservation);
     return reservation;
   }
@@ -205,22 +221,25 @@ class ProcessCluster implements Cluster {
   async createMember(name: string, state: 'new' | 'existing', initialCluster: string, extraArgs: string[]): Promise<ProcessMember> {
     const reservation = this.reservations.get(name);
     if (reservation === undefined) throw new Error(`call reservePeerUrl('${name}') before starting member ${name}`);
-    const clientUrl = `http://127.0.0.1:${await this.allocatePort()}`;
+    const clientUrl = `${this.scheme('client')}://127.0.0.1:${await this.allocatePort()}`;
     const dataDir = join(this.rootDir, name);
     const flags = [
       '--name', name,
       '--data-dir', dataDir,
       '--listen-client-urls', clientUrl,
       '--advertise-client-urls', clientUrl,
-      '--listen-peer-urls', `http://127.0.0.1:${reservation.peerPort}`,
+      '--listen-peer-urls', `${this.scheme('peer')}://127.0.0.1:${reservation.peerPort}`,
       '--initial-advertise-peer-urls', reservation.peerUrl,
       '--initial-cluster', initialCluster,
       '--initial-cluster-state', state,
       '--initial-cluster-token', this.token,
+      ...(this.tls.client === undefined ? [] : tlsFlags(this.tls.client)),
+      ...(this.tls.peer === undefined ? [] : peerTlsFlags(this.tls.peer)),
       ...this.args,
       ...extraArgs,
     ];
-    const member = new ProcessMember(this.kind, { name, clientUrl, peerUrl: reservation.peerUrl, dataDir, flags }, this.network);
+    const probe = this.tls.client === undefined ? undefined : this.clientCredentials();
+    const member = new ProcessMember(this.kind, { name, clientUrl, peerUrl: reservation.peerUrl, dataDir, flags, probeCredentials: probe }, this.network);
     this.created.push(member);
     return member;
   }
@@ -286,7 +305,7 @@ class ProcessCluster implements Cluster {
 
   private async status(member: ProcessMember): Promise<StatusAnswer> {
     if (!member.running()) return { member, error: 'not running' };
-    const client = new MaintenanceClient(member.endpoint, credentials.createInsecure());
+    const client = new MaintenanceClient(member.endpoint, this.clientCredentials());
     try {
       const response = await new Promise<StatusResponse>((resolve, reject) => {
         client.status(StatusRequest.fromPartial({}), new Metadata(), { deadline: Date.now() + statusTimeoutMs }, (error, reply) => (error === null ? resolve(reply) : reject(error)));
@@ -327,16 +346,18 @@ class ProcessMember implements ClusterMember {
   readonly peerUrl: string;
   readonly dataDir: string;
   private readonly flags: string[];
+  private readonly probeCredentials: ChannelCredentials | undefined;
   private server: ServerProcess | undefined;
   private earlierOutput = '';
 
   constructor(private readonly kind: ServerKind, config: MemberConfig, private readonly network: FaultNetwork | undefined) {
     this.name = config.name;
     this.clientUrl = config.clientUrl;
-    this.endpoint = config.clientUrl.replace('http://', '');
+    this.endpoint = config.clientUrl.replace(/^https?:\/\//, '');
     this.peerUrl = config.peerUrl;
     this.dataDir = config.dataDir;
     this.flags = config.flags;
+    this.probeCredentials = config.probeCredentials;
   }
 
   /** Spawns the process without waiting for it; the fault network learns its PID at once, before it talks to peers. */
@@ -344,7 +365,7 @@ class ProcessMember implements ClusterMember {
     if (this.running()) throw new Error(`${this.name} is still running (pid ${this.pid()}); kill9() or stop() it first`);
     if (this.server !== undefined) this.earlierOutput += this.server.output();
     const { command, args } = serverCommand(this.kind, this.flags);
-    this.server = spawnServer({ kind: this.kind, command, args, clientUrl: this.clientUrl, dataDir: this.dataDir, ownsDir: false });
+    this.server = spawnServer({ kind: this.kind, command, args, clientUrl: this.clientUrl, dataDir: this.dataDir, ownsDir: false, probeCredentials: this.probeCredentials });
     // A failed spawn has no pid; its 'process exited' surfaces in waitReady.
     if (this.server.pid > 0) this.network?.setPid(this.name, this.server.pid);
   }

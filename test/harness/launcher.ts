@@ -126,6 +126,26 @@ export function tlsFlags(tls: ServerTls): string[] {
   ];
 }
 
+/** A member's peer TLS flags (etcd's --peer-*): its peer URLs are https:// when given. */
+export interface PeerTls {
+  certFile?: string;
+  keyFile?: string;
+  trustedCaFile?: string;
+  clientCertAuth?: boolean;
+  autoTls?: boolean;
+}
+
+/** The flags that give a member `peer` TLS. */
+export function peerTlsFlags(peer: PeerTls): string[] {
+  return [
+    ...(peer.certFile === undefined ? [] : ['--peer-cert-file', peer.certFile]),
+    ...(peer.keyFile === undefined ? [] : ['--peer-key-file', peer.keyFile]),
+    ...(peer.trustedCaFile === undefined ? [] : ['--peer-trusted-ca-file', peer.trustedCaFile]),
+    ...(peer.clientCertAuth === true ? ['--peer-client-cert-auth'] : []),
+    ...(peer.autoTls === true ? ['--peer-auto-tls'] : []),
+  ];
+}
+
 /** gRPC channel credentials that pass the probe of `tls`. */
 export function probeCredentials(tls: ServerTls): ChannelCredentials {
   const { caFile, certFile, keyFile } = tls.probe;

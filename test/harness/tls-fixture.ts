@@ -1,8 +1,9 @@
 // Certificates for TLS tests, made with the openssl binary into a temporary
 // directory on each run (no key is committed): a CA, a server certificate
-// for 127.0.0.1 and localhost, a client certificate (CN "root") signed by the
-// CA, and a second CA with a client certificate of its own, which servers
-// trusting the first CA must refuse.
+// for 127.0.0.1 and localhost (also good as a client's, so members use it
+// as their peer certificate), a client certificate (CN "root") signed by the
+// CA, and a second CA with a client certificate and a server/peer
+// certificate of its own, which servers trusting the first CA must refuse.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,9 @@ export interface TlsFiles {
   /** Client certificate, CN "root", signed by otherCaFile. */
   readonly otherClientCertFile: string;
   readonly otherClientKeyFile: string;
+  /** Like serverCertFile (127.0.0.1, server and client use) but signed by otherCaFile: a foreign member's. */
+  readonly otherServerCertFile: string;
+  readonly otherServerKeyFile: string;
   /** Removes the directory and every file in it. */
   remove(): void;
 }
@@ -36,7 +40,9 @@ export function makeTlsFiles(): TlsFiles {
     const path = (name: string) => join(dir, name);
     selfSignedCa(path('ca'), 'cairn test CA');
     selfSignedCa(path('other-ca'), 'cairn other test CA');
-    signed(path('server'), path('ca'), 'cairn test server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
+    const serverExtensions = 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n';
+    signed(path('server'), path('ca'), 'cairn test server', serverExtensions);
+    signed(path('other-server'), path('other-ca'), 'cairn foreign server', serverExtensions);
     signed(path('client'), path('ca'), 'root', 'extendedKeyUsage=clientAuth\n');
     signed(path('other-client'), path('other-ca'), 'root', 'extendedKeyUsage=clientAuth\n');
     return {
@@ -49,6 +55,8 @@ export function makeTlsFiles(): TlsFiles {
       otherCaFile: path('other-ca.pem'),
       otherClientCertFile: path('other-client.pem'),
       otherClientKeyFile: path('other-client.key'),
+      otherServerCertFile: path('other-server.pem'),
+      otherServerKeyFile: path('other-server.key'),
       remove: () => rmSync(dir, { recursive: true, force: true }),
     };
   } catch (error) {
