@@ -4,15 +4,12 @@
 // The certificates are made for this run (harness/tls-fixture.ts).
 import { expect } from 'chai';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KVClient, RangeRequest } from '../../proto/gen/etcdserverpb/rpc.js';
 import { etcdctl, type EtcdctlResult } from '../harness/etcdctl.js';
-import {
-  etcdAvailable, freePort, serverCommand, spawnServer, startCairn, startEtcd,
-  type ServerHandle, type ServerKind, type ServerTls,
-} from '../harness/launcher.js';
+import { etcdAvailable, freePort, startCairn, startEtcd, type ServerHandle, type ServerKind, type ServerTls } from '../harness/launcher.js';
+import { runUntilRefused, type Refusal } from '../harness/refusal.js';
 import { makeTlsFiles, type TlsFiles } from '../harness/tls-fixture.js';
 import { normaliseRun } from './normalise.js';
 
@@ -194,24 +191,14 @@ describe('compat: TLS startup refusals', function () {
   });
 
   /** Runs a server of `kind` with an https:// client URL and `extra` flags; resolves with its exit code and output. */
-  async function refused(kind: ServerKind, extra: string[]): Promise<{ code: number | null; output: string; url: string; dataDirCreated: boolean }> {
-    const dir = mkdtempSync(join(tmpdir(), `${kind}-tls-refusal-`));
+  async function refused(kind: ServerKind, extra: string[]): Promise<Refusal & { url: string }> {
     const url = `https://127.0.0.1:${await freePort()}`;
     const peerUrl = `http://127.0.0.1:${await freePort()}`;
-    const { command, args } = serverCommand(kind, [
-      '--data-dir', join(dir, 'data'), '--listen-client-urls', url, '--advertise-client-urls', url,
+    const refusal = await runUntilRefused(kind, url, () => [
+      '--listen-client-urls', url, '--advertise-client-urls', url,
       '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `default=${peerUrl}`, ...extra,
     ]);
-    const server = spawnServer({ kind, command, args, clientUrl: url, dataDir: join(dir, 'data'), ownsDir: true });
-    try {
-      const timer = setTimeout(() => void server.kill9(), 15_000);
-      const code = await server.exited;
-      clearTimeout(timer);
-      return { code, output: server.output(), url, dataDirCreated: existsSync(join(dir, 'data')) };
-    } finally {
-      await server.destroy();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    return { ...refusal, url };
   }
 
   it('an https:// client URL without --cert-file and --key-file: both exit 1 with etcd\'s sentence', async function () {

@@ -104,6 +104,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Serve clients over TLS: an https:// client URL and etcd's TLS flags. */
   tls?: ServerTls;
+  /** Listen for peers over TLS: an https:// peer URL and etcd's --peer-* flags. */
+  peerTls?: PeerTls;
 }
 
 /** The TLS flags of a server, and what the readiness probe shows it. */
@@ -219,9 +221,10 @@ async function startOnce(kind: ServerKind, options: StartOptions): Promise<Serve
     '--listen-client-urls', url,
     '--advertise-client-urls', url,
   ];
-  const peerUrl = `http://127.0.0.1:${options.peerPort ?? await freePort()}`;
+  const peerUrl = `${options.peerTls === undefined ? 'http' : 'https'}://127.0.0.1:${options.peerPort ?? await freePort()}`;
   flags.push('--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `${name}=${peerUrl}`);
   if (options.tls !== undefined) flags.push(...tlsFlags(options.tls));
+  if (options.peerTls !== undefined) flags.push(...peerTlsFlags(options.peerTls));
   const { command, args } = serverCommand(kind, [...flags, ...(options.args ?? [])]);
   return launch({
     kind, command, args, clientUrl: url, dataDir, ownsDir: options.dataDir === undefined, env: options.env,
