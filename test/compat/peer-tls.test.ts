@@ -1,10 +1,14 @@
-// Peer TLS side by side: etcd and cairn started with the same --peer-* flags
-// refuse the same peers at the TLS handshake of their peer port, and refuse
-// the same unusable flags at startup with etcd's sentence. The certificates
-// are made for this run (harness/tls-fixture.ts).
+// Peer TLS and auto-TLS side by side: etcd and cairn started with the same
+// --peer-* flags refuse the same peers at the TLS handshake of their peer
+// port, serve clients alike with --auto-tls, and refuse the same unusable
+// flags at startup with etcd's sentence. The certificates are made for this
+// run (harness/tls-fixture.ts).
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:tls';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { etcdctl } from '../harness/etcdctl.js';
 import { etcdAvailable, freePort, startCairn, startEtcd, type ServerHandle, type ServerKind } from '../harness/launcher.js';
 import { runUntilRefused, type Refusal } from '../harness/refusal.js';
 import { makeTlsFiles, type TlsFiles } from '../harness/tls-fixture.js';
@@ -75,6 +79,38 @@ describe('compat: peer TLS (--peer-cert-file, --peer-key-file, --peer-trusted-ca
 
   it('both refuse a peer without a certificate', async () => {
     expect(await onBoth(() => undefined)).to.deep.equal(['refused', 'refused']);
+  });
+});
+
+describe('compat: --auto-tls on the client port', function () {
+  this.timeout(60_000);
+  const started: ServerHandle[] = [];
+
+  before(async function () {
+    if (!etcdAvailable()) this.skip();
+    const [etcd, cairn] = await Promise.allSettled([startEtcd({ autoTls: true }), startCairn({ autoTls: true })]);
+    for (const result of [etcd, cairn]) if (result.status === 'fulfilled') started.push(result.value);
+    for (const result of [etcd, cairn]) if (result.status === 'rejected') throw result.reason;
+  });
+
+  after(async () => {
+    await Promise.all(started.map((server) => server.destroy()));
+  });
+
+  const run = (args: string[]) => Promise.all(started.map((server) => etcdctl(`https://${server.endpoint}`, ['--dial-timeout=2s', '--command-timeout=4s', ...args])));
+
+  it('both make the certificate in <data-dir>/fixtures/client and serve https:// with it', async () => {
+    for (const server of started) expect(existsSync(join(server.dataDir, 'fixtures', 'client', 'cert.pem')), server.kind).to.equal(true);
+    const put = await run(['--insecure-transport=false', '--insecure-skip-tls-verify', 'put', 'auto', 'tls']);
+    expect(put.map((result) => [result.code, result.stdout])).to.deep.equal([[0, 'OK\n'], [0, 'OK\n']]);
+    const get = await run(['--insecure-transport=false', '--insecure-skip-tls-verify', 'get', 'auto', '--print-value-only']);
+    expect(get.map((result) => result.stdout)).to.deep.equal(['tls\n', 'tls\n']);
+  });
+
+  it('a client that verifies the certificate (the system roots) is refused by both', async () => {
+    const get = await run(['get', 'auto']);
+    expect(get.map((result) => result.code)).to.deep.equal([1, 1]);
+    for (const result of get) expect(result.stderr).to.include('context deadline exceeded');
   });
 });
 

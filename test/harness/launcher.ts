@@ -106,6 +106,8 @@ export interface StartOptions {
   tls?: ServerTls;
   /** Listen for peers over TLS: an https:// peer URL and etcd's --peer-* flags. */
   peerTls?: PeerTls;
+  /** Serve clients over TLS with a self-signed certificate: an https:// client URL and --auto-tls (the probe verifies nothing). */
+  autoTls?: boolean;
 }
 
 /** The TLS flags of a server, and what the readiness probe shows it. */
@@ -212,7 +214,7 @@ export function serverCommand(kind: ServerKind, flags: string[]): { command: str
  */
 async function startOnce(kind: ServerKind, options: StartOptions): Promise<ServerHandle> {
   const clientPort = options.port ?? await freePort();
-  const url = `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${clientPort}`;
+  const url = `${options.tls === undefined && options.autoTls !== true ? 'http' : 'https'}://127.0.0.1:${clientPort}`;
   const name = options.name ?? 'default';
   const dataDir = options.dataDir ?? join(mkdtempSync(join(tmpdir(), `${kind}-test-`)), 'data');
   const flags = [
@@ -225,10 +227,13 @@ async function startOnce(kind: ServerKind, options: StartOptions): Promise<Serve
   flags.push('--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `${name}=${peerUrl}`);
   if (options.tls !== undefined) flags.push(...tlsFlags(options.tls));
   if (options.peerTls !== undefined) flags.push(...peerTlsFlags(options.peerTls));
+  if (options.autoTls === true) flags.push('--auto-tls');
   const { command, args } = serverCommand(kind, [...flags, ...(options.args ?? [])]);
   return launch({
     kind, command, args, clientUrl: url, dataDir, ownsDir: options.dataDir === undefined, env: options.env,
-    probeCredentials: options.tls === undefined ? undefined : probeCredentials(options.tls),
+    probeCredentials: options.autoTls === true
+      ? credentials.createSsl(null, null, null, { rejectUnauthorized: false })
+      : options.tls === undefined ? undefined : probeCredentials(options.tls),
   });
 }
 
