@@ -4,6 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, FlagSyntaxError, parseCommandLine, type ServerConfig } from './config.js';
 
+/** Runs `check` with the path of a config file in a temporary directory, removed afterwards. */
+function withConfigFile(check: (file: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-config-'));
+  try {
+    check(join(dir, 'cairn.yaml'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function configOf(argv: string[]): ServerConfig {
   const parsed = parseCommandLine(argv);
   if (parsed.kind !== 'run') throw new Error(`expected a run, got ${parsed.kind}`);
@@ -64,9 +74,7 @@ describe('config: client TLS (--cert-file, --key-file, --trusted-ca-file, --clie
   });
 
   it('reads the TLS keys of a config file, at the top level or under client-transport-security as etcd writes them', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cairn-config-'));
-    try {
-      const file = join(dir, 'cairn.yaml');
+    withConfigFile((file) => {
       writeFileSync(file, [
         'listen-client-urls: https://127.0.0.1:2379',
         'client-transport-security:',
@@ -83,9 +91,7 @@ describe('config: client TLS (--cert-file, --key-file, --trusted-ca-file, --clie
       expect(configOf(['--config-file', file]).clientTls.autoTls).to.equal(true);
       writeFileSync(file, 'client-transport-security:\n  crl-file: crl.pem\n');
       expect(() => configOf(['--config-file', file])).to.throw(ConfigError, /unknown key "client-transport-security.crl-file"/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
@@ -133,9 +139,7 @@ describe('config: peer TLS (--peer-cert-file, --peer-key-file, --peer-trusted-ca
   });
 
   it('reads peer-transport-security from a config file as etcd writes it, beside client-transport-security', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cairn-config-'));
-    try {
-      const file = join(dir, 'cairn.yaml');
+    withConfigFile((file) => {
       writeFileSync(file, [
         'listen-peer-urls: https://127.0.0.1:2380',
         'initial-advertise-peer-urls: https://127.0.0.1:2380',
@@ -158,9 +162,7 @@ describe('config: peer TLS (--peer-cert-file, --peer-key-file, --peer-trusted-ca
       expect(() => configOf(['--config-file', file])).to.throw(ConfigError, /unknown key "peer-transport-security.allowed-cn"/);
       writeFileSync(file, 'peer-transport-security: yes\n');
       expect(() => configOf(['--config-file', file])).to.throw(ConfigError, /peer-transport-security must be a mapping/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
