@@ -36,6 +36,7 @@ import {
   DeadlineExceededError,
   EtcdError,
   InvalidAuthTokenError,
+  AuthOldRevisionError,
   InvalidOptionError,
   LeaderChangedError,
   NoLeaderError,
@@ -165,7 +166,11 @@ const tokenRefreshesMax = 1;
 
 /** Errors that mean "the server did not apply this": safe to retry even for writes. */
 function notApplied(error: EtcdError): boolean {
-  return (error instanceof UnavailableError && error.applied === 'no') || error instanceof TooManyRequestsError;
+  return (error instanceof UnavailableError && error.applied === 'no') || error instanceof TooManyRequestsError || error instanceof AuthOldRevisionError;
+}
+
+function isStaleToken(error: unknown): boolean {
+  return error instanceof InvalidAuthTokenError || error instanceof AuthOldRevisionError;
 }
 
 /** Errors after which a read may be retried (possibly on another endpoint). */
@@ -346,11 +351,13 @@ export class Connection {
           randomize: true,
           signal,
           maxRetryTime: deadline === undefined ? Infinity : Math.max(0, deadline - Date.now()),
-          shouldConsumeRetry: ({ error }) => !(error instanceof InvalidAuthTokenError),
+          shouldConsumeRetry: ({ error }) => !isStaleToken(error),
           shouldRetry: async ({ error }) => {
             if (!(error instanceof EtcdError)) return false;
             span.addEvent('retry', { 'exception.type': error.name, 'exception.message': error.message });
-            if (error instanceof InvalidAuthTokenError && this.options.auth !== undefined && tokenRefreshes < tokenRefreshesMax) {
+            // As etcd's Go client: a token the server no longer takes, or checked against an older auth
+            // store (the call was not applied), is refreshed and the call retried.
+            if (isStaleToken(error) && this.options.auth !== undefined && tokenRefreshes < tokenRefreshesMax) {
               tokenRefreshes++;
               await this.refreshToken({ signal });
               return true;

@@ -6,6 +6,7 @@ import {
   DeadlineExceededError,
   EmptyKeyError,
   InvalidAuthTokenError,
+  AuthOldRevisionError,
   LeaseNotFoundError,
   NoLeaderError,
   RequestTimeoutError,
@@ -29,6 +30,7 @@ describe('client errors: classify', () => {
     expect(classify(serviceError(status.NOT_FOUND, 'etcdserver: requested lease not found'))).to.be.instanceOf(LeaseNotFoundError);
     expect(classify(serviceError(status.UNAVAILABLE, 'etcdserver: no leader'))).to.be.instanceOf(NoLeaderError);
     expect(classify(serviceError(status.UNAUTHENTICATED, 'etcdserver: invalid auth token'))).to.be.instanceOf(InvalidAuthTokenError);
+    expect(classify(serviceError(status.INVALID_ARGUMENT, 'etcdserver: revision of auth store is old'))).to.be.instanceOf(AuthOldRevisionError);
     expect(classify(serviceError(status.RESOURCE_EXHAUSTED, 'etcdserver: too many requests'))).to.be.instanceOf(TooManyRequestsError);
     expect(classify(serviceError(status.UNAVAILABLE, 'etcdserver: request timed out, possibly due to previous leader failure')))
       .to.be.instanceOf(RequestTimeoutError);

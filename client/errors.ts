@@ -156,6 +156,13 @@ export class AuthFailedError extends EtcdError { override name = 'AuthFailedErro
 export class UserEmptyError extends EtcdError { override name = 'UserEmptyError'; }
 /** `etcdserver: authentication is not enabled`. */
 export class AuthNotEnabledError extends EtcdError { override name = 'AuthNotEnabledError'; }
+/**
+ * `etcdserver: revision of auth store is old` — the users or roles changed
+ * between the server's check of the call's token and its applying the call,
+ * which was therefore not applied (retried with a fresh token when the
+ * client authenticates; a JWT names the revision it was issued at).
+ */
+export class AuthOldRevisionError extends EtcdError { override name = 'AuthOldRevisionError'; }
 
 // ---- Watch ----
 
@@ -223,6 +230,7 @@ const byCodeAndMessage = new Map<string, ErrorFactory>([
   [key(status.INVALID_ARGUMENT, 'etcdserver: authentication failed, invalid user ID or password'), plain(AuthFailedError)],
   [key(status.FAILED_PRECONDITION, 'etcdserver: authentication is not enabled'), plain(AuthNotEnabledError)],
   [key(status.INVALID_ARGUMENT, 'etcdserver: user name is empty'), plain(UserEmptyError)],
+  [key(status.INVALID_ARGUMENT, 'etcdserver: revision of auth store is old'), plain(AuthOldRevisionError)],
   [key(status.CANCELLED, 'etcdserver: request canceled'), plain(AbortedError)],
   [key(status.DEADLINE_EXCEEDED, 'etcdserver: context deadline exceeded'), plain(DeadlineExceededError)],
 ]);

@@ -70,6 +70,7 @@ export {
   AuthFailedError,
   AuthNotEnabledError,
   UserEmptyError,
+  AuthOldRevisionError,
   WatchCanceledError,
   AbortedError,
   DeadlineExceededError,

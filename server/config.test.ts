@@ -191,4 +191,23 @@ describe('config: --cipher-suites, --tls-min-version, --tls-max-version', () => 
     expect(() => configOf(['--tls-min-version', 'TLS1.3', '--cipher-suites', 'TLS_AES_128_GCM_SHA256']))
       .to.throw(ConfigError, 'cipher suites cannot be configured when only TLS1.3 is enabled');
   });
+
+  it('takes the auth flags: simple tokens by default, etcd\'s jwt options, the token TTL and the bcrypt cost', () => {
+    expect(configOf([]).auth).to.deep.equal({ token: { kind: 'simple' }, tokenTtlSeconds: 300, bcryptCost: 10 });
+    const jwt = configOf(['--auth-token', 'jwt,pub-key=/k.pub,priv-key=/k.key,sign-method=ES256,ttl=1h30m,extra=1', '--bcrypt-cost', '4']).auth;
+    expect(jwt.token).to.deep.equal({
+      kind: 'jwt', options: { signMethod: 'ES256', publicKeyFile: '/k.pub', privateKeyFile: '/k.key', ttlMs: 5_400_000 }, unknownOptions: ['extra'],
+    });
+    expect(jwt.bcryptCost).to.equal(4);
+    expect(configOf(['--auth-token', 'jwt,sign-method=HS256,priv-key=/s']).auth.token).to.deep.include({ kind: 'jwt' });
+  });
+
+  it('refuses an unknown token kind or sign method, a malformed jwt option, and a bcrypt cost outside 4..31', () => {
+    expect(() => configOf(['--auth-token', 'oauth'])).to.throw(ConfigError, '--auth-token must be simple or jwt,…, not "oauth"');
+    expect(() => configOf(['--auth-token', 'jwt,sign-method=RS1'])).to.throw(ConfigError, /sign-method must be one of HS256, .* not "RS1"/);
+    expect(() => configOf(['--auth-token', 'jwt,sign-method=RS256,ttl'])).to.throw(ConfigError, '"ttl" is not name=value');
+    expect(() => configOf(['--auth-token', 'jwt,sign-method=RS256,ttl=soon'])).to.throw(ConfigError, 'ttl must be a duration like 5m or 30s, not "soon"');
+    expect(() => configOf(['--bcrypt-cost', '3'])).to.throw(ConfigError, '--bcrypt-cost must be an integer >= 4, not "3"');
+    expect(() => configOf(['--bcrypt-cost', '32'])).to.throw(ConfigError, '--bcrypt-cost must be an integer from 4 to 31');
+  });
 });

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { InitialClusterError, parseInitialCluster } from './membership/initial-cluster.js';
 import { requestBytesCeiling } from './transport/peer-checks.js';
+import { JwtOptionsError, parseJwtOptions, type JwtOptions } from './auth/jwt.js';
 import { tlsProtocolOptions, TlsProtocolError, tlsVersionNames, type TlsProtocolConfig } from './tls/cipher-suites.js';
 import { transportSecurityProblem, type TransportSecurity } from './tls/transport-security.js';
 
@@ -37,9 +38,9 @@ export interface ServerConfig {
   auth: AuthConfig;
 }
 
-/** etcd's --auth-token (simple only, for now), --auth-token-ttl and --bcrypt-cost. */
+/** etcd's --auth-token (simple, or jwt with its options), --auth-token-ttl and --bcrypt-cost. */
 export interface AuthConfig {
-  tokenKind: 'simple';
+  token: { kind: 'simple' } | { kind: 'jwt'; options: JwtOptions; unknownOptions: string[] };
   /** How long a simple token lives without use. */
   tokenTtlSeconds: number;
   /** bcrypt's cost factor for the passwords UserAdd and UserChangePassword set. */
@@ -140,7 +141,8 @@ Security flags:
                                     (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,...); default the library's
   --tls-min-version V               TLS1.2 or TLS1.3 (default TLS1.2)
   --tls-max-version V               TLS1.2 or TLS1.3 (default the highest, TLS1.3)
-  --auth-token TYPE                 how auth tokens are made: simple (default)
+  --auth-token TYPE                 how auth tokens are made: simple (default), or
+                                    jwt,sign-method=RS256,priv-key=FILE,pub-key=FILE,ttl=5m as etcd
   --auth-token-ttl SECONDS          how long a simple token lives without use (default 300)
   --bcrypt-cost N                   bcrypt cost of user passwords, 4 to 31 (default 10)
 
@@ -305,7 +307,7 @@ function build(given: Map<FlagName, string>): ServerConfig {
       maxVersion: given.get('tls-max-version') === undefined ? undefined : oneOf('tls-max-version', get('tls-max-version'), tlsVersionNames),
     },
     auth: {
-      tokenKind: authToken(get('auth-token')),
+      token: authToken(get('auth-token')),
       tokenTtlSeconds: integer('auth-token-ttl', get('auth-token-ttl'), 1),
       bcryptCost: integer('bcrypt-cost', get('bcrypt-cost'), 4),
     },
@@ -362,12 +364,19 @@ function transportSecurity(given: Map<FlagName, string>, names: Record<keyof Tra
   };
 }
 
-/** --auth-token: "simple", or etcd's "jwt,sign-method=…,…", which cairn does not make yet. */
-function authToken(value: string): 'simple' {
-  const kind = value.split(',')[0];
-  if (kind === 'simple' && value === 'simple') return 'simple';
-  if (kind === 'jwt') throw new ConfigError('--auth-token jwt is not supported yet; use simple');
-  throw new ConfigError(`--auth-token must be simple, not "${value}"`);
+/** --auth-token: "simple", or etcd's "jwt,sign-method=…,pub-key=…,priv-key=…,ttl=…". */
+function authToken(value: string): AuthConfig['token'] {
+  if (value === 'simple') return { kind: 'simple' };
+  if (value === 'jwt' || value.startsWith('jwt,')) {
+    try {
+      const { options, unknown } = parseJwtOptions(value.slice('jwt'.length));
+      return { kind: 'jwt', options, unknownOptions: unknown };
+    } catch (error) {
+      if (error instanceof JwtOptionsError) throw new ConfigError(error.message);
+      throw error;
+    }
+  }
+  throw new ConfigError(`--auth-token must be simple or jwt,…, not "${value}"`);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -48,7 +48,7 @@ import { fillHeader, type ServiceContext } from './api/context.js';
 import { coordinationKvPath, kvService } from './api/kv.js';
 import { decodeTxnRequest } from './requests/checks.js';
 import { maintenanceService } from './api/maintenance.js';
-import type { ServerConfig } from './config.js';
+import { ConfigError, type ServerConfig } from './config.js';
 import { Backend } from './mvcc/backend.js';
 import { MvccStore } from './mvcc/store.js';
 import { RaftNode } from './node/raft-node.js';
@@ -68,7 +68,8 @@ import { QuotaGuard } from './api/quota.js';
 import { ListenCredentials } from './grpc/server-credentials.js';
 import { readTlsFiles, withAutoTls, type ServerTls } from './tls/tls-material.js';
 import { AuthStore } from './auth/store.js';
-import { SimpleTokens } from './auth/tokens.js';
+import { SimpleTokens, type TokenProvider } from './auth/tokens.js';
+import { JwtOptionsError, JwtTokens } from './auth/jwt.js';
 
 /** gRPC may take this much more than --max-request-bytes, as etcd allows, so the server can answer "request is too large" itself. */
 const grpcOverheadBytes = 512 * 1024;
@@ -112,21 +113,42 @@ const publishCheckIntervalMs = 50;
 export async function startServer(config: ServerConfig, log: (line: string) => void = () => {}, clock: Clock = realClock): Promise<StartedServer> {
   // Before anything is created: a TLS file that cannot be used stops the start with a ConfigError.
   const tlsFiles = readTlsFiles(config);
+  // So does a JWT key file.
+  const tokens = tokenProvider(config, clock, log);
   const memberDir = join(config.dataDir, 'member');
-  mkdirSync(memberDir, { recursive: true });
-  const dirLock = await lockDataDir(memberDir, log, clock);
   try {
-    // Auto-TLS writes its certificates into the data directory: only the member that holds it.
-    const tls = await withAutoTls(tlsFiles, config, clock.wallMs(), log);
-    return await startMember(config, tls, memberDir, dirLock, log, clock);
+    mkdirSync(memberDir, { recursive: true });
+    const dirLock = await lockDataDir(memberDir, log, clock);
+    try {
+      // Auto-TLS writes its certificates into the data directory: only the member that holds it.
+      const tls = await withAutoTls(tlsFiles, config, clock.wallMs(), log);
+      return await startMember(config, tls, tokens, memberDir, dirLock, log, clock);
+    } catch (error) {
+      dirLock.release();
+      throw error;
+    }
   } catch (error) {
-    dirLock.release();
+    tokens.close();
+    throw error;
+  }
+}
+
+/** The tokens of --auth-token: simple ones kept in memory, or JWTs signed with the configured key. Throws ConfigError. */
+function tokenProvider(config: ServerConfig, clock: Clock, log: (line: string) => void): TokenProvider {
+  const { token } = config.auth;
+  if (token.kind === 'simple') return new SimpleTokens(clock, config.auth.tokenTtlSeconds * 1_000);
+  // As etcd: unknown options are reported and left alone.
+  for (const name of token.unknownOptions) log(`--auth-token jwt: unknown option "${name}" ignored`);
+  try {
+    return JwtTokens.open(clock, token.options);
+  } catch (error) {
+    if (error instanceof JwtOptionsError) throw new ConfigError(error.message);
     throw error;
   }
 }
 
 /** Starts the member whose data directory this process holds (`dirLock`); stopping it releases the directory. */
-async function startMember(config: ServerConfig, tls: ServerTls, memberDir: string, dirLock: DataDirLock, log: (line: string) => void, clock: Clock): Promise<StartedServer> {
+async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenProvider, memberDir: string, dirLock: DataDirLock, log: (line: string) => void, clock: Clock): Promise<StartedServer> {
   const snapDir = join(memberDir, 'snap');
   const backend = new Backend(snapDir);
   const store = new MvccStore(backend, clock);
@@ -138,7 +160,6 @@ async function startMember(config: ServerConfig, tls: ServerTls, memberDir: stri
   const alarms = new AlarmSet(backend, log);
   const quota = new BackendQuota(quotaBytesFromFlag(config.quotaBackendBytes), () => backend.sizeBytes());
   if ((quota.limitBytes ?? 0) > quotaBytesSuggestedMax) log(`--quota-backend-bytes ${quota.limitBytes} exceeds the suggested maximum of ${quotaBytesSuggestedMax}: performance may degrade`);
-  const tokens = new SimpleTokens(clock, config.auth.tokenTtlSeconds * 1_000);
   const auth = new AuthStore(backend, tokens);
   const applier = new Applier(store, leases, alarms, auth);
   const membership = new Membership(backend);

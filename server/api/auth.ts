@@ -38,6 +38,9 @@ export function authService(context: ServiceContext): AuthServer {
       await context.node.readBarrier();
       for (let attempt = 1; attempt <= authenticateAttemptsMax; attempt++) {
         const checkedRevision = await context.auth.checkPassword(request.name, request.password);
+        // A JWT is signed here and names the revision it was checked at: no log entry needed.
+        const signed = context.tokens.sign(request.name, checkedRevision);
+        if (signed !== undefined) return { header: fillHeader(context, undefined), token: await signed };
         // The password is not proposed: the entry says whose token to make, and its first part.
         const authenticate = { name: request.name, simpleToken: context.tokens.prefix() };
         const response = await proposeAs<AuthenticateResponse>(context, { authenticate }, undefined);
@@ -86,7 +89,7 @@ export function authService(context: ServiceContext): AuthServer {
 
 /** The caller of an auth read, once this member applied everything committed before it. */
 async function readerAuth(context: ServiceContext, call: CallState) {
-  const auth = callerAuth(context, call);
+  const auth = await callerAuth(context, call);
   await context.node.readBarrier();
   return auth;
 }

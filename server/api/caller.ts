@@ -8,6 +8,7 @@
 import type { RequestAuth } from '../../proto/gen/cairnpb/internal.js';
 import { AuthOldRevisionError, InvalidAuthTokenError } from '../auth/errors.js';
 import type { CallIdentity } from '../grpc/unary.js';
+import { simpleTokenIndex } from '../auth/tokens.js';
 import type { ServiceContext } from './context.js';
 
 /** The metadata key of the auth token (etcd's rpctypes.TokenFieldNameGRPC). */
@@ -15,11 +16,30 @@ export const tokenMetadataKey = 'token';
 
 const nobody: RequestAuth = { username: '', authRevision: 0n };
 
-/** The user `call` runs as. Throws InvalidAuthTokenError for a token this member does not know. */
-export function callerAuth(context: ServiceContext, call: CallIdentity): RequestAuth {
-  const token = call.metadata.get(tokenMetadataKey)[0];
+/** The user `call` runs as. Rejects with InvalidAuthTokenError for a token this member does not know. */
+export async function callerAuth(context: ServiceContext, call: CallIdentity): Promise<RequestAuth> {
+  await prepareCaller(context, call);
+  return callerAuthNow(context, call);
+}
+
+/** Does the slow part of knowing `call`'s token (a JWT's signature), so that callerAuthNow can answer at once. */
+export async function prepareCaller(context: ServiceContext, call: CallIdentity): Promise<void> {
+  const token = tokenOf(call);
+  if (token === undefined) return;
+  await context.tokens.prepare(token);
+  // A simple token another member issued names the log index of its Authenticate: a member that has
+  // not applied it yet catches up (a read barrier) before it calls the token unknown, as etcd waits.
+  const index = simpleTokenIndex(token);
+  if (context.tokens.identify(token) === undefined && index !== undefined && index > context.node.appliedIndexValue) {
+    await context.node.readBarrier().catch(() => undefined);
+  }
+}
+
+/** As callerAuth, once prepareCaller resolved for `call` (a watch stream's creates are handled in order). */
+export function callerAuthNow(context: ServiceContext, call: CallIdentity): RequestAuth {
+  const token = tokenOf(call);
   if (token !== undefined) {
-    const owner = context.tokens.identify(String(token));
+    const owner = context.tokens.identify(token);
     if (owner === undefined) throw new InvalidAuthTokenError();
     return { username: owner.username, authRevision: owner.revision ?? context.auth.revision };
   }
@@ -28,6 +48,11 @@ export function callerAuth(context: ServiceContext, call: CallIdentity): Request
   // grpc-js accepted the certificate only if the trusted CA signed it (server-credentials.ts).
   if (typeof commonName !== 'string' || commonName === '') return nobody;
   return { username: commonName, authRevision: context.auth.revision };
+}
+
+function tokenOf(call: CallIdentity): string | undefined {
+  const token = call.metadata.get(tokenMetadataKey)[0];
+  return token === undefined ? undefined : String(token);
 }
 
 /**

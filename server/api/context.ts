@@ -56,7 +56,7 @@ export function fillHeader(context: ServiceContext, header: ResponseHeader | und
  * filled in. `T` is the response type the request's kind produces.
  */
 export async function proposeFor<T extends { header?: ResponseHeader | undefined }>(context: ServiceContext, proposal: Proposal, call: CallState): Promise<T> {
-  const auth = callerAuth(context, call);
+  const auth = await callerAuth(context, call);
   const response = (await context.node.propose({ ...proposal, auth }, { gaveUp: () => call.cancelled })) as unknown as T;
   response.header = fillHeader(context, response.header);
   return response;

@@ -23,21 +23,21 @@ export function electionService(coordination: Coordination, callerAuth: CallerAu
     campaign: (call: ServerUnaryCall<CampaignRequest, CampaignResponse>, callback: sendUnaryData<CampaignResponse>) => {
       const cancellation = callCancellation(call);
       const { name, value, lease } = call.request;
-      respond(callback, () => campaign(coordination.as(callerAuth(call)), name, value, lease, cancellation));
+      respond(callback, async () => campaign(coordination.as(await callerAuth(call)), name, value, lease, cancellation));
     },
     proclaim: (call: ServerUnaryCall<ProclaimRequest, ProclaimResponse>, callback: sendUnaryData<ProclaimResponse>) => {
-      respond(callback, async () => ({ header: await proclaim(coordination.as(callerAuth(call)), leaderKey(call.request.leader), call.request.value) }));
+      respond(callback, async () => ({ header: await proclaim(coordination.as(await callerAuth(call)), leaderKey(call.request.leader), call.request.value) }));
     },
     leader: (call: ServerUnaryCall<LeaderRequest, LeaderResponse>, callback: sendUnaryData<LeaderResponse>) => {
-      respond(callback, async () => currentLeader(coordination.as(callerAuth(call)), call.request.name));
+      respond(callback, async () => currentLeader(coordination.as(await callerAuth(call)), call.request.name));
     },
     resign: (call: ServerUnaryCall<ResignRequest, ResignResponse>, callback: sendUnaryData<ResignResponse>) => {
-      respond(callback, async () => ({ header: await resign(coordination.as(callerAuth(call)), leaderKey(call.request.leader)) }));
+      respond(callback, async () => ({ header: await resign(coordination.as(await callerAuth(call)), leaderKey(call.request.leader)) }));
     },
     observe: (call: ServerWritableStream<LeaderRequest, LeaderResponse>) => {
       const cancellation = callCancellation(call);
       Promise.resolve()
-        .then(() => observe(coordination.as(callerAuth(call)), call.request.name, cancellation, (leadership) => call.write(leadership)))
+        .then(async () => observe(coordination.as(await callerAuth(call)), call.request.name, cancellation, (leadership) => call.write(leadership)))
         .then(
           () => call.end(),
           () => call.end(),

@@ -18,7 +18,7 @@ export function kvService(context: ServiceContext): KVServer {
   return {
     range: unary(async (request, call) => {
       checkRange(request);
-      const auth = callerAuth(context, call);
+      const auth = await callerAuth(context, call);
       if (!request.serializable) await context.node.readBarrier();
       const response = await readAs(context, auth, () => context.auth.checkRead(auth, request.key, request.rangeEnd), () => context.applier.rangeBatched(request));
       response.header = fillHeader(context, response.header);

@@ -59,7 +59,7 @@ export function leaseTimeToLiveHere(context: ServiceContext, table: LeaseTable, 
 
 export function leaseService(context: ServiceContext, table: LeaseTable, expiry: LeaseExpiry): LeaseServer {
   return {
-    leaseGrant: unary((request, call) => grantLease(context, table, expiry, request.ID, request.TTL, callerAuth(context, call))),
+    leaseGrant: unary(async (request, call) => grantLease(context, table, expiry, request.ID, request.TTL, await callerAuth(context, call))),
     leaseRevoke: unary(async (request, call) => {
       const response = await proposeFor<LeaseRevokeResponse>(context, { leaseRevoke: request }, call);
       return { header: response.header };
@@ -100,7 +100,12 @@ export function leaseService(context: ServiceContext, table: LeaseTable, expiry:
       call.on('end', () => call.end());
       call.on('error', () => undefined);
     },
-    leaseTimeToLive: unary(async (request) => {
+    leaseTimeToLive: unary(async (request, call) => {
+      // The names of a lease's keys are read permission's business (etcd 3.4.26 and 3.5.9 check them, CVE-2023-32082).
+      if (request.keys) {
+        const auth = await callerAuth(context, call);
+        for (const key of table.keysOf(request.ID)) context.auth.checkRead(auth, Buffer.from(key, 'latin1'));
+      }
       if (context.node.isLeader) return leaseTimeToLiveHere(context, table, expiry, request);
       const response = await context.forwarder.leaseTimeToLive(request);
       return { ...response, header: fillHeader(context, undefined) };

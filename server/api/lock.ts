@@ -10,16 +10,16 @@ import type { CallIdentity } from '../grpc/unary.js';
 import type { RequestAuth } from '../../proto/gen/cairnpb/internal.js';
 
 /** Who a call runs as (api/caller.ts); throws for a token this member does not know. */
-export type CallerAuth = (call: CallIdentity) => RequestAuth;
+export type CallerAuth = (call: CallIdentity) => Promise<RequestAuth>;
 
 export function lockService(coordination: Coordination, callerAuth: CallerAuth): LockServer {
   return {
     lock: (call: ServerUnaryCall<LockRequest, LockResponse>, callback: sendUnaryData<LockResponse>) => {
       const cancellation = callCancellation(call);
-      respond(callback, () => lock(coordination.as(callerAuth(call)), call.request.name, call.request.lease, cancellation));
+      respond(callback, async () => lock(coordination.as(await callerAuth(call)), call.request.name, call.request.lease, cancellation));
     },
     unlock: (call: ServerUnaryCall<UnlockRequest, UnlockResponse>, callback: sendUnaryData<UnlockResponse>) => {
-      respond(callback, async () => ({ header: await unlock(coordination.as(callerAuth(call)), call.request.key) }));
+      respond(callback, async () => ({ header: await unlock(coordination.as(await callerAuth(call)), call.request.key) }));
     },
   };
 }

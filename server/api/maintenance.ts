@@ -28,7 +28,7 @@ export function maintenanceService(context: ServiceContext): MaintenanceServer {
       isLearner: context.node.isLearner,
     })),
     defragment: unary(async (_request, call) => {
-      requireRoot(context, call);
+      await requireRoot(context, call);
       // Applying is held off meanwhile, so no compaction starts removing records while the copy is made.
       await context.node.exclusive(async () => {
         await context.store.compacted();
@@ -37,12 +37,12 @@ export function maintenanceService(context: ServiceContext): MaintenanceServer {
       return { header: fillHeader(context, undefined) };
     }),
     hash: unary(async (_request, call) => {
-      requireRoot(context, call);
+      await requireRoot(context, call);
       const { hash, currentRevision } = await context.store.hashKV(0);
       return { header: fillHeader(context, undefined, currentRevision), hash };
     }),
     hashKv: unary(async (request, call) => {
-      requireRoot(context, call);
+      await requireRoot(context, call);
       const { hash, currentRevision, compactRevision } = await context.store.hashKV(Number(request.revision));
       return {
         header: fillHeader(context, undefined, currentRevision),
@@ -73,9 +73,9 @@ export function maintenanceService(context: ServiceContext): MaintenanceServer {
  * clients get code Unknown and "auth: …" rather than the usual
  * "etcdserver: …" (observed with etcd 3.4.23).
  */
-function requireRoot(context: ServiceContext, call: CallState): void {
+async function requireRoot(context: ServiceContext, call: CallState): Promise<void> {
   try {
-    context.auth.checkAdmin(callerAuth(context, call));
+    context.auth.checkAdmin(await callerAuth(context, call));
   } catch (error) {
     const message = authPackageMessages.find(([type]) => error instanceof type)?.[1];
     throw message === undefined ? error : new RequestError(status.UNKNOWN, message);

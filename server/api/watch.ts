@@ -18,8 +18,8 @@ import type { WatchHub } from '../watch/hub.js';
 import { Watcher, type WatchSink } from '../watch/watcher.js';
 import { fillHeader, type ServiceContext } from './context.js';
 import { UndecodableRequest, undecodableStatus } from '../grpc/request-streams.js';
-import { goStatusText } from '../grpc/errors.js';
-import { callerAuth } from './caller.js';
+import { goStatusText, toServiceError } from '../grpc/errors.js';
+import { callerAuthNow, prepareCaller } from './caller.js';
 
 export interface WatchStreamLimits {
   /** Responses queued on one stream; past it, watchers are moved aside and caught up later. */
@@ -42,17 +42,24 @@ export function watchService(context: ServiceContext, hub: WatchHub, limits: Wat
   return {
     watch: (call: ServerDuplexStream<WatchRequest, WatchResponse>) => {
       const stream = new WatchStream(context, hub, limits, call);
+      // Requests are handled in order, once the stream's token is known (a JWT's signature is checked once, first).
+      let handled = prepareCaller(context, call);
       call.on('data', (request: WatchRequest | UndecodableRequest) => {
         if (request instanceof UndecodableRequest) {
           stream.close();
           call.emit('error', undecodableStatus());
           return;
         }
-        stream.receive(request);
+        handled = handled.then(() => stream.receive(request)).catch((error: unknown) => {
+          stream.close();
+          call.emit('error', toServiceError(error));
+        });
       });
       call.on('end', () => {
-        stream.close();
-        call.end();
+        handled = handled.then(() => {
+          stream.close();
+          call.end();
+        });
       });
       call.on('error', () => stream.close());
       call.on('close', () => stream.close());
@@ -156,7 +163,7 @@ class WatchStream implements WatchSink {
    */
   private refusal(key: Buffer, rangeEnd: Uint8Array): string | undefined {
     try {
-      const auth = callerAuth(this.context, this.call);
+      const auth = callerAuthNow(this.context, this.call);
       this.context.auth.checkRead(auth, key, rangeEnd);
       return undefined;
     } catch (error) {

@@ -17,8 +17,16 @@ export interface TokenOwner {
 
 /** A TokenIssuer that can also say whose a token is. */
 export interface TokenProvider extends TokenIssuer {
-  /** The owner of `token`, or undefined when this member does not know it. */
+  /** Does what identify() needs done first, which may take time (checking a JWT's signature); nothing for simple tokens. */
+  prepare(token: string): Promise<void>;
+  /** The owner of `token`, or undefined when this member does not know it (after prepare()). */
   identify(token: string): TokenOwner | undefined;
+  /**
+   * A token for `username` at auth revision `revision`, made here without
+   * the log (JWT); undefined when tokens come from applying an Authenticate
+   * (simple tokens). Rejects when this member cannot issue tokens.
+   */
+  sign(username: string, revision: bigint): Promise<string> | undefined;
   /** A fresh prefix for the token of an Authenticate about to be proposed. */
   prefix(): string;
   /** Stops timers. */
@@ -37,6 +45,14 @@ export class SimpleTokens implements TokenProvider {
 
   constructor(private readonly clock: Clock, private readonly ttlMs: number) {
     this.sweeper = clock.every(Math.max(1_000, Math.floor(ttlMs / 2)), () => this.sweep()).unref();
+  }
+
+  prepare(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  sign(): undefined {
+    return undefined;
   }
 
   prefix(): string {
