@@ -3,7 +3,7 @@
 // knows it; and the recipes, unchanged, as a user confined to a prefix.
 import { expect } from 'chai';
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
-import { firstValueFrom, filter } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import { AuthFailedError, connect, PermissionDeniedError, UserEmptyError, type Client } from '../../client/index.js';
 import { Election, Mutex, Session } from '../../recipes/index.js';
 import { etcdctl } from '../harness/etcdctl.js';
@@ -68,9 +68,13 @@ for (const target of selectedTargets()) {
         expect(held.key.startsWith('app/lock/')).to.equal(true);
         await mutex.unlock();
         const election = new Election(session, 'app/election');
-        const leadership = await firstValueFrom(election.campaign('me').pipe(filter((state) => state.state === 'elected')));
-        expect(leadership.state).to.equal('elected');
+        // The candidacy stays subscribed while the leader is read: unsubscribing resigns.
+        let candidacy: Subscription | undefined;
+        await new Promise<void>((resolve, reject) => {
+          candidacy = election.campaign('me').subscribe({ next: (state) => state.state === 'elected' && resolve(), error: reject });
+        });
         expect((await Election.leader(confined, 'app/election')).value).to.equal('me');
+        candidacy?.unsubscribe();
         await election.resign();
         expect(await rejection(new Mutex(session, 'other/lock').lock())).to.be.instanceOf(PermissionDeniedError);
         expect(await rejection(confined.put('other/k', 'v'))).to.be.instanceOf(PermissionDeniedError);
