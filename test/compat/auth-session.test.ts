@@ -174,3 +174,24 @@ function rangeOf(key: string) {
 function failure<T>(outcome: Outcome<T>): { code: number; details: string } | 'succeeded' {
   return outcome.ok ? 'succeeded' : { code: outcome.code, details: outcome.details };
 }
+
+describe('compat: simple tokens expire after --auth-token-ttl without use', function () {
+  const pair = compatPair({ args: ['--auth-token-ttl', '2'] });
+
+  it('both refuse a token idle for longer than the TTL as an invalid auth token, and keep one in use', async function () {
+    this.timeout(30_000);
+    for (const args of [['user', 'add', 'root:secret'], ['user', 'grant-role', 'root', 'root'], ['auth', 'enable']]) await pair.etcdctl(args);
+    const outcome = await pair.same('a token idle past the TTL, and one used within it', async (side) => {
+      const idle = await authenticate(side, 'root', 'secret');
+      const used = await authenticate(side, 'root', 'secret');
+      const range = (token: string) => unary<RangeResponse>((metadata, options, done) => side.clients.kv.range(rangeOf('ttl'), (metadata.set('token', token), metadata), options, done));
+      // The TTL is counted from the last use, in whole seconds on etcd: use one token every second for 4 s.
+      for (let second = 0; second < 4; second++) {
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        if (!(await range(used)).ok) return { usedKeptAlive: false };
+      }
+      return { usedKeptAlive: true, idle: failure(await range(idle)) };
+    });
+    expect(outcome).to.deep.equal({ usedKeptAlive: true, idle: { code: status.UNAUTHENTICATED, details: 'etcdserver: invalid auth token' } });
+  });
+});
