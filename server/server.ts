@@ -66,6 +66,7 @@ import { AlarmSet } from './alarm/alarms.js';
 import { BackendQuota, quotaBytesFromFlag, quotaBytesSuggestedMax } from './alarm/quota.js';
 import { QuotaGuard } from './api/quota.js';
 import { ListenCredentials } from './grpc/server-credentials.js';
+import { watchTlsFiles } from './tls/tls-reload.js';
 import { readTlsFiles, withAutoTls, type ServerTls } from './tls/tls-material.js';
 import { AuthStore } from './auth/store.js';
 import { SimpleTokens, type TokenProvider } from './auth/tokens.js';
@@ -244,7 +245,18 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
   const server = clientServer(context, leases, expiry, hub);
   const boundAddresses: string[] = [];
   const boundPeerAddresses: string[] = [];
+  const peerCredentials = new ListenCredentials(tls.peer);
+  const clientCredentials = new ListenCredentials(tls.client);
+  // Certificates rotated by overwriting their files take effect without a restart, as etcd's.
+  const reloads = [
+    ...(tls.client === undefined ? [] : [watchTlsFiles('client', tls.client, clock, log, (next) => clientCredentials.replace(next))]),
+    ...(tls.peer === undefined ? [] : [watchTlsFiles('peer', tls.peer, clock, log, (next) => {
+      peerCredentials.replace(next);
+      dialer.replace(next);
+    })]),
+  ];
   const closeAll = async (): Promise<void> => {
+    for (const reload of reloads) reload.cancel();
     leaseTimer.cancel();
     publishing.timer.cancel();
     hub.close();
@@ -258,11 +270,9 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
     dirLock.release();
   };
   try {
-    const peerCredentials = new ListenCredentials(tls.peer);
     for (const url of config.listenPeerUrls) boundPeerAddresses.push(await bind(peers, url, 'peers', peerCredentials.forUrl(url)));
     node.start(transport);
     await Promise.race([publishing.published, ended.then((reason) => Promise.reject(new Error(reason)))]);
-    const clientCredentials = new ListenCredentials(tls.client);
     for (const url of config.listenClientUrls) boundAddresses.push(await bind(server, url, 'clients', clientCredentials.forUrl(url)));
   } catch (error) {
     server.forceShutdown();

@@ -9,6 +9,7 @@
 // which grpc-js hands to http2.createSecureServer unchanged: TlsServerCredentials
 // passes the same options createSsl would, plus those three.
 import { ServerCredentials } from '@grpc/grpc-js';
+import type { SecureContextOptions } from 'node:tls';
 import type { TlsMaterial } from '../tls/tls-material.js';
 
 class TlsServerCredentials extends ServerCredentials {
@@ -16,8 +17,13 @@ class TlsServerCredentials extends ServerCredentials {
     super(
       // Node's TLS server rejects a client whose certificate does not verify against `ca` once it asks for one.
       { requestCert: tls.requireClientCertificate, rejectUnauthorized: tls.requireClientCertificate },
-      { cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }), ...tls.protocol },
+      contextOptions(tls),
     );
+  }
+
+  /** New certificate, key and CA for the handshakes to come (grpc-js sets them on every server bound with these credentials). */
+  replace(tls: TlsMaterial): void {
+    this.updateSecureContextOptions(contextOptions(tls));
   }
 
   /** grpc-js asks whether two binds share credentials; each of these is built once and only equals itself. */
@@ -29,11 +35,16 @@ class TlsServerCredentials extends ServerCredentials {
 /** The credentials of each listen URL's scheme, for one side. */
 export class ListenCredentials {
   private readonly insecure = ServerCredentials.createInsecure();
-  private readonly secure: ServerCredentials | undefined;
+  private readonly secure: TlsServerCredentials | undefined;
 
   /** `tls` undefined: no certificate for this side (config.ts then refuses its https:// listen URLs). */
   constructor(tls: TlsMaterial | undefined) {
     this.secure = tls === undefined ? undefined : new TlsServerCredentials(tls);
+  }
+
+  /** Serves `tls` (its files changed) from the next handshake on. */
+  replace(tls: TlsMaterial): void {
+    this.secure?.replace(tls);
   }
 
   /** TLS on an https:// URL, plaintext on an http:// one (as etcd). */
@@ -42,4 +53,8 @@ export class ListenCredentials {
     if (this.secure === undefined) throw new Error(`server: no TLS certificate for ${url}, which config validation should have refused`);
     return this.secure;
   }
+}
+
+function contextOptions(tls: TlsMaterial): SecureContextOptions {
+  return { cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }), ...tls.protocol };
 }

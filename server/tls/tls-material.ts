@@ -24,6 +24,15 @@ export interface TlsMaterial {
   /** Dialing: verify the other side's certificate and name. False with auto-TLS, as etcd's InsecureSkipVerify. */
   readonly verifyServer: boolean;
   readonly protocol: TlsProtocolOptions;
+  /** The files it was read from, to read again when they change (tls-reload.ts); undefined for auto-TLS's own. */
+  readonly files?: TlsFiles;
+}
+
+/** The PEM files of one side's certificate, key and CA, as the flags name them. */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+  trustedCaFile?: string;
 }
 
 /** Both sides: undefined where no certificate was given and auto-TLS was not asked for. */
@@ -75,12 +84,27 @@ function fromFlags(side: TransportSide, security: TransportSecurity, protocol: T
   const { certFile, keyFile, trustedCaFile, clientCertAuth } = security;
   // config.ts refuses one of the two without the other.
   if (certFile === undefined || keyFile === undefined) return undefined;
-  return material(side, { certFile, keyFile, trustedCaFile }, { requireClientCertificate: clientCertAuth || trustedCaFile !== undefined, verifyServer: true }, protocol);
+  const files = { certFile, keyFile, ...(trustedCaFile === undefined ? {} : { trustedCaFile }) };
+  return { ...material(side, files, { requireClientCertificate: clientCertAuth || trustedCaFile !== undefined, verifyServer: true }, protocol), files };
+}
+
+/**
+ * `current`'s files read again: undefined when they hold what `current` was
+ * read from; the new material when they changed and can be used together.
+ * Throws ConfigError (naming the files) when they cannot be read or used,
+ * e.g. while an operator is halfway through replacing them.
+ */
+export function rereadTlsMaterial(side: TransportSide, current: TlsMaterial): TlsMaterial | undefined {
+  if (current.files === undefined) return undefined;
+  const checks = { requireClientCertificate: current.requireClientCertificate, verifyServer: current.verifyServer };
+  const next = { ...material(side, current.files, checks, current.protocol), files: current.files };
+  const same = next.cert.equals(current.cert) && next.key.equals(current.key) && (next.ca === undefined ? current.ca === undefined : current.ca !== undefined && next.ca.equals(current.ca));
+  return same ? undefined : next;
 }
 
 function material(
   side: TransportSide,
-  files: { certFile: string; keyFile: string; trustedCaFile?: string },
+  files: TlsFiles,
   checks: { requireClientCertificate: boolean; verifyServer: boolean },
   protocol: TlsProtocolOptions,
 ): TlsMaterial {

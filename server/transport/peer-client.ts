@@ -43,22 +43,38 @@ const peerChannelOptions = {
  */
 export class PeerDialer {
   private readonly insecure = credentials.createInsecure();
-  private readonly secure: ChannelCredentials;
+  private secure: ChannelCredentials;
+  /** Raised each time the certificate is replaced: channels opened before it are opened again, with the new one. */
+  private generation = 0;
 
   /** `tls` undefined: this member has no peer certificate (it can still dial https:// peers that do not ask for one). */
-  constructor(tls: TlsMaterial | undefined, protocol: TlsProtocolOptions) {
-    const context = tls === undefined
-      ? createSecureContext({ ...protocol })
-      : createSecureContext({ cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }), ...tls.protocol });
-    this.secure = credentials.createFromSecureContext(context, { rejectUnauthorized: tls?.verifyServer ?? true });
+  constructor(tls: TlsMaterial | undefined, private readonly protocol: TlsProtocolOptions) {
+    this.secure = secureCredentials(tls, protocol);
+  }
+
+  /** Dials with `tls` from now on (its files changed, tls/tls-reload.ts): each channel is opened again at its next call. */
+  replace(tls: TlsMaterial): void {
+    this.secure = secureCredentials(tls, this.protocol);
+    this.generation++;
   }
 
   /** A channel to the member at `peerUrl` (http:// or https://, host:port). */
   dial(peerUrl: string): PeerClient {
     const url = new URL(peerUrl);
-    return new PeerClient(url.origin, url.host, url.protocol === 'https:' ? this.secure : this.insecure);
+    const tls = url.protocol === 'https:';
+    return new PeerClient(url.origin, url.host, () => (tls ? { credentials: this.secure, generation: this.generation } : { credentials: this.insecure, generation: 0 }));
   }
 }
+
+function secureCredentials(tls: TlsMaterial | undefined, protocol: TlsProtocolOptions): ChannelCredentials {
+  const context = tls === undefined
+    ? createSecureContext({ ...protocol })
+    : createSecureContext({ cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }), ...tls.protocol });
+  return credentials.createFromSecureContext(context, { rejectUnauthorized: tls?.verifyServer ?? true });
+}
+
+/** The credentials a PeerClient dials with now, and their generation. */
+type CredentialsSource = () => { credentials: ChannelCredentials; generation: number };
 
 /** How a finished call reports: `error` null when the peer answered OK. */
 export type CallEnded = (error: ServiceError | null) => void;
@@ -71,15 +87,29 @@ export type CallEnded = (error: ServiceError | null) => void;
  * unreachable peer or a TLS handshake that failed).
  */
 export class PeerClient {
-  private readonly stub: PeerStub;
+  private current: PeerStub;
+  private generation: number;
 
   constructor(
     /** The peer URL without a path: a channel is reused only for the same scheme, host and port. */
     readonly origin: string,
-    address: string,
-    channelCredentials: ChannelCredentials,
+    private readonly address: string,
+    private readonly source: CredentialsSource,
   ) {
-    this.stub = new PeerStub(address, channelCredentials, peerChannelOptions);
+    const { credentials: channelCredentials, generation } = source();
+    this.current = new PeerStub(address, channelCredentials, peerChannelOptions);
+    this.generation = generation;
+  }
+
+  /** The channel to call on: opened again when the dialer's certificate was replaced since it was opened. */
+  private get stub(): PeerStub {
+    const { credentials: channelCredentials, generation } = this.source();
+    if (generation !== this.generation) {
+      this.current.close();
+      this.current = new PeerStub(this.address, channelCredentials, peerChannelOptions);
+      this.generation = generation;
+    }
+    return this.current;
   }
 
   /** Opens the stream that carries batches of Raft messages, in order. `ended` is called once, when the peer ends it. */
@@ -114,7 +144,7 @@ export class PeerClient {
 
   /** Closes the channel. */
   close(): void {
-    this.stub.close();
+    this.current.close();
   }
 }
 

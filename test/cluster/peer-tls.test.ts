@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, type Cluster, type ClusterMember } from '../harness/cluster.js';
 import { etcdctl, type EtcdctlResult } from '../harness/etcdctl.js';
-import { etcdctlBinary, freePort, peerTlsFlags, serverCommand, spawnServer, type ServerProcess, type ServerTls } from '../harness/launcher.js';
+import { etcdctlAvailable, freePort, peerTlsFlags, serverCommand, spawnServer, type ServerProcess, type ServerTls } from '../harness/launcher.js';
 import { makeTlsFiles, type TlsFiles } from '../harness/tls-fixture.js';
 import { must } from '../harness/must.js';
 import { batch, message, MessageType, sendBatches } from './hostile-peer.js';
@@ -80,10 +80,7 @@ describe('cluster: peer TLS (--peer-cert-file, --peer-key-file, --peer-trusted-c
   let cluster: Cluster | undefined;
 
   before(async function () {
-    if (etcdctlBinary() === undefined) {
-      if (process.env.CI === 'true') throw new Error('etcdctl is not installed; CI must have it');
-      this.skip();
-    }
+    if (!etcdctlAvailable()) this.skip();
     files = makeTlsFiles();
     cluster = await startCluster('cairn', {
       size: 3,

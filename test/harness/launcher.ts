@@ -90,6 +90,15 @@ export function etcdAvailable(): boolean {
   return false;
 }
 
+/** As etcdAvailable, for tests that need etcdctl alone (against cairn). */
+export function etcdctlAvailable(): boolean {
+  if (etcdctlBinary() !== undefined) return true;
+  const why = 'etcdctl is not installed (apt-get install -y etcd-client)';
+  if (process.env.CI === 'true') throw new Error(`${why}; CI must have it`);
+  console.warn(`    skipped: ${why}`);
+  return false;
+}
+
 export interface StartOptions {
   /** Reuse this data directory (a restart); the caller then owns it. */
   dataDir?: string;
