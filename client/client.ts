@@ -97,7 +97,9 @@ export class Client {
    * stream); unsubscribing cancels it on the server. Survives disconnects and
    * failover by resuming at the revision after the last delivered one.
    * Errors: `CompactedError` (with `compactRevision`) when the start or resume
-   * revision is compacted; `WatchCanceledError` when the server cancels it;
+   * revision is compacted; `PermissionDeniedError` when auth refuses it (the
+   * server cancels it with that error as reason); `WatchCanceledError` when
+   * the server cancels it for another reason;
    * `ClientClosedError` when subscribed after `close()`. Completes when the client closes.
    */
   watch$(selector: KeySelector, options?: WatchOptions<Buffer>): Observable<WatchBatch<Buffer>>;

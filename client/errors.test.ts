@@ -13,6 +13,10 @@ import {
   TooManyRequestsError,
   UnavailableError,
   UnknownServerError,
+  watchCancelError,
+  WatchCanceledError,
+  PermissionDeniedError,
+  GrpcCode,
 } from './errors.js';
 
 function serviceError(code: status, details: string): ServiceError {
@@ -52,4 +56,29 @@ describe('client errors: classify', () => {
     expect(classify(serviceError(status.DEADLINE_EXCEEDED, 'Deadline exceeded after 1.002s'))).to.be.instanceOf(DeadlineExceededError);
     expect(classify(new Error('boom'))).to.be.instanceOf(UnknownServerError);
   });
+
+describe('client errors: watchCancelError', () => {
+  it('reads a cancel reason in Go\'s status-error form through the same table, keeping the WatchCanceledError as cause', () => {
+    const denied = watchCancelError('rpc error: code = PermissionDenied desc = etcdserver: permission denied');
+    expect(denied).to.be.instanceOf(PermissionDeniedError);
+    expect(denied.code).to.equal(GrpcCode.PermissionDenied);
+    expect(denied.message).to.equal('etcdserver: permission denied');
+    expect((denied.cause as WatchCanceledError).reason).to.equal('rpc error: code = PermissionDenied desc = etcdserver: permission denied');
+    expect(watchCancelError('rpc error: code = Unauthenticated desc = etcdserver: invalid auth token')).to.be.instanceOf(InvalidAuthTokenError);
+  });
+
+  it('leaves anything else a WatchCanceledError: other text, a known message under another code, an unknown code name', () => {
+    for (const reason of [
+      '',
+      'etcdserver: permission denied',
+      'rpc error: code = Unknown desc = etcdserver: permission denied',
+      'rpc error: code = Denied desc = etcdserver: permission denied',
+      ' rpc error: code = PermissionDenied desc = etcdserver: permission denied',
+    ]) {
+      const error = watchCancelError(reason);
+      expect(error, reason).to.be.instanceOf(WatchCanceledError);
+      expect((error as WatchCanceledError).reason).to.equal(reason);
+    }
+  });
+});
 });

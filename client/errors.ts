@@ -239,6 +239,41 @@ function key(code: number, message: string): string {
   return `${code} ${message}`;
 }
 
+/** Go's names of the gRPC codes, as a Go status error prints them (Go spells "Canceled" with one l). */
+const codeByGoName = new Map<string, GrpcCode>([
+  ['OK', GrpcCode.Ok], ['Canceled', GrpcCode.Cancelled], ['Unknown', GrpcCode.Unknown], ['InvalidArgument', GrpcCode.InvalidArgument],
+  ['DeadlineExceeded', GrpcCode.DeadlineExceeded], ['NotFound', GrpcCode.NotFound], ['AlreadyExists', GrpcCode.AlreadyExists],
+  ['PermissionDenied', GrpcCode.PermissionDenied], ['ResourceExhausted', GrpcCode.ResourceExhausted],
+  ['FailedPrecondition', GrpcCode.FailedPrecondition], ['Aborted', GrpcCode.Aborted], ['OutOfRange', GrpcCode.OutOfRange],
+  ['Unimplemented', GrpcCode.Unimplemented], ['Internal', GrpcCode.Internal], ['Unavailable', GrpcCode.Unavailable],
+  ['DataLoss', GrpcCode.DataLoss], ['Unauthenticated', GrpcCode.Unauthenticated],
+]);
+
+/** Go's `status.Error(...).Error()`: `rpc error: code = <name> desc = <message>` (the message may hold anything, newlines too). */
+const goStatusText = /^rpc error: code = ([A-Za-z]+) desc = ([\s\S]*)$/;
+
+/**
+ * The typed error of a watch the server cancelled for `reason` (its
+ * `cancel_reason`). etcd puts a gRPC error there as Go prints it when auth
+ * refuses a watch — "rpc error: code = PermissionDenied desc = etcdserver:
+ * permission denied", or "… code = Unauthenticated desc = etcdserver: invalid
+ * auth token" for a token the member no longer knows (etcd 3.4.23 and cairn
+ * alike) — so that text is read back into its code and message and
+ * classified through the one table, exactly, like a unary call's error
+ * (PermissionDeniedError, InvalidAuthTokenError, …), with the
+ * WatchCanceledError as `cause`. Any other reason, or a (code, message) the
+ * table does not know, stays a WatchCanceledError carrying the reason.
+ */
+export function watchCancelError(reason: string): EtcdError {
+  const canceled = new WatchCanceledError(reason);
+  const parsed = goStatusText.exec(reason);
+  const code = parsed?.[1] === undefined ? undefined : codeByGoName.get(parsed[1]);
+  const message = parsed?.[2];
+  if (code === undefined || message === undefined) return canceled;
+  const factory = byCodeAndMessage.get(key(code, message));
+  return factory === undefined ? canceled : factory(message, { cause: canceled, code });
+}
+
 /** Whether `value` looks like a grpc-js ServiceError (a status code and details). */
 export function isServiceError(value: unknown): value is ServiceError {
   return value instanceof Error && typeof (value as Partial<ServiceError>).code === 'number' &&

@@ -9,7 +9,7 @@ import type { WatchRequest } from '../proto/gen/etcdserverpb/rpc.js';
 import { Event_EventType } from '../proto/gen/mvccpb/kv.js';
 import { must } from '../test/harness/must.js';
 import type { Connection } from './connection.js';
-import { CompactedError } from './errors.js';
+import { CompactedError, GrpcCode, PermissionDeniedError, WatchCanceledError } from './errors.js';
 import { Namespace } from './keys.js';
 import { WatchHub, type WatchBatch } from './watch.js';
 
@@ -22,6 +22,10 @@ class StreamDouble extends EventEmitter {
   }
   cancel(): void {
     this.cancelled = true;
+  }
+  /** A create refused as etcd refuses one: acked and cancelled at once, with watch ID -1 and `cancelReason`. */
+  refused(revision: bigint, cancelReason: string): void {
+    this.emit('data', { header: { revision }, watchId: -1n, created: true, canceled: true, compactRevision: 0n, cancelReason, fragment: false, events: [] });
   }
   created(watchId: bigint, revision: bigint): void {
     this.emit('data', { header: { revision }, watchId, created: true, canceled: false, compactRevision: 0n, cancelReason: '', fragment: false, events: [] });
@@ -37,7 +41,12 @@ class StreamDouble extends EventEmitter {
 function harness() {
   const scheduler = new VirtualTimeScheduler();
   const streams: StreamDouble[] = [];
+  const refreshes: number[] = [];
   const connection = {
+    refreshToken: () => {
+      refreshes.push(streams.length);
+      return Promise.resolve();
+    },
     isClosed: false,
     current: () => ({ watch: { watch: () => { const stream = new StreamDouble(); streams.push(stream); return stream; } } }),
     metadata: () => new Metadata(),
@@ -45,7 +54,7 @@ function harness() {
     failover: () => undefined,
   } as unknown as Connection;
   const flush = () => { scheduler.maxFrames = Number.POSITIVE_INFINITY; scheduler.flush(); };
-  return { hub: new WatchHub(connection, new Namespace(), scheduler), streams, flush };
+  return { hub: new WatchHub(connection, new Namespace(), scheduler), streams, flush, refreshes };
 }
 
 const revisionsOf = (batches: WatchBatch[]) => batches.map((batch) => batch.revision);
@@ -117,5 +126,69 @@ describe('client watch hub', () => {
     expect((failure as CompactedError).compactRevision).to.equal(8n);
     expect(hub.size).to.equal(0);
     expect(stream.cancelled).to.equal(true);
+  });
+
+  it('ends a watch refused by auth with PermissionDeniedError, without retrying, and keeps the stream for the others', () => {
+    const { hub, streams, flush } = harness();
+    const kept: WatchBatch[] = [];
+    let failure: unknown;
+    let completed = false;
+    hub.watch$<Buffer>('app/', {}).subscribe((batch) => kept.push(batch));
+    hub.watch$<Buffer>('other/', {}).subscribe({ error: (error) => (failure = error), complete: () => (completed = true) });
+    const stream = must(streams[0], 'the watch stream');
+    stream.created(0n, 10n);
+    stream.refused(10n, 'rpc error: code = PermissionDenied desc = etcdserver: permission denied');
+    expect(failure).to.be.instanceOf(PermissionDeniedError);
+    expect((failure as PermissionDeniedError).message).to.equal('etcdserver: permission denied');
+    expect((failure as PermissionDeniedError).code).to.equal(GrpcCode.PermissionDenied);
+    const cause = (failure as PermissionDeniedError).cause;
+    expect(cause).to.be.instanceOf(WatchCanceledError);
+    expect((cause as WatchCanceledError).reason).to.equal('rpc error: code = PermissionDenied desc = etcdserver: permission denied');
+    expect(completed).to.equal(false);
+    flush();
+    expect(streams).to.have.length(1);
+    expect(stream.cancelled).to.equal(false);
+    expect(stream.written.filter((request) => request.createRequest !== undefined)).to.have.length(2);
+    expect(hub.size).to.equal(1);
+    stream.events(0n, 11n);
+    expect(revisionsOf(kept)).to.deep.equal([11n]);
+  });
+
+  it('keeps any other cancel reason as WatchCanceledError, also one in the gRPC form whose message the table does not know', () => {
+    for (const reason of ['etcdserver: no such watch', 'rpc error: code = PermissionDenied desc = etcdserver: permission denied!', '']) {
+      const { hub, streams } = harness();
+      let failure: unknown;
+      hub.watch$<Buffer>('a', {}).subscribe({ error: (error) => (failure = error) });
+      must(streams[0], 'the watch stream').refused(10n, reason);
+      expect(failure, reason).to.be.instanceOf(WatchCanceledError);
+      expect((failure as WatchCanceledError).reason).to.equal(reason);
+    }
+  });
+
+  it('re-opens the stream with a fresh token when a create is cancelled for an invalid auth token, resuming every watcher', async () => {
+    const { hub, streams, flush, refreshes } = harness();
+    const seen: WatchBatch[] = [];
+    let failure: unknown;
+    hub.watch$<Buffer>('a', {}).subscribe((batch) => seen.push(batch));
+    hub.watch$<Buffer>('b', {}).subscribe({ error: (error) => (failure = error) });
+    const stream = must(streams[0], 'the watch stream');
+    stream.created(0n, 10n);
+    stream.events(0n, 11n);
+    stream.refused(11n, 'rpc error: code = Unauthenticated desc = etcdserver: invalid auth token');
+    expect(stream.cancelled).to.equal(true);
+    flush();
+    expect(refreshes).to.deep.equal([1]);
+    await Promise.resolve(); // the refresh resolves, then the stream re-opens
+    expect(streams).to.have.length(2);
+    const reopened = must(streams[1], 'the re-opened watch stream');
+    expect(reopened.written[0]?.createRequest?.key.toString()).to.equal('a');
+    expect(reopened.written[0]?.createRequest?.startRevision).to.equal(12n);
+    reopened.created(0n, 11n);
+    expect(reopened.written[1]?.createRequest?.key.toString()).to.equal('b');
+    reopened.created(1n, 11n);
+    expect(failure).to.equal(undefined);
+    expect(hub.size).to.equal(2);
+    reopened.events(0n, 12n);
+    expect(revisionsOf(seen)).to.deep.equal([11n, 12n]);
   });
 });

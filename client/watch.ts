@@ -32,8 +32,8 @@ import {
   LeaderChangedError,
   NoLeaderError,
   UnavailableError,
-  WatchCanceledError,
   classify,
+  watchCancelError,
 } from './errors.js';
 import type { KeySelector, Namespace } from './keys.js';
 import { toHeader, toKeyValue, type Header, type KeyValue } from './kv.js';
@@ -234,9 +234,7 @@ export class WatchHub {
     if (watcher === undefined) return; // cancelled by us, or a -1 broadcast we did not ask for
     if (response.canceled || response.compactRevision > 0n) {
       this.byId.delete(response.watchId);
-      return this.fail(watcher, response.compactRevision > 0n
-        ? new CompactedError('etcdserver: mvcc: required revision has been compacted', response.compactRevision)
-        : new WatchCanceledError(response.cancelReason));
+      return this.cancelled(watcher, response);
     }
     this.deliver(watcher, response);
   }
@@ -249,10 +247,8 @@ export class WatchHub {
       return;
     }
     if (response.canceled) {
-      // The create failed (e.g. compacted start revision): etcd answers created + canceled.
-      this.fail(watcher, response.compactRevision > 0n
-        ? new CompactedError('etcdserver: mvcc: required revision has been compacted', response.compactRevision)
-        : new WatchCanceledError(response.cancelReason));
+      // The create failed (compacted start revision, refused by auth): etcd answers created + canceled.
+      this.cancelled(watcher, response);
     } else if (watcher.state === WatchState.Gone) {
       this.stream?.write(WatchRequest.fromPartial({ cancelRequest: WatchCancelRequest.fromPartial({ watchId: response.watchId }) }));
     } else {
@@ -304,6 +300,23 @@ export class WatchHub {
     return event.type === Event_EventType.DELETE
       ? { type: EventType.Delete, kv: { ...kv, value: undefined }, prevKv }
       : { type: EventType.Put, kv, prevKv };
+  }
+
+  /**
+   * The server cancelled `watcher`: compaction → CompactedError; a reason that
+   * carries a gRPC error → that error, typed (watchCancelError: auth's refusal
+   * is a PermissionDeniedError, final like a refused unary call). A token the
+   * server no longer knows is not the watcher's fault: the token travels in
+   * the stream's metadata, so the stream is opened again with a fresh token
+   * and every watcher re-created from where it was, as when the stream itself
+   * fails with `invalid auth token`.
+   */
+  private cancelled(watcher: Watcher, response: WatchResponse): void {
+    const error = response.compactRevision > 0n
+      ? new CompactedError('etcdserver: mvcc: required revision has been compacted', response.compactRevision)
+      : watchCancelError(response.cancelReason);
+    if (error instanceof InvalidAuthTokenError && this.stream !== undefined) return this.onBroken(this.stream, error);
+    this.fail(watcher, error);
   }
 
   private fail(watcher: Watcher, error: EtcdError): void {
