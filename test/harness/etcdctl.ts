@@ -34,3 +34,15 @@ export async function etcdctl(endpoint: string, args: string[], options: Etcdctl
   clearTimeout(timer);
   return { code, stdout, stderr };
 }
+
+/**
+ * Runs each etcdctl command of `commands` in order, with `flags` before each
+ * (e.g. --cacert/--cert/--key, --user); throws on the first that fails,
+ * naming it and carrying what etcdctl wrote to stderr.
+ */
+export async function etcdctlEach(endpoint: string, commands: readonly string[][], flags: readonly string[] = []): Promise<void> {
+  for (const args of commands) {
+    const result = await etcdctl(endpoint, [...flags, ...args]);
+    if (result.code !== 0) throw new Error(`etcdctl ${args.join(' ')}: ${result.stderr.trim()}`);
+  }
+}

@@ -6,9 +6,9 @@ import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import type { Subscription } from 'rxjs';
 import { AuthFailedError, connect, PermissionDeniedError, UserEmptyError, type Client } from '../../client/index.js';
 import { Election, Mutex, Session } from '../../recipes/index.js';
-import { etcdctl } from '../harness/etcdctl.js';
+import { etcdctl, etcdctlEach } from '../harness/etcdctl.js';
 import type { ServerHandle } from '../harness/launcher.js';
-import { rejection, selectedTargets } from './support.js';
+import { confinedUserSetup, rejection, selectedTargets } from './support.js';
 
 for (const target of selectedTargets()) {
   describe(`sdk auth against ${target.kind}`, function () {
@@ -19,19 +19,7 @@ for (const target of selectedTargets()) {
     before(async function () {
       if (!target.available()) return this.skip();
       server = await target.start();
-      const setup = [
-        ['user', 'add', 'root', '--new-user-password=secret'],
-        ['user', 'grant-role', 'root', 'root'],
-        ['role', 'add', 'app'],
-        ['role', 'grant-permission', 'app', 'readwrite', '--prefix', 'app/'],
-        ['user', 'add', 'app', '--new-user-password=app-secret'],
-        ['user', 'grant-role', 'app', 'app'],
-        ['auth', 'enable'],
-      ];
-      for (const args of setup) {
-        const result = await etcdctl(server.endpoint, args);
-        if (result.code !== 0) throw new Error(`etcdctl ${args.join(' ')}: ${result.stderr}`);
-      }
+      await etcdctlEach(server.endpoint, confinedUserSetup);
     });
     after(async () => {
       client?.close();

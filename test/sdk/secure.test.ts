@@ -24,11 +24,11 @@ import {
   type WatchBatch,
 } from '../../client/index.js';
 import { Election, Mutex, Session } from '../../recipes/index.js';
-import { etcdctl } from '../harness/etcdctl.js';
+import { etcdctlEach } from '../harness/etcdctl.js';
 import type { ServerHandle } from '../harness/launcher.js';
 import { must } from '../harness/must.js';
 import { makeTlsFiles, type TlsFiles } from '../harness/tls-fixture.js';
-import { eventually, rejection, selectedTargets, sleep, WatchRecorder } from './support.js';
+import { confinedUserSetup, eventually, rejection, selectedTargets, sleep, WatchRecorder } from './support.js';
 
 /** Waits until the server acknowledged a watch create on `recorder`'s client, so that later writes reach the watcher. */
 function watchCreated(recorder: WatchRecorder): Promise<void> {
@@ -55,11 +55,10 @@ for (const target of selectedTargets()) {
       clients.push(connected);
       return connected;
     };
-    /** etcdctl over mTLS with the fixture's client certificate: as root (its CN) once auth is on. */
-    const etcdctlAsRoot = async (args: string[]): Promise<void> => {
+    /** etcdctl's flags for the fixture's client certificate: it runs as root (its CN) once auth is on. */
+    const certificateFlags = () => {
       const { caFile, clientCertFile, clientKeyFile } = must(files, 'the certificates');
-      const result = await etcdctl(https(), ['--cacert', caFile, '--cert', clientCertFile, '--key', clientKeyFile, ...args]);
-      if (result.code !== 0) throw new Error(`etcdctl ${args.join(' ')}: ${result.stderr}`);
+      return ['--cacert', caFile, '--cert', clientCertFile, '--key', clientKeyFile];
     };
     const app = (options: Partial<ConnectOptions> = {}) => client({ auth: { username: 'app', password: 'app-secret' }, ...options });
 
@@ -75,16 +74,7 @@ for (const target of selectedTargets()) {
           probe: { caFile: files.caFile, certFile: files.clientCertFile, keyFile: files.clientKeyFile },
         },
       });
-      const setup = [
-        ['user', 'add', 'root', '--new-user-password=secret'],
-        ['user', 'grant-role', 'root', 'root'],
-        ['role', 'add', 'app'],
-        ['role', 'grant-permission', 'app', 'readwrite', '--prefix', 'app/'],
-        ['user', 'add', 'app', '--new-user-password=app-secret'],
-        ['user', 'grant-role', 'app', 'app'],
-        ['auth', 'enable'],
-      ];
-      for (const args of setup) await etcdctlAsRoot(args);
+      await etcdctlEach(https(), confinedUserSetup, certificateFlags());
     });
     after(async () => {
       for (const connected of clients) connected.close();
@@ -254,8 +244,7 @@ for (const target of selectedTargets()) {
       const subscriptions = [confined.watch$({ prefix: 'app/t/' }).subscribe(record)];
       try {
         await watchCreated(recorder);
-        await etcdctlAsRoot(['auth', 'disable']);
-        await etcdctlAsRoot(['auth', 'enable']);
+        await etcdctlEach(https(), [['auth', 'disable'], ['auth', 'enable']], certificateFlags());
         subscriptions.push(confined.watch$({ prefix: 'app/u/' }).subscribe({ next: record, error: (error) => keys.push(`error ${String(error)}`) }));
         const acks = () => recorder.responses.filter((response) => response.created);
         await eventually(() => acks().length === 4, 10_000, 'the watches created again');

@@ -25,6 +25,21 @@ export function selectedTargets(): Target[] {
   return chosen;
 }
 
+/**
+ * etcdctl commands that create `root` (password "secret"), a role `app` that
+ * may read and write every key under `app/`, a user `app` (password
+ * "app-secret") with that role, and then enable auth.
+ */
+export const confinedUserSetup: readonly string[][] = [
+  ['user', 'add', 'root', '--new-user-password=secret'],
+  ['user', 'grant-role', 'root', 'root'],
+  ['role', 'add', 'app'],
+  ['role', 'grant-permission', 'app', 'readwrite', '--prefix', 'app/'],
+  ['user', 'add', 'app', '--new-user-password=app-secret'],
+  ['user', 'grant-role', 'app', 'app'],
+  ['auth', 'enable'],
+];
+
 /** Records Watch streams opened and every WatchResponse received, via a client interceptor. */
 export class WatchRecorder {
   streamsOpened = 0;
