@@ -73,11 +73,15 @@ export function parseCheckPerf(stdout: string): Pick<CheckPerfResult, 'passed' |
   };
 }
 
-/** Runs `etcdctl --endpoints=<every member> check perf --load=<load>` and reads its verdict. */
-export async function runCheckPerf(target: TargetKind, endpoints: string[], load: CheckPerfLoad): Promise<CheckPerfResult> {
+/**
+ * Runs `etcdctl --endpoints=<every member> [flags] check perf --load=<load>`
+ * and reads its verdict; `flags` are etcdctl's connection flags (--cacert,
+ * --cert, --key, --user), which every one of check perf's clients uses.
+ */
+export async function runCheckPerf(target: TargetKind, endpoints: string[], load: CheckPerfLoad, flags: readonly string[] = []): Promise<CheckPerfResult> {
   const loadAverage1mAtStart = loadAverage1m();
   const startedAt = performance.now();
-  const { code, stdout, stderr } = await etcdctl(endpoints.join(','), ['check', 'perf', `--load=${load}`], { timeoutMs: checkPerfTimeoutMs });
+  const { code, stdout, stderr } = await etcdctl(endpoints.join(','), [...flags, 'check', 'perf', `--load=${load}`], { timeoutMs: checkPerfTimeoutMs });
   return {
     target,
     load,

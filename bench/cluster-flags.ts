@@ -71,7 +71,8 @@ export const clusterUsage = `usage: node dist/bench/cluster-throughput.js [flags
   --json                       print one JSON document instead of tables
 Every member of both kinds gets ${clusterArgsDefault.join(' ')}.`;
 
-function listOf<Name extends string>(flag: string, text: string | undefined, names: readonly Name[], fallback: readonly Name[]): Name[] {
+/** A comma-separated list of names from `names` (each once); `fallback` when the flag is absent. Throws one sentence naming the flag. */
+export function listOf<Name extends string>(flag: string, text: string | undefined, names: readonly Name[], fallback: readonly Name[]): Name[] {
   if (text === undefined) return [...fallback];
   const chosen = text.split(',');
   for (const name of chosen) {

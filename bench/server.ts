@@ -1,22 +1,23 @@
 // One target's server for one benchmark: started through the test launcher
 // (the same way for cairn and etcd), registered for cleanup while it lives,
 // and always stopped and removed before the benchmark moves on.
-import { startCairn, startEtcd, type ServerHandle } from '../test/harness/launcher.js';
+import { startCairn, startEtcd, type ServerHandle, type StartOptions } from '../test/harness/launcher.js';
 import { onCleanup } from './cleanup.js';
 import type { TargetKind } from './flags.js';
 
 const serverOutputTailChars = 2_000;
 
-function startServer(target: TargetKind): Promise<ServerHandle> {
-  return target === 'etcd' ? startEtcd() : startCairn();
+function startServer(target: TargetKind, options: StartOptions): Promise<ServerHandle> {
+  return target === 'etcd' ? startEtcd(options) : startCairn(options);
 }
 
 /**
- * Starts a fresh server for `target`, runs `measure` against it, and stops it
- * whatever happens. A failure carries the tail of the server's output.
+ * Starts a fresh server for `target` (with the launcher's `options`: TLS,
+ * extra flags), runs `measure` against it, and stops it whatever happens. A
+ * failure carries the tail of the server's output.
  */
-export async function withServer<T>(target: TargetKind, measure: (server: ServerHandle) => Promise<T>): Promise<T> {
-  const server = await startServer(target);
+export async function withServer<T>(target: TargetKind, measure: (server: ServerHandle) => Promise<T>, options: StartOptions = {}): Promise<T> {
+  const server = await startServer(target, options);
   // A graceful stop first, so a server run under a profiler (CAIRN_NODE_ARGS=--cpu-prof) writes its profile.
   const destroyServer = onCleanup(async () => {
     await server.stop();
