@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { connect, type Client, type ConnectOptions } from '../client/index.js';
 import { etcdctlEach } from '../test/harness/etcdctl.js';
 import type { ServerHandle, StartOptions } from '../test/harness/launcher.js';
-import { makeTlsFiles, type TlsFiles } from '../test/harness/tls-fixture.js';
+import { makeTlsFiles, mutualTls, type TlsFiles } from '../test/harness/tls-fixture.js';
 import { runCheckPerf, type CheckPerfResult } from './cluster-check-perf.js';
 import type { SecureConfig, SecureRun, Security } from './secure-flags.js';
 import { withServer } from './server.js';
@@ -63,23 +63,20 @@ const userSetup = [
 
 function secured(security: Security, files: TlsFiles): Secured {
   const plaintext: Secured = { start: {}, scheme: 'http', transportFlags: [], userFlags: [], sdk: {}, setup: [] };
-  const server = { certFile: files.serverCertFile, keyFile: files.serverKeyFile };
   switch (security) {
     case 'plaintext':
       return plaintext;
     case 'tls':
       return {
-        ...plaintext, scheme: 'https', start: { tls: { ...server, probe: { caFile: files.caFile } } },
+        ...plaintext, scheme: 'https', start: { tls: { certFile: files.serverCertFile, keyFile: files.serverKeyFile, probe: { caFile: files.caFile } } },
         transportFlags: ['--cacert', files.caFile], sdk: { tls: { ca: files.caFile } },
       };
-    case 'mtls': {
-      const client = { caFile: files.caFile, certFile: files.clientCertFile, keyFile: files.clientKeyFile };
+    case 'mtls':
       return {
-        ...plaintext, scheme: 'https', start: { tls: { ...server, trustedCaFile: files.caFile, clientCertAuth: true, probe: client } },
+        ...plaintext, scheme: 'https', start: { tls: mutualTls(files) },
         transportFlags: ['--cacert', files.caFile, '--cert', files.clientCertFile, '--key', files.clientKeyFile],
         sdk: { tls: { ca: files.caFile, cert: files.clientCertFile, key: files.clientKeyFile } },
       };
-    }
     case 'auth':
       return {
         ...plaintext, userFlags: ['--user', `root:${rootPassword}`],

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, type Cluster, type ClusterMember } from '../harness/cluster.js';
 import { etcdctl, type EtcdctlResult } from '../harness/etcdctl.js';
-import { etcdctlAvailable, freePort, peerTlsFlags, serverCommand, spawnServer, type ServerProcess, type ServerTls } from '../harness/launcher.js';
-import { makeTlsFiles, type TlsFiles } from '../harness/tls-fixture.js';
+import { etcdctlAvailable, freePort, peerTlsFlags, serverCommand, spawnServer, type ServerProcess } from '../harness/launcher.js';
+import { makeTlsFiles, mutualTls, type TlsFiles } from '../harness/tls-fixture.js';
 import { must } from '../harness/must.js';
 import { batch, message, MessageType, sendBatches } from './hostile-peer.js';
 
@@ -25,16 +25,6 @@ const replicatedDeadlineMs = 10_000;
 const foreignExitMsMax = 40_000;
 /** A member ID no member has. */
 const madeUpId = 0x1234n;
-
-function clientTls(files: TlsFiles): ServerTls {
-  return {
-    certFile: files.serverCertFile,
-    keyFile: files.serverKeyFile,
-    trustedCaFile: files.caFile,
-    clientCertAuth: true,
-    probe: { caFile: files.caFile, certFile: files.clientCertFile, keyFile: files.clientKeyFile },
-  };
-}
 
 /** etcdctl over client TLS, as a user of this cluster runs it. */
 async function ctl(files: TlsFiles, member: ClusterMember, args: string[]): Promise<EtcdctlResult> {
@@ -85,7 +75,7 @@ describe('cluster: peer TLS (--peer-cert-file, --peer-key-file, --peer-trusted-c
     cluster = await startCluster('cairn', {
       size: 3,
       args: timingArgs,
-      clientTls: clientTls(files),
+      clientTls: mutualTls(files),
       peerTls: { certFile: files.serverCertFile, keyFile: files.serverKeyFile, trustedCaFile: files.caFile, clientCertAuth: true },
     });
   });

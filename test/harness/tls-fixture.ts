@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ServerTls } from './launcher.js';
 
 export interface TlsFiles {
   readonly dir: string;
@@ -86,4 +87,19 @@ function signed(base: string, caBase: string, commonName: string, extensions: st
 
 function run(args: string[]): void {
   execFileSync(openssl, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/**
+ * A server's client TLS with `files`: the server certificate, client
+ * certificates required (--trusted-ca-file and --client-cert-auth), and a
+ * readiness probe that presents the client certificate (CN "root").
+ */
+export function mutualTls(files: TlsFiles): ServerTls {
+  return {
+    certFile: files.serverCertFile,
+    keyFile: files.serverKeyFile,
+    trustedCaFile: files.caFile,
+    clientCertAuth: true,
+    probe: { caFile: files.caFile, certFile: files.clientCertFile, keyFile: files.clientKeyFile },
+  };
 }

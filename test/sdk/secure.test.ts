@@ -27,7 +27,7 @@ import { Election, Mutex, Session } from '../../recipes/index.js';
 import { etcdctlEach } from '../harness/etcdctl.js';
 import type { ServerHandle } from '../harness/launcher.js';
 import { must } from '../harness/must.js';
-import { makeTlsFiles, type TlsFiles } from '../harness/tls-fixture.js';
+import { makeTlsFiles, mutualTls, type TlsFiles } from '../harness/tls-fixture.js';
 import { confinedUserSetup, eventually, rejection, selectedTargets, sleep, WatchRecorder } from './support.js';
 
 /** Waits until the server acknowledged a watch create on `recorder`'s client, so that later writes reach the watcher. */
@@ -65,15 +65,7 @@ for (const target of selectedTargets()) {
     before(async function () {
       if (!target.available()) return this.skip();
       files = makeTlsFiles();
-      server = await target.start({
-        tls: {
-          certFile: files.serverCertFile,
-          keyFile: files.serverKeyFile,
-          trustedCaFile: files.caFile,
-          clientCertAuth: true,
-          probe: { caFile: files.caFile, certFile: files.clientCertFile, keyFile: files.clientKeyFile },
-        },
-      });
+      server = await target.start({ tls: mutualTls(files) });
       await etcdctlEach(https(), confinedUserSetup, certificateFlags());
     });
     after(async () => {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { firstValueFrom, filter } from 'rxjs';
 import { codecs, connect, InsecureEndpointError, UnavailableError, type Client } from '../../client/index.js';
 import type { ServerHandle } from '../harness/launcher.js';
-import { makeTlsFiles, type TlsFiles } from '../harness/tls-fixture.js';
+import { makeTlsFiles, mutualTls, type TlsFiles } from '../harness/tls-fixture.js';
 import { rejection, selectedTargets } from './support.js';
 
 for (const target of selectedTargets()) {
@@ -19,15 +19,7 @@ for (const target of selectedTargets()) {
     before(async function () {
       if (!target.available()) return this.skip();
       files = makeTlsFiles();
-      server = await target.start({
-        tls: {
-          certFile: files.serverCertFile,
-          keyFile: files.serverKeyFile,
-          trustedCaFile: files.caFile,
-          clientCertAuth: true,
-          probe: { caFile: files.caFile, certFile: files.clientCertFile, keyFile: files.clientKeyFile },
-        },
-      });
+      server = await target.start({ tls: mutualTls(files) });
     });
     after(async () => {
       for (const client of clients) client.close();
