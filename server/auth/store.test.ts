@@ -6,7 +6,7 @@ import { keptTokens, type KeptTokens } from '../testing/auth.js';
 import { openTempStore, type TempStore } from '../testing/temp-store.js';
 import {
   AuthFailedError, AuthNotEnabledError, AuthOldRevisionError, InvalidAuthManagementError, NoPasswordUserError, PermissionDeniedError,
-  PermissionNotGrantedError, RoleAlreadyExistsError, RoleNotFoundError, RoleNotGrantedError, RootRoleNotExistError, RootUserNotExistError,
+  PermissionNotGrantedError, RoleAlreadyExistsError, RoleEmptyError, RoleNotFoundError, RoleNotGrantedError, RootRoleNotExistError, RootUserNotExistError,
   UserAlreadyExistsError, UserEmptyError, UserNotFoundError,
 } from './errors.js';
 import { AuthStore } from './store.js';
@@ -76,6 +76,7 @@ describe('AuthStore', () => {
     expect(() => apply({ authUserGrantRole: { user: 'alice', role: 'nope' } }, asRoot)).to.throw(RoleNotFoundError);
     expect(() => apply({ authUserRevokeRole: { name: 'alice', role: 'other' } }, asRoot)).to.throw(RoleNotGrantedError);
     expect(() => apply({ authRoleAdd: { name: 'app' } }, asRoot)).to.throw(RoleAlreadyExistsError);
+    expect(() => apply({ authRoleAdd: { name: '' } }, asRoot)).to.throw(RoleEmptyError);
     expect(() => apply({ authRoleRevokePermission: { role: 'app', key: Buffer.from('x'), rangeEnd: Buffer.alloc(0) } }, asRoot)).to.throw(PermissionNotGrantedError);
   });
 
