@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, FlagSyntaxError, parseCommandLine, type ServerConfig } from './config.js';
+import { ConfigError, FlagSyntaxError, parseCommandLine, type Environment, type ServerConfig } from './config.js';
 
 /** Runs `check` with the path of a config file in a temporary directory, removed afterwards. */
 function withConfigFile(check: (file: string) => void): void {
@@ -14,10 +14,15 @@ function withConfigFile(check: (file: string) => void): void {
   }
 }
 
-function configOf(argv: string[]): ServerConfig {
-  const parsed = parseCommandLine(argv);
+/** The run a command line asks for, with `environment` (none by default: the test's own environment does not count). */
+function runOf(argv: string[], environment: Environment = {}): { config: ServerConfig; warnings: string[] } {
+  const parsed = parseCommandLine(argv, environment);
   if (parsed.kind !== 'run') throw new Error(`expected a run, got ${parsed.kind}`);
-  return parsed.config;
+  return parsed;
+}
+
+function configOf(argv: string[], environment: Environment = {}): ServerConfig {
+  return runOf(argv, environment).config;
 }
 
 describe('config: --quota-backend-bytes', () => {
@@ -90,7 +95,7 @@ describe('config: client TLS (--cert-file, --key-file, --trusted-ca-file, --clie
       writeFileSync(file, 'client-transport-security:\n  auto-tls: true\n');
       expect(configOf(['--config-file', file]).clientTls.autoTls).to.equal(true);
       writeFileSync(file, 'client-transport-security:\n  crl-file: crl.pem\n');
-      expect(() => configOf(['--config-file', file])).to.throw(ConfigError, /unknown key "client-transport-security.crl-file"/);
+      expect(runOf(['--config-file', file]).warnings).to.deep.equal([`config file ${file}: key "client-transport-security.crl-file" is not used by cairn`]);
     });
   });
 });
@@ -159,7 +164,7 @@ describe('config: peer TLS (--peer-cert-file, --peer-key-file, --peer-trusted-ca
       expect(config.peerTls).to.deep.equal({ certFile: 'p.pem', keyFile: 'pk.pem', trustedCaFile: 'ca.pem', clientCertAuth: true, autoTls: false });
       expect(config.tlsProtocol.cipherSuites).to.deep.equal(['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256']);
       writeFileSync(file, 'peer-transport-security:\n  allowed-cn: m1\n');
-      expect(() => configOf(['--config-file', file])).to.throw(ConfigError, /unknown key "peer-transport-security.allowed-cn"/);
+      expect(runOf(['--config-file', file]).warnings).to.deep.equal([`config file ${file}: key "peer-transport-security.allowed-cn" is not used by cairn`]);
       writeFileSync(file, 'peer-transport-security: yes\n');
       expect(() => configOf(['--config-file', file])).to.throw(ConfigError, /peer-transport-security must be a mapping/);
     });
@@ -209,5 +214,39 @@ describe('config: --cipher-suites, --tls-min-version, --tls-max-version', () => 
     expect(() => configOf(['--auth-token', 'jwt,sign-method=RS256,ttl=soon'])).to.throw(ConfigError, 'ttl must be a duration like 5m or 30s, not "soon"');
     expect(() => configOf(['--bcrypt-cost', '3'])).to.throw(ConfigError, '--bcrypt-cost must be an integer >= 4, not "3"');
     expect(() => configOf(['--bcrypt-cost', '32'])).to.throw(ConfigError, '--bcrypt-cost must be an integer from 4 to 31');
+  });
+});
+
+describe('config: ETCD_* environment variables and etcd\'s config file', () => {
+  it('sets each flag the command line does not set from ETCD_<FLAG>, booleans as Go reads them', () => {
+    const config = configOf(['--name', 'm1'], {
+      ETCD_LISTEN_CLIENT_URLS: 'http://127.0.0.1:23790', ETCD_MAX_TXN_OPS: '7', ETCD_CLIENT_CERT_AUTH: 'T', ETCD_TRUSTED_CA_FILE: 'ca.pem',
+      ETCD_QUOTA_BACKEND_BYTES: '-1', ETCD_DATA_DIR: '', PATH: '/usr/bin',
+    });
+    expect([config.name, config.listenClientUrls, config.maxTxnOps, config.clientTls.clientCertAuth, config.quotaBackendBytes, config.dataDir])
+      .to.deep.equal(['m1', ['http://127.0.0.1:23790'], 7, true, -1, 'm1.cairn']);
+  });
+
+  it('refuses a variable beside its flag on the command line, an empty one too, in etcd\'s words', () => {
+    const conflict = 'conflicting environment variable "ETCD_NAME" is shadowed by corresponding command-line flag (either unset environment variable or disable flag)';
+    expect(() => configOf(['--name', 'm1'], { ETCD_NAME: 'm2' })).to.throw(ConfigError, conflict);
+    expect(() => configOf(['--name', 'm1'], { ETCD_NAME: '' })).to.throw(ConfigError, conflict);
+    expect(() => configOf([], { ETCD_CLIENT_CERT_AUTH: 'yes' })).to.throw(ConfigError, 'invalid value "yes" for ETCD_CLIENT_CERT_AUTH');
+  });
+
+  it('warns about an ETCD_ variable that names no flag, and reads ETCD_CONFIG_FILE (then the file alone counts, as etcd)', () => {
+    expect(runOf([], { ETCD_ENABLE_V2: 'true' }).warnings).to.deep.equal(['unrecognized environment variable ETCD_ENABLE_V2=true']);
+    withConfigFile((file) => {
+      writeFileSync(file, 'name: from-file\nenable-v2: true\nstrict-reconfig-check: true\nlogger: zap\n');
+      const run = runOf([], { ETCD_CONFIG_FILE: file, ETCD_MAX_TXN_OPS: '7' });
+      expect([run.config.name, run.config.maxTxnOps]).to.deep.equal(['from-file', 128]);
+      expect(run.warnings).to.deep.equal(['enable-v2', 'strict-reconfig-check', 'logger'].map((key) => `config file ${file}: key "${key}" is not used by cairn`));
+    });
+  });
+
+  it('takes Go durations wherever a duration is taken', () => {
+    expect(configOf(['--experimental-watch-progress-notify-interval', '1m30s']).watchProgressNotifyIntervalMs).to.equal(90_000);
+    expect(configOf(['--experimental-watch-progress-notify-interval', '1.5s']).watchProgressNotifyIntervalMs).to.equal(1_500);
+    expect(() => configOf(['--experimental-watch-progress-notify-interval', '10'])).to.throw(ConfigError, 'time: missing unit in duration "10"');
   });
 });

@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { InitialClusterError, parseInitialCluster } from './membership/initial-cluster.js';
 import { requestBytesCeiling } from './transport/peer-checks.js';
 import { JwtOptionsError, parseJwtOptions, type JwtOptions } from './auth/jwt.js';
+import { DurationSyntaxError, parseGoDuration } from './go-duration.js';
 import { tlsProtocolOptions, TlsProtocolError, tlsVersionNames, type TlsProtocolConfig } from './tls/cipher-suites.js';
 import { transportSecurityProblem, type TransportSecurity } from './tls/transport-security.js';
 
@@ -57,7 +58,11 @@ export class FlagSyntaxError extends ConfigError {
   override readonly name = 'FlagSyntaxError';
 }
 
-export type ParsedCommandLine = { kind: 'run'; config: ServerConfig } | { kind: 'version' } | { kind: 'help' };
+/** A configuration to run, with what deserves a warning in the log (etcd's warnings: unknown ETCD_ variables, config keys cairn does not use). */
+export type ParsedCommandLine = { kind: 'run'; config: ServerConfig; warnings: string[] } | { kind: 'version' } | { kind: 'help' };
+
+/** The environment variables ETCD_<FLAG> are read from (process.env by default). */
+export type Environment = Readonly<Record<string, string | undefined>>;
 
 const flags = {
   name: { type: 'string', default: 'default' },
@@ -150,30 +155,78 @@ Clustering flags:
   --initial-advertise-peer-urls URLS  --initial-cluster NAME=URL,...  --initial-cluster-state new|existing
   --initial-cluster-token TOKEN
 
-  --config-file FILE                YAML file with the flags above as keys (replaces the command line);
+Every flag may also come from the environment variable ETCD_<FLAG> (ETCD_LISTEN_CLIENT_URLS for
+--listen-client-urls) when the command line does not set it, as etcd reads them.
+
+  --config-file FILE                YAML file with the flags above as keys (replaces the command line
+                                    and the environment; keys cairn does not use are warned about);
                                     the TLS keys may also sit under client-transport-security and
                                     peer-transport-security, as in etcd's
   --version                         print the version and exit
   -h, --help                        print this help and exit
 `;
 
-export function parseCommandLine(argv: string[]): ParsedCommandLine {
+/**
+ * The configuration of a command line and, as etcd 3.4 reads them, the
+ * environment variables ETCD_<FLAG> (ETCD_LISTEN_CLIENT_URLS for
+ * --listen-client-urls): each sets its flag when the command line does not.
+ * A variable beside the same flag on the command line stops the start, an
+ * ETCD_ variable that names no flag is warned about, and an empty one is
+ * ignored. With a config file (--config-file or ETCD_CONFIG_FILE) the file
+ * alone counts, as in etcd.
+ */
+export function parseCommandLine(argv: string[], environment: Environment = process.env): ParsedCommandLine {
   let parsed;
   try {
-    parsed = parseArgs({ args: joinBooleanValues(joinNegativeValues(argv)), options: flags, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args: joinBooleanValues(joinNegativeValues(argv)), options: flags, strict: true, allowPositionals: false, tokens: true });
   } catch (error) {
     throw new FlagSyntaxError((error as Error).message);
   }
   const values = parsed.values;
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
-  if (values['config-file'] !== undefined) return { kind: 'run', config: fromFile(values['config-file']) };
+  const configFile = values['config-file'] ?? nonEmpty(environment[envName('config-file')]);
+  if (configFile !== undefined) return fromFile(configFile);
+  const onCommandLine = new Set<string>(parsed.tokens.flatMap((token) => (token.kind === 'option' ? [token.name] : [])));
   const given = new Map<FlagName, string>();
   for (const [flag, value] of Object.entries(values)) {
-    if (typeof value === 'string' && flag !== 'config-file') given.set(flag as FlagName, value);
+    if (!onCommandLine.has(flag) || flag === 'config-file') continue;
+    if (typeof value === 'string') given.set(flag as FlagName, value);
     if (value === true && flag in booleanFlags) given.set(flag as FlagName, 'true');
   }
-  return { kind: 'run', config: build(given) };
+  const warnings = fromEnvironment(environment, onCommandLine, given);
+  return { kind: 'run', config: build(given), warnings };
+}
+
+/** etcd's name of a flag's environment variable: --listen-client-urls → ETCD_LISTEN_CLIENT_URLS. */
+export function envName(flag: string): string {
+  return `ETCD_${flag.toUpperCase().replaceAll('-', '_')}`;
+}
+
+/** Sets `given` from the ETCD_ variables (etcd's pkg/flags SetFlagsFromEnv); the warnings about the others. */
+function fromEnvironment(environment: Environment, onCommandLine: ReadonlySet<string>, given: Map<FlagName, string>): string[] {
+  const byName = new Map(Object.keys(flags).filter((flag) => flag !== 'version' && flag !== 'help').map((flag) => [envName(flag), flag]));
+  const warnings: string[] = [];
+  for (const [name, value] of Object.entries(environment)) {
+    if (value === undefined || !name.startsWith('ETCD_')) continue;
+    const flag = byName.get(name);
+    if (flag === undefined) {
+      warnings.push(`unrecognized environment variable ${name}=${value}`);
+      continue;
+    }
+    // etcd's words (pkg/flags/flag.go); an empty variable conflicts too.
+    if (onCommandLine.has(flag)) throw new ConfigError(`conflicting environment variable "${name}" is shadowed by corresponding command-line flag (either unset environment variable or disable flag)`);
+    if (value === '' || flag === 'config-file') continue;
+    given.set(flag as FlagName, flag in booleanFlags ? goBoolean(name, value) : value);
+  }
+  return warnings;
+}
+
+/** Go's strconv.ParseBool, as etcd reads a boolean variable. */
+function goBoolean(name: string, value: string): 'true' | 'false' {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return 'true';
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return 'false';
+  throw new ConfigError(`invalid value "${value}" for ${name}: parse error`);
 }
 
 /**
@@ -233,7 +286,7 @@ const transportSecuritySections = {
   },
 } as const satisfies Record<string, Record<string, FlagName>>;
 
-function fromFile(path: string): ServerConfig {
+function fromFile(path: string): ParsedCommandLine {
   let document: unknown;
   try {
     document = parseYaml(readFileSync(path, 'utf8'));
@@ -245,29 +298,39 @@ function fromFile(path: string): ServerConfig {
   for (const [flag, definition] of Object.entries(flags)) {
     if ('default' in definition && typeof definition.default === 'string') given.set(flag as FlagName, definition.default);
   }
+  const warnings: string[] = [];
   for (const [key, value] of Object.entries(document)) {
     if (key in transportSecuritySections) {
-      fromTransportSecurity(path, key as keyof typeof transportSecuritySections, value, given);
+      warnings.push(...fromTransportSecurity(path, key as keyof typeof transportSecuritySections, value, given));
       continue;
     }
+    // etcd ignores keys it does not know; cairn also says which of etcd's it does not use.
     if (!(key in flags) || key === 'config-file' || key === 'version' || key === 'help') {
-      throw new ConfigError(`config file ${path}: unknown key "${key}"`);
+      warnings.push(`config file ${path}: key "${key}" is not used by cairn`);
+      continue;
     }
+    // etcd writes an unset value as null or "".
+    if (value === null || value === '') continue;
     given.set(key as FlagName, Array.isArray(value) ? value.join(',') : String(value));
   }
-  return build(given);
+  return { kind: 'run', config: build(given), warnings };
 }
 
-function fromTransportSecurity(path: string, name: keyof typeof transportSecuritySections, section: unknown, given: Map<FlagName, string>): void {
-  if (section === null || section === undefined) return;
+function fromTransportSecurity(path: string, name: keyof typeof transportSecuritySections, section: unknown, given: Map<FlagName, string>): string[] {
+  if (section === null || section === undefined) return [];
   if (typeof section !== 'object' || Array.isArray(section)) throw new ConfigError(`config file ${path}: ${name} must be a mapping`);
   const keys: Record<string, FlagName> = transportSecuritySections[name];
+  const warnings: string[] = [];
   for (const [key, value] of Object.entries(section)) {
     const flag = keys[key];
-    if (flag === undefined) throw new ConfigError(`config file ${path}: unknown key "${name}.${key}"`);
+    if (flag === undefined) {
+      warnings.push(`config file ${path}: key "${name}.${key}" is not used by cairn`);
+      continue;
+    }
     // etcd writes an unset file as "", and ours is then unset too.
     if (value !== '' && value !== null) given.set(flag, String(value));
   }
+  return warnings;
 }
 
 function build(given: Map<FlagName, string>): ServerConfig {
@@ -401,11 +464,15 @@ function urls(flag: FlagName, value: string): string[] {
 }
 
 /** A Go-style duration: "10m", "5s", "250ms", "1h". */
+/** A Go duration, as etcd takes it: "10m", "1.5s", "1h30m". */
 function duration(flag: FlagName, value: string): number {
-  const match = /^(\d+)(ms|s|m|h)$/.exec(value);
-  if (match === null) throw new ConfigError(`--${flag} must be a duration like 10m, 5s or 250ms, not "${value}"`);
-  const unitMs = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
-  const ms = Number(match[1]) * unitMs;
+  let ms: number;
+  try {
+    ms = parseGoDuration(value);
+  } catch (error) {
+    if (!(error instanceof DurationSyntaxError)) throw error;
+    throw new ConfigError(`--${flag} must be a duration like 10m, 5s or 250ms, not "${value}" (${error.message})`);
+  }
   if (ms <= 0) throw new ConfigError(`--${flag} must be longer than zero`);
   return ms;
 }

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     return;
   }
   const config = parsed.config;
+  for (const warning of parsed.warnings) log(`warning: ${warning}`);
   log(`starting member "${config.name}" with data dir ${config.dataDir}`);
   let server;
   try {

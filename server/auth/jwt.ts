@@ -13,6 +13,7 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Clock } from '../clock.js';
+import { DurationSyntaxError, parseGoDuration } from '../go-duration.js';
 import type { TokenOwner, TokenProvider } from './tokens.js';
 
 /** The sign methods etcd's JWT library offers. */
@@ -171,15 +172,13 @@ function nonEmpty(value: string | undefined): string | undefined {
 
 /** A Go duration as etcd's ttl option takes it: "5m", "30s", "1h30m", "500ms". */
 function goDurationMs(text: string): number {
-  const units: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  let rest = text;
-  while (rest !== '') {
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)/.exec(rest);
-    if (match === null) throw new JwtOptionsError(`--auth-token jwt: ttl must be a duration like 5m or 30s, not "${text}"`);
-    total += Number(match[1]) * (units[match[2] as string] ?? 0);
-    rest = rest.slice(match[0].length);
+  let ms: number;
+  try {
+    ms = parseGoDuration(text);
+  } catch (error) {
+    if (!(error instanceof DurationSyntaxError)) throw error;
+    throw new JwtOptionsError(`--auth-token jwt: ttl must be a duration like 5m or 30s, not "${text}"`);
   }
-  if (total <= 0) throw new JwtOptionsError(`--auth-token jwt: ttl must be longer than zero, not "${text}"`);
-  return total;
+  if (ms <= 0) throw new JwtOptionsError(`--auth-token jwt: ttl must be longer than zero, not "${text}"`);
+  return ms;
 }

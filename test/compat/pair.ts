@@ -75,6 +75,8 @@ export interface CompatPair {
 export interface CompatPairOptions {
   /** Extra flags given to both servers (flags are the same on both: `--max-txn-ops 4`). */
   args?: string[];
+  /** Environment variables of both servers (`ETCD_MAX_TXN_OPS`). */
+  env?: Record<string, string>;
 }
 
 interface Side {
@@ -90,7 +92,7 @@ export function compatPair(options: CompatPairOptions = {}): CompatPair {
   before(async function () {
     if (!etcdAvailable()) this.skip();
     this.timeout(startTimeoutMs);
-    const startOptions: StartOptions = { args: options.args ?? [] };
+    const startOptions: StartOptions = { args: options.args ?? [], ...(options.env === undefined ? {} : { env: options.env }) };
     const bothEtcd = process.env.COMPAT_BOTH_ETCD === '1';
     const [etcd, cairn] = await Promise.allSettled([
       startEtcd(startOptions),

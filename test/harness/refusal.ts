@@ -16,12 +16,12 @@ export interface Refusal {
 /** How long a server that should refuse its flags may run before it is killed (its exit code is then null). */
 const refusalDeadlineMs = 15_000;
 
-/** Runs a server of `kind` with `flags(dataDir)` until it exits; `clientUrl` is what it would serve. */
-export async function runUntilRefused(kind: ServerKind, clientUrl: string, flags: (dataDir: string) => string[]): Promise<Refusal> {
+/** Runs a server of `kind` with `flags(dataDir)` (and `env`) until it exits; `clientUrl` is what it would serve. */
+export async function runUntilRefused(kind: ServerKind, clientUrl: string, flags: (dataDir: string) => string[], env?: Record<string, string>): Promise<Refusal> {
   const dir = mkdtempSync(join(tmpdir(), `${kind}-refusal-`));
   const dataDir = join(dir, 'data');
   const { command, args } = serverCommand(kind, ['--data-dir', dataDir, ...flags(dataDir)]);
-  const server = spawnServer({ kind, command, args, clientUrl, dataDir, ownsDir: true });
+  const server = spawnServer({ kind, command, args, clientUrl, dataDir, ownsDir: true, ...(env === undefined ? {} : { env }) });
   try {
     const timer = setTimeout(() => void server.kill9(), refusalDeadlineMs);
     const code = await server.exited;
