@@ -67,6 +67,7 @@ import { BackendQuota, quotaBytesFromFlag, quotaBytesSuggestedMax } from './alar
 import { QuotaGuard } from './api/quota.js';
 import { ListenCredentials } from './grpc/server-credentials.js';
 import { watchTlsFiles } from './tls/tls-reload.js';
+import { HealthImplementation } from 'grpc-health-check';
 import { readTlsFiles, withAutoTls, type ServerTls } from './tls/tls-material.js';
 import { AuthStore } from './auth/store.js';
 import { SimpleTokens, type TokenProvider } from './auth/tokens.js';
@@ -243,6 +244,9 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
   const peers = peerServer(context, { leases, expiry, bootMembers }, snapDir, log);
 
   const server = clientServer(context, leases, expiry, hub);
+  // grpc.health.v1.Health, as etcd registers it: the empty service name stands for all of cairn's.
+  const health = new HealthImplementation({ '': 'SERVING' });
+  health.addToServer(server);
   const boundAddresses: string[] = [];
   const boundPeerAddresses: string[] = [];
   const peerCredentials = new ListenCredentials(tls.peer);
@@ -291,6 +295,7 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
           server.forceShutdown();
           resolve();
         });
+        health.setStatus('', 'NOT_SERVING');
         server.tryShutdown(() => {
           timer.cancel();
           resolve();
