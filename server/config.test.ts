@@ -250,3 +250,19 @@ describe('config: ETCD_* environment variables and etcd\'s config file', () => {
     expect(() => configOf(['--experimental-watch-progress-notify-interval', '10'])).to.throw(ConfigError, 'time: missing unit in duration "10"');
   });
 });
+
+describe('config: --auto-compaction-mode and --auto-compaction-retention', () => {
+  it('is off by default and with retention 0; a bare number is hours (periodic) or revisions (revision); periodic takes a Go duration', () => {
+    expect(configOf([]).autoCompaction).to.equal(undefined);
+    expect(configOf(['--auto-compaction-retention', '0']).autoCompaction).to.equal(undefined);
+    expect(configOf(['--auto-compaction-retention', '1']).autoCompaction).to.deep.equal({ mode: 'periodic', retentionMs: 3_600_000 });
+    expect(configOf(['--auto-compaction-retention', '30m']).autoCompaction).to.deep.equal({ mode: 'periodic', retentionMs: 1_800_000 });
+    expect(configOf(['--auto-compaction-mode', 'revision', '--auto-compaction-retention', '1000']).autoCompaction).to.deep.equal({ mode: 'revision', retention: 1000 });
+  });
+
+  it('refuses an unknown mode and a retention it cannot read, in etcd\'s words where etcd has them', () => {
+    expect(() => configOf(['--auto-compaction-mode', 'weekly', '--auto-compaction-retention', '1'])).to.throw(ConfigError, 'unsupported compaction mode weekly');
+    expect(() => configOf(['--auto-compaction-retention', 'soon'])).to.throw(ConfigError, 'error parsing CompactionRetention: time: invalid duration "soon"');
+    expect(() => configOf(['--auto-compaction-mode', 'revision', '--auto-compaction-retention', '1h'])).to.throw(ConfigError, 'must be a number of revisions in revision mode');
+  });
+});

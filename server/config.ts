@@ -8,6 +8,7 @@ import { InitialClusterError, parseInitialCluster } from './membership/initial-c
 import { requestBytesCeiling } from './transport/peer-checks.js';
 import { JwtOptionsError, parseJwtOptions, type JwtOptions } from './auth/jwt.js';
 import { DurationSyntaxError, parseGoDuration } from './go-duration.js';
+import type { AutoCompaction } from './compaction/auto-compactor.js';
 import { tlsProtocolOptions, TlsProtocolError, tlsVersionNames, type TlsProtocolConfig } from './tls/cipher-suites.js';
 import { transportSecurityProblem, type TransportSecurity } from './tls/transport-security.js';
 
@@ -35,6 +36,8 @@ export interface ServerConfig {
   peerTls: TransportSecurity;
   /** --cipher-suites, --tls-min-version, --tls-max-version: both ports. */
   tlsProtocol: TlsProtocolConfig;
+  /** --auto-compaction-mode and --auto-compaction-retention; undefined: no auto-compaction (retention 0, the default). */
+  autoCompaction: AutoCompaction | undefined;
   /** Authentication: how tokens are made (--auth-token, --auth-token-ttl) and the bcrypt cost of passwords. */
   auth: AuthConfig;
 }
@@ -86,6 +89,8 @@ const flags = {
   'key-file': { type: 'string' },
   'trusted-ca-file': { type: 'string' },
   'client-cert-auth': { type: 'boolean', default: false },
+  'auto-compaction-mode': { type: 'string', default: 'periodic' },
+  'auto-compaction-retention': { type: 'string', default: '0' },
   'auth-token': { type: 'string', default: 'simple' },
   'auth-token-ttl': { type: 'string', default: '300' },
   'bcrypt-cost': { type: 'string', default: '10' },
@@ -123,6 +128,9 @@ Member flags:
   --election-timeout MS             election timeout (default 1000)
   --snapshot-count N                committed entries between snapshots (default 100000)
   --log-level LEVEL                 debug, info, warn or error (default info)
+  --auto-compaction-mode MODE       periodic (default) or revision
+  --auto-compaction-retention R     0 = off (default); periodic: a duration (1h30m) or hours (24);
+                                    revision: how many revisions to keep
   --experimental-watch-progress-notify-interval D
                                     interval of watch progress notifications (default 10m)
 
@@ -369,6 +377,7 @@ function build(given: Map<FlagName, string>): ServerConfig {
       minVersion: oneOf('tls-min-version', get('tls-min-version'), tlsVersionNames),
       maxVersion: given.get('tls-max-version') === undefined ? undefined : oneOf('tls-max-version', get('tls-max-version'), tlsVersionNames),
     },
+    autoCompaction: autoCompaction(get('auto-compaction-mode'), get('auto-compaction-retention')),
     auth: {
       token: authToken(get('auth-token')),
       tokenTtlSeconds: integer('auth-token-ttl', get('auth-token-ttl'), 1),
@@ -425,6 +434,32 @@ function transportSecurity(given: Map<FlagName, string>, names: Record<keyof Tra
     clientCertAuth: flag(names.clientCertAuth),
     autoTls: flag(names.autoTls),
   };
+}
+
+/**
+ * etcd's --auto-compaction-retention as --auto-compaction-mode reads it: a
+ * bare integer is hours (periodic) or revisions (revision); periodic also
+ * takes a Go duration. 0 turns auto-compaction off.
+ */
+function autoCompaction(mode: string, retention: string): AutoCompaction | undefined {
+  if (mode !== 'periodic' && mode !== 'revision') throw new ConfigError(`unsupported compaction mode ${mode}`);
+  if (/^\d+$/.test(retention)) {
+    const count = Number(retention);
+    if (!Number.isSafeInteger(count)) throw new ConfigError(`--auto-compaction-retention is too large: ${retention}`);
+    if (count === 0) return undefined;
+    return mode === 'revision' ? { mode, retention: count } : { mode, retentionMs: count * 3_600_000 };
+  }
+  // etcd would take a duration's nanoseconds as a revision count; cairn asks for a count.
+  if (mode === 'revision') throw new ConfigError(`--auto-compaction-retention must be a number of revisions in revision mode, not "${retention}"`);
+  let retentionMs: number;
+  try {
+    retentionMs = parseGoDuration(retention);
+  } catch (error) {
+    if (!(error instanceof DurationSyntaxError)) throw error;
+    throw new ConfigError(`error parsing CompactionRetention: ${error.message}`);
+  }
+  if (retentionMs < 0) throw new ConfigError(`error parsing CompactionRetention: a negative retention "${retention}"`);
+  return retentionMs === 0 ? undefined : { mode, retentionMs };
 }
 
 /** --auth-token: "simple", or etcd's "jwt,sign-method=…,pub-key=…,priv-key=…,ttl=…". */

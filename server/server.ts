@@ -68,6 +68,7 @@ import { QuotaGuard } from './api/quota.js';
 import { ListenCredentials } from './grpc/server-credentials.js';
 import { watchTlsFiles } from './tls/tls-reload.js';
 import { HealthImplementation } from 'grpc-health-check';
+import { AutoCompactor } from './compaction/auto-compactor.js';
 import { readTlsFiles, withAutoTls, type ServerTls } from './tls/tls-material.js';
 import { AuthStore } from './auth/store.js';
 import { SimpleTokens, type TokenProvider } from './auth/tokens.js';
@@ -239,6 +240,16 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
   log(`recovered: revision ${store.currentRevision}, applied index ${store.consistentIndex}, log ${storage.firstIndex()}..${storage.lastIndex()}`);
 
   const leaseTimer = expireLeases(node, expiry, clock);
+  const compactor = config.autoCompaction === undefined ? undefined : new AutoCompactor(config.autoCompaction, {
+    get currentRevision() {
+      return store.currentRevision;
+    },
+    get isLeader() {
+      return node.isLeader;
+    },
+    compact: async (revision) => void (await node.propose({ compaction: { revision: BigInt(revision), physical: false } }, { internal: true })),
+  }, clock, log);
+  compactor?.start();
   const publishing = publishAttributes(context, log);
 
   const peers = peerServer(context, { leases, expiry, bootMembers }, snapDir, log);
@@ -261,6 +272,7 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
   ];
   const closeAll = async (): Promise<void> => {
     for (const reload of reloads) reload.cancel();
+    compactor?.stop();
     leaseTimer.cancel();
     publishing.timer.cancel();
     hub.close();
