@@ -9,21 +9,20 @@
 // which grpc-js hands to http2.createSecureServer unchanged: TlsServerCredentials
 // passes the same options createSsl would, plus those three.
 import { ServerCredentials } from '@grpc/grpc-js';
-import type { SecureContextOptions } from 'node:tls';
-import type { TlsMaterial } from '../tls/tls-material.js';
+import { secureContextOptions, type TlsMaterial } from '../tls/tls-material.js';
 
 class TlsServerCredentials extends ServerCredentials {
   constructor(tls: TlsMaterial) {
     super(
       // Node's TLS server rejects a client whose certificate does not verify against `ca` once it asks for one.
       { requestCert: tls.requireClientCertificate, rejectUnauthorized: tls.requireClientCertificate },
-      contextOptions(tls),
+      secureContextOptions(tls),
     );
   }
 
   /** New certificate, key and CA for the handshakes to come (grpc-js sets them on every server bound with these credentials). */
   replace(tls: TlsMaterial): void {
-    this.updateSecureContextOptions(contextOptions(tls));
+    this.updateSecureContextOptions(secureContextOptions(tls));
   }
 
   /** grpc-js asks whether two binds share credentials; each of these is built once and only equals itself. */
@@ -53,8 +52,4 @@ export class ListenCredentials {
     if (this.secure === undefined) throw new Error(`server: no TLS certificate for ${url}, which config validation should have refused`);
     return this.secure;
   }
-}
-
-function contextOptions(tls: TlsMaterial): SecureContextOptions {
-  return { cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }), ...tls.protocol };
 }

@@ -7,7 +7,7 @@
 // peer dialer).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createSecureContext } from 'node:tls';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { ConfigError, type ServerConfig } from '../config.js';
 import { tlsProtocolOptions, type TlsProtocolOptions } from './cipher-suites.js';
 import { selfSignedCertificate } from './self-signed.js';
@@ -90,16 +90,21 @@ function fromFlags(side: TransportSide, security: TransportSecurity, protocol: T
 
 /**
  * `current`'s files read again: undefined when they hold what `current` was
- * read from; the new material when they changed and can be used together.
- * Throws ConfigError (naming the files) when they cannot be read or used,
- * e.g. while an operator is halfway through replacing them.
+ * read from (compared as bytes, nothing parsed); the new material when they
+ * changed and can be used together. Throws ConfigError (naming the files)
+ * when they cannot be read or used, e.g. while an operator is halfway
+ * through replacing them.
  */
 export function rereadTlsMaterial(side: TransportSide, current: TlsMaterial): TlsMaterial | undefined {
   if (current.files === undefined) return undefined;
-  const checks = { requireClientCertificate: current.requireClientCertificate, verifyServer: current.verifyServer };
-  const next = { ...material(side, current.files, checks, current.protocol), files: current.files };
-  const same = next.cert.equals(current.cert) && next.key.equals(current.key) && (next.ca === undefined ? current.ca === undefined : current.ca !== undefined && next.ca.equals(current.ca));
-  return same ? undefined : next;
+  const pems = readPems(side, current.files);
+  const same = pems.cert.equals(current.cert) && pems.key.equals(current.key) && (pems.ca === undefined ? current.ca === undefined : current.ca !== undefined && pems.ca.equals(current.ca));
+  return same ? undefined : usable(current.files, { ...current, ...pems });
+}
+
+/** The options of Node's secure context (and TLS server) for `tls`: what servers and the peer dialer are given. */
+export function secureContextOptions(tls: Pick<TlsMaterial, 'cert' | 'key' | 'ca' | 'protocol'>): SecureContextOptions {
+  return { cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }), ...tls.protocol };
 }
 
 function material(
@@ -108,18 +113,27 @@ function material(
   checks: { requireClientCertificate: boolean; verifyServer: boolean },
   protocol: TlsProtocolOptions,
 ): TlsMaterial {
+  return usable(files, { ...readPems(side, files), ...checks, protocol });
+}
+
+function readPems(side: TransportSide, files: TlsFiles): { cert: Buffer; key: Buffer; ca: Buffer | undefined } {
   const flags = sideFlags(side);
-  const cert = readPem(flags.certFile, files.certFile);
-  const key = readPem(flags.keyFile, files.keyFile);
-  const ca = files.trustedCaFile === undefined ? undefined : readPem(flags.trustedCaFile, files.trustedCaFile);
+  return {
+    cert: readPem(flags.certFile, files.certFile),
+    key: readPem(flags.keyFile, files.keyFile),
+    ca: files.trustedCaFile === undefined ? undefined : readPem(flags.trustedCaFile, files.trustedCaFile),
+  };
+}
+
+/** `candidate`, once Node takes it: grpc-js parses the files only when it binds or dials, so parsing them here names the culprit first. */
+function usable(files: TlsFiles, candidate: TlsMaterial): TlsMaterial {
   try {
-    // grpc-js parses the files only when it binds or dials; parsing them here names the culprit before anything starts.
-    createSecureContext({ cert, key, ...(ca === undefined ? {} : { ca }), ...protocol });
+    createSecureContext(secureContextOptions(candidate));
   } catch (error) {
     const names = [files.certFile, files.keyFile, ...(files.trustedCaFile === undefined ? [] : [files.trustedCaFile])].join(', ');
     throw new ConfigError(`cannot use the TLS files ${names}: ${(error as Error).message}`);
   }
-  return { cert, key, ca, ...checks, protocol };
+  return candidate;
 }
 
 function readPem(flag: string, path: string): Buffer {

@@ -10,7 +10,7 @@
 // gRPC takes it) comes from its caller.
 import { credentials, Metadata, type ChannelCredentials, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js';
 import { createSecureContext } from 'node:tls';
-import type { TlsMaterial } from '../tls/tls-material.js';
+import { secureContextOptions, type TlsMaterial } from '../tls/tls-material.js';
 import type { TlsProtocolOptions } from '../tls/cipher-suites.js';
 import { PeerClient as PeerStub, type MessageBatch, type MembersResponse, type SnapshotChunk } from '../../proto/gen/cairnpb/peer.js';
 import type {
@@ -69,7 +69,7 @@ export class PeerDialer {
 function secureCredentials(tls: TlsMaterial | undefined, protocol: TlsProtocolOptions): ChannelCredentials {
   const context = tls === undefined
     ? createSecureContext({ ...protocol })
-    : createSecureContext({ cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }), ...tls.protocol });
+    : createSecureContext(secureContextOptions(tls));
   return credentials.createFromSecureContext(context, { rejectUnauthorized: tls?.verifyServer ?? true });
 }
 
