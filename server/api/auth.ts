@@ -14,7 +14,6 @@ import type {
   AuthRoleGrantPermissionResponse,
   AuthRoleRevokePermissionResponse,
   AuthServer,
-  AuthUserAddRequest,
   AuthUserAddResponse,
   AuthUserChangePasswordResponse,
   AuthUserDeleteResponse,
@@ -49,7 +48,9 @@ export function authService(context: ServiceContext): AuthServer {
       throw new AuthOldRevisionError();
     }),
     userAdd: unary(async (request, call) => {
-      const authUserAdd = { ...request, password: '', hashedPassword: await hashedPassword(context, request) };
+      // A user without a password keeps none.
+      const hashed = request.options?.noPassword === true ? '' : await hashedPassword(context, request);
+      const authUserAdd = { ...request, password: '', hashedPassword: hashed };
       return proposeFor<AuthUserAddResponse>(context, { authUserAdd }, call);
     }),
     userGet: unary(async (request, call) => {
@@ -64,8 +65,7 @@ export function authService(context: ServiceContext): AuthServer {
     }),
     userDelete: unary((request, call) => proposeFor<AuthUserDeleteResponse>(context, { authUserDelete: request }, call)),
     userChangePassword: unary(async (request, call) => {
-      const hashed = request.hashedPassword !== '' ? request.hashedPassword : await bcrypt.hash(request.password, context.config.auth.bcryptCost);
-      const authUserChangePassword = { name: request.name, password: '', hashedPassword: hashed };
+      const authUserChangePassword = { name: request.name, password: '', hashedPassword: await hashedPassword(context, request) };
       return proposeFor<AuthUserChangePasswordResponse>(context, { authUserChangePassword }, call);
     }),
     userGrantRole: unary((request, call) => proposeFor<AuthUserGrantRoleResponse>(context, { authUserGrantRole: request }, call)),
@@ -95,11 +95,10 @@ async function readerAuth(context: ServiceContext, call: CallState) {
 }
 
 /**
- * The hash UserAdd stores: none for a user without a password, the one the
- * client sent (etcd 3.5 lets clients hash), or the password hashed here.
+ * The hash UserAdd and UserChangePassword store: the one the client sent
+ * (etcd 3.5 lets clients hash), or the password hashed here.
  */
-async function hashedPassword(context: ServiceContext, request: AuthUserAddRequest): Promise<string> {
-  if (request.options?.noPassword === true) return '';
+async function hashedPassword(context: ServiceContext, request: { password: string; hashedPassword: string }): Promise<string> {
   if (request.hashedPassword !== '') return request.hashedPassword;
   return bcrypt.hash(request.password, context.config.auth.bcryptCost);
 }

@@ -29,10 +29,9 @@ export async function prepareCaller(context: ServiceContext, call: CallIdentity)
   await context.tokens.prepare(token);
   // A simple token another member issued names the log index of its Authenticate: a member that has
   // not applied it yet catches up (a read barrier) before it calls the token unknown, as etcd waits.
+  if (context.tokens.identify(token) !== undefined) return;
   const index = simpleTokenIndex(token);
-  if (context.tokens.identify(token) === undefined && index !== undefined && index > context.node.appliedIndexValue) {
-    await context.node.readBarrier().catch(() => undefined);
-  }
+  if (index !== undefined && index > context.node.appliedIndexValue) await context.node.readBarrier().catch(() => undefined);
 }
 
 /** As callerAuth, once prepareCaller resolved for `call` (a watch stream's creates are handled in order). */
