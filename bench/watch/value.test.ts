@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { prefixEnd, putKey } from './keys.js';
+import { prefixEnd } from '../../client/keys.js';
+import { putKey } from './keys.js';
 import { readStamp, stampValue, valueHeaderBytes } from './value.js';
 
 describe('watch bench values and keys', () => {

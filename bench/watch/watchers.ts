@@ -10,7 +10,7 @@ import { onParentData, runWorker, sendToParent } from '../child.js';
 import { monotonicUs } from '../clock.js';
 import { decodeArgument } from '../ipc.js';
 import { evenShares } from '../shares.js';
-import { prefixEnd } from './keys.js';
+import { prefixEnd } from '../../client/keys.js';
 import { DeliveryLedger } from './ledger.js';
 import type { ToWatchers, WatcherReady, WatcherResult, WatcherWorkerConfig } from './protocol.js';
 import { readStamp } from './value.js';

@@ -46,16 +46,3 @@ export function valueFor(key: string): Buffer {
   const hex = digest.toString('hex');
   return Buffer.from(`${key}|${hex.repeat(Math.ceil(length / hex.length))}`.slice(0, Math.max(length, key.length + 1)));
 }
-
-/** The first key after every key that starts with `prefix` (etcd's range_end for a prefix). */
-export function prefixEnd(prefix: Buffer): Buffer {
-  const end = Buffer.from(prefix);
-  for (let index = end.length - 1; index >= 0; index--) {
-    const byte = end.readUInt8(index);
-    if (byte < 0xff) {
-      end.writeUInt8(byte + 1, index);
-      return end.subarray(0, index + 1);
-    }
-  }
-  return Buffer.from([0]); // All 0xff: to the end of the keyspace, as etcd spells it.
-}

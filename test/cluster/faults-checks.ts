@@ -18,7 +18,7 @@ import {
 import type { KeyValue } from '../../proto/gen/mvccpb/kv.js';
 import type { Cluster, ClusterMember } from '../harness/cluster.js';
 import { must } from '../harness/must.js';
-import { prefixEnd } from './crash-protocol.js';
+import { prefixEnd } from '../../client/keys.js';
 import { checkSnapshot, recordAcks, summarize, type Acknowledged } from './durability-check.js';
 import type { FailoverLoad } from './faults-load.js';
 import type { Snapshot } from './readback.js';

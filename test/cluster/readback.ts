@@ -4,7 +4,7 @@
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { KVClient, RangeRequest, type RangeResponse } from '../../proto/gen/etcdserverpb/rpc.js';
 import type { KeyValue } from '../../proto/gen/mvccpb/kv.js';
-import { prefixEnd } from './crash-protocol.js';
+import { prefixEnd } from '../../client/keys.js';
 
 const pageKeysMax = 1000n;
 /** 1000 pages of 1000 keys: far beyond what the crash test writes. */
