@@ -66,6 +66,8 @@ import { AlarmSet } from './alarm/alarms.js';
 import { BackendQuota, quotaBytesFromFlag, quotaBytesSuggestedMax } from './alarm/quota.js';
 import { QuotaGuard } from './api/quota.js';
 import { ListenCredentials } from './grpc/server-credentials.js';
+import { ClientPort } from './http/client-port.js';
+import { clientHttp } from './http/client-http.js';
 import { watchTlsFiles } from './tls/tls-reload.js';
 import { HealthImplementation } from 'grpc-health-check';
 import { AutoCompactor } from './compaction/auto-compactor.js';
@@ -258,13 +260,16 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
   // grpc.health.v1.Health, as etcd registers it: the empty service name stands for all of cairn's.
   const health = new HealthImplementation({ '': 'SERVING' });
   health.addToServer(server);
+  const http = clientHttp(context, requestTimeoutMs(config), log);
   const boundAddresses: string[] = [];
   const boundPeerAddresses: string[] = [];
+  const clientPorts: ClientPort[] = [];
   const peerCredentials = new ListenCredentials(tls.peer);
-  const clientCredentials = new ListenCredentials(tls.client);
   // Certificates rotated by overwriting their files take effect without a restart, as etcd's.
   const reloads = [
-    ...(tls.client === undefined ? [] : [watchTlsFiles('client', tls.client, clock, log, (next) => clientCredentials.replace(next))]),
+    ...(tls.client === undefined ? [] : [watchTlsFiles('client', tls.client, clock, log, (next) => {
+      for (const port of clientPorts) port.replace(next);
+    })]),
     ...(tls.peer === undefined ? [] : [watchTlsFiles('peer', tls.peer, clock, log, (next) => {
       peerCredentials.replace(next);
       dialer.replace(next);
@@ -289,8 +294,13 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
     for (const url of config.listenPeerUrls) boundPeerAddresses.push(await bind(peers, url, 'peers', peerCredentials.forUrl(url)));
     node.start(transport);
     await Promise.race([publishing.published, ended.then((reason) => Promise.reject(new Error(reason)))]);
-    for (const url of config.listenClientUrls) boundAddresses.push(await bind(server, url, 'clients', clientCredentials.forUrl(url)));
+    for (const url of config.listenClientUrls) {
+      const port = await ClientPort.listen(url, tls.client, { grpc: server, http }, clock);
+      clientPorts.push(port);
+      boundAddresses.push(port.boundAddress);
+    }
   } catch (error) {
+    await Promise.all(clientPorts.map((port) => port.close()));
     server.forceShutdown();
     peers.forceShutdown();
     await closeAll();
@@ -302,17 +312,20 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
     boundPeerAddresses,
     ended,
     async stop() {
+      health.setStatus('', 'NOT_SERVING');
+      // No new connections from here; open ones get the grace period.
+      const portsClosed = Promise.all(clientPorts.map((port) => port.close()));
       await new Promise<void>((resolve) => {
         const timer = clock.after(shutdownGraceMs, () => {
           server.forceShutdown();
           resolve();
         });
-        health.setStatus('', 'NOT_SERVING');
         server.tryShutdown(() => {
           timer.cancel();
           resolve();
         });
       });
+      await portsClosed;
       peers.forceShutdown();
       await closeAll();
     },

@@ -13,9 +13,9 @@
 // host:port without http:// (server/api/cluster.ts); every client URL is
 // compared through hostPort().
 import { assert } from 'chai';
-import { startCluster, type Cluster, type ClusterMember } from '../harness/cluster.js';
+import { clusterForSuite, type Cluster, type ClusterMember } from '../harness/cluster.js';
 import { etcdctl } from '../harness/etcdctl.js';
-import { etcdAvailable, type ServerKind } from '../harness/launcher.js';
+import type { ServerKind } from '../harness/launcher.js';
 import { must } from '../harness/must.js';
 import {
   clusterStatus,
@@ -114,21 +114,10 @@ function endpointsOf(members: readonly ClusterMember[]): string[] {
 for (const kind of kinds) {
   describe(`membership (${kind}): member list, endpoint status, hashkv and move-leader`, function () {
     this.timeout(scenarioMsMax);
-    let cluster: Cluster | undefined;
-
-    before(async function () {
-      this.timeout(clusterStartMsMax);
-      // Every scenario runs etcdctl, and etcd is the reference: both kinds need both binaries.
-      if (!etcdAvailable()) this.skip();
-      cluster = await startCluster(kind, { size: 3, args: timingArgs });
-    });
-
-    after(async () => {
-      await cluster?.destroy();
-    });
+    const suiteCluster = clusterForSuite(kind, { size: 3, args: timingArgs }, clusterStartMsMax);
 
     it('member list: m1..m3 started with their peer and client URLs, the same from every member', async () => {
-      const members = cluster!.members;
+      const members = suiteCluster().members;
       const lists = await eventually(convergeDeadlineMs, async () => {
         const seen = await Promise.all(members.map(async (member) => ({ member, list: await memberList(member.endpoint) })));
         for (const { member, list } of seen) assertStartedVoters(list, members, member.name);
@@ -154,7 +143,7 @@ for (const kind of kinds) {
     });
 
     it('member list -w json: the header and member fields etcd prints', async () => {
-      const list = await memberList(must(cluster!.members[0], 'member 1').endpoint);
+      const list = await memberList(must(suiteCluster().members[0], 'member 1').endpoint);
       // etcd's Cluster service fills cluster_id, member_id and raft_term only;
       // revision 0 is left out of the JSON (cairn: clusterHeader in server/api/cluster.ts).
       assert.deepEqual(sortedKeys(list.header), memberListHeaderFields, 'member list header fields');
@@ -162,13 +151,13 @@ for (const kind of kinds) {
     });
 
     it('endpoint status --cluster -w json: exactly one leader, named by every member, in one raft term', async () => {
-      const members = cluster!.members;
+      const members = suiteCluster().members;
       const ids = await Promise.all(members.map(idOf));
-      const leader = await cluster!.leader();
+      const leader = await suiteCluster().leader();
       for (const asked of members) {
         const statuses = await clusterStatus(asked.endpoint);
         const from = `endpoint status --cluster through ${asked.name}`;
-        assert.sameMembers(statuses.map((entry) => hostPort(entry.Endpoint)), cluster!.endpoints(), from);
+        assert.sameMembers(statuses.map((entry) => hostPort(entry.Endpoint)), suiteCluster().endpoints(), from);
         assert.sameMembers(statuses.map((entry) => entry.Status.header.member_id), ids, from);
         for (const { Endpoint, Status } of statuses) {
           assert.deepEqual(sortedKeys(Status), statusFields, `${Endpoint}: status fields`);
@@ -184,7 +173,7 @@ for (const kind of kinds) {
     });
 
     it('endpoint hashkv --cluster -w json: every member has the same hash once it applied the writes', async () => {
-      const endpoints = cluster!.endpoints();
+      const endpoints = suiteCluster().endpoints();
       for (let i = 0; i < 5; i++) await ok(endpoints, ['put', `hash/${i}`, `value ${i}`]);
       await ok(endpoints, ['put', 'hash/1', 'again']);
       const deleted = parseJson<{ header: { revision: string } }>(await ok(endpoints, ['del', 'hash/0', '-w', 'json']));
@@ -205,12 +194,12 @@ for (const kind of kinds) {
     });
 
     it('move-leader to a follower: afterwards every member names it leader, in a later term', async () => {
-      const leader = await cluster!.leader();
-      const target = cluster!.members.find((member) => member !== leader)!;
+      const leader = await suiteCluster().leader();
+      const target = suiteCluster().members.find((member) => member !== leader)!;
       const [leaderId, targetId] = await Promise.all([idOf(leader), idOf(target)]);
       const termBefore = BigInt((await ownStatus(leader.endpoint)).raftTerm);
       // etcdctl finds the leader among the endpoints and sends MoveLeader to it.
-      const moved = await ok(cluster!.endpoints(), ['move-leader', hexId(targetId)]);
+      const moved = await ok(suiteCluster().endpoints(), ['move-leader', hexId(targetId)]);
       assert.strictEqual(moved.trim(), `Leadership transferred from ${hexId(leaderId)} to ${hexId(targetId)}`);
       await eventually(convergeDeadlineMs, async () => {
         for (const { Endpoint, Status } of await clusterStatus(target.endpoint)) {
@@ -218,35 +207,25 @@ for (const kind of kinds) {
           assert.isTrue(BigInt(Status.raftTerm) > termBefore, `${Endpoint}: term ${Status.raftTerm} after ${termBefore}`);
         }
       });
-      assert.strictEqual((await cluster!.leader()).name, target.name);
+      assert.strictEqual((await suiteCluster().leader()).name, target.name);
     });
 
     it('move-leader to an unknown member ID fails with etcd\'s error', async () => {
-      assert.strictEqual(await refusal(cluster!.endpoints(), ['move-leader', unknownId]), etcdErrors.badLeaderTransferee);
+      assert.strictEqual(await refusal(suiteCluster().endpoints(), ['move-leader', unknownId]), etcdErrors.badLeaderTransferee);
     });
   });
 
   describe(`membership (${kind}): member add, learners, promote and remove`, function () {
     this.timeout(scenarioMsMax);
-    let cluster: Cluster | undefined;
+    const suiteCluster = clusterForSuite(kind, { size: 3, args: timingArgs }, clusterStartMsMax);
     /** m4's own member list, asked the moment it first answered a client. */
     let listAtJoin: MemberListJson | undefined;
 
-    before(async function () {
-      this.timeout(clusterStartMsMax);
-      if (!etcdAvailable()) this.skip();
-      cluster = await startCluster(kind, { size: 3, args: timingArgs });
-    });
-
-    after(async () => {
-      await cluster?.destroy();
-    });
-
     it('member add m4, then m4 starts: four started members; m4 serves keys written before and after it joined', async () => {
-      const founders = [...cluster!.members];
+      const founders = [...suiteCluster().members];
       const endpoints = endpointsOf(founders);
       await ok(endpoints, ['put', 'joined/before', 'b']);
-      const { peerUrl, peerPort } = await cluster!.reservePeerUrl('m4');
+      const { peerUrl, peerPort } = await suiteCluster().reservePeerUrl('m4');
       const added = await memberAdd(endpoints, 'm4', peerUrl, false);
       assert.strictEqual(added.environment.get('ETCD_NAME'), 'm4');
       assert.strictEqual(added.environment.get('ETCD_INITIAL_ADVERTISE_PEER_URLS'), peerUrl);
@@ -263,16 +242,16 @@ for (const kind of kinds) {
       });
       assert.deepEqual(unstarted, { ID: unstarted.ID, peerURLs: [peerUrl] });
 
-      const m4 = await cluster!.addMember('m4', added.initialCluster, peerPort);
+      const m4 = await suiteCluster().addMember('m4', added.initialCluster, peerPort);
       listAtJoin = await memberList(m4.endpoint);
       await ok(endpoints, ['put', 'joined/after', 'a']);
       // m4 answered a linearizable read before addMember resolved: it has applied what came before.
       assert.strictEqual(await serializableGet(m4.endpoint, 'joined/before'), 'b');
       await eventually(convergeDeadlineMs, async () => assert.strictEqual(await serializableGet(m4.endpoint, 'joined/after'), 'a'));
       await eventually(convergeDeadlineMs, async () => {
-        for (const member of cluster!.members) assertStartedVoters(await memberList(member.endpoint), cluster!.members, member.name);
+        for (const member of suiteCluster().members) assertStartedVoters(await memberList(member.endpoint), suiteCluster().members, member.name);
       });
-      await cluster!.leader();
+      await suiteCluster().leader();
     });
 
     it('m4 lists itself as started (name and client URL) as soon as it serves clients', () => {
@@ -282,26 +261,26 @@ for (const kind of kinds) {
       // same: server/server.ts binds client URLs once published).
       assert.isDefined(listAtJoin, 'the member add scenario recorded m4\'s first member list');
       const self = listAtJoin!.members.find((member) => member.ID === listAtJoin!.header.member_id);
-      const m4 = cluster!.members.find((member) => member.name === 'm4')!;
+      const m4 = suiteCluster().members.find((member) => member.name === 'm4')!;
       assert.strictEqual(self === undefined ? 'm4 missing' : describeMember(self), `m4 ${m4.peerUrl} ${m4.endpoint}`);
     });
 
     it('member promote of a voter, and promote, update or remove of an unknown ID, fail with etcd\'s errors', async () => {
-      const endpoints = endpointsOf(running(cluster!));
-      const voterId = hexId(await idOf(must(cluster!.members[1], 'member 2')));
+      const endpoints = endpointsOf(running(suiteCluster()));
+      const voterId = hexId(await idOf(must(suiteCluster().members[1], 'member 2')));
       assert.strictEqual(await refusal(endpoints, ['member', 'promote', voterId]), etcdErrors.memberNotLearner);
       assert.strictEqual(await refusal(endpoints, ['member', 'promote', unknownId]), etcdErrors.memberNotFound);
       assert.strictEqual(await refusal(endpoints, ['member', 'remove', unknownId]), etcdErrors.memberNotFound);
       assert.strictEqual(await refusal(endpoints, ['member', 'update', unknownId, '--peer-urls=http://127.0.0.1:1']), etcdErrors.memberNotFound);
-      const taken = await tryMemberAdd(endpoints, ['duplicate', `--peer-urls=${must(cluster!.members[0], 'member 1').peerUrl}`]);
+      const taken = await tryMemberAdd(endpoints, ['duplicate', `--peer-urls=${must(suiteCluster().members[0], 'member 1').peerUrl}`]);
       assert.strictEqual(errorOf(taken), etcdErrors.peerUrlExists);
     });
 
     it('a learner: listed as one, serves serializable reads, refuses writes, promoted once it caught up', async () => {
-      const endpoints = endpointsOf(running(cluster!));
-      const { peerUrl, peerPort } = await cluster!.reservePeerUrl('m5');
+      const endpoints = endpointsOf(running(suiteCluster()));
+      const { peerUrl, peerPort } = await suiteCluster().reservePeerUrl('m5');
       const added = await memberAdd(endpoints, 'm5', peerUrl, true);
-      const leader = await cluster!.leader();
+      const leader = await suiteCluster().leader();
       const leaderId = await idOf(leader);
       // Not started yet: nothing has been replicated to it.
       assert.strictEqual(await refusal([leader.endpoint], ['member', 'promote', added.id]), etcdErrors.learnerNotReady);
@@ -310,7 +289,7 @@ for (const kind of kinds) {
 
       // addMember waits for a linearizable read, which a learner refuses: it resolves once m5 is promoted below.
       let joinFailure: Error | undefined;
-      const joining = cluster!.addMember('m5', added.initialCluster, peerPort).catch((error: Error) => {
+      const joining = suiteCluster().addMember('m5', added.initialCluster, peerPort).catch((error: Error) => {
         joinFailure = error;
         return undefined;
       });
@@ -335,16 +314,16 @@ for (const kind of kinds) {
       assert.isDefined(m5, `m5 serves linearizable reads once promoted: ${joinFailure?.message}`);
       assert.isUndefined((await ownStatus(m5!.endpoint)).isLearner, 'm5 is a voter now');
       await eventually(convergeDeadlineMs, async () => {
-        for (const member of cluster!.members) assertStartedVoters(await memberList(member.endpoint), cluster!.members, member.name);
+        for (const member of suiteCluster().members) assertStartedVoters(await memberList(member.endpoint), suiteCluster().members, member.name);
       });
       assert.strictEqual(await refusal([leader.endpoint], ['member', 'promote', added.id]), etcdErrors.memberNotLearner);
     });
 
     it('member remove of a follower: every member lists one fewer; the removed process exits on its own', async () => {
-      const leader = await cluster!.leader();
-      const removed = running(cluster!).find((member) => member !== leader && ['m1', 'm2', 'm3'].includes(member.name))!;
+      const leader = await suiteCluster().leader();
+      const removed = running(suiteCluster()).find((member) => member !== leader && ['m1', 'm2', 'm3'].includes(member.name))!;
       const removedId = hexId(await idOf(removed));
-      const remaining = running(cluster!).filter((member) => member !== removed);
+      const remaining = running(suiteCluster()).filter((member) => member !== removed);
       const answer = await ok([leader.endpoint], ['member', 'remove', removedId]);
       const answeredAtMs = Date.now();
       assert.match(answer.trim(), new RegExp(`^Member\\s+${removedId} removed from cluster\\s+[0-9a-f]+$`));
@@ -362,22 +341,22 @@ for (const kind of kinds) {
       console.log(`      removed ${removed.name} exited within ${Date.now() - answeredAtMs} ms of the answer`);
 
       assert.strictEqual(await refusal(endpointsOf(remaining), ['member', 'remove', removedId]), etcdErrors.memberNotFound);
-      await cluster!.leader(convergeDeadlineMs, remaining);
+      await suiteCluster().leader(convergeDeadlineMs, remaining);
       await ok(endpointsOf(remaining), ['put', 'removed/after', 'x']);
     });
 
     it('a learner that has not caught up cannot be promoted through any member; a second learner is refused', async () => {
-      const members = running(cluster!);
-      const { peerUrl } = await cluster!.reservePeerUrl('m6');
+      const members = running(suiteCluster());
+      const { peerUrl } = await suiteCluster().reservePeerUrl('m6');
       const added = await memberAdd(endpointsOf(members), 'm6', peerUrl, true);
       // etcd allows one learner at a time.
-      const second = await tryMemberAdd(endpointsOf(members), ['m7', `--peer-urls=${(await cluster!.reservePeerUrl('m7')).peerUrl}`, '--learner']);
+      const second = await tryMemberAdd(endpointsOf(members), ['m7', `--peer-urls=${(await suiteCluster().reservePeerUrl('m7')).peerUrl}`, '--learner']);
       assert.strictEqual(errorOf(second), etcdErrors.tooManyLearners);
 
       // m6 is never started. etcd forwards MemberPromote from a follower to
       // the leader, which alone knows how far the learner's log is (cairn
       // too: promoteOnLeader in server/api/cluster.ts).
-      const leader = await cluster!.leader();
+      const leader = await suiteCluster().leader();
       const askedInOrder = [leader, ...members.filter((member) => member !== leader)];
       const answers: string[] = [];
       for (const member of askedInOrder) {

@@ -12,6 +12,14 @@ import { etcdAvailable, freePort, startCairn, startEtcd, type ServerHandle, type
 import { runUntilRefused, type Refusal } from '../harness/refusal.js';
 import { makeTlsFiles, type TlsFiles } from '../harness/tls-fixture.js';
 import { normaliseRun } from './normalise.js';
+import { execFile } from 'node:child_process';
+
+/** curl with `args`: its exit code and what it printed (curl is the HTTP client operators script with). */
+function curlRun(args: string[]): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile('curl', args, (error, stdout) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout }));
+  });
+}
 
 /** etcdctl's bounds, so that a refused connection fails within seconds on both. */
 const timeouts = ['--dial-timeout=2s', '--command-timeout=4s'];
@@ -145,6 +153,19 @@ for (const clientCertAuth of [true, false]) {
       const getResults = await onBoth(pair.servers(), https, [...tls, ...get]);
       expect(getResults[0].stdout).to.include('"count":1');
       expectSame(pair.servers(), getResults, get);
+    });
+
+    it('curl gets /health over https with the client certificate from both, and nothing without one', async () => {
+      const files = pair.files();
+      const { etcd, cairn } = pair.servers();
+      const curl = (server: ServerHandle, certificate: string[]) => curlRun(['-sS', '--max-time', '5', '--cacert', files.caFile, ...certificate, `https://${server.endpoint}/health`]);
+      const withCertificate = ['--cert', files.clientCertFile, '--key', files.clientKeyFile];
+      expect(await Promise.all([curl(etcd, withCertificate), curl(cairn, withCertificate)])).to.deep.equal([
+        { code: 0, stdout: '{"health":"true"}' },
+        { code: 0, stdout: '{"health":"true"}' },
+      ]);
+      const refused = await Promise.all([curl(etcd, []), curl(cairn, [])]);
+      for (const result of refused) expect(result.code, 'curl without a client certificate').to.not.equal(0);
     });
 
     it('a client without a certificate is refused by both', async () => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { credentials, Metadata, type ChannelCredentials } from '@grpc/grpc-js';
 import { MaintenanceClient, StatusRequest, type StatusResponse } from '../../proto/gen/etcdserverpb/rpc.js';
 import {
-  freePort, isPortRace, peerTlsFlags, probeCredentials, retryingPortRace, serverCommand, spawnServer, tlsFlags, waitServing,
+  etcdAvailable, freePort, isPortRace, peerTlsFlags, probeCredentials, retryingPortRace, serverCommand, spawnServer, tlsFlags, waitServing,
   type PeerTls, type Readiness, type ServerKind, type ServerProcess, type ServerTls,
 } from './launcher.js';
 import { FaultNetwork } from './peer-proxy.js';
@@ -111,6 +111,28 @@ const flagsOwnedByCluster = [
   '--name', '--data-dir', '--listen-client-urls', '--advertise-client-urls', '--listen-peer-urls',
   '--initial-advertise-peer-urls', '--initial-cluster', '--initial-cluster-state', '--initial-cluster-token',
 ];
+
+/**
+ * For a describe block: starts a cluster of `kind` before its tests (skipped
+ * when etcd is missing locally; CI fails then, see etcdAvailable) and
+ * destroys it after them. The returned function gives the running cluster.
+ */
+export function clusterForSuite(kind: ServerKind, options: ClusterOptions, startMsMax: number): () => Cluster {
+  let cluster: Cluster | undefined;
+  before(async function () {
+    this.timeout(startMsMax);
+    // Scenarios compare with etcd and run etcdctl: both kinds need both binaries.
+    if (!etcdAvailable()) this.skip();
+    cluster = await startCluster(kind, options);
+  });
+  after(async () => {
+    await cluster?.destroy();
+  });
+  return () => {
+    if (cluster === undefined) throw new Error('the cluster did not start');
+    return cluster;
+  };
+}
 
 /**
  * Starts `size` members at once (none can elect a leader alone) and resolves

@@ -1,0 +1,50 @@
+// Everything the client port answers over HTTP/1.1, by path.
+import type { RequestListener } from 'node:http';
+import type { ServiceContext } from '../api/context.js';
+import { AlarmType } from '../../proto/gen/etcdserverpb/rpc.js';
+import { RequestTimeoutError } from '../node/errors.js';
+import { healthRoutes } from './health.js';
+import { routeRequests, type HttpRoute } from './respond.js';
+import { versionRoute } from './version.js';
+
+/** `readTimeoutMs`: how long a health check's read may take (etcd: the request timeout). */
+export function clientHttp(context: ServiceContext, readTimeoutMs: number, log: (line: string) => void): RequestListener {
+  const routes = new Map<string, HttpRoute>([
+    ['/version', versionRoute],
+    ...healthRoutes({
+      alarms: () => context.alarms.list(AlarmType.NONE),
+      hasLeader: () => context.node.leaderId !== 0n,
+      read: (serializable, timeoutMs) => withTimeout(context, timeoutMs, () => probeRead(context, serializable)),
+      log,
+    }, readTimeoutMs),
+  ]);
+  return routeRequests(routes, log);
+}
+
+/** What a client's Range of one key, keys only, does: a ReadIndex round unless serializable, then a read of the store. */
+async function probeRead(context: ServiceContext, serializable: boolean): Promise<void> {
+  if (!serializable) await context.node.readBarrier();
+  await context.applier.rangeBatched({
+    key: Buffer.from([0]),
+    rangeEnd: Buffer.from([0]),
+    limit: 1n,
+    revision: 0n,
+    sortOrder: 0,
+    sortTarget: 0,
+    serializable,
+    keysOnly: true,
+    countOnly: false,
+    minModRevision: 0n,
+    maxModRevision: 0n,
+    minCreateRevision: 0n,
+    maxCreateRevision: 0n,
+  });
+}
+
+/** `work`, or RequestTimeoutError once `timeoutMs` passed on the member's clock. */
+function withTimeout(context: ServiceContext, timeoutMs: number, work: () => Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = context.clock.after(timeoutMs, () => reject(new RequestTimeoutError()));
+    work().then(resolve, reject).finally(() => timer.cancel());
+  });
+}
