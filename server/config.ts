@@ -18,6 +18,8 @@ export interface ServerConfig {
   listenClientUrls: string[];
   advertiseClientUrls: string[];
   listenPeerUrls: string[];
+  /** Extra URLs serving only /metrics and the health endpoints (--listen-metrics-urls); https:// ones with the client certificate. */
+  listenMetricsUrls: string[];
   initialAdvertisePeerUrls: string[];
   initialCluster: string;
   initialClusterState: 'new' | 'existing';
@@ -73,6 +75,7 @@ const flags = {
   'listen-client-urls': { type: 'string', default: 'http://127.0.0.1:2379' },
   'advertise-client-urls': { type: 'string', default: 'http://127.0.0.1:2379' },
   'listen-peer-urls': { type: 'string', default: 'http://127.0.0.1:2380' },
+  'listen-metrics-urls': { type: 'string' },
   'initial-advertise-peer-urls': { type: 'string', default: 'http://127.0.0.1:2380' },
   'initial-cluster': { type: 'string' },
   'initial-cluster-state': { type: 'string', default: 'new' },
@@ -121,6 +124,7 @@ Member flags:
   --listen-client-urls URLS         comma-separated URLs to serve clients on (default http://127.0.0.1:2379)
   --advertise-client-urls URLS      client URLs advertised to the cluster (default http://127.0.0.1:2379)
   --listen-peer-urls URLS           URLs to listen on for peer traffic (default http://127.0.0.1:2380)
+  --listen-metrics-urls URLS        more URLs serving only /metrics and the health endpoints
   --max-txn-ops N                   most operations in one txn request (default 128)
   --max-request-bytes N             largest client request in bytes (default 1572864)
   --quota-backend-bytes N           backend size quota; 0 = default, negative = none (default 2 GiB)
@@ -355,6 +359,7 @@ function build(given: Map<FlagName, string>): ServerConfig {
     listenClientUrls: urls('listen-client-urls', get('listen-client-urls')),
     advertiseClientUrls: urls('advertise-client-urls', get('advertise-client-urls')),
     listenPeerUrls: urls('listen-peer-urls', get('listen-peer-urls')),
+    listenMetricsUrls: (given.get('listen-metrics-urls') ?? '') === '' ? [] : urls('listen-metrics-urls', get('listen-metrics-urls')),
     initialAdvertisePeerUrls,
     initialCluster: given.get('initial-cluster') ?? `${name}=${initialAdvertisePeerUrls[0]}`,
     initialClusterState: oneOf('initial-cluster-state', get('initial-cluster-state'), ['new', 'existing'] as const),
@@ -413,7 +418,7 @@ function validate(config: ServerConfig): void {
 }
 
 function validateTls(config: ServerConfig): void {
-  const problem = transportSecurityProblem('client', config.clientTls, config.listenClientUrls)
+  const problem = transportSecurityProblem('client', config.clientTls, [...config.listenClientUrls, ...config.listenMetricsUrls])
     ?? transportSecurityProblem('peer', config.peerTls, config.listenPeerUrls);
   if (problem !== undefined) throw new ConfigError(problem);
   try {
@@ -498,7 +503,6 @@ function urls(flag: FlagName, value: string): string[] {
   return list;
 }
 
-/** A Go-style duration: "10m", "5s", "250ms", "1h". */
 /** A Go duration, as etcd takes it: "10m", "1.5s", "1h30m". */
 function duration(flag: FlagName, value: string): number {
   let ms: number;

@@ -67,7 +67,9 @@ import { BackendQuota, quotaBytesFromFlag, quotaBytesSuggestedMax } from './alar
 import { QuotaGuard } from './api/quota.js';
 import { ListenCredentials } from './grpc/server-credentials.js';
 import { ClientPort } from './http/client-port.js';
-import { clientHttp } from './http/client-http.js';
+import { clientHttp, metricsHttp } from './http/client-http.js';
+import { ServerMetrics } from './metrics/server-metrics.js';
+import { GrpcMetrics } from './grpc/call-metrics.js';
 import { watchTlsFiles } from './tls/tls-reload.js';
 import { HealthImplementation } from 'grpc-health-check';
 import { AutoCompactor } from './compaction/auto-compactor.js';
@@ -92,6 +94,8 @@ export interface StartedServer {
   readonly boundAddresses: string[];
   /** host:port actually bound for each peer URL. */
   readonly boundPeerAddresses: string[];
+  /** host:port actually bound for each --listen-metrics-urls URL. */
+  readonly boundMetricsAddresses: string[];
   /** Resolves when the member must stop on its own (removed from the cluster, or a fatal error). */
   readonly ended: Promise<string>;
   stop(): Promise<void>;
@@ -171,11 +175,22 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
   const dialer = new PeerDialer(tls.peer, tls.protocol);
   const { storage, identity, bootMembers } = await startLog(config, wal, contents, backend, dialer, log, clock);
   const hub = new WatchHub(store, clock);
+  // Read when Prometheus scrapes; the node is created next.
+  const metrics: ServerMetrics = new ServerMetrics({
+    memberId: identity.memberId,
+    get node() {
+      return node;
+    },
+    store,
+    keysTotal: () => store.index.size,
+    backend,
+    quotaBytes: quota.limitBytes ?? 0,
+  });
   const transportLog = (line: string): void => log(line);
   let endedWith: (reason: string) => void = () => {};
   const ended = new Promise<string>((resolve) => (endedWith = resolve));
   const node: RaftNode = new RaftNode(
-    { clock, wal, storage, store, backend, applier, membership },
+    { clock, wal, storage, store, backend, applier, membership, observer: metrics.observer },
     {
       memberId: identity.memberId,
       tickMs: config.heartbeatIntervalMs,
@@ -231,6 +246,7 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
       return { path, release: () => rmSync(dir, { recursive: true, force: true }) };
     },
     removed: () => endedWith('this member was removed from the cluster'),
+    roundTrip: (id, durationMs) => metrics.peerRoundTripped(BigInt(id), durationMs),
     log: transportLog,
   });
   const quotaGuard = new QuotaGuard(node, alarms, quota, log);
@@ -256,13 +272,14 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
 
   const peers = peerServer(context, { leases, expiry, bootMembers }, snapDir, log);
 
-  const server = clientServer(context, leases, expiry, hub);
+  const server = clientServer(context, { leases, expiry, hub, metrics });
   // grpc.health.v1.Health, as etcd registers it: the empty service name stands for all of cairn's.
   const health = new HealthImplementation({ '': 'SERVING' });
   health.addToServer(server);
-  const http = clientHttp(context, requestTimeoutMs(config), log);
+  const http = clientHttp(context, metrics, requestTimeoutMs(config), log);
   const boundAddresses: string[] = [];
   const boundPeerAddresses: string[] = [];
+  const boundMetricsAddresses: string[] = [];
   const clientPorts: ClientPort[] = [];
   const peerCredentials = new ListenCredentials(tls.peer);
   // Certificates rotated by overwriting their files take effect without a restart, as etcd's.
@@ -299,6 +316,12 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
       clientPorts.push(port);
       boundAddresses.push(port.boundAddress);
     }
+    const metricsOnly = metricsHttp(context, metrics, requestTimeoutMs(config), log);
+    for (const url of config.listenMetricsUrls) {
+      const port = await ClientPort.listen(url, tls.client, { http: metricsOnly }, clock);
+      clientPorts.push(port);
+      boundMetricsAddresses.push(port.boundAddress);
+    }
   } catch (error) {
     await Promise.all(clientPorts.map((port) => port.close()));
     server.forceShutdown();
@@ -310,6 +333,7 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
     context,
     boundAddresses,
     boundPeerAddresses,
+    boundMetricsAddresses,
     ended,
     async stop() {
       health.setStatus('', 'NOT_SERVING');
@@ -418,9 +442,12 @@ function peerServer(context: ServiceContext, state: { leases: LeaseTable; expiry
 }
 
 /** The etcd v3 services clients talk to, on one gRPC server. */
-function clientServer(context: ServiceContext, leases: LeaseTable, expiry: LeaseExpiry, hub: WatchHub): Server {
+function clientServer(context: ServiceContext, parts: { leases: LeaseTable; expiry: LeaseExpiry; hub: WatchHub; metrics: ServerMetrics }): Server {
   const { config } = context;
+  const { leases, expiry, hub, metrics } = parts;
+  const calls = new GrpcMetrics(metrics.registry);
   const server = new Server({
+    interceptors: [calls.interceptor],
     'grpc.max_receive_message_length': config.maxRequestBytes + grpcOverheadBytes,
     'grpc.max_send_message_length': -1,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
@@ -453,6 +480,7 @@ function clientServer(context: ServiceContext, leases: LeaseTable, expiry: Lease
   server.addService(ElectionService, electionService(coordination, caller));
   server.addService(withSharedResponseEncoding(withTolerantRequestStreams(WatchService, ['watch']), { watch: WatchResponse }), watchService(context, hub, { ...watchStreamLimits, progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs }));
   server.addService(ClusterService, clusterService(context));
+  calls.initialize([KVService, MaintenanceService, AuthService, LeaseService, LockService, ElectionService, WatchService, ClusterService]);
   return server;
 }
 

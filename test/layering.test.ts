@@ -1,7 +1,7 @@
 /**
  * The server's import direction, as the README's layout draws it: the Raft core at the bottom, the
- * domain modules above it, gRPC only at the edge (api/, transport/, grpc/), and api/ at the top,
- * imported by the composition root (server.ts) alone. This reads the import statements of every non-test
+ * domain modules above it, gRPC only at the edge (api/, transport/, grpc/, http/), and api/ at the top,
+ * imported by the composition root (server.ts) and by the client port's HTTP face (http/) alone. This reads the import statements of every non-test
  * .ts file under server/ with the TypeScript parser (so comments, strings, multi-line imports,
  * re-exports and dynamic imports are seen as the compiler sees them) and checks each against the
  * rules below. What server/raft may *use* (no I/O, time, randomness) is test/sim/purity.test.ts's
@@ -33,8 +33,8 @@ interface Rule {
 const inFolder = (file: string, ...folders: string[]): boolean => folders.some((folder) => file.startsWith(`server/${folder}/`));
 /** The composition root: it builds the gRPC servers and wires every layer together. */
 const compositionRoot = 'server/server.ts';
-/** Where gRPC is known: the client services, the peer transport, and what the two share. */
-const grpcEdge = ['api', 'transport', 'grpc'];
+/** Where gRPC is known: the client services, the peer transport, what the two share, and the client port's HTTP face (which hands gRPC connections over). */
+const grpcEdge = ['api', 'transport', 'grpc', 'http'];
 
 const rules: Rule[] = [
   {
@@ -43,12 +43,12 @@ const rules: Rule[] = [
     refuses: (found) => !(found.target.startsWith('server/raft/') || (found.typeOnly && found.target.startsWith('proto/gen/raftpb/'))),
   },
   {
-    rule: 'nothing below the client services imports server/api/: only the composition root (server/server.ts) does',
-    appliesTo: (file) => !inFolder(file, 'api') && file !== compositionRoot,
+    rule: 'nothing below the client services imports server/api/: only the composition root (server/server.ts) and the client port\'s other face, HTTP (server/http/), do',
+    appliesTo: (file) => !inFolder(file, 'api', 'http') && file !== compositionRoot,
     refuses: (found) => found.target.startsWith('server/api/'),
   },
   {
-    rule: 'only the gRPC edge (server/api/, server/transport/, server/grpc/) and the composition root import @grpc/grpc-js',
+    rule: 'only the gRPC edge (server/api/, server/transport/, server/grpc/, server/http/) and the composition root import @grpc/grpc-js',
     appliesTo: (file) => !inFolder(file, ...grpcEdge) && file !== compositionRoot,
     refuses: (found) => found.target === '@grpc/grpc-js' || found.target.startsWith('@grpc/'),
   },

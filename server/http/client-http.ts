@@ -6,19 +6,31 @@ import { RequestTimeoutError } from '../node/errors.js';
 import { healthRoutes } from './health.js';
 import { routeRequests, type HttpRoute } from './respond.js';
 import { versionRoute } from './version.js';
+import { metricsRoute } from './metrics-route.js';
+import type { ServerMetrics } from '../metrics/server-metrics.js';
 
 /** `readTimeoutMs`: how long a health check's read may take (etcd: the request timeout). */
-export function clientHttp(context: ServiceContext, readTimeoutMs: number, log: (line: string) => void): RequestListener {
-  const routes = new Map<string, HttpRoute>([
-    ['/version', versionRoute],
+export function clientHttp(context: ServiceContext, metrics: ServerMetrics, readTimeoutMs: number, log: (line: string) => void): RequestListener {
+  const routes = new Map<string, HttpRoute>([['/version', versionRoute], ...metricsHttpRoutes(context, metrics, readTimeoutMs, log)]);
+  return routeRequests(routes, log);
+}
+
+/** What --listen-metrics-urls serve, as etcd: /metrics and the health endpoints. */
+export function metricsHttp(context: ServiceContext, metrics: ServerMetrics, readTimeoutMs: number, log: (line: string) => void): RequestListener {
+  return routeRequests(metricsHttpRoutes(context, metrics, readTimeoutMs, log), log);
+}
+
+function metricsHttpRoutes(context: ServiceContext, metrics: ServerMetrics, readTimeoutMs: number, log: (line: string) => void): Map<string, HttpRoute> {
+  return new Map<string, HttpRoute>([
+    ['/metrics', metricsRoute(metrics)],
     ...healthRoutes({
       alarms: () => context.alarms.list(AlarmType.NONE),
       hasLeader: () => context.node.leaderId !== 0n,
       read: (serializable, timeoutMs) => withTimeout(context, timeoutMs, () => probeRead(context, serializable)),
+      checked: (healthy) => metrics.healthChecked(healthy),
       log,
     }, readTimeoutMs),
   ]);
-  return routeRequests(routes, log);
 }
 
 /** What a client's Range of one key, keys only, does: a ReadIndex round unless serializable, then a read of the store. */

@@ -34,9 +34,9 @@ const closeGraceMs = 2_000;
 
 type Protocol = 'grpc' | 'http1';
 
-/** Where a connection goes once its protocol is known. */
+/** Where a connection goes once its protocol is known; without `grpc` (--listen-metrics-urls) every connection is HTTP/1.1. */
 export interface ClientPortHandlers {
-  readonly grpc: GrpcServer;
+  readonly grpc?: GrpcServer;
   readonly http: RequestListener;
 }
 
@@ -46,7 +46,7 @@ export class ClientPort {
   private constructor(
     private readonly listener: NetServer | TlsServer,
     private readonly clock: Clock,
-    private readonly injector: ReturnType<GrpcServer['createConnectionInjector']>,
+    private readonly injector: ReturnType<GrpcServer['createConnectionInjector']> | undefined,
     private readonly http1: ReturnType<typeof createHttpServer>,
     /** host:port actually bound. */
     readonly boundAddress: string,
@@ -61,10 +61,11 @@ export class ClientPort {
     const secure = new URL(url).protocol === 'https:';
     if (secure && tls === undefined) throw new Error(`server: no TLS certificate for ${url}, which config validation should have refused`);
     // TLS is terminated here, so gRPC gets plaintext HTTP/2.
-    const injector = handlers.grpc.createConnectionInjector(ServerCredentials.createInsecure());
+    const injector = handlers.grpc?.createConnectionInjector(ServerCredentials.createInsecure());
     const http1 = createHttpServer(handlers.http);
     let route: (socket: Socket) => void = () => {};
-    const listener = secure && tls !== undefined ? secureListener(tls, (socket) => route(socket)) : createNetServer((socket) => route(socket));
+    const protocols = injector === undefined ? ['http/1.1'] : ['http/1.1', 'h2'];
+    const listener = secure && tls !== undefined ? secureListener(tls, protocols, (socket) => route(socket)) : createNetServer((socket) => route(socket));
     const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
     await new Promise<void>((resolve, reject) => {
       listener.once('error', (error) => reject(new Error(`cannot serve clients on ${url}: ${error.message}`)));
@@ -88,14 +89,14 @@ export class ClientPort {
   async close(): Promise<void> {
     await new Promise<void>((resolve) => {
       this.listener.close(() => resolve());
-      this.injector.drain(closeGraceMs);
+      this.injector?.drain(closeGraceMs);
       this.http1.closeIdleConnections();
       const cut = this.clock.after(closeGraceMs, () => {
         for (const socket of this.sockets) socket.destroy();
       });
       if (this.sockets.size === 0) cut.cancel();
     });
-    this.injector.destroy();
+    this.injector?.destroy();
   }
 
   /** A new connection (decrypted already when TLS): find its protocol, then hand it over. */
@@ -106,7 +107,7 @@ export class ClientPort {
     socket.once('close', () => this.sockets.delete(socket));
     const alpn = (socket as Partial<TLSSocket>).alpnProtocol;
     if (alpn === 'h2') return this.handOver(socket, 'grpc', Buffer.alloc(0));
-    if (alpn === 'http/1.1') return this.handOver(socket, 'http1', Buffer.alloc(0));
+    if (alpn === 'http/1.1' || this.injector === undefined) return this.handOver(socket, 'http1', Buffer.alloc(0));
     this.sniff(socket);
   }
 
@@ -128,7 +129,7 @@ export class ClientPort {
   }
 
   private handOver(socket: Socket, protocol: Protocol, head: Buffer): void {
-    if (protocol === 'grpc') {
+    if (protocol === 'grpc' && this.injector !== undefined) {
       // Node's HTTP/2 session reads what is still buffered in the socket before its own reads.
       if (head.length > 0) socket.unshift(head);
       this.injector.injectConnection(socket);
@@ -149,15 +150,15 @@ export function protocolOf(head: Buffer): Protocol | undefined {
   return compared === http2PrefaceStart.length ? 'grpc' : undefined;
 }
 
-/** TLS as the flags ask (client certificates required or not), with the protocol chosen as the header explains. */
-function secureListener(tls: TlsMaterial, onConnection: (socket: TLSSocket) => void): TlsServer {
+/** TLS as the flags ask (client certificates required or not), with the protocol (of `served`) chosen as the header explains. */
+function secureListener(tls: TlsMaterial, served: readonly string[], onConnection: (socket: TLSSocket) => void): TlsServer {
   const server = createTlsServer(
     {
       ...secureContextOptions(tls),
       // Node rejects a client whose certificate does not verify against `ca` once it asks for one.
       requestCert: tls.requireClientCertificate,
       rejectUnauthorized: tls.requireClientCertificate,
-      ALPNCallback: ({ protocols }) => chooseProtocol(protocols),
+      ALPNCallback: ({ protocols }) => chooseProtocol(protocols.filter((protocol) => served.includes(protocol))),
     },
     onConnection,
   );

@@ -20,6 +20,8 @@ export interface HealthSources {
   hasLeader(): boolean;
   /** A one-key, keys-only read, linearizable unless `serializable`; rejects when it cannot complete in `timeoutMs`. */
   read(serializable: boolean, timeoutMs: number): Promise<void>;
+  /** Counts each /health answer (etcd_server_health_success / _failures). */
+  checked(healthy: boolean): void;
   log(line: string): void;
 }
 
@@ -52,6 +54,7 @@ function healthRoute(sources: HealthSources): HttpRoute {
   return async (request, response, url) => {
     if (!allowMethod(request, response, 'GET')) return;
     const failure = await healthFailure(sources, new Set(url.searchParams.getAll('exclude')), url.searchParams.get('serializable') === 'true');
+    sources.checked(failure === undefined);
     if (failure !== undefined) {
       sources.log(`/health error: ${failure} (status code 503)`);
       sendError(response, 503, '{"health":"false"}');

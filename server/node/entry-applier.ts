@@ -11,6 +11,8 @@ import { committedConfChange, committedRequest } from './entry-payloads.js';
 import type { ConfChangeTarget, StateMachine } from './loop.js';
 import type { Proposals } from './proposals.js';
 import type { Snapshots } from './snapshots.js';
+import type { Clock } from '../clock.js';
+import type { NodeObserver } from './observer.js';
 
 export interface EntryApplierParts {
   store: MvccStore;
@@ -19,6 +21,8 @@ export interface EntryApplierParts {
   membership: Membership;
   snapshots: Snapshots;
   proposals: Proposals;
+  clock: Clock;
+  observer: NodeObserver;
 }
 
 export interface EntryApplierEvents {
@@ -43,6 +47,7 @@ export class EntryApplier implements StateMachine {
     const answers: Array<[bigint, ApplyResult]> = [];
     const confAnswers: Array<[bigint, Error | undefined]> = [];
     let membershipChanged = false;
+    const startMs = this.parts.clock.nowMs();
     this.parts.backend.transaction(() => {
       for (const entry of entries) {
         const fresh = entry.index > store.consistentIndex;
@@ -61,6 +66,7 @@ export class EntryApplier implements StateMachine {
         if (fresh) store.setConsistentIndex(entry.index);
       }
     });
+    this.parts.observer.backendCommitted(this.parts.clock.nowMs() - startMs);
     this.events.changes(store.takeChanges());
     proposals.answer(answers);
     proposals.answerConfChanges(confAnswers);

@@ -62,6 +62,8 @@ export class Proposals {
   /** Proposals made while no leader was known (bounded by pendingProposalsMax through the waiters). */
   private parked: Parked[] = [];
   private requestSequence: bigint;
+  /** Proposals that failed before they were applied (refused by the core, or the member stopped); timeouts are counted by the waiters. */
+  private failures = 0;
 
   constructor(private readonly target: ProposalTarget, private readonly limits: ProposalLimits, clock: Clock) {
     this.requests = new Waiters(limits.requestTimeoutMs, clock);
@@ -83,7 +85,10 @@ export class Proposals {
     this.submit({
       pending: () => this.requests.has(request.id) && !gaveUp(),
       propose: () => this.target.propose(data),
-      refuse: (error) => this.requests.reject(request.id, error),
+      refuse: (error) => {
+        if (this.requests.has(request.id)) this.failures++;
+        this.requests.reject(request.id, error);
+      },
     });
     return response;
   }
@@ -137,7 +142,18 @@ export class Proposals {
     for (const proposal of parked) if (proposal.pending()) this.submit(proposal);
   }
 
+  /** Proposals waiting to be applied. */
+  get pending(): number {
+    return this.requests.size;
+  }
+
+  /** Proposals that failed before being applied (etcd's proposals_failed_total: timed out, dropped, or the member stopped). */
+  get failedTotal(): number {
+    return this.failures + this.requests.timedOutTotal;
+  }
+
   rejectAll(error: Error): void {
+    this.failures += this.requests.size;
     this.requests.rejectAll(error);
     this.confChanges.rejectAll(error);
   }

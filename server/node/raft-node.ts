@@ -38,6 +38,7 @@ import { Proposals, type Proposal, type ProposeOptions as ProposalOptions } from
 import { ReadBatches } from './reads.js';
 import { Snapshots } from './snapshots.js';
 import { WalLog } from './wal-log.js';
+import type { NodeObserver } from './observer.js';
 
 export type { Proposal } from './proposals.js';
 
@@ -90,6 +91,8 @@ export interface RaftNodeParts {
   backend: Backend;
   applier: Applier;
   membership: Membership;
+  /** Told how long each WAL sync and backend commit took (the member's metrics). */
+  observer: NodeObserver;
 }
 
 export class RaftNode {
@@ -107,6 +110,8 @@ export class RaftNode {
   private exclusiveWork: Promise<unknown> | undefined;
   private stopped = false;
   private removedFromCluster = false;
+  /** Times a new leader became known here, since the start. */
+  private leaderChanges = 0;
 
   constructor(
     private readonly parts: RaftNodeParts,
@@ -135,7 +140,7 @@ export class RaftNode {
       {
         clock,
         sender: { send: (messages) => this.transport?.send(messages as Message[]) },
-        log: new WalLog(parts.wal, parts.storage),
+        log: new WalLog(parts.wal, parts.storage, clock, parts.observer),
         stateMachine,
         events: {
           beforeReady: () => this.startReads(),
@@ -188,6 +193,21 @@ export class RaftNode {
   /** The leader's member ID, 0n when none is known. */
   get leaderId(): bigint {
     return BigInt(this.loop.lead);
+  }
+
+  /** Times a new leader became known here (etcd's leader_changes_seen_total). */
+  get leaderChangesSeen(): number {
+    return this.leaderChanges;
+  }
+
+  /** Proposals waiting to be applied. */
+  get proposalsPending(): number {
+    return this.proposals.pending;
+  }
+
+  /** Proposals that failed before being applied: timed out, dropped, or the member stopped. */
+  get proposalsFailed(): number {
+    return this.proposals.failedTotal;
   }
 
   get isLeader(): boolean {
@@ -334,6 +354,7 @@ export class RaftNode {
     if (soft.lead !== previous.lead) {
       this.reads.leaderChanged();
       if (soft.lead !== None) {
+        this.leaderChanges++;
         this.proposals.leaderKnown();
         if (this.reads.hasQueued) this.loop.wake();
       }

@@ -12,6 +12,8 @@ interface Waiter<T> {
 
 export class Waiters<T> {
   private readonly waiting = new Map<bigint, Waiter<T>>();
+  /** Waiters that reached their deadline, since the start. */
+  timedOutTotal = 0;
 
   constructor(private readonly timeoutMs: number, private readonly clock: Clock) {}
 
@@ -24,6 +26,7 @@ export class Waiters<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = this.clock.after(this.timeoutMs, () => {
         this.waiting.delete(id);
+        this.timedOutTotal++;
         reject(new RequestTimeoutError());
       });
       this.waiting.set(id, { resolve, reject, timer });

@@ -6,6 +6,8 @@ import { EntryType, MemoryStorage, RawNode, SeededRandom, type Entry } from '../
 import { Wal } from '../storage/wal.js';
 import { storageFromWal } from './bootstrap.js';
 import { WalLog } from './wal-log.js';
+import { realClock } from '../clock.js';
+import { unobserved } from './observer.js';
 
 const entry = (index: number, term = 1): Entry => ({ type: EntryType.Normal, term, index, data: new TextEncoder().encode(`e${index}`) });
 
@@ -25,7 +27,7 @@ describe('WalLog', () => {
   const open = (): WalLog => {
     const { wal, contents } = Wal.open(dir);
     opened.push(wal);
-    return new WalLog(wal, storageFromWal(contents));
+    return new WalLog(wal, storageFromWal(contents), realClock, unobserved);
   };
 
   const reopen = (): MemoryStorage => {

@@ -6,10 +6,17 @@ import { hardStateToPb, type Entry, type HardState, type MemoryStorage, type Sna
 import type { Wal } from '../storage/wal.js';
 import { entryToPbShared, snapshotMetadataToPb } from '../transport/wire.js';
 import type { LogStorage } from './loop.js';
+import type { Clock } from '../clock.js';
+import type { NodeObserver } from './observer.js';
 
 export class WalLog implements LogStorage {
   /** `wal` and `storage` hold the same log, as read back at start. */
-  constructor(private readonly wal: Wal, readonly storage: MemoryStorage) {}
+  constructor(
+    private readonly wal: Wal,
+    readonly storage: MemoryStorage,
+    private readonly clock: Clock,
+    private readonly observer: NodeObserver,
+  ) {}
 
   write(entries: readonly Entry[], hardState: HardState | undefined): void {
     this.wal.append(entries.map(entryToPbShared), hardState === undefined ? undefined : hardStateToPb(hardState));
@@ -18,8 +25,12 @@ export class WalLog implements LogStorage {
   }
 
   sync(done: (error?: Error) => void): void {
+    const startMs = this.clock.nowMs();
     this.wal.sync().then(
-      () => done(),
+      () => {
+        this.observer.walSynced(this.clock.nowMs() - startMs);
+        done();
+      },
       (error: Error) => done(error),
     );
   }

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { MessageBatch } from '../../proto/gen/cairnpb/peer.js';
 import type { Message as PbMessage } from '../../proto/gen/raftpb/raft.js';
-import type { Clock } from '../clock.js';
+import type { Clock, Timer } from '../clock.js';
 import { MessageType, type Message } from '../raft/index.js';
 import { batchBytes, batchBytesTarget } from './peer-checks.js';
 import { messageToPb } from './wire.js';
@@ -54,14 +54,24 @@ export interface TransportEvents {
   removed(): void;
   /** A copy of the backend at or after the snapshot's index. */
   backendImage(): Promise<BackendImage>;
+  /** A probe of peer `id` came back after `durationMs` (etcd_network_peer_round_trip_time_seconds). */
+  roundTrip(id: number, durationMs: number): void;
   log(line: string): void;
 }
 
 const unreachableLogIntervalMs = 30_000;
+/**
+ * How often each peer's round trip is measured, and how long a probe may
+ * take: etcd probes every 4 s (its read timeout of 5 s less a second). A
+ * probe is one small unary call (Members) on the peer's channel.
+ */
+const probeIntervalMs = 4_000;
+const probeTimeoutMs = 5_000;
 
 export class PeerTransport {
   private readonly peers = new Map<number, Peer>();
   private closed = false;
+  private readonly prober: Timer;
 
   constructor(
     private readonly selfId: number,
@@ -70,7 +80,11 @@ export class PeerTransport {
     private readonly dialer: PeerDialer,
     private readonly events: TransportEvents,
     private readonly limits: TransportLimits = defaultTransportLimits,
-  ) {}
+  ) {
+    this.prober = clock.every(probeIntervalMs, () => {
+      for (const peer of this.peers.values()) peer.probe();
+    });
+  }
 
   /** Sets the peer URLs of member `id` (reconnecting if they changed). */
   setPeer(id: number, peerUrls: readonly string[]): void {
@@ -103,6 +117,7 @@ export class PeerTransport {
 
   close(): void {
     this.closed = true;
+    this.prober.cancel();
     for (const peer of this.peers.values()) peer.close();
     this.peers.clear();
   }
@@ -117,6 +132,7 @@ class Peer {
   private retryAtMs = 0;
   private reconnectDelayMs: number;
   private sendingSnapshot = false;
+  private probing = false;
   private closed = false;
   /** When this peer's failure was last logged: once per outage, then at most every unreachableLogIntervalMs. */
   private loggedAtMs = -Infinity;
@@ -206,6 +222,17 @@ class Peer {
       }
       this.events.unreachable(this.id);
     }
+  }
+
+  /** Measures one round trip to the peer, unless one is under way (a peer that does not answer is not probed twice at once). */
+  probe(): void {
+    if (this.closed || this.probing) return;
+    this.probing = true;
+    const startMs = this.clock.nowMs();
+    this.client.members(this.clock.wallMs() + probeTimeoutMs).then(
+      () => this.events.roundTrip(this.id, this.clock.nowMs() - startMs),
+      () => undefined,
+    ).finally(() => (this.probing = false));
   }
 
   /** Streams a snapshot: the MsgSnap first, then the backend image in chunks, then its size and SHA-256. One at a time. */
