@@ -113,6 +113,16 @@ const flags = {
 
 export type FlagName = Exclude<keyof typeof flags, 'config-file' | 'version' | 'help'>;
 
+/** The value the server takes for `flag` when none is given (undefined: none, or one derived from other flags). */
+export function flagDefault(flag: FlagName): string | boolean | undefined {
+  return (flags[flag] as { default?: string | boolean }).default;
+}
+
+/** The data directory of a member named `name` when --data-dir is not given. */
+export function defaultDataDir(name: string): string {
+  return `${name}.cairn`;
+}
+
 export const usage = `Usage: cairn [flags]
 
 A Raft-replicated MVCC key/value store that speaks the etcd v3 gRPC API.
@@ -355,7 +365,7 @@ function build(given: Map<FlagName, string>): ServerConfig {
   const initialAdvertisePeerUrls = urls('initial-advertise-peer-urls', get('initial-advertise-peer-urls'));
   const config: ServerConfig = {
     name,
-    dataDir: given.get('data-dir') ?? `${name}.cairn`,
+    dataDir: given.get('data-dir') ?? defaultDataDir(name),
     listenClientUrls: urls('listen-client-urls', get('listen-client-urls')),
     advertiseClientUrls: urls('advertise-client-urls', get('advertise-client-urls')),
     listenPeerUrls: urls('listen-peer-urls', get('listen-peer-urls')),

@@ -34,7 +34,8 @@ import {
 } from './errors.js';
 import { KeyPermissions } from './permissions.js';
 
-const metaAuth = 'auth';
+/** The backend meta record that holds the auth store (a StoredAuth). */
+export const metaAuth = 'auth';
 export const rootUser = 'root';
 export const rootRole = 'root';
 

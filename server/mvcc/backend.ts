@@ -163,6 +163,17 @@ export class Backend {
     for (const { key, value } of this.keys.getRange({ start, end, limit })) yield { key, value };
   }
 
+  /** How many revision records the backend holds (lmdb keeps the count: no walk). */
+  revisionCount(): number {
+    return (this.keys.getStats() as { entryCount: number }).entryCount;
+  }
+
+  /** The last revision record (the highest revision), if any. */
+  lastRevision(): Buffer | undefined {
+    for (const { key } of this.keys.getRange({ reverse: true, limit: 1 })) return key;
+    return undefined;
+  }
+
   putLease(id: Buffer, value: Uint8Array): void {
     void this.leaseBucket.put(id, Buffer.from(value.buffer, value.byteOffset, value.length));
   }
@@ -174,6 +185,13 @@ export class Backend {
   /** Every stored lease record. */
   *leases(): Generator<Buffer> {
     for (const { value } of this.leaseBucket.getRange({})) yield value;
+  }
+
+  /** Every record of `database` in key order: what a snapshot file's status counts and hashes. */
+  *records(database: BackendDatabase): Generator<{ key: Buffer; value: Buffer }> {
+    const db = database === 'key' ? this.keys : database === 'lease' ? this.leaseBucket : this.meta;
+    // The meta database's keys are names (strings); the others' are bytes.
+    for (const { key, value } of db.getRange({})) yield { key: Buffer.from(key as Buffer | string), value };
   }
 
   getMeta(name: string): Buffer | undefined {
@@ -222,6 +240,10 @@ export class Backend {
     await this.root.close();
   }
 }
+
+/** The databases of the environment, in the order a snapshot's status walks them. */
+export const backendDatabases = ['key', 'lease', 'meta'] as const;
+export type BackendDatabase = (typeof backendDatabases)[number];
 
 /** See Backend.snapshot. */
 export interface RevisionSnapshot {

@@ -95,13 +95,14 @@ export async function startLog(
     storage = storageFromWal(contents);
     log(`joining cluster ${hexId(identity.clusterId)} as member ${hexId(identity.memberId)}`);
   }
-  saveIdentity(backend, config, identity);
+  saveIdentity(backend, config.name, identity);
   await backend.sync();
   return { storage, identity, bootMembers };
 }
 
-function saveIdentity(backend: Backend, config: ServerConfig, identity: MemberIdentityIds): void {
-  const stored: MemberIdentity = { memberId: identity.memberId, clusterId: identity.clusterId, name: config.name };
+/** Records which member of which cluster the data directory belongs to (read back on every restart). */
+export function saveIdentity(backend: Backend, name: string, identity: MemberIdentityIds): void {
+  const stored: MemberIdentity = { memberId: identity.memberId, clusterId: identity.clusterId, name };
   backend.transaction(() => backend.putMeta(metaIdentity, Buffer.from(MemberIdentity.encode(stored).finish())));
 }
 
