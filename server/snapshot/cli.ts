@@ -1,0 +1,132 @@
+// `cairn snapshot status|restore`: etcdctl 3.4's snapshot commands for
+// cairn's snapshot files (the ones `etcdctl snapshot save` fetches from a
+// cairn member). Same flags, same defaults as the cairn server's own (so a
+// restore with no flags is found by `cairn` with no flags), same output, same
+// error texts (prefixed "Error: ") and exit codes.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Clock } from '../clock.js';
+import { defaultDataDir, flagDefault } from '../config.js';
+import { hexId } from '../membership/ids.js';
+import { CairnSnapshotSource } from './cairn-source.js';
+import { booleanFlag, parseFlags, stringFlag, type FlagSpecs } from './cli-flags.js';
+import { InvalidSnapshotError, SnapshotArgumentsError, SnapshotCommandError, SnapshotFlagError } from './errors.js';
+import { planMembership } from './restore-plan.js';
+import { refuseExistingDataDir, restoreDataDir } from './restore.js';
+import { formatStatus, statusFormat } from './status-format.js';
+import { snapshotStatus } from './status.js';
+
+export interface SnapshotCommandIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  clock: Clock;
+}
+
+export const snapshotUsage = `Usage:
+  cairn snapshot status FILE [-w simple|table|json|fields]
+      Prints the hash, revision, total keys and total size of a snapshot file.
+  cairn snapshot restore FILE [--data-dir DIR] [--name NAME] [--initial-cluster NAME=URL,...]
+                              [--initial-cluster-token TOKEN] [--initial-advertise-peer-urls URL,...]
+                              [--skip-hash-check]
+      Writes a new data directory from a snapshot file; start cairn on it with the same flags.
+`;
+
+const statusFlags: FlagSpecs = {
+  'write-out': { type: 'string', short: 'w', default: 'simple' },
+};
+
+const restoreFlags: FlagSpecs = {
+  'data-dir': { type: 'string', default: '' },
+  name: { type: 'string', default: String(flagDefault('name')) },
+  'initial-cluster': { type: 'string', default: '' },
+  'initial-cluster-token': { type: 'string', default: String(flagDefault('initial-cluster-token')) },
+  'initial-advertise-peer-urls': { type: 'string', default: String(flagDefault('initial-advertise-peer-urls')) },
+  'skip-hash-check': { type: 'boolean', default: false },
+};
+
+/** Runs `cairn snapshot <argv>`; resolves with the exit code. Never throws: every error is printed. */
+export async function runSnapshotCommand(argv: readonly string[], io: SnapshotCommandIo): Promise<number> {
+  try {
+    const [command, ...rest] = argv;
+    if (command === undefined || command === 'help' || command === '-h' || command === '--help') {
+      io.stdout(snapshotUsage);
+      return 0;
+    }
+    if (command === 'status') return await status(rest, io);
+    if (command === 'restore') return await restore(rest, io);
+    throw new SnapshotFlagError(`unknown command "${command}" for "cairn snapshot"`);
+  } catch (error) {
+    if (error instanceof SnapshotCommandError) {
+      io.stderr(`Error: ${error.message}\n`);
+      if (error instanceof InvalidSnapshotError) io.stderr(`${error.detail}\n`);
+      return error.exitCode;
+    }
+    // A failure of the machine (a full disk, a directory it may not write): its own words, no stack.
+    io.stderr(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+async function status(argv: readonly string[], io: SnapshotCommandIo): Promise<number> {
+  const flags = parseFlags(argv, statusFlags);
+  if (flags.help) {
+    io.stdout(snapshotUsage);
+    return 0;
+  }
+  const file = onlyArgument(flags.positionals, 'snapshot status requires exactly one argument');
+  const format = statusFormat(stringFlag(flags, 'write-out'));
+  // The image is copied beside the system's temporary files (TMPDIR) and removed after.
+  const staging = join(mkdtempSync(join(tmpdir(), 'cairn-snapshot-status-')), 'image');
+  try {
+    const source = CairnSnapshotSource.open(file, staging, 'if-present');
+    try {
+      io.stdout(formatStatus(snapshotStatus(source), format));
+    } finally {
+      await source.close();
+    }
+  } finally {
+    rmSync(dirname(staging), { recursive: true, force: true });
+  }
+  return 0;
+}
+
+async function restore(argv: readonly string[], io: SnapshotCommandIo): Promise<number> {
+  const flags = parseFlags(argv, restoreFlags);
+  if (flags.help) {
+    io.stdout(snapshotUsage);
+    return 0;
+  }
+  const file = onlyArgument(flags.positionals, 'snapshot restore requires exactly one argument');
+  const name = stringFlag(flags, 'name');
+  const dataDir = stringFlag(flags, 'data-dir') || defaultDataDir(name);
+  const peerUrls = stringFlag(flags, 'initial-advertise-peer-urls').split(',');
+  const plan = planMembership({
+    name,
+    initialCluster: stringFlag(flags, 'initial-cluster') || `${name}=${peerUrls[0] ?? ''}`,
+    initialClusterToken: stringFlag(flags, 'initial-cluster-token'),
+    initialAdvertisePeerUrls: peerUrls,
+  });
+  refuseExistingDataDir(dataDir);
+  // The image is copied beside the data directory to be: the restore needs that disk's space anyway.
+  const staging = join(dirname(resolve(dataDir)), `.${basename(resolve(dataDir))}.image-${process.pid}`);
+  rmSync(staging, { recursive: true, force: true });
+  const source = CairnSnapshotSource.open(file, staging, booleanFlag(flags, 'skip-hash-check') ? 'skip' : 'required');
+  try {
+    const log = (line: string): void => io.stderr(`${line}\n`);
+    const summary = await restoreDataDir(source, { dataDir, name, plan }, io.clock, log);
+    io.stderr(
+      `restored ${file} into ${dataDir}: revision ${source.revision}, ${summary.revisionRecords} revision records, ${summary.leases} leases; ` +
+        `member ${name} (${hexId(plan.self.id)}) of new cluster ${hexId(plan.clusterId)}\n`,
+    );
+  } finally {
+    await source.close();
+  }
+  return 0;
+}
+
+function onlyArgument(positionals: string[], message: string): string {
+  const [file] = positionals;
+  if (file === undefined || positionals.length !== 1) throw new SnapshotArgumentsError(message);
+  return file;
+}
