@@ -4,6 +4,7 @@
 import { realClock } from './clock.js';
 import { ConfigError, FlagSyntaxError, parseCommandLine, usage } from './config.js';
 import { startServer } from './server.js';
+import { runSnapshotCommand } from './snapshot/cli.js';
 import { cairnVersion, etcdApiVersion } from './version.js';
 
 function log(line: string): void {
@@ -11,6 +12,11 @@ function log(line: string): void {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'snapshot') {
+    const io = { stdout: (text: string) => void process.stdout.write(text), stderr: (text: string) => void process.stderr.write(text), clock: realClock };
+    process.exitCode = await runSnapshotCommand(process.argv.slice(3), io);
+    return;
+  }
   let parsed;
   try {
     parsed = parseCommandLine(process.argv.slice(2));
