@@ -30,6 +30,21 @@ export interface ClusterOptions {
   clientTls?: ServerTls;
   /** Peers over TLS: https:// peer URLs with these flags, for every member. */
   peerTls?: PeerTls;
+  /**
+   * Fills the members' data directories before their first start (e.g. with
+   * `cairn snapshot restore`). Called again, with new ports and directories,
+   * when the cluster starts over after a port race.
+   */
+  seedDataDirs?: (seed: ClusterSeed) => Promise<void>;
+}
+
+/** What a data directory of a member of a new cluster is made for: the flags it will start with. */
+export interface ClusterSeed {
+  members: ReadonlyArray<{ name: string; dataDir: string; peerUrl: string }>;
+  /** --initial-cluster of every member. */
+  initialCluster: string;
+  /** --initial-cluster-token of every member. */
+  token: string;
 }
 
 export interface RestartOptions {
@@ -158,7 +173,8 @@ function validate(options: ClusterOptions): void {
 
 async function startClusterOnce(kind: ServerKind, options: ClusterOptions): Promise<Cluster> {
   const rootDir = mkdtempSync(join(tmpdir(), `${kind}-cluster-`));
-  const cluster = new ProcessCluster(kind, rootDir, options.token ?? `cluster-${randomBytes(6).toString('hex')}`, options.args ?? [], { client: options.clientTls, peer: options.peerTls });
+  const token = options.token ?? `cluster-${randomBytes(6).toString('hex')}`;
+  const cluster = new ProcessCluster(kind, rootDir, token, options.args ?? [], { client: options.clientTls, peer: options.peerTls });
   try {
     if (options.faultNetwork === true) cluster.network = await FaultNetwork.create();
     const names = Array.from({ length: options.size }, (_, index) => `m${index + 1}`);
@@ -166,6 +182,8 @@ async function startClusterOnce(kind: ServerKind, options: ClusterOptions): Prom
     for (const name of names) peers.push(`${name}=${(await cluster.reservePeerUrl(name)).peerUrl}`);
     const members: ProcessMember[] = [];
     for (const name of names) members.push(await cluster.createMember(name, 'new', peers.join(','), []));
+    const seed = members.map((member) => ({ name: member.name, dataDir: member.dataDir, peerUrl: member.peerUrl }));
+    await options.seedDataDirs?.({ members: seed, initialCluster: peers.join(','), token });
     for (const member of members) member.start();
     await Promise.all(members.map((member) => member.waitReady('linearizable').catch(async (error: Error) => {
       // One member failed (e.g. a port race): end the others' waits at once.
