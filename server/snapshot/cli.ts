@@ -10,7 +10,7 @@ import type { Clock } from '../clock.js';
 import { defaultDataDir, flagDefault } from '../config.js';
 import { hexId } from '../membership/ids.js';
 import { CairnSnapshotSource } from './cairn-source.js';
-import { booleanFlag, parseFlags, stringFlag, type FlagSpecs } from './cli-flags.js';
+import { booleanFlag, parseFlags, stringFlag, type FlagSpecs, type ParsedFlags } from './cli-flags.js';
 import { InvalidSnapshotError, SnapshotArgumentsError, SnapshotCommandError, SnapshotFlagError } from './errors.js';
 import { planMembership } from './restore-plan.js';
 import { refuseExistingDataDir, restoreDataDir } from './restore.js';
@@ -53,8 +53,16 @@ export async function runSnapshotCommand(argv: readonly string[], io: SnapshotCo
       io.stdout(snapshotUsage);
       return 0;
     }
-    if (command === 'status') return await status(rest, io);
-    if (command === 'restore') return await restore(rest, io);
+    if (command === 'status' || command === 'restore') {
+      const flags = parseFlags(rest, command === 'status' ? statusFlags : restoreFlags);
+      if (flags.help) {
+        io.stdout(snapshotUsage);
+        return 0;
+      }
+      const file = onlyArgument(flags.positionals, `snapshot ${command} requires exactly one argument`);
+      await (command === 'status' ? status(file, flags, io) : restore(file, flags, io));
+      return 0;
+    }
     throw new SnapshotFlagError(`unknown command "${command}" for "cairn snapshot"`);
   } catch (error) {
     if (error instanceof SnapshotCommandError) {
@@ -68,13 +76,7 @@ export async function runSnapshotCommand(argv: readonly string[], io: SnapshotCo
   }
 }
 
-async function status(argv: readonly string[], io: SnapshotCommandIo): Promise<number> {
-  const flags = parseFlags(argv, statusFlags);
-  if (flags.help) {
-    io.stdout(snapshotUsage);
-    return 0;
-  }
-  const file = onlyArgument(flags.positionals, 'snapshot status requires exactly one argument');
+async function status(file: string, flags: ParsedFlags, io: SnapshotCommandIo): Promise<void> {
   const format = statusFormat(stringFlag(flags, 'write-out'));
   // The image is copied beside the system's temporary files (TMPDIR) and removed after.
   const staging = join(mkdtempSync(join(tmpdir(), 'cairn-snapshot-status-')), 'image');
@@ -88,16 +90,9 @@ async function status(argv: readonly string[], io: SnapshotCommandIo): Promise<n
   } finally {
     rmSync(dirname(staging), { recursive: true, force: true });
   }
-  return 0;
 }
 
-async function restore(argv: readonly string[], io: SnapshotCommandIo): Promise<number> {
-  const flags = parseFlags(argv, restoreFlags);
-  if (flags.help) {
-    io.stdout(snapshotUsage);
-    return 0;
-  }
-  const file = onlyArgument(flags.positionals, 'snapshot restore requires exactly one argument');
+async function restore(file: string, flags: ParsedFlags, io: SnapshotCommandIo): Promise<void> {
   const name = stringFlag(flags, 'name');
   const dataDir = stringFlag(flags, 'data-dir') || defaultDataDir(name);
   const peerUrls = stringFlag(flags, 'initial-advertise-peer-urls').split(',');
@@ -122,7 +117,6 @@ async function restore(argv: readonly string[], io: SnapshotCommandIo): Promise<
   } finally {
     await source.close();
   }
-  return 0;
 }
 
 function onlyArgument(positionals: string[], message: string): string {
