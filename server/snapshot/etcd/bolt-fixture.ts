@@ -22,40 +22,53 @@ const bytesOf = (data: Buffer | string): Buffer => (typeof data === 'string' ? B
 
 /** A leaf page with id `id` (0 for an inline page); longer than a page when its entries need it. */
 export function leafPage(id: number, entries: readonly LeafEntry[]): Buffer {
-  const tableEnd = pageHeaderBytes + entries.length * elementBytes;
-  const table = Buffer.alloc(tableEnd);
-  const data: Buffer[] = [];
-  let dataAt = tableEnd;
-  entries.forEach((entry, index) => {
+  return elementPage(id, PageFlag.leaf, entries.map((entry) => {
     const key = bytesOf(entry.key);
     const value = bytesOf(entry.value);
-    const at = pageHeaderBytes + index * elementBytes;
-    table.writeUInt32LE(entry.bucket === true ? bucketLeafFlag : 0, at);
-    table.writeUInt32LE(dataAt - at, at + 4);
-    table.writeUInt32LE(key.length, at + 8);
-    table.writeUInt32LE(value.length, at + 12);
-    data.push(key, value);
-    dataAt += key.length + value.length;
-  });
-  return withHeader(Buffer.concat([table, ...data]), id, PageFlag.leaf, entries.length);
+    return {
+      data: Buffer.concat([key, value]),
+      write(element: Buffer, pos: number): void {
+        element.writeUInt32LE(entry.bucket === true ? bucketLeafFlag : 0, 0);
+        element.writeUInt32LE(pos, 4);
+        element.writeUInt32LE(key.length, 8);
+        element.writeUInt32LE(value.length, 12);
+      },
+    };
+  }));
 }
 
 /** A branch page with id `id`. */
 export function branchPage(id: number, entries: readonly BranchEntry[]): Buffer {
-  const tableEnd = pageHeaderBytes + entries.length * elementBytes;
-  const table = Buffer.alloc(tableEnd);
-  const keys: Buffer[] = [];
-  let keyAt = tableEnd;
-  entries.forEach((entry, index) => {
+  return elementPage(id, PageFlag.branch, entries.map((entry) => {
     const key = bytesOf(entry.key);
+    return {
+      data: key,
+      write(element: Buffer, pos: number): void {
+        element.writeUInt32LE(pos, 0);
+        element.writeUInt32LE(key.length, 4);
+        element.writeBigUInt64LE(BigInt(entry.childPageId), 8);
+      },
+    };
+  }));
+}
+
+/** One element of a page: its data, and how it writes its 16 bytes given `pos`, the distance from it to its data. */
+interface FixtureElement {
+  readonly data: Buffer;
+  write(element: Buffer, pos: number): void;
+}
+
+/** A page of `elements`: the element table, then the data of each in order. */
+function elementPage(id: number, flags: number, elements: readonly FixtureElement[]): Buffer {
+  const tableEnd = pageHeaderBytes + elements.length * elementBytes;
+  const table = Buffer.alloc(tableEnd);
+  let dataAt = tableEnd;
+  elements.forEach(({ data, write }, index) => {
     const at = pageHeaderBytes + index * elementBytes;
-    table.writeUInt32LE(keyAt - at, at);
-    table.writeUInt32LE(key.length, at + 4);
-    table.writeBigUInt64LE(BigInt(entry.childPageId), at + 8);
-    keys.push(key);
-    keyAt += key.length;
+    write(table.subarray(at, at + elementBytes), dataAt - at);
+    dataAt += data.length;
   });
-  return withHeader(Buffer.concat([table, ...keys]), id, PageFlag.branch, entries.length);
+  return withHeader(Buffer.concat([table, ...elements.map((element) => element.data)]), id, flags, elements.length);
 }
 
 /** The value of a bucket entry whose tree starts at page `rootPageId`. */
