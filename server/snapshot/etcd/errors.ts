@@ -19,7 +19,8 @@ export class BoltMetaError extends BoltFormatError {
 /**
  * A page reached from the valid meta is broken: out of the file, of the
  * wrong type, with elements out of its bounds, reached twice (a cycle), or
- * holding keys out of order.
+ * holding keys out of order. Page 0 (a meta page, never part of a tree)
+ * names the leaf page of an inline bucket, which has no id of its own.
  */
 export class BoltPageError extends BoltFormatError {
   override readonly name: string = 'BoltPageError';
