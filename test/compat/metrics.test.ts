@@ -8,6 +8,9 @@ import { etcdctl } from '../harness/etcdctl.js';
 import { etcdAvailable, freePort, startCairn, startEtcd, type ServerHandle } from '../harness/launcher.js';
 import { scrape, sampleValue, type MetricFamily } from '../harness/prometheus.js';
 import { compatPair } from './pair.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repositoryRoot } from '../harness/sources.js';
 
 /** What dashboards and alerts built for etcd read, by name, with the type etcd gives each. */
 const sharedMetrics: Record<string, string> = {
@@ -117,6 +120,22 @@ describe('compat: Prometheus metrics on the client port', function () {
     });
     expect(moved[1], 'cairn (actual) vs etcd (expected)').to.deep.equal(moved[0]);
     expect(moved[0]).to.deep.include({ rangesOk: 3, rangesOutOfRange: 1, rangesStarted: 4, putsOk: 3, keys: 2, revision: 3, healthChecks: 1 });
+  });
+
+  it('every metric the Grafana dashboard of docs/ plots exists on both (peer round trips: see test/cluster/metrics.test.ts)', async () => {
+    const dashboard = JSON.parse(readFileSync(join(repositoryRoot, 'docs', 'grafana', 'cairn-etcd-dashboard.json'), 'utf8')) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+    const plotted = new Set<string>();
+    for (const panel of dashboard.panels) {
+      for (const target of panel.targets) for (const match of target.expr.matchAll(/\b((?:etcd|grpc|process)_[a-z_]+)\{/g)) plotted.add((match[1] ?? '').replace(/_bucket$/, ''));
+    }
+    expect(plotted.size).to.be.greaterThan(15);
+    const [etcd, cairn] = await pair.both((side) => scrape(side.server.clientUrl));
+    const singleNodeOnly = new Set(['etcd_network_peer_round_trip_time_seconds']);
+    for (const name of plotted) {
+      if (singleNodeOnly.has(name)) continue;
+      expect(etcd.has(name), `etcd exports ${name}`).to.equal(true);
+      expect(cairn.has(name), `cairn exports ${name}`).to.equal(true);
+    }
   });
 
   it('etcdctl check datascale passes on both (it reads process_resident_memory_bytes from /metrics)', async function () {
