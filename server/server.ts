@@ -68,6 +68,7 @@ import { QuotaGuard } from './api/quota.js';
 import { ListenCredentials } from './grpc/server-credentials.js';
 import { ClientPort } from './http/client-port.js';
 import { clientHttp, metricsHttp } from './http/client-http.js';
+import { GatewayLoopback } from './http/gateway/loopback.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { GrpcMetrics } from './grpc/call-metrics.js';
 import { watchTlsFiles } from './tls/tls-reload.js';
@@ -276,11 +277,11 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
   // grpc.health.v1.Health, as etcd registers it: the empty service name stands for all of cairn's.
   const health = new HealthImplementation({ '': 'SERVING' });
   health.addToServer(server);
-  const http = clientHttp(context, metrics, requestTimeoutMs(config), log);
   const boundAddresses: string[] = [];
   const boundPeerAddresses: string[] = [];
   const boundMetricsAddresses: string[] = [];
   const clientPorts: ClientPort[] = [];
+  let loopback: GatewayLoopback | undefined;
   const peerCredentials = new ListenCredentials(tls.peer);
   // Certificates rotated by overwriting their files take effect without a restart, as etcd's.
   const reloads = [
@@ -311,6 +312,8 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
     for (const url of config.listenPeerUrls) boundPeerAddresses.push(await bind(peers, url, 'peers', peerCredentials.forUrl(url)));
     node.start(transport);
     await Promise.race([publishing.published, ended.then((reason) => Promise.reject(new Error(reason)))]);
+    loopback = await GatewayLoopback.open(server, memberDir);
+    const http = clientHttp(context, { metrics, gateway: loopback.client }, requestTimeoutMs(config), log);
     for (const url of config.listenClientUrls) {
       const port = await ClientPort.listen(url, tls.client, { grpc: server, http }, clock);
       clientPorts.push(port);
@@ -324,6 +327,7 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
     }
   } catch (error) {
     await Promise.all(clientPorts.map((port) => port.close()));
+    loopback?.close();
     server.forceShutdown();
     peers.forceShutdown();
     await closeAll();
@@ -339,6 +343,8 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
       health.setStatus('', 'NOT_SERVING');
       // No new connections from here; open ones get the grace period.
       const portsClosed = Promise.all(clientPorts.map((port) => port.close()));
+      // The gateway's own connection would otherwise hold the gRPC server open for the whole grace period.
+      loopback?.close();
       await new Promise<void>((resolve) => {
         const timer = clock.after(shutdownGraceMs, () => {
           server.forceShutdown();

@@ -1,5 +1,5 @@
 // Who a client request runs as, as etcd's AuthInfoFromCtx: the user of the
-// `token` metadata when there is one (an unknown token fails the request
+// `token` metadata (or `authorization`, which the JSON gateway sends) when there is one (an unknown token fails the request
 // with "invalid auth token"), else, with --client-cert-auth, the common name
 // of the verified client certificate, else nobody (user "", revision 0,
 // which applying refuses with "user name is empty" while auth is enabled).
@@ -13,6 +13,8 @@ import type { ServiceContext } from './context.js';
 
 /** The metadata key of the auth token (etcd's rpctypes.TokenFieldNameGRPC). */
 export const tokenMetadataKey = 'token';
+/** The other key etcd reads a token from (rpctypes.TokenFieldNameSwagger): the JSON gateway's Authorization header. */
+export const authorizationMetadataKey = 'authorization';
 
 const nobody: RequestAuth = { username: '', authRevision: 0n };
 
@@ -50,7 +52,7 @@ export function callerAuthNow(context: ServiceContext, call: CallIdentity): Requ
 }
 
 function tokenOf(call: CallIdentity): string | undefined {
-  const token = call.metadata.get(tokenMetadataKey)[0];
+  const token = call.metadata.get(tokenMetadataKey)[0] ?? call.metadata.get(authorizationMetadataKey)[0];
   return token === undefined ? undefined : String(token);
 }
 

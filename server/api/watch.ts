@@ -55,12 +55,8 @@ export function watchService(context: ServiceContext, hub: WatchHub, limits: Wat
           call.emit('error', toServiceError(error));
         });
       });
-      call.on('end', () => {
-        handled = handled.then(() => {
-          stream.close();
-          call.end();
-        });
-      });
+      // As etcd's, a stream the client half-closed (the JSON gateway's, once the request body ended)
+      // goes on delivering events until the client cancels it: no 'end' handler.
       call.on('error', () => stream.close());
       call.on('close', () => stream.close());
     },

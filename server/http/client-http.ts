@@ -8,12 +8,29 @@ import { routeRequests, type HttpRoute } from './respond.js';
 import { versionRoute } from './version.js';
 import { metricsRoute } from './metrics-route.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
+import type { Client } from '@grpc/grpc-js';
+import { gatewayRoute } from './gateway/gateway.js';
+import { gatewayPrefixes } from './gateway/routes.js';
 
 /** `readTimeoutMs`: how long a health check's read may take (etcd: the request timeout). */
-export function clientHttp(context: ServiceContext, metrics: ServerMetrics, readTimeoutMs: number, log: (line: string) => void): RequestListener {
-  const routes = new Map<string, HttpRoute>([['/version', versionRoute], ...metricsHttpRoutes(context, metrics, readTimeoutMs, log)]);
+export function clientHttp(context: ServiceContext, parts: { metrics: ServerMetrics; gateway: Client }, readTimeoutMs: number, log: (line: string) => void): RequestListener {
+  const gateway = gatewayRoute({
+    client: parts.gateway,
+    // Bytes travel as base64 in JSON: four characters for three bytes, and room for the rest of the request.
+    bodyBytesMax: Math.ceil((context.config.maxRequestBytes * 4) / 3) + gatewayBodyOverheadBytes,
+    clientCertAuth: context.config.clientTls.clientCertAuth,
+    authEnabled: () => context.auth.enabled,
+  });
+  const routes = new Map<string, HttpRoute>([
+    ['/version', versionRoute],
+    ...metricsHttpRoutes(context, parts.metrics, readTimeoutMs, log),
+    ...gatewayPrefixes.map((prefix) => [prefix, gateway] as const),
+  ]);
   return routeRequests(routes, log);
 }
+
+/** What a gateway request body may hold beyond its base64 bytes: field names, other fields, whitespace. */
+const gatewayBodyOverheadBytes = 64 * 1024;
 
 /** What --listen-metrics-urls serve, as etcd: /metrics and the health endpoints. */
 export function metricsHttp(context: ServiceContext, metrics: ServerMetrics, readTimeoutMs: number, log: (line: string) => void): RequestListener {

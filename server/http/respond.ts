@@ -29,7 +29,8 @@ export function allowMethod(request: IncomingMessage, response: ServerResponse, 
 
 /**
  * The HTTP/1.1 face of the client port: each path answered by its route, as
- * Go's ServeMux does for etcd (exact paths; anything else is its 404). Every
+ * Go's ServeMux does for etcd (exact paths, and a path ending in "/" for
+ * everything under it; anything else is its 404). Every
  * answer carries the CORS headers etcd 3.4 sends by default (--cors "*"), and
  * an OPTIONS preflight gets them with an empty 200.
  */
@@ -43,7 +44,7 @@ export function routeRequests(routes: ReadonlyMap<string, HttpRoute>, log: (line
       return;
     }
     const url = new URL(request.url ?? '/', 'http://client-port');
-    const route = routes.get(url.pathname);
+    const route = routes.get(url.pathname) ?? routes.get(subtreeOf(url.pathname, routes));
     if (route === undefined) {
       sendError(response, 404, '404 page not found');
       return;
@@ -61,4 +62,11 @@ export function routeRequests(routes: ReadonlyMap<string, HttpRoute>, log: (line
       failed(error);
     }
   };
+}
+
+/** The longest route ending in "/" that `path` lies under ("" when none). */
+function subtreeOf(path: string, routes: ReadonlyMap<string, HttpRoute>): string {
+  let found = '';
+  for (const pattern of routes.keys()) if (pattern.endsWith('/') && path.startsWith(pattern) && pattern.length > found.length) found = pattern;
+  return found;
 }
