@@ -237,10 +237,10 @@ describe('config: ETCD_* environment variables and etcd\'s config file', () => {
   it('warns about an ETCD_ variable that names no flag, and reads ETCD_CONFIG_FILE (then the file alone counts, as etcd)', () => {
     expect(runOf([], { ETCD_ENABLE_V2: 'true' }).warnings).to.deep.equal(['unrecognized environment variable ETCD_ENABLE_V2=true']);
     withConfigFile((file) => {
-      writeFileSync(file, 'name: from-file\nenable-v2: true\nstrict-reconfig-check: true\nlogger: zap\n');
+      writeFileSync(file, 'name: from-file\nenable-v2: true\nstrict-reconfig-check: true\nenable-pprof: true\n');
       const run = runOf([], { ETCD_CONFIG_FILE: file, ETCD_MAX_TXN_OPS: '7' });
       expect([run.config.name, run.config.maxTxnOps]).to.deep.equal(['from-file', 128]);
-      expect(run.warnings).to.deep.equal(['enable-v2', 'strict-reconfig-check', 'logger'].map((key) => `config file ${file}: key "${key}" is not used by cairn`));
+      expect(run.warnings).to.deep.equal(['enable-v2', 'strict-reconfig-check', 'enable-pprof'].map((key) => `config file ${file}: key "${key}" is not used by cairn`));
     });
   });
 

@@ -30,7 +30,11 @@ export interface ServerConfig {
   maxTxnOps: number;
   maxRequestBytes: number;
   quotaBackendBytes: number;
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  logLevel: LogLevel;
+  /** --logger: zap (structured, etcd 3.5's default) or capnslog (3.4's); cairn writes JSON lines either way. */
+  logger: 'zap' | 'capnslog';
+  /** --log-outputs: stderr, stdout, or files ("default" is stderr). */
+  logOutputs: string[];
   watchProgressNotifyIntervalMs: number;
   /** TLS of the client URLs (etcd's client-transport-security); https:// client URLs need its cert and key, or autoTls. */
   clientTls: TransportSecurity;
@@ -87,6 +91,8 @@ const flags = {
   'max-request-bytes': { type: 'string', default: String(1.5 * 1024 * 1024) },
   'quota-backend-bytes': { type: 'string', default: String(2 * 1024 * 1024 * 1024) },
   'log-level': { type: 'string', default: 'info' },
+  logger: { type: 'string', default: 'zap' },
+  'log-outputs': { type: 'string', default: 'default' },
   'experimental-watch-progress-notify-interval': { type: 'string', default: '10m' },
   'cert-file': { type: 'string' },
   'key-file': { type: 'string' },
@@ -141,7 +147,9 @@ Member flags:
   --heartbeat-interval MS           heartbeat interval (default 100)
   --election-timeout MS             election timeout (default 1000)
   --snapshot-count N                committed entries between snapshots (default 100000)
-  --log-level LEVEL                 debug, info, warn or error (default info)
+  --log-level LEVEL                 debug, info, warn, error, panic or fatal (default info)
+  --logger zap|capnslog             accepted as etcd's; cairn writes JSON lines either way (default zap)
+  --log-outputs OUTPUTS             stderr, stdout or file paths, comma-separated (default "default": stderr)
   --auto-compaction-mode MODE       periodic (default) or revision
   --auto-compaction-retention R     0 = off (default); periodic: a duration (1h30m) or hours (24);
                                     revision: how many revisions to keep
@@ -381,7 +389,9 @@ function build(given: Map<FlagName, string>): ServerConfig {
     maxRequestBytes: integer('max-request-bytes', get('max-request-bytes'), 1),
     // As etcd 3.4: 0 means the default quota, a negative value no quota (server/alarm/quota.ts).
     quotaBackendBytes: integer('quota-backend-bytes', get('quota-backend-bytes'), Number.MIN_SAFE_INTEGER),
-    logLevel: oneOf('log-level', get('log-level'), ['debug', 'info', 'warn', 'error'] as const),
+    logLevel: oneOf('log-level', get('log-level'), logLevels),
+    logger: logger(get('logger')),
+    logOutputs: logOutputs(get('log-outputs')),
     watchProgressNotifyIntervalMs: duration('experimental-watch-progress-notify-interval', get('experimental-watch-progress-notify-interval')),
     clientTls: transportSecurity(given, { certFile: 'cert-file', keyFile: 'key-file', trustedCaFile: 'trusted-ca-file', clientCertAuth: 'client-cert-auth', autoTls: 'auto-tls' }),
     peerTls: transportSecurity(given, {
@@ -530,6 +540,23 @@ function integer(flag: FlagName, value: string, minimum: number): number {
   const parsed = Number(value);
   if (!Number.isSafeInteger(parsed) || parsed < minimum) throw new ConfigError(`--${flag} must be an integer >= ${minimum}, not "${value}"`);
   return parsed;
+}
+
+/** etcd's log levels (panic and fatal log as fatal). */
+export const logLevels = ['debug', 'info', 'warn', 'error', 'panic', 'fatal'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+function logger(value: string): 'zap' | 'capnslog' {
+  if (value !== 'zap' && value !== 'capnslog') throw new ConfigError(`unknown logger option ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** --log-outputs as etcd 3.4 checks it: "default" (stderr) alone, or any of stderr, stdout, file paths. */
+function logOutputs(value: string): string[] {
+  const outputs = [...new Set(value.split(',').map((output) => output.trim()).filter((output) => output !== ''))];
+  if (outputs.length === 0) return ['default'];
+  if (outputs.length > 1 && outputs.includes('default')) throw new ConfigError('multi logoutput for "default" is not supported yet');
+  return outputs;
 }
 
 function oneOf<T extends string>(flag: FlagName, value: string, allowed: readonly T[]): T {

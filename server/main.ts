@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // The cairn server binary: parses etcd-style flags, starts one member, and
-// shuts down cleanly on SIGINT / SIGTERM.
+// shuts down cleanly on SIGINT / SIGTERM. `cairn snapshot …` runs the
+// snapshot commands instead (snapshot/cli.ts).
 import { realClock } from './clock.js';
-import { ConfigError, FlagSyntaxError, parseCommandLine, usage } from './config.js';
+import { ConfigError, FlagSyntaxError, parseCommandLine, usage, type ServerConfig } from './config.js';
+import { silentLog, type Log } from './log.js';
+import { pinoLog } from './logging/pino-log.js';
 import { startServer } from './server.js';
 import { runSnapshotCommand } from './snapshot/cli.js';
 import { cairnVersion, etcdApiVersion } from './version.js';
 
-function log(line: string): void {
-  process.stderr.write(`${new Date(realClock.wallMs()).toISOString()} cairn: ${line}\n`);
-}
+/** Until the flags say where the log goes, nothing is logged (fatal() then writes to stderr). */
+let log: Log = silentLog;
 
 async function main(): Promise<void> {
   if (process.argv[2] === 'snapshot') {
@@ -33,8 +35,10 @@ async function main(): Promise<void> {
     return;
   }
   const config = parsed.config;
-  for (const warning of parsed.warnings) log(`warning: ${warning}`);
-  log(`starting member "${config.name}" with data dir ${config.dataDir}`);
+  log = pinoLog(config.logLevel, config.logOutputs);
+  for (const warning of parsed.warnings) log.warn(warning);
+  if (config.logger === 'capnslog') log.warn('--logger=capnslog is taken as zap: cairn writes structured JSON lines');
+  log.info('starting cairn', { 'cairn-version': cairnVersion, 'etcd-api-version': etcdApiVersion, 'node-version': process.version, ...effectiveConfig(config) });
   let server;
   try {
     server = await startServer(config, log);
@@ -42,28 +46,64 @@ async function main(): Promise<void> {
     if (!(error instanceof ConfigError)) throw error;
     refuse(error);
   }
-  log(`serving client requests on ${server.boundAddresses.join(', ')}`);
+  // The lines etcd prints once it serves, which scripts and operators wait for.
+  log.info('ready to serve client requests');
+  for (const [index, address] of server.boundAddresses.entries()) {
+    const secure = new URL(config.listenClientUrls[index] ?? 'http://x').protocol === 'https:';
+    log.info(secure ? 'serving client traffic securely' : 'serving client traffic insecurely; this is strongly discouraged!', { address });
+  }
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    log(`received ${signal}, shutting down`);
+    log.info('received signal; shutting down', { signal });
     server.stop().then(
-      () => process.exit(0),
+      () => {
+        log.info('closed cairn server', { name: config.name, 'data-dir': config.dataDir });
+        process.exit(0);
+      },
       (error: unknown) => {
-        log(`error during shutdown: ${String(error)}`);
+        log.error('error during shutdown', { error: String(error) });
         process.exit(1);
       },
     );
   };
   void server.ended.then((reason) => {
-    log(reason);
+    (reason.startsWith('fatal') ? log.error : log.info)(reason);
     if (stopping) return;
     stopping = true;
     server.stop().finally(() => process.exit(reason.startsWith('fatal') ? 1 : 0));
   });
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('interrupt'));
+  process.on('SIGTERM', () => shutdown('terminated'));
+}
+
+/** The configuration the member runs with, as fields of its start-up line (etcd's "starting an etcd server"). */
+function effectiveConfig(config: ServerConfig): Record<string, unknown> {
+  return {
+    name: config.name,
+    'data-dir': config.dataDir,
+    'listen-client-urls': config.listenClientUrls,
+    'advertise-client-urls': config.advertiseClientUrls,
+    'listen-peer-urls': config.listenPeerUrls,
+    'initial-advertise-peer-urls': config.initialAdvertisePeerUrls,
+    'listen-metrics-urls': config.listenMetricsUrls,
+    'initial-cluster': config.initialCluster,
+    'initial-cluster-state': config.initialClusterState,
+    'initial-cluster-token': config.initialClusterToken,
+    'heartbeat-interval': `${config.heartbeatIntervalMs}ms`,
+    'election-timeout': `${config.electionTimeoutMs}ms`,
+    'snapshot-count': config.snapshotCount,
+    'max-txn-ops': config.maxTxnOps,
+    'max-request-bytes': config.maxRequestBytes,
+    'quota-backend-bytes': config.quotaBackendBytes,
+    'auto-compaction': config.autoCompaction ?? 'off',
+    'client-cert-auth': config.clientTls.clientCertAuth,
+    'peer-client-cert-auth': config.peerTls.clientCertAuth,
+    'auth-token': config.auth.token.kind,
+    'log-level': config.logLevel,
+    'log-outputs': config.logOutputs,
+  };
 }
 
 /** As etcd: a command line that does not parse prints the usage and exits 2; a value that cannot be used exits 1. */
@@ -78,7 +118,9 @@ function refuse(error: ConfigError): never {
 
 /** Fail-stop (docs/failure-policy.md): what no request handler caught is a broken invariant or a failed write; stop at once, saying why. */
 function fatal(error: unknown): never {
-  log(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  if (log === silentLog) process.stderr.write(`cairn: fatal: ${message}\n`);
+  else log.error(`fatal: ${message}`);
   process.exit(1);
 }
 

@@ -76,6 +76,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { AutoCompactor } from './compaction/auto-compactor.js';
 import { readTlsFiles, withAutoTls, type ServerTls } from './tls/tls-material.js';
 import { AuthStore } from './auth/store.js';
+import { silentLog, type Log } from './log.js';
 import { SimpleTokens, type TokenProvider } from './auth/tokens.js';
 import { JwtOptionsError, JwtTokens } from './auth/jwt.js';
 
@@ -120,7 +121,7 @@ const pendingProposalsMax = 20_000;
 /** How often a member checks that its name and client URLs are published in the membership. */
 const publishCheckIntervalMs = 50;
 
-export async function startServer(config: ServerConfig, log: (line: string) => void = () => {}, clock: Clock = realClock): Promise<StartedServer> {
+export async function startServer(config: ServerConfig, log: Log = silentLog, clock: Clock = realClock): Promise<StartedServer> {
   // Before anything is created: a TLS file that cannot be used stops the start with a ConfigError.
   const tlsFiles = readTlsFiles(config);
   // So does a JWT key file.
@@ -144,11 +145,11 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
 }
 
 /** The tokens of --auth-token: simple ones kept in memory, or JWTs signed with the configured key. Throws ConfigError. */
-function tokenProvider(config: ServerConfig, clock: Clock, log: (line: string) => void): TokenProvider {
+function tokenProvider(config: ServerConfig, clock: Clock, log: Log): TokenProvider {
   const { token } = config.auth;
   if (token.kind === 'simple') return new SimpleTokens(clock, config.auth.tokenTtlSeconds * 1_000);
   // As etcd: unknown options are reported and left alone.
-  for (const name of token.unknownOptions) log(`--auth-token jwt: unknown option "${name}" ignored`);
+  for (const name of token.unknownOptions) log.warn(`--auth-token jwt: unknown option "${name}" ignored`);
   try {
     return JwtTokens.open(clock, token.options);
   } catch (error) {
@@ -158,18 +159,18 @@ function tokenProvider(config: ServerConfig, clock: Clock, log: (line: string) =
 }
 
 /** Starts the member whose data directory this process holds (`dirLock`); stopping it releases the directory. */
-async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenProvider, memberDir: string, dirLock: DataDirLock, log: (line: string) => void, clock: Clock): Promise<StartedServer> {
+async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenProvider, memberDir: string, dirLock: DataDirLock, log: Log, clock: Clock): Promise<StartedServer> {
   const snapDir = join(memberDir, 'snap');
   const backend = new Backend(snapDir);
   const store = new MvccStore(backend, clock);
   const { wal, contents } = Wal.open(join(memberDir, 'wal'));
-  if (contents.tornBytes > 0) log(`wal: cut ${contents.tornBytes} bytes of a torn write at the tail`);
+  if (contents.tornBytes > 0) log.warn(`wal: cut ${contents.tornBytes} bytes of a torn write at the tail`);
   const leases = new LeaseTable(backend, minLeaseTtlSeconds(config));
   leases.restore(store);
   const expiry = new LeaseExpiry(leases, clock);
   const alarms = new AlarmSet(backend, log);
   const quota = new BackendQuota(quotaBytesFromFlag(config.quotaBackendBytes), () => backend.sizeBytes());
-  if ((quota.limitBytes ?? 0) > quotaBytesSuggestedMax) log(`--quota-backend-bytes ${quota.limitBytes} exceeds the suggested maximum of ${quotaBytesSuggestedMax}: performance may degrade`);
+  if ((quota.limitBytes ?? 0) > quotaBytesSuggestedMax) log.warn(`--quota-backend-bytes ${quota.limitBytes} exceeds the suggested maximum of ${quotaBytesSuggestedMax}: performance may degrade`);
   const auth = new AuthStore(backend, tokens);
   const applier = new Applier(store, leases, alarms, auth);
   const membership = new Membership(backend);
@@ -187,7 +188,6 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
     backend,
     quotaBytes: quota.limitBytes ?? 0,
   });
-  const transportLog = (line: string): void => log(line);
   let endedWith: (reason: string) => void = () => {};
   const ended = new Promise<string>((resolve) => (endedWith = resolve));
   const node: RaftNode = new RaftNode(
@@ -211,7 +211,7 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
       },
       leadership: (isLeader) => {
         if (isLeader) expiry.promote();
-        log(isLeader ? `became leader at term ${node.term}` : `is no longer leader (term ${node.term})`);
+        log.info(isLeader ? `became leader at term ${node.term}` : `is no longer leader (term ${node.term})`);
       },
       membership: (applied) => {
         const members = applied.length > 0 ? applied : bootMembers;
@@ -222,7 +222,7 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
             transport.setPeer(Number(member.ID), member.peerURLs);
           } catch (error) {
             // URLs checked before they were proposed cannot get here; an older log may still hold bad ones.
-            log(`cannot reach member ${member.ID.toString(16)} at ${member.peerURLs.join(',')}: ${(error as Error).message}`);
+            log.warn(`cannot reach member ${member.ID.toString(16)} at ${member.peerURLs.join(',')}: ${(error as Error).message}`);
           }
         }
         for (const id of transport.peerIds()) if (!known.has(id)) transport.removePeer(id);
@@ -248,7 +248,7 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
     },
     removed: () => endedWith('this member was removed from the cluster'),
     roundTrip: (id, durationMs) => metrics.peerRoundTripped(BigInt(id), durationMs),
-    log: transportLog,
+    log,
   });
   const quotaGuard = new QuotaGuard(node, alarms, quota, log);
   const leader = () => (node.leaderId === 0n ? undefined : membership.get(node.leaderId));
@@ -256,7 +256,7 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
   const context: ServiceContext = {
     config, node, applier, store, backend, membership, forwarder, alarms, quota: quotaGuard, memberId: identity.memberId, clusterId: identity.clusterId, clock, auth, tokens,
   };
-  log(`recovered: revision ${store.currentRevision}, applied index ${store.consistentIndex}, log ${storage.firstIndex()}..${storage.lastIndex()}`);
+  log.info(`recovered: revision ${store.currentRevision}, applied index ${store.consistentIndex}, log ${storage.firstIndex()}..${storage.lastIndex()}`);
 
   const leaseTimer = expireLeases(node, expiry, clock);
   const compactor = config.autoCompaction === undefined ? undefined : new AutoCompactor(config.autoCompaction, {
@@ -380,7 +380,7 @@ function expireLeases(node: RaftNode, expiry: LeaseExpiry, clock: Clock): Timer 
  * serves clients only once they are in the membership (so a client that can
  * reach it sees it listed as started). `published` resolves then.
  */
-function publishAttributes(context: ServiceContext, log: (line: string) => void): { timer: Timer; published: Promise<void> } {
+function publishAttributes(context: ServiceContext, log: Log): { timer: Timer; published: Promise<void> } {
   const { node, membership, config, memberId, clock } = context;
   let publishing = false;
   let markPublished: () => void = () => {};
@@ -397,7 +397,7 @@ function publishAttributes(context: ServiceContext, log: (line: string) => void)
     publishing = true;
     node
       .propose({ memberAttributes: { memberId, name: config.name, clientUrls: config.advertiseClientUrls } }, { internal: true })
-      .then(() => log(`published name ${config.name} and client URLs ${config.advertiseClientUrls.join(',')}`), () => undefined)
+      .then(() => log.info(`published name ${config.name} and client URLs ${config.advertiseClientUrls.join(',')}`), () => undefined)
       .finally(() => (publishing = false));
   });
   return { timer, published };
@@ -408,7 +408,7 @@ function publishAttributes(context: ServiceContext, log: (line: string) => void)
  * (peer-checks.ts); its senders must be members: those of the applied
  * membership, or before this member has applied any, those it started with.
  */
-function peerServer(context: ServiceContext, state: { leases: LeaseTable; expiry: LeaseExpiry; bootMembers: Member[] }, snapDir: string, log: (line: string) => void): Server {
+function peerServer(context: ServiceContext, state: { leases: LeaseTable; expiry: LeaseExpiry; bootMembers: Member[] }, snapDir: string, log: Log): Server {
   const { node, membership } = context;
   const { leases, expiry, bootMembers } = state;
   /** What other members forward here only the leader answers; a member that lost leadership meanwhile says so. */

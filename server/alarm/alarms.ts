@@ -6,6 +6,7 @@
 //
 // As in etcd, the set takes whatever it is given: any member ID (known or
 // not, 0 included) and any alarm type (NONE included).
+import { silentLog, type Log } from '../log.js';
 import { StoredAlarms } from '../../proto/gen/cairnpb/internal.js';
 import { AlarmRequest_AlarmAction, AlarmType, type AlarmMember, type AlarmRequest, type AlarmResponse } from '../../proto/gen/etcdserverpb/rpc.js';
 import { encodeMessage } from '../codec.js';
@@ -17,7 +18,7 @@ export class AlarmSet {
   /** In (alarm type, member ID) order, each pair once. */
   private alarms: AlarmMember[] = [];
 
-  constructor(private readonly backend: Backend, private readonly log: (line: string) => void = () => {}) {
+  constructor(private readonly backend: Backend, private readonly log: Log = silentLog) {
     this.reload();
   }
 
@@ -74,7 +75,7 @@ export class AlarmSet {
     const at = this.alarms.findIndex((other) => compareAlarms(alarm, other) < 0);
     this.alarms.splice(at === -1 ? this.alarms.length : at, 0, alarm);
     this.save();
-    this.log(`alarm ${alarmName(type)} raised by member ${memberId.toString(16)}`);
+    this.log.warn(`alarm ${alarmName(type)} raised by member ${memberId.toString(16)}`);
     return alarm;
   }
 
@@ -83,7 +84,7 @@ export class AlarmSet {
     if (raised === undefined) return undefined;
     this.alarms = this.alarms.filter((alarm) => alarm !== raised);
     this.save();
-    this.log(`alarm ${alarmName(type)} of member ${memberId.toString(16)} disarmed`);
+    this.log.info(`alarm ${alarmName(type)} of member ${memberId.toString(16)} disarmed`);
     return raised;
   }
 

@@ -1,3 +1,4 @@
+import { linesLog } from '../testing/recording-log.js';
 import { expect } from 'chai';
 import { AlarmRequest_AlarmAction, AlarmType, PutRequest } from '../../proto/gen/etcdserverpb/rpc.js';
 import { NoSpaceError } from '../alarm/errors.js';
@@ -39,7 +40,7 @@ describe('QuotaGuard', () => {
         }));
       },
     };
-    guard = new QuotaGuard(node, { isRaisedBy: () => raised }, new BackendQuota(quotaBytes, () => sizeBytes), (line) => lines.push(line));
+    guard = new QuotaGuard(node, { isRaisedBy: () => raised }, new BackendQuota(quotaBytes, () => sizeBytes), linesLog(lines));
   });
 
   it('lets a write through while it fits, without proposing anything', async () => {

@@ -9,6 +9,7 @@
 // batch a member whose backend outgrew its quota raises the alarm too (as
 // etcd does when applying finds the backend full), which stops the writes
 // committed after it.
+import type { Log } from '../log.js';
 import { AlarmRequest_AlarmAction, AlarmType } from '../../proto/gen/etcdserverpb/rpc.js';
 import type { AlarmSet } from '../alarm/alarms.js';
 import { NoSpaceError } from '../alarm/errors.js';
@@ -26,7 +27,7 @@ export class QuotaGuard {
     private readonly node: QuotaNode,
     private readonly alarms: Pick<AlarmSet, 'isRaisedBy'>,
     private readonly quota: BackendQuota,
-    private readonly log: (line: string) => void,
+    private readonly log: Log,
   ) {}
 
   /**
@@ -51,11 +52,11 @@ export class QuotaGuard {
     const memberId = this.node.memberId;
     if (this.alarms.isRaisedBy(memberId, AlarmType.NOSPACE)) return Promise.resolve();
     if (this.raising !== undefined) return this.raising;
-    this.log(`backend quota of ${this.quota.limitBytes} bytes exceeded (${why}): raising alarm NOSPACE`);
+    this.log.warn(`backend quota of ${this.quota.limitBytes} bytes exceeded (${why}): raising alarm NOSPACE`);
     const alarm = { action: AlarmRequest_AlarmAction.ACTIVATE, memberID: memberId, alarm: AlarmType.NOSPACE };
     this.raising = this.node.propose({ alarm }, { internal: true }).then(
       () => undefined,
-      (error: Error) => this.log(`alarm NOSPACE not raised: ${error.message}`),
+      (error: Error) => this.log.warn(`alarm NOSPACE not raised: ${error.message}`),
     );
     void this.raising.finally(() => (this.raising = undefined));
     return this.raising;

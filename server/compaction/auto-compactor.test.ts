@@ -1,3 +1,4 @@
+import { linesLog } from '../testing/recording-log.js';
 import { expect } from 'chai';
 import { SimClock } from '../../test/sim/clock.js';
 import { CompactedError } from '../mvcc/errors.js';
@@ -24,7 +25,7 @@ describe('AutoCompactor (--auto-compaction-mode, --auto-compaction-retention)', 
   const lines: string[] = [];
 
   const start = (settings: AutoCompaction): void => {
-    compactor = new AutoCompactor(settings, member, clock, (line) => lines.push(line));
+    compactor = new AutoCompactor(settings, member, clock, linesLog(lines));
     compactor.start();
   };
   /** Moves time in `stepMs` steps, the revision growing by `perStep` each, letting each compaction's promise settle. */

@@ -14,6 +14,7 @@
 //   1h: a revision is recorded every 6 minutes, 11 are kept; after the first
 //   hour, and every hour after a success, the revision of 66 minutes ago is
 //   compacted; after a failure the next try is 6 minutes later.
+import type { Log } from '../log.js';
 import type { Clock, Timer } from '../clock.js';
 import { CompactedError } from '../mvcc/errors.js';
 
@@ -43,7 +44,7 @@ export class AutoCompactor {
   private lastSuccessMs = 0;
   private waitMs = 0;
 
-  constructor(private readonly settings: AutoCompaction, private readonly target: CompactionTarget, private readonly clock: Clock, private readonly log: (line: string) => void) {}
+  constructor(private readonly settings: AutoCompaction, private readonly target: CompactionTarget, private readonly clock: Clock, private readonly log: Log) {}
 
   start(): void {
     if (this.settings.mode === 'revision') {
@@ -94,15 +95,15 @@ export class AutoCompactor {
   private run(mode: string, revision: number, succeeded: () => void): void {
     this.running = true;
     const startedMs = this.clock.nowMs();
-    this.log(`starting auto ${mode} compaction at revision ${revision}`);
+    this.log.info(`starting auto ${mode} compaction at revision ${revision}`);
     this.target.compact(revision).then(
       () => {
         succeeded();
-        this.log(`completed auto ${mode} compaction at revision ${revision} in ${Math.round(this.clock.nowMs() - startedMs)} ms`);
+        this.log.info(`completed auto ${mode} compaction at revision ${revision} in ${Math.round(this.clock.nowMs() - startedMs)} ms`);
       },
       (error: unknown) => {
         if (error instanceof CompactedError) succeeded();
-        else this.log(`failed auto ${mode} compaction at revision ${revision}: ${(error as Error).message}`);
+        else this.log.warn(`failed auto ${mode} compaction at revision ${revision}: ${(error as Error).message}`);
       },
     ).finally(() => (this.running = false));
   }

@@ -1,4 +1,5 @@
 // Everything the client port answers over HTTP/1.1, by path.
+import type { Log } from '../log.js';
 import type { RequestListener } from 'node:http';
 import type { ServiceContext } from '../api/context.js';
 import { AlarmType } from '../../proto/gen/etcdserverpb/rpc.js';
@@ -13,7 +14,7 @@ import { gatewayRoute } from './gateway/gateway.js';
 import { gatewayPrefixes } from './gateway/routes.js';
 
 /** `readTimeoutMs`: how long a health check's read may take (etcd: the request timeout). */
-export function clientHttp(context: ServiceContext, parts: { metrics: ServerMetrics; gateway: Client }, readTimeoutMs: number, log: (line: string) => void): RequestListener {
+export function clientHttp(context: ServiceContext, parts: { metrics: ServerMetrics; gateway: Client }, readTimeoutMs: number, log: Log): RequestListener {
   const gateway = gatewayRoute({
     client: parts.gateway,
     // Bytes travel as base64 in JSON: four characters for three bytes, and room for the rest of the request.
@@ -33,11 +34,11 @@ export function clientHttp(context: ServiceContext, parts: { metrics: ServerMetr
 const gatewayBodyOverheadBytes = 64 * 1024;
 
 /** What --listen-metrics-urls serve, as etcd: /metrics and the health endpoints. */
-export function metricsHttp(context: ServiceContext, metrics: ServerMetrics, readTimeoutMs: number, log: (line: string) => void): RequestListener {
+export function metricsHttp(context: ServiceContext, metrics: ServerMetrics, readTimeoutMs: number, log: Log): RequestListener {
   return routeRequests(metricsHttpRoutes(context, metrics, readTimeoutMs, log), log);
 }
 
-function metricsHttpRoutes(context: ServiceContext, metrics: ServerMetrics, readTimeoutMs: number, log: (line: string) => void): Map<string, HttpRoute> {
+function metricsHttpRoutes(context: ServiceContext, metrics: ServerMetrics, readTimeoutMs: number, log: Log): Map<string, HttpRoute> {
   return new Map<string, HttpRoute>([
     ['/metrics', metricsRoute(metrics)],
     ...healthRoutes({

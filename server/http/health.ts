@@ -10,6 +10,7 @@
 //   path (/readyz/linearizable_read); "ok" when all pass, 503 with one
 //   "[-]name failed: why" line per failed check otherwise; ?verbose lists
 //   every check, ?exclude=name leaves one out.
+import type { Log } from '../log.js';
 import { AlarmType, alarmTypeToJSON, type AlarmMember } from '../../proto/gen/etcdserverpb/rpc.js';
 import { allowMethod, sendError, type HttpRoute } from './respond.js';
 
@@ -22,7 +23,7 @@ export interface HealthSources {
   read(serializable: boolean, timeoutMs: number): Promise<void>;
   /** Counts each /health answer (etcd_server_health_success / _failures). */
   checked(healthy: boolean): void;
-  log(line: string): void;
+  log: Log;
 }
 
 /** etcd 3.4's /health gives its quorum read one second. */
@@ -56,7 +57,7 @@ function healthRoute(sources: HealthSources): HttpRoute {
     const failure = await healthFailure(sources, new Set(url.searchParams.getAll('exclude')), url.searchParams.get('serializable') === 'true');
     sources.checked(failure === undefined);
     if (failure !== undefined) {
-      sources.log(`/health error: ${failure} (status code 503)`);
+      sources.log.warn(`/health error: ${failure} (status code 503)`);
       sendError(response, 503, '{"health":"false"}');
       return;
     }
@@ -79,7 +80,7 @@ async function healthFailure(sources: HealthSources, excludedAlarms: ReadonlySet
 }
 
 /** One /livez or /readyz path running `checks` (in their order; etcd's follows Go's map order). */
-function checkRoute(path: string, checks: ReadonlyMap<string, Check>, log: (line: string) => void): HttpRoute {
+function checkRoute(path: string, checks: ReadonlyMap<string, Check>, log: Log): HttpRoute {
   return async (request, response, url) => {
     if (!allowMethod(request, response, 'GET')) return;
     const excluded = new Set(url.searchParams.getAll('exclude').filter((name) => name !== ''));
@@ -96,9 +97,9 @@ function checkRoute(path: string, checks: ReadonlyMap<string, Check>, log: (line
       }
     }
     // As etcd, excluding a check that does not exist is only worth a warning (older probes may name one).
-    if (excluded.size > 0) log(`${path}: some health checks cannot be excluded: ${[...excluded].map((name) => JSON.stringify(name)).join(',')}`);
+    if (excluded.size > 0) log.warn(`${path}: some health checks cannot be excluded: ${[...excluded].map((name) => JSON.stringify(name)).join(',')}`);
     if (failed) {
-      log(`${path}: health check failed: ${report.trim().replaceAll('\n', '; ')}`);
+      log.warn(`${path}: health check failed: ${report.trim().replaceAll('\n', '; ')}`);
       sendError(response, 503, report);
       return;
     }

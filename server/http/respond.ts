@@ -1,6 +1,7 @@
 // How the client port's HTTP face answers, in the shapes etcd's Go handlers
 // give: http.Error's plain text (a newline added, sniffing off), the 404 of
 // Go's ServeMux, the 405 that names the allowed method, JSON bodies.
+import type { Log } from '../log.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** A handler of one path. */
@@ -34,7 +35,7 @@ export function allowMethod(request: IncomingMessage, response: ServerResponse, 
  * answer carries the CORS headers etcd 3.4 sends by default (--cors "*"), and
  * an OPTIONS preflight gets them with an empty 200.
  */
-export function routeRequests(routes: ReadonlyMap<string, HttpRoute>, log: (line: string) => void): (request: IncomingMessage, response: ServerResponse) => void {
+export function routeRequests(routes: ReadonlyMap<string, HttpRoute>, log: Log): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
     response.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS, PUT, DELETE');
     response.setHeader('Access-Control-Allow-Origin', '*');
@@ -51,7 +52,7 @@ export function routeRequests(routes: ReadonlyMap<string, HttpRoute>, log: (line
     }
     const failed = (error: unknown): void => {
       // A failure of one request fails that request: a route that throws is a bug, answered as Go's 500.
-      log(`http: ${request.method} ${url.pathname} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      log.error(`http: ${request.method} ${url.pathname} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       if (!response.headersSent) sendError(response, 500, 'Internal Server Error');
       else response.destroy();
     };

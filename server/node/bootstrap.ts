@@ -7,6 +7,7 @@
 // as etcd does: a member added later replays them from the leader's log (or
 // gets a snapshot that holds their result) and so learns the whole
 // membership from the log alone.
+import type { Log } from '../log.js';
 import type { MembersResponse } from '../../proto/gen/cairnpb/peer.js';
 import type { Member } from '../../proto/gen/etcdserverpb/rpc.js';
 import { encodeConfChangeContext } from '../membership/membership.js';
@@ -60,7 +61,7 @@ export async function startLog(
   contents: WalContents,
   backend: Backend,
   dialer: PeerDialer,
-  log: (line: string) => void,
+  log: Log,
   clock: Clock,
 ): Promise<{ storage: MemoryStorage; identity: MemberIdentityIds; bootMembers: Member[] }> {
   if (!walIsEmpty(contents)) return { storage: storageFromWal(contents), identity: loadIdentity(backend), bootMembers: [] };
@@ -86,14 +87,14 @@ export async function startLog(
     storage.append(entries);
     storage.setHardState({ term: 1, vote: 0, commit: entries.length });
     bootMembers = founders.map(foundingMember);
-    log(`bootstrapped a new cluster ${hexId(identity.clusterId)} with ${founders.length} member(s); this member is ${hexId(identity.memberId)}`);
+    log.info(`bootstrapped a new cluster ${hexId(identity.clusterId)} with ${founders.length} member(s); this member is ${hexId(identity.memberId)}`);
   } else {
     const others = founders.filter((founder) => founder.name !== config.name);
     const joined = await joinExistingCluster(others, config.initialAdvertisePeerUrls, dialer, clock);
     identity = { memberId: joined.memberId, clusterId: joined.clusterId };
     bootMembers = joined.members;
     storage = storageFromWal(contents);
-    log(`joining cluster ${hexId(identity.clusterId)} as member ${hexId(identity.memberId)}`);
+    log.info(`joining cluster ${hexId(identity.clusterId)} as member ${hexId(identity.memberId)}`);
   }
   saveIdentity(backend, config.name, identity);
   await backend.sync();

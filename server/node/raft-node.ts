@@ -3,6 +3,7 @@
 // (proposals.ts), ReadIndex batching (reads.ts) and snapshots (snapshots.ts).
 // This file only wires them together and checks what peers send before it
 // reaches the core; each of those has one job of its own.
+import type { Log } from '../log.js';
 import type { Member } from '../../proto/gen/etcdserverpb/rpc.js';
 import type { Applier, ApplyResponse } from '../apply/applier.js';
 import { sleep, type Clock } from '../clock.js';
@@ -75,7 +76,7 @@ export interface RaftNodeHooks {
   removed(): void;
   /** An error after which the log cannot be trusted: the process must stop. */
   fatal(error: Error): void;
-  log(line: string): void;
+  log: Log;
 }
 
 export interface ProposeOptions extends ProposalOptions {
@@ -171,7 +172,7 @@ export class RaftNode {
       limits: { txnOpsMax: options.txnOpsMax, requestBytesMax: options.requestBytesMax },
       remember: (data, request) => this.proposals.remember(data, request),
     };
-    this.droppedLog = new LogThrottle(hooks.log, droppedLogIntervalMs, clock);
+    this.droppedLog = new LogThrottle((line) => hooks.log.warn(line), droppedLogIntervalMs, clock);
     this.reads = new ReadBatches(options.requestTimeoutMs, `read-${options.memberId.toString(16)}-${Math.floor(clock.wallMs()).toString(16)}`, clock);
   }
   get memberId(): bigint {

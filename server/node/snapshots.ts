@@ -4,6 +4,7 @@
 // in place of the backend. A failed write on either path stops the member
 // (fail-stop): a WAL that records a snapshot its backend may not hold, or a
 // half-installed backend, is state it could not persist.
+import type { Log } from '../log.js';
 import { rmSync } from 'node:fs';
 import type { Membership } from '../membership/membership.js';
 import type { Backend } from '../mvcc/backend.js';
@@ -32,7 +33,7 @@ export interface SnapshotHooks {
   snapshotInstalled(): void;
   /** Recording a snapshot failed: the member must stop. */
   fatal(error: Error): void;
-  log(line: string): void;
+  log: Log;
 }
 
 export class Snapshots {
@@ -84,10 +85,10 @@ export class Snapshots {
     }
     try {
       const removed = wal.purge();
-      if (removed > 0) this.hooks.log(`snapshot at index ${index}: removed ${removed} old WAL segment(s)`);
+      if (removed > 0) this.hooks.log.info(`snapshot at index ${index}: removed ${removed} old WAL segment(s)`);
     } catch (error) {
       // The segments stay: the WAL only holds more than it needs.
-      this.hooks.log(`snapshot at index ${index}: old WAL segments not removed: ${(error as Error).message}`);
+      this.hooks.log.warn(`snapshot at index ${index}: old WAL segments not removed: ${(error as Error).message}`);
     }
   }
 
@@ -109,7 +110,7 @@ export class Snapshots {
       throw new Error(`installing the snapshot at index ${index} (term ${term}) from ${path} failed: ${(error as Error).message}`, { cause: error });
     }
     this.index = index;
-    this.hooks.log(`installed a snapshot at index ${index} (backend at ${this.parts.store.consistentIndex}, revision ${this.parts.store.currentRevision})`);
+    this.hooks.log.info(`installed a snapshot at index ${index} (backend at ${this.parts.store.consistentIndex}, revision ${this.parts.store.currentRevision})`);
   }
 
   /**

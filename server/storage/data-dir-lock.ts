@@ -8,6 +8,7 @@
 // As etcd (whose backend waits on its db file's flock), a second process
 // waits for the first to exit rather than failing; it says so at once and
 // again while it waits, naming the holder's PID.
+import type { Log } from '../log.js';
 import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { lock } from 'os-lock';
@@ -27,7 +28,7 @@ export interface DataDirLock {
  * Locks `memberDir` (which must exist) for this process, waiting while
  * another process holds it. The lock file then holds this process's PID.
  */
-export async function lockDataDir(memberDir: string, log: (line: string) => void, clock: Clock): Promise<DataDirLock> {
+export async function lockDataDir(memberDir: string, log: Log, clock: Clock): Promise<DataDirLock> {
   const path = join(memberDir, lockFileName);
   const fd = openSync(path, 'a+');
   try {
@@ -60,8 +61,8 @@ async function tryLock(fd: number): Promise<boolean> {
   }
 }
 
-async function waitForLock(fd: number, path: string, log: (line: string) => void, clock: Clock): Promise<void> {
-  const say = (): void => log(`data dir is in use: ${path} is locked by ${holderOf(path)}; waiting for it to exit`);
+async function waitForLock(fd: number, path: string, log: Log, clock: Clock): Promise<void> {
+  const say = (): void => log.warn(`data dir is in use: ${path} is locked by ${holderOf(path)}; waiting for it to exit`);
   say();
   const reminder = clock.every(waitingLogIntervalMs, say);
   try {

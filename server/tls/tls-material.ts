@@ -5,6 +5,7 @@
 // What is read here is plain TLS; the gRPC edge turns it into credentials
 // (grpc/server-credentials.ts for servers, transport/peer-client.ts for the
 // peer dialer).
+import type { Log } from '../log.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
@@ -62,7 +63,7 @@ export function readTlsFiles(config: ServerConfig): ServerTls {
  * in <data-dir>/fixtures/client and /fixtures/peer, for the hosts of its
  * listen URLs, as etcd does.
  */
-export async function withAutoTls(read: ServerTls, config: ServerConfig, nowWallMs: number, log: (line: string) => void): Promise<ServerTls> {
+export async function withAutoTls(read: ServerTls, config: ServerConfig, nowWallMs: number, log: Log): Promise<ServerTls> {
   const sides = [
     { side: 'client', security: config.clientTls, urls: config.listenClientUrls, usages: [] },
     // A peer's certificate is also what it presents when it dials.
@@ -72,9 +73,9 @@ export async function withAutoTls(read: ServerTls, config: ServerConfig, nowWall
   for (const { side, security, urls, usages } of sides) {
     if (!usesAutoTls(security)) continue;
     const ignored = autoTlsIgnores(side, security);
-    if (ignored !== undefined) log(ignored);
+    if (ignored !== undefined) log.warn(ignored);
     const files = await selfSignedCertificate(join(config.dataDir, 'fixtures', side), urls.map((url) => new URL(url).host), usages, nowWallMs);
-    log(`${sideFlags(side).autoTls}: ${files.created ? 'made' : 'using'} the self-signed certificate ${files.certFile}`);
+    log.info(`${sideFlags(side).autoTls}: ${files.created ? 'made' : 'using'} the self-signed certificate ${files.certFile}`);
     made[side] = material(side, { certFile: files.certFile, keyFile: files.keyFile }, { requireClientCertificate: false, verifyServer: false }, read.protocol);
   }
   return { client: read.client ?? made.client, peer: read.peer ?? made.peer, protocol: read.protocol };

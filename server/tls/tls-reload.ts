@@ -5,6 +5,7 @@
 // peer dialer: handshakes from then on use it; connections already made keep
 // theirs, as with etcd. Files that cannot be used (half written, a key that
 // does not match) are reported once and the current ones kept.
+import type { Log } from '../log.js';
 import type { Clock, Timer } from '../clock.js';
 import { rereadTlsMaterial, type TlsMaterial } from './tls-material.js';
 import type { TransportSide } from './transport-security.js';
@@ -12,7 +13,7 @@ import type { TransportSide } from './transport-security.js';
 export const reloadCheckIntervalMs = 1_000;
 
 /** Watches one side's files; `replace` gets each new material. Cancel the timer to stop. */
-export function watchTlsFiles(side: TransportSide, initial: TlsMaterial, clock: Clock, log: (line: string) => void, replace: (next: TlsMaterial) => void): Timer {
+export function watchTlsFiles(side: TransportSide, initial: TlsMaterial, clock: Clock, log: Log, replace: (next: TlsMaterial) => void): Timer {
   let current = initial;
   let lastProblem: string | undefined;
   return clock.every(reloadCheckIntervalMs, () => {
@@ -21,7 +22,7 @@ export function watchTlsFiles(side: TransportSide, initial: TlsMaterial, clock: 
       next = rereadTlsMaterial(side, current);
     } catch (error) {
       const problem = (error as Error).message;
-      if (problem !== lastProblem) log(`the ${side} TLS files changed but cannot be used; keeping the current ones: ${problem}`);
+      if (problem !== lastProblem) log.warn(`the ${side} TLS files changed but cannot be used; keeping the current ones: ${problem}`);
       lastProblem = problem;
       return;
     }
@@ -29,6 +30,6 @@ export function watchTlsFiles(side: TransportSide, initial: TlsMaterial, clock: 
     if (next === undefined) return;
     current = next;
     replace(next);
-    log(`reloaded the ${side} TLS certificate from ${next.files?.certFile ?? '?'}`);
+    log.info(`reloaded the ${side} TLS certificate from ${next.files?.certFile ?? '?'}`);
   }).unref();
 }

@@ -6,6 +6,7 @@
 // what needs its own state. A snapshot's backend image is received into a
 // file first (snapshot-receiver.ts) and handed to the node only once complete
 // and verified.
+import type { Log } from '../log.js';
 import { status, type sendUnaryData, type ServerReadableStream } from '@grpc/grpc-js';
 import type { MessageBatch, MembersRequest, MembersResponse, PeerServer, SnapshotChunk, SnapshotReceived, StreamClosed } from '../../proto/gen/cairnpb/peer.js';
 import type {
@@ -48,7 +49,7 @@ export interface PeerHandlers {
   leaseTimeToLive(request: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse>;
   memberPromote(request: MemberPromoteRequest): Promise<MemberPromoteResponse>;
   members(): MembersResponse;
-  log(line: string): void;
+  log: Log;
 }
 
 /** Why a stream is refused: its gRPC code and the details the sender sees. */
@@ -61,7 +62,7 @@ export interface Refusal {
 const refusalLogIntervalMs = 5_000;
 
 export function peerService(handlers: PeerHandlers, snapshotDir: string, clock: Clock): PeerServer {
-  const throttle = new LogThrottle(handlers.log, refusalLogIntervalMs, clock);
+  const throttle = new LogThrottle((line) => handlers.log.warn(line), refusalLogIntervalMs, clock);
   const self = Number(handlers.memberId);
 
   /** Why a stream from `from` claiming cluster `clusterId` is refused, or undefined. */
@@ -97,7 +98,7 @@ export function peerService(handlers: PeerHandlers, snapshotDir: string, clock: 
         if (failed) return;
         if (batch instanceof UndecodableRequest) {
           failed = true;
-          handlers.log(`ended a peer stream: a message batch does not decode (${batch.reason})`);
+          handlers.log.warn(`ended a peer stream: a message batch does not decode (${batch.reason})`);
           callback(undecodableStatus());
           return;
         }

@@ -5,6 +5,7 @@
 // backoff, so it never holds up the others or the node's loop. Batches stay
 // within the bounds receivers check (peer-checks.ts), and every snapshot
 // image carries its SHA-256.
+import type { Log } from '../log.js';
 import type { ClientWritableStream } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -56,7 +57,7 @@ export interface TransportEvents {
   backendImage(): Promise<BackendImage>;
   /** A probe of peer `id` came back after `durationMs` (etcd_network_peer_round_trip_time_seconds). */
   roundTrip(id: number, durationMs: number): void;
-  log(line: string): void;
+  log: Log;
 }
 
 const unreachableLogIntervalMs = 30_000;
@@ -218,7 +219,7 @@ class Peer {
     if (!this.closed) {
       if (now - this.loggedAtMs > unreachableLogIntervalMs) {
         this.loggedAtMs = now;
-        this.events.log(`peer ${this.id.toString(16)} at ${this.origin} unreachable: ${reason}`);
+        this.events.log.warn(`peer ${this.id.toString(16)} at ${this.origin} unreachable: ${reason}`);
       }
       this.events.unreachable(this.id);
     }
@@ -242,7 +243,7 @@ class Peer {
     void this.streamSnapshot(m).then(
       () => this.events.snapshotSent(this.id, false),
       (error: Error) => {
-        this.events.log(`snapshot to ${this.id.toString(16)} failed: ${error.message}`);
+        this.events.log.warn(`snapshot to ${this.id.toString(16)} failed: ${error.message}`);
         this.events.snapshotSent(this.id, true);
       },
     ).finally(() => (this.sendingSnapshot = false));

@@ -1,3 +1,4 @@
+import { silentLog } from '../log.js';
 import { expect } from 'chai';
 import { status, type sendUnaryData, type ServerReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { createHash, randomBytes } from 'node:crypto';
@@ -46,7 +47,7 @@ async function receive(chunks: SnapshotChunk[], senderRefusal: (clusterId: bigin
       return messageRefusal(m, self, Number(from), allowed) === undefined ? m : undefined;
     },
     deliver: (m, path) => delivered.push({ m, path, image: readFileSync(path) }),
-    log: () => undefined,
+    log: silentLog,
   };
   try {
     const error = await new Promise<Partial<ServiceError> | null>((resolve) => {

@@ -5,6 +5,7 @@
 // only once it is complete, fsynced and matches its checksum. Any failure
 // fails this transfer alone: the file is removed, the sender told why (it
 // reports the snapshot failed, and the leader tries again later).
+import type { Log } from '../log.js';
 import { status, type sendUnaryData, type ServerReadableStream } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -28,7 +29,7 @@ export interface SnapshotReceiverParts {
   admit(pb: PbMessage, from: bigint, allowed: ReadonlySet<string>): Message | undefined;
   /** The image at `path` is complete and verified; it is the node's from now on. */
   deliver(m: Message, path: string): void;
-  log(line: string): void;
+  log: Log;
 }
 
 /** Images received by this process: each gets a file name of its own. */
@@ -49,9 +50,9 @@ export function receiveSnapshot(call: ServerReadableStream<SnapshotChunk, Snapsh
       if (fd >= 0) closeSync(fd);
       if (path !== '') rmSync(path, { force: true });
     } catch (error) {
-      parts.log(`could not remove the partial snapshot ${path}: ${(error as Error).message}`);
+      parts.log.warn(`could not remove the partial snapshot ${path}: ${(error as Error).message}`);
     }
-    if (message !== undefined) parts.log(`refused a snapshot from ${message.from.toString(16)}: ${details}`);
+    if (message !== undefined) parts.log.warn(`refused a snapshot from ${message.from.toString(16)}: ${details}`);
     callback({ code, details });
   };
 

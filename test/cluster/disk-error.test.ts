@@ -88,7 +88,7 @@ describe('cairn: a disk that fails fsync with EIO', function () {
     kv.close();
     expect(beforeFault, 'the load ran before the fault').to.be.above(50);
     expect(exited, `cairn still runs after fsync failed:\n${failing.output().slice(-2_000)}`).to.equal(true);
-    expect(failing.output()).to.match(/cairn: fatal: Error: EIO: i\/o error, f(data)?sync/);
+    expect(failing.output()).to.match(/"msg":"fatal: Error: EIO: i\/o error, f(data)?sync/);
 
     await failing.destroy(); // keeps dataDir: the caller owns it
     server = await startCairn({ dataDir });

@@ -82,7 +82,7 @@ for (const kind of ['cairn', 'etcd'] as const) {
       const exited = await waitPidExit(full.pid, exitWaitMs);
       expect(exited, `${kind} still runs on a full disk:\n${full.output().slice(-2_000)}`).to.equal(true);
       expect(full.output()).to.match(/no space left on device/i);
-      if (kind === 'cairn') expect(full.output()).to.match(/cairn: fatal: .*ENOSPC/);
+      if (kind === 'cairn') expect(full.output()).to.match(/"msg":"fatal: .*ENOSPC/);
 
       const roomy = join(directory, 'roomy');
       cpSync(join(mountPoint, 'data'), roomy, { recursive: true });

@@ -82,7 +82,7 @@ export function judgeWatchResponse(response: WatchResponse, identity: Identity):
 /** Lines a member must never log, whatever the input: an error that missed the error table, a fatal stop, an ejection. */
 const forbiddenLogLines = [
   /unexpected error while serving a request/,
-  /cairn: fatal:/,
+  /cairn: fatal:|"msg":"fatal: /,
   /was removed from the cluster/,
   /cannot reach member/,
   /Unhandled|uncaught/i,
