@@ -122,6 +122,12 @@ export class BoltBucket {
     return undefined;
   }
 
+  /** The value of entry `name`, or undefined when there is none or `name` is a nested bucket. */
+  value(name: string | Buffer): Buffer | undefined {
+    const found = this.entry(name);
+    return found?.kind === 'value' ? found.value : undefined;
+  }
+
   /** The nested bucket `name`, or undefined when there is none or `name` holds a value. */
   bucket(name: string | Buffer): BoltBucket | undefined {
     const found = this.entry(name);

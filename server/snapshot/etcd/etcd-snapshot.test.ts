@@ -3,52 +3,13 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StoredLease } from '../../../proto/gen/cairnpb/internal.js';
-import { KeyValue } from '../../../proto/gen/mvccpb/kv.js';
 import { revisionToBytes } from '../../mvcc/revision.js';
-import { boltFile, bucketValue, inlineBucketValue, leafPage, type LeafEntry } from './bolt-fixture.js';
+import { boltFile, inlineBucketValue, leafPage } from './bolt-fixture.js';
 import {
   EtcdSnapshotHashMismatchError, EtcdSnapshotHashMissingError, EtcdSnapshotLayoutError,
 } from './errors.js';
+import { backend, consistentIndex, del, lease, put, withTrailer } from './etcd-fixture.js';
 import { EtcdSnapshot, isBoltFile, readEtcdSnapshot } from './etcd-snapshot.js';
-
-const put = (main: number, key: string, value: string, createRevision: number, version: number, lease = 0n): LeafEntry => ({
-  key: revisionToBytes({ main, sub: 0 }),
-  value: Buffer.from(KeyValue.encode(KeyValue.fromPartial({
-    key: Buffer.from(key), value: Buffer.from(value), createRevision: BigInt(createRevision), modRevision: BigInt(main), version: BigInt(version), lease,
-  })).finish()),
-});
-const del = (main: number, key: string): LeafEntry => ({
-  key: revisionToBytes({ main, sub: 0 }, true),
-  value: Buffer.from(KeyValue.encode(KeyValue.fromPartial({ key: Buffer.from(key) })).finish()),
-});
-const lease = (id: bigint, ttl: bigint): LeafEntry => {
-  const key = Buffer.alloc(8);
-  key.writeBigInt64BE(id);
-  return { key, value: Buffer.from(StoredLease.encode({ ID: id, TTL: ttl }).finish()) };
-};
-const consistentIndex = (index: number): LeafEntry => {
-  const value = Buffer.alloc(8);
-  value.writeBigUInt64BE(BigInt(index));
-  return { key: 'consistent_index', value };
-};
-
-/** An etcd backend: "key" at page 3, "lease" and "meta" inline. */
-function backend(records: LeafEntry[], meta: LeafEntry[], leases: LeafEntry[] = []): Buffer {
-  return boltFile({
-    rootPageId: 2,
-    pages: new Map([
-      [2, leafPage(2, [
-        { key: 'key', value: bucketValue(3), bucket: true },
-        { key: 'lease', value: inlineBucketValue(leases), bucket: true },
-        { key: 'meta', value: inlineBucketValue(meta), bucket: true },
-      ])],
-      [3, leafPage(3, records)],
-    ]),
-  });
-}
-
-const withTrailer = (image: Buffer): Buffer => Buffer.concat([image, createHash('sha256').update(image).digest()]);
 
 const sample = (): Buffer => withTrailer(backend(
   [put(2, 'a', '1', 2, 1, 7n), put(3, 'b', '2', 3, 1), put(4, 'a', '3', 2, 2, 7n), del(5, 'b'), put(6, 'c', '4', 6, 1)],
@@ -63,6 +24,7 @@ describe('etcd snapshot reader', () => {
     expect(snapshot.compactRevision).to.equal(3);
     expect(snapshot.scheduledCompactRevision).to.equal(0);
     expect(snapshot.consistentIndex).to.equal(42);
+    expect(snapshot.revisionCount, 'records of bucket "key"').to.equal(5);
     expect([...snapshot.revisions()].map((record) => [record.revision.main, record.tombstone, record.kv.key.toString()])).to.deep.equal([
       [2, false, 'a'], [3, false, 'b'], [4, false, 'a'], [5, true, 'b'], [6, false, 'c'],
     ]);

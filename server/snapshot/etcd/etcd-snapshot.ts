@@ -1,13 +1,16 @@
 // An etcd 3.4 snapshot file (`etcdctl snapshot save`) read for migration:
-// the revisions of bucket "key", the live state they sum to, the leases, and
-// the revision bookkeeping of bucket "meta". The layers below: trailer.ts
-// (SHA-256), bbolt.ts (the B+trees), etcd-records.ts (etcd's records).
+// the revisions of bucket "key", the live state they sum to, the leases, the
+// auth store, and the revision bookkeeping of bucket "meta". The layers
+// below: trailer.ts (SHA-256), bbolt.ts (the B+trees), etcd-records.ts and
+// etcd-auth.ts (etcd's records).
 import { constants as bufferConstants } from 'node:buffer';
 import { open } from 'node:fs/promises';
+import type { StoredAuth } from '../../../proto/gen/cairnpb/internal.js';
 import type { KeyValue } from '../../../proto/gen/mvccpb/kv.js';
 import type { Revision } from '../../mvcc/revision.js';
 import { BoltFile, type BoltBucket } from './bbolt.js';
 import { hasBoltMagic } from './bolt-meta.js';
+import { readEtcdAuth } from './etcd-auth.js';
 import { EtcdSnapshotLayoutError, EtcdSnapshotTooLargeError } from './errors.js';
 import { decodeConsistentIndex, decodeKeyValue, decodeLease, decodeRevisionKey, type EtcdLease } from './etcd-records.js';
 import { backendImage } from './trailer.js';
@@ -63,6 +66,8 @@ export function isBoltFile(file: Buffer): boolean {
 /** An etcd snapshot held in memory. Iterators are lazy and may be run any number of times. */
 export class EtcdSnapshot {
   private constructor(
+    /** The bbolt database (the file without its trailer), for what reads every bucket (etcd-status.ts). */
+    readonly bolt: BoltFile,
     private readonly keyBucket: BoltBucket,
     private readonly leaseBucket: BoltBucket | undefined,
     /** The latest main revision: the last one of bucket "key", or the compaction revision when it is higher (as etcd restores it). */
@@ -73,23 +78,29 @@ export class EtcdSnapshot {
     readonly scheduledCompactRevision: number,
     /** The Raft index of the last entry the backend applied. */
     readonly consistentIndex: number,
+    /** Records of bucket "key": how many revisions() yields. */
+    readonly revisionCount: number,
   ) {}
 
   /** As readEtcdSnapshot, over a file already in memory (the caller's; it must not change). */
   static fromBuffer(file: Buffer, options: ReadEtcdSnapshotOptions = {}): EtcdSnapshot {
-    const root = BoltFile.fromBuffer(backendImage(file, options.skipHashCheck === true)).root();
+    const bolt = BoltFile.fromBuffer(backendImage(file, options.skipHashCheck === true));
+    const root = bolt.root();
     const keyBucket = requireBucket(root, 'key');
     const meta = requireBucket(root, 'meta');
     const compactRevision = metaRevision(meta, 'finishedCompactRev');
     const scheduled = metaRevision(meta, 'scheduledCompactRev');
-    const consistentIndexBytes = valueOf(meta, 'consistent_index');
+    const consistentIndexBytes = meta.value('consistent_index');
+    const { lastMain, count } = walkRevisionKeys(keyBucket);
     return new EtcdSnapshot(
+      bolt,
       keyBucket,
       root.bucket('lease'),
-      Math.max(lastMainRevision(keyBucket), compactRevision),
+      Math.max(lastMain, compactRevision),
       compactRevision,
       scheduled > compactRevision ? scheduled : 0,
       consistentIndexBytes === undefined ? 0 : decodeConsistentIndex(consistentIndexBytes),
+      count,
     );
   }
 
@@ -118,6 +129,11 @@ export class EtcdSnapshot {
     yield* kvs.sort((a, b) => Buffer.compare(a.key, b.key));
   }
 
+  /** Users, roles and whether auth is enabled (etcd-auth.ts); undefined when the file has no bucket "auth". */
+  auth(): StoredAuth | undefined {
+    return readEtcdAuth(this.bolt.root());
+  }
+
   /** The leases of bucket "lease", in ID order (big-endian keys); none when etcd never created the bucket. */
   *leases(): Generator<EtcdLease> {
     if (this.leaseBucket === undefined) return;
@@ -134,23 +150,22 @@ function requireBucket(root: BoltBucket, name: string): BoltBucket {
   return bucket;
 }
 
-function valueOf(bucket: BoltBucket, name: string): Buffer | undefined {
-  const found = bucket.entry(name);
-  return found?.kind === 'value' ? found.value : undefined;
-}
-
 function metaRevision(meta: BoltBucket, name: string): number {
-  const bytes = valueOf(meta, name);
+  const bytes = meta.value(name);
   return bytes === undefined ? 0 : decodeRevisionKey(bytes, `meta "${name}"`).revision.main;
 }
 
 /**
- * The main revision of the last key of bucket "key", 0 when it is empty.
- * Walks the whole tree, so that every page and revision key is checked
- * before a caller starts to restore from it.
+ * The main revision of the last key of bucket "key" (0 when it is empty) and
+ * the number of its keys. Walks the whole tree, so that every page and
+ * revision key is checked before a caller starts to restore from it.
  */
-function lastMainRevision(keyBucket: BoltBucket): number {
-  let last = 0;
-  for (const entry of keyBucket.entries()) last = decodeRevisionKey(entry.key, 'bucket "key"').revision.main;
-  return last;
+function walkRevisionKeys(keyBucket: BoltBucket): { lastMain: number; count: number } {
+  let lastMain = 0;
+  let count = 0;
+  for (const entry of keyBucket.entries()) {
+    lastMain = decodeRevisionKey(entry.key, 'bucket "key"').revision.main;
+    count++;
+  }
+  return { lastMain, count };
 }
