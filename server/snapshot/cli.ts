@@ -1,21 +1,23 @@
-// `cairn snapshot status|restore`: etcdctl 3.4's snapshot commands for
-// cairn's snapshot files (the ones `etcdctl snapshot save` fetches from a
-// cairn member). Same flags, same defaults as the cairn server's own (so a
-// restore with no flags is found by `cairn` with no flags), same output, same
-// error texts (prefixed "Error: ") and exit codes.
+// `cairn snapshot status|restore`: etcdctl 3.4's snapshot commands for the
+// files `etcdctl snapshot save` fetches from a cairn member, and from an etcd
+// 3.4 member (a restore of one migrates its keys and leases to cairn). Same
+// flags, same defaults as the cairn server's own (so a restore with no flags
+// is found by `cairn` with no flags), same output, same error texts
+// (prefixed "Error: ") and exit codes.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Clock } from '../clock.js';
 import { defaultDataDir, flagDefault } from '../config.js';
 import { hexId } from '../membership/ids.js';
-import { CairnSnapshotSource } from './cairn-source.js';
 import { booleanFlag, parseFlags, stringFlag, type FlagSpecs, type ParsedFlags } from './cli-flags.js';
 import { InvalidSnapshotError, SnapshotArgumentsError, SnapshotCommandError, SnapshotFlagError } from './errors.js';
 import { planMembership } from './restore-plan.js';
 import { refuseExistingDataDir, restoreDataDir } from './restore.js';
+import { etcdSnapshotStatus } from './etcd/etcd-status.js';
+import { openSnapshotFile, type OpenedSnapshot } from './snapshot-format.js';
 import { formatStatus, statusFormat } from './status-format.js';
-import { snapshotStatus } from './status.js';
+import { snapshotStatus, type SnapshotStatus } from './status.js';
 
 export interface SnapshotCommandIo {
   stdout(text: string): void;
@@ -25,11 +27,12 @@ export interface SnapshotCommandIo {
 
 export const snapshotUsage = `Usage:
   cairn snapshot status FILE [-w simple|table|json|fields]
-      Prints the hash, revision, total keys and total size of a snapshot file.
+      Prints the hash, revision, total keys and total size of a snapshot file (cairn's or etcd 3.4's).
   cairn snapshot restore FILE [--data-dir DIR] [--name NAME] [--initial-cluster NAME=URL,...]
                               [--initial-cluster-token TOKEN] [--initial-advertise-peer-urls URL,...]
                               [--skip-hash-check]
-      Writes a new data directory from a snapshot file; start cairn on it with the same flags.
+      Writes a new data directory from a snapshot file (cairn's, or etcd 3.4's to migrate from etcd);
+      start cairn on it with the same flags.
 `;
 
 const statusFlags: FlagSpecs = {
@@ -78,14 +81,14 @@ export async function runSnapshotCommand(argv: readonly string[], io: SnapshotCo
 
 async function status(file: string, flags: ParsedFlags, io: SnapshotCommandIo): Promise<void> {
   const format = statusFormat(stringFlag(flags, 'write-out'));
-  // The image is copied beside the system's temporary files (TMPDIR) and removed after.
+  // A cairn image is copied beside the system's temporary files (TMPDIR) and removed after.
   const staging = join(mkdtempSync(join(tmpdir(), 'cairn-snapshot-status-')), 'image');
   try {
-    const source = CairnSnapshotSource.open(file, staging, 'if-present');
+    const opened = await openSnapshotFile(file, staging, 'if-present');
     try {
-      io.stdout(formatStatus(snapshotStatus(source), format));
+      io.stdout(formatStatus(statusOf(opened), format));
     } finally {
-      await source.close();
+      await opened.source.close();
     }
   } finally {
     rmSync(dirname(staging), { recursive: true, force: true });
@@ -103,20 +106,25 @@ async function restore(file: string, flags: ParsedFlags, io: SnapshotCommandIo):
     initialAdvertisePeerUrls: peerUrls,
   });
   refuseExistingDataDir(dataDir);
-  // The image is copied beside the data directory to be: the restore needs that disk's space anyway.
+  // A cairn image is copied beside the data directory to be: the restore needs that disk's space anyway.
   const staging = join(dirname(resolve(dataDir)), `.${basename(resolve(dataDir))}.image-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
-  const source = CairnSnapshotSource.open(file, staging, booleanFlag(flags, 'skip-hash-check') ? 'skip' : 'required');
+  const { format, source } = await openSnapshotFile(file, staging, booleanFlag(flags, 'skip-hash-check') ? 'skip' : 'required');
   try {
     const log = (line: string): void => io.stderr(`${line}\n`);
     const summary = await restoreDataDir(source, { dataDir, name, plan }, io.clock, log);
     io.stderr(
-      `restored ${file} into ${dataDir}: revision ${source.revision}, ${summary.revisionRecords} revision records, ${summary.leases} leases; ` +
+      `restored ${format} snapshot ${file} into ${dataDir}: revision ${source.revision}, ${summary.revisionRecords} revision records, ${summary.leases} leases; ` +
         `member ${name} (${hexId(plan.self.id)}) of new cluster ${hexId(plan.clusterId)}\n`,
     );
   } finally {
     await source.close();
   }
+}
+
+/** The four numbers etcdctl prints for the file: computed as etcd computes them for an etcd file (etcd-status.ts), over the lmdb image for a cairn file (status.ts). */
+function statusOf(opened: OpenedSnapshot): SnapshotStatus {
+  return opened.format === 'etcd' ? etcdSnapshotStatus(opened.source.snapshot.bolt) : snapshotStatus(opened.source);
 }
 
 function onlyArgument(positionals: string[], message: string): string {

@@ -65,12 +65,21 @@ export class SnapshotMissingHashError extends SnapshotCommandError {
   }
 }
 
-/** What the file holds is not a cairn backend image (bbolt's words for a file it cannot open). */
+/** The file is a snapshot of a known format whose content cannot be used (bbolt's words for a file it cannot open); `detail` says what is wrong. */
 export class InvalidSnapshotError extends SnapshotCommandError {
   override readonly name = 'InvalidSnapshotError';
   readonly exitCode = ExitCode.error;
   constructor(readonly detail: string) {
     super('invalid database');
+  }
+}
+
+/** The file is neither a cairn snapshot (an lmdb image) nor an etcd one (a bbolt database). */
+export class UnknownSnapshotFormatError extends SnapshotCommandError {
+  override readonly name = 'UnknownSnapshotFormatError';
+  readonly exitCode = ExitCode.error;
+  constructor(path: string) {
+    super(`${path} is not a snapshot file: it is neither an etcd snapshot (a bbolt database) nor a cairn snapshot (an lmdb image)`);
   }
 }
 

@@ -68,7 +68,8 @@ export function extractImage(path: string, target: string, check: HashCheck): Sn
   }
 }
 
-function readChunk(source: number, path: string, chunk: Buffer, length: number, offset: number): number {
+/** readSync, with a failure as the snapshot commands report it. */
+export function readChunk(source: number, path: string, chunk: Buffer, length: number, offset: number): number {
   try {
     return readSync(source, chunk, 0, length, offset);
   } catch (error) {
@@ -76,7 +77,8 @@ function readChunk(source: number, path: string, chunk: Buffer, length: number, 
   }
 }
 
-function openSnapshot(path: string): number {
+/** openSync for reading, with a failure as the snapshot commands report it. */
+export function openSnapshot(path: string): number {
   try {
     return openSync(path, 'r');
   } catch (error) {

@@ -62,5 +62,10 @@ export function checkLmdbImage(head: Buffer, fileBytes: number): LmdbImageShape 
   return { pageSize, usedBytes: Number(usedBytes) };
 }
 
+/** True when `head` starts with an lmdb meta page (its magic): enough to tell a cairn image from another format. */
+export function hasLmdbMagic(head: Buffer): boolean {
+  return head.length >= magicOffset + 4 && head.readUInt32LE(magicOffset) === magic;
+}
+
 /** How many bytes of the file checkLmdbImage needs to see. */
 export const lmdbHeadBytes = 2 * pageSizeMax;
