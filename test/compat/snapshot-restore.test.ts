@@ -11,11 +11,11 @@ import { expect } from 'chai';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCairn, runCommand, type CommandResult } from '../harness/command.js';
+import { runCairn, type CommandResult } from '../harness/command.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
-import { etcdctl } from '../harness/etcdctl.js';
-import { etcdAvailable, etcdctlBinary, freePort, startCairn, startEtcd, type ServerHandle } from '../harness/launcher.js';
-import { must } from '../harness/must.js';
+import { errorLines, etcdctl, etcdctlOffline } from '../harness/etcdctl.js';
+import { etcdAvailable, freePort, startCairn, startEtcd, type ServerHandle } from '../harness/launcher.js';
+import { must, must0 } from '../harness/must.js';
 
 /** A key as `etcdctl get -w json` shows it, the lease as decimal. */
 interface StoredKey {
@@ -37,22 +37,6 @@ interface SavedSide {
 }
 
 const saveTimeoutMs = 30_000;
-
-async function must0(result: Promise<CommandResult>, what: string): Promise<CommandResult> {
-  const done = await result;
-  expect(done.code, `${what}: ${done.stderr}`).to.equal(0);
-  return done;
-}
-
-/** etcdctl without a server (snapshot status / restore read files only). */
-function etcdctlOffline(args: string[]): Promise<CommandResult> {
-  return runCommand(must(etcdctlBinary(), 'etcdctl'), args, { env: { ETCDCTL_API: '3' } });
-}
-
-/** The lines etcdctl or cairn printed as an error (etcdctl's logs are JSON lines around them). */
-function errorLines(stderr: string): string[] {
-  return stderr.split('\n').filter((line) => line.startsWith('Error:'));
-}
 
 async function keysOf(endpoint: string): Promise<{ keys: StoredKey[]; revision: number }> {
   const { stdout } = await must0(etcdctl(endpoint, ['get', '', '--from-key', '-w', 'json']), 'get');

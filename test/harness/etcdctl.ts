@@ -22,3 +22,15 @@ export async function etcdctlEach(endpoint: string, commands: readonly string[][
     if (result.code !== 0) throw new Error(`etcdctl ${args.join(' ')}: ${result.stderr.trim()}`);
   }
 }
+
+/** etcdctl without a server: its commands that read files only (snapshot status, snapshot restore). */
+export async function etcdctlOffline(args: string[], options: EtcdctlOptions = {}): Promise<EtcdctlResult> {
+  const binary = etcdctlBinary();
+  if (binary === undefined) throw new Error('etcdctl is not installed');
+  return runCommand(binary, args, { ...options, env: { ETCDCTL_API: '3' } });
+}
+
+/** The lines etcdctl or cairn printed as an error (etcdctl's logs are JSON lines around them). */
+export function errorLines(stderr: string): string[] {
+  return stderr.split('\n').filter((line) => line.startsWith('Error:'));
+}

@@ -117,6 +117,12 @@ export interface StartOptions {
   peerTls?: PeerTls;
   /** Serve clients over TLS with a self-signed certificate: an https:// client URL and --auto-tls (the probe verifies nothing). */
   autoTls?: boolean;
+  /**
+   * When the start resolves (see Readiness); default 'linearizable'. A server
+   * whose data directory has auth enabled answers no probe without a token:
+   * start it with 'none' and wait with the caller's credentials.
+   */
+  waitReady?: Readiness;
 }
 
 /** The TLS flags of a server, and what the readiness probe shows it. */
@@ -239,7 +245,7 @@ async function startOnce(kind: ServerKind, options: StartOptions): Promise<Serve
   if (options.autoTls === true) flags.push('--auto-tls');
   const { command, args } = serverCommand(kind, [...flags, ...(options.args ?? [])]);
   return launch({
-    kind, command, args, clientUrl: url, dataDir, ownsDir: options.dataDir === undefined, env: options.env,
+    kind, command, args, clientUrl: url, dataDir, ownsDir: options.dataDir === undefined, env: options.env, readiness: options.waitReady,
     probeCredentials: options.autoTls === true
       ? credentials.createSsl(null, null, null, { rejectUnauthorized: false })
       : options.tls === undefined ? undefined : probeCredentials(options.tls),
@@ -266,6 +272,8 @@ export interface LaunchOptions {
   env?: Record<string, string>;
   /** Credentials of the readiness probe; default plaintext. */
   probeCredentials?: ChannelCredentials;
+  /** When launch() resolves; default 'linearizable'. */
+  readiness?: Readiness;
 }
 
 /** A ServerHandle that also tells whether its process still runs. */
@@ -277,11 +285,11 @@ export interface ServerProcess extends ServerHandle {
   running(): boolean;
 }
 
-/** Spawns a server and waits until a linearizable Range answers; on failure it is destroyed and the error carries its output. */
+/** Spawns a server and waits until it is ready as options.readiness says; on failure it is destroyed and the error carries its output. */
 export async function launch(options: LaunchOptions): Promise<ServerProcess> {
   const server = spawnServer(options);
   try {
-    await waitServing(server, 'linearizable');
+    await waitServing(server, options.readiness ?? 'linearizable');
   } catch (error) {
     await server.destroy();
     throw error;

@@ -4,8 +4,16 @@
  * narrowed value.
  */
 import { assert } from 'chai';
+import type { CommandResult } from './command.js';
 
 export function must<T>(value: T | undefined, what: string): T {
   assert.isDefined(value, `expected ${what}`);
   return value;
+}
+
+/** Awaits a command (etcdctl, cairn) and fails the test, naming `what` and quoting its stderr, unless it exited 0. */
+export async function must0(result: Promise<CommandResult>, what: string): Promise<CommandResult> {
+  const done = await result;
+  assert.strictEqual(done.code, 0, `${what}: ${done.stderr}`);
+  return done;
 }
