@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StoredAuth } from '../../proto/gen/cairnpb/internal.js';
@@ -8,7 +8,7 @@ import { realClock, type Clock } from '../clock.js';
 import { LeaseTable } from '../lease/table.js';
 import { Backend } from '../mvcc/backend.js';
 import { MvccStore } from '../mvcc/store.js';
-import { backend, compactRevision, del, inlineBucket, lease, put, withTrailer } from './etcd/etcd-fixture.js';
+import { backend, compactRevision, del, inlineBucket, lease, put, withTrailer, saveFixture } from './etcd/etcd-fixture.js';
 import { EtcdSnapshotSource } from './etcd-source.js';
 import { InvalidSnapshotError, SnapshotFileUnreadableError, SnapshotHashMismatchError, SnapshotMissingHashError } from './errors.js';
 import { planMembership } from './restore-plan.js';
@@ -20,11 +20,7 @@ const authBuckets = [inlineBucket('auth', [{ key: 'authEnabled', value: Buffer.f
 
 describe('EtcdSnapshotSource', () => {
   let dir = '';
-  const file = (name: string, bytes: Buffer): string => {
-    const path = join(dir, name);
-    writeFileSync(path, bytes);
-    return path;
-  };
+  const file = (name: string, bytes: Buffer): string => saveFixture(dir, name, bytes);
   const revisionsOf = (source: EtcdSnapshotSource): string[] => [...source.revisions()].map((record) => `${record.revision.main}${record.tombstone ? 'x' : ''}:${record.kv.key.toString()}`);
 
   before(() => (dir = mkdtempSync(join(tmpdir(), 'cairn-etcd-source-'))));

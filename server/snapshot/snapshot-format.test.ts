@@ -1,20 +1,16 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSnapshotFile } from '../testing/snapshot-file.js';
-import { backend, put, withTrailer } from './etcd/etcd-fixture.js';
+import { backend, put, withTrailer, saveFixture } from './etcd/etcd-fixture.js';
 import { SnapshotFileUnreadableError, SnapshotHashMismatchError, UnknownSnapshotFormatError } from './errors.js';
 import { snapshotFormat } from './snapshot-format.js';
 
 describe('snapshot file format', () => {
   let dir = '';
-  const file = (name: string, bytes: Buffer): string => {
-    const path = join(dir, name);
-    writeFileSync(path, bytes);
-    return path;
-  };
+  const file = (name: string, bytes: Buffer): string => saveFixture(dir, name, bytes);
   const thrown = (path: string, check: 'required' | 'skip'): unknown => {
     try {
       return snapshotFormat(path, check);

@@ -21,25 +21,14 @@ import { startCluster, type Cluster } from '../harness/cluster.js';
 import { errorLines, etcdctl, etcdctlEach, etcdctlOffline } from '../harness/etcdctl.js';
 import { etcdAvailable, freePort, startCairn, startEtcd, type ServerHandle } from '../harness/launcher.js';
 import { must, must0 } from '../harness/must.js';
+import { restoreEveryMember, restoreSolo } from '../harness/snapshot-restore.js';
 import { keptLeaseTtlsSeconds, liveKeys, parseExact, writeEtcdDataSet, type PrintedKv } from './etcd-data-set.js';
 
 const saveTimeoutMs = 60_000;
-/** A restore of the data set reads and writes a few MiB: well under this. */
-const restoreTimeoutMs = 60_000;
 
 interface GetAnswer {
   header: { revision: string };
   kvs: PrintedKv[];
-}
-
-interface RestoredMember {
-  name: string;
-  dataDir: string;
-  peerUrl: string;
-}
-
-function restoreArgs(file: string, member: RestoredMember, initialCluster: string, token: string): string[] {
-  return ['snapshot', 'restore', file, '--name', member.name, '--data-dir', member.dataDir, '--initial-cluster', initialCluster, '--initial-cluster-token', token, '--initial-advertise-peer-urls', member.peerUrl];
 }
 
 async function getAll(endpoint: string, extra: string[] = []): Promise<GetAnswer> {
@@ -105,7 +94,7 @@ describe('compat: migrating from etcd 3.4 with cairn snapshot restore', function
     try {
       const peerPort = await freePort();
       const member = { name: 'solo', dataDir: join(root, 'data'), peerUrl: `http://127.0.0.1:${peerPort}` };
-      const restored = await must0(runCairn(restoreArgs(snapshotPath, member, `solo=${member.peerUrl}`, 'migrated'), { timeoutMs: restoreTimeoutMs }), 'restore');
+      const restored = await restoreSolo(snapshotPath, member, 'migrated');
       expect(restored.stderr).to.match(/^restored etcd snapshot .* revision \d+, \d+ revision records, 2 leases; member solo /);
       cairn = await startCairn({ dataDir: member.dataDir, name: 'solo', peerPort });
       const server = cairn;
@@ -141,14 +130,7 @@ describe('compat: migrating from etcd 3.4 with cairn snapshot restore', function
   it('restore into three data directories from the one file: a three-member cairn cluster serving what etcd served', async () => {
     let cluster: Cluster | undefined;
     try {
-      cluster = await startCluster('cairn', {
-        size: 3,
-        seedDataDirs: async ({ members, initialCluster, token }) => {
-          for (const member of members) {
-            await must0(runCairn(restoreArgs(snapshotPath, member, initialCluster, token), { timeoutMs: restoreTimeoutMs }), `restore ${member.name}`);
-          }
-        },
-      });
+      cluster = await startCluster('cairn', { size: 3, seedDataDirs: restoreEveryMember(snapshotPath) });
       for (const member of cluster.members) {
         const got = await getAll(member.endpoint);
         expect(got.header.revision, member.name).to.equal(saved.header.revision);
@@ -235,7 +217,7 @@ describe('compat: migrating users, roles and auth from etcd 3.4', function () {
     const peerPort = await freePort();
     const peerUrl = `http://127.0.0.1:${peerPort}`;
     const dataDir = join(dir, 'data');
-    await must0(runCairn(restoreArgs(file, { name: 'solo', dataDir, peerUrl }, `solo=${peerUrl}`, 'migrated')), 'restore');
+    await restoreSolo(file, { name: 'solo', dataDir, peerUrl }, 'migrated');
     // Auth is on from the first start: the launcher's probe has no token, so wait with root's.
     const cairn = await startCairn({ dataDir, name: 'solo', peerPort, waitReady: 'none' });
     servers.push(cairn);

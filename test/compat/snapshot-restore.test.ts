@@ -16,6 +16,7 @@ import { startCluster, type Cluster } from '../harness/cluster.js';
 import { errorLines, etcdctl, etcdctlOffline } from '../harness/etcdctl.js';
 import { etcdAvailable, freePort, startCairn, startEtcd, type ServerHandle } from '../harness/launcher.js';
 import { must, must0 } from '../harness/must.js';
+import { restoreEveryMember, restoreSolo } from '../harness/snapshot-restore.js';
 
 /** A key as `etcdctl get -w json` shows it, the lease as decimal. */
 interface StoredKey {
@@ -77,10 +78,6 @@ async function saveBoth(server: ServerHandle, dir: string): Promise<SavedSide> {
 function statusOf(kind: 'etcd' | 'cairn', file: string, format: string): Promise<CommandResult> {
   const args = ['snapshot', 'status', file, '-w', format];
   return kind === 'etcd' ? etcdctlOffline(args) : runCairn(args);
-}
-
-function restoreArgs(file: string, member: { name: string; dataDir: string; peerUrl: string }, initialCluster: string, token: string): string[] {
-  return ['snapshot', 'restore', file, '--name', member.name, '--data-dir', member.dataDir, '--initial-cluster', initialCluster, '--initial-cluster-token', token, '--initial-advertise-peer-urls', member.peerUrl];
 }
 
 describe('compat: cairn snapshot status and restore', function () {
@@ -148,7 +145,7 @@ describe('compat: cairn snapshot status and restore', function () {
     try {
       const peerPort = await freePort();
       const member = { name: 'solo', dataDir: join(root, 'data'), peerUrl: `http://127.0.0.1:${peerPort}` };
-      const restored = await must0(runCairn(restoreArgs(cairn.before, member, `solo=${member.peerUrl}`, 'restored')), 'restore');
+      const restored = await restoreSolo(cairn.before, member, 'restored');
       expect(restored.stdout).to.equal('');
       server = await startCairn({ dataDir: member.dataDir, name: 'solo', peerPort });
       const { keys, revision } = await keysOf(server.endpoint);
@@ -173,12 +170,7 @@ describe('compat: cairn snapshot status and restore', function () {
   it('restore into three data directories from one file: a working three-member cluster', async () => {
     let cluster: Cluster | undefined;
     try {
-      cluster = await startCluster('cairn', {
-        size: 3,
-        seedDataDirs: async ({ members, initialCluster, token }) => {
-          for (const member of members) await must0(runCairn(restoreArgs(cairn.before, member, initialCluster, token)), `restore ${member.name}`);
-        },
-      });
+      cluster = await startCluster('cairn', { size: 3, seedDataDirs: restoreEveryMember(cairn.before) });
       for (const member of cluster.members) {
         const { keys, revision } = await keysOf(member.endpoint);
         expect(revision, member.name).to.equal(cairn.revisionBefore);

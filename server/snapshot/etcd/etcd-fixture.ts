@@ -2,6 +2,8 @@
 // with bolt-fixture.ts, record by record, for the unit tests of the etcd
 // snapshot reader, its status and the restore from it.
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { StoredLease } from '../../../proto/gen/cairnpb/internal.js';
 import { KeyValue } from '../../../proto/gen/mvccpb/kv.js';
 import { revisionToBytes } from '../../mvcc/revision.js';
@@ -50,3 +52,10 @@ export function backend(records: LeafEntry[], meta: LeafEntry[], leases: LeafEnt
 
 /** `image` followed by its SHA-256, as `etcdctl snapshot save` writes it. */
 export const withTrailer = (image: Buffer): Buffer => Buffer.concat([image, createHash('sha256').update(image).digest()]);
+
+/** Writes `bytes` to the file `name` in `dir`; returns its path. */
+export function saveFixture(dir: string, name: string, bytes: Buffer): string {
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  return path;
+}
