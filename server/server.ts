@@ -71,6 +71,8 @@ import { clientHttp, metricsHttp } from './http/client-http.js';
 import { GatewayLoopback } from './http/gateway/loopback.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { GrpcMetrics } from './grpc/call-metrics.js';
+import { callLog } from './grpc/call-log.js';
+import { slowApplyWarnings } from './logging/slow-apply.js';
 import { watchTlsFiles } from './tls/tls-reload.js';
 import { HealthImplementation } from 'grpc-health-check';
 import { AutoCompactor } from './compaction/auto-compactor.js';
@@ -162,7 +164,7 @@ function tokenProvider(config: ServerConfig, clock: Clock, log: Log): TokenProvi
 async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenProvider, memberDir: string, dirLock: DataDirLock, log: Log, clock: Clock): Promise<StartedServer> {
   const snapDir = join(memberDir, 'snap');
   const backend = new Backend(snapDir);
-  const store = new MvccStore(backend, clock);
+  const store = new MvccStore(backend, clock, log);
   const { wal, contents } = Wal.open(join(memberDir, 'wal'));
   if (contents.tornBytes > 0) log.warn(`wal: cut ${contents.tornBytes} bytes of a torn write at the tail`);
   const leases = new LeaseTable(backend, minLeaseTtlSeconds(config));
@@ -190,8 +192,10 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
   });
   let endedWith: (reason: string) => void = () => {};
   const ended = new Promise<string>((resolve) => (endedWith = resolve));
+  /** The members last logged as added, to log what changes. */
+  let loggedMembers = new Set<bigint>();
   const node: RaftNode = new RaftNode(
-    { clock, wal, storage, store, backend, applier, membership, observer: metrics.observer },
+    { clock, wal, storage, store, backend, applier, membership, observer: slowApplyWarnings(metrics.observer, () => metrics.slowApplied(), log) },
     {
       memberId: identity.memberId,
       tickMs: config.heartbeatIntervalMs,
@@ -218,6 +222,7 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
         const known = new Set<number>();
         for (const member of members) {
           known.add(Number(member.ID));
+          if (!loggedMembers.has(member.ID)) log.info('added member', { 'member-id': member.ID.toString(16), 'peer-urls': member.peerURLs, 'is-learner': member.isLearner });
           try {
             transport.setPeer(Number(member.ID), member.peerURLs);
           } catch (error) {
@@ -226,6 +231,8 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
           }
         }
         for (const id of transport.peerIds()) if (!known.has(id)) transport.removePeer(id);
+        for (const id of loggedMembers) if (!known.has(Number(id))) log.info('removed member', { 'member-id': id.toString(16) });
+        loggedMembers = new Set(members.map((member) => member.ID));
       },
       snapshotInstalled: () => {
         leases.restore(store);
@@ -273,7 +280,7 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
 
   const peers = peerServer(context, { leases, expiry, bootMembers }, snapDir, log);
 
-  const server = clientServer(context, { leases, expiry, hub, metrics });
+  const server = clientServer(context, { leases, expiry, hub, metrics, log });
   // grpc.health.v1.Health, as etcd registers it: the empty service name stands for all of cairn's.
   const health = new HealthImplementation({ '': 'SERVING' });
   health.addToServer(server);
@@ -448,12 +455,12 @@ function peerServer(context: ServiceContext, state: { leases: LeaseTable; expiry
 }
 
 /** The etcd v3 services clients talk to, on one gRPC server. */
-function clientServer(context: ServiceContext, parts: { leases: LeaseTable; expiry: LeaseExpiry; hub: WatchHub; metrics: ServerMetrics }): Server {
+function clientServer(context: ServiceContext, parts: { leases: LeaseTable; expiry: LeaseExpiry; hub: WatchHub; metrics: ServerMetrics; log: Log }): Server {
   const { config } = context;
   const { leases, expiry, hub, metrics } = parts;
   const calls = new GrpcMetrics(metrics.registry);
   const server = new Server({
-    interceptors: [calls.interceptor],
+    interceptors: config.logLevel === 'debug' ? [calls.interceptor, callLog(parts.log, context.clock)] : [calls.interceptor],
     'grpc.max_receive_message_length': config.maxRequestBytes + grpcOverheadBytes,
     'grpc.max_send_message_length': -1,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,

@@ -44,6 +44,7 @@ export class ServerMetrics {
   private readonly peerRoundTrip: Histogram<'To'>;
   private readonly healthSuccess: Counter;
   private readonly healthFailures: Counter;
+  private readonly slowApplies: Counter;
 
   constructor(private readonly sources: MetricsSources) {
     const registers = [this.registry];
@@ -55,6 +56,7 @@ export class ServerMetrics {
     });
     this.healthSuccess = new Counter({ name: 'etcd_server_health_success', help: 'The total number of successful health checks', registers });
     this.healthFailures = new Counter({ name: 'etcd_server_health_failures', help: 'The total number of failed health checks', registers });
+    this.slowApplies = new Counter({ name: 'etcd_server_slow_apply_total', help: 'The total number of slow apply requests (likely overloaded from slow disk).', registers });
     this.serverLevels(registers);
     this.storeLevels(registers);
   }
@@ -63,11 +65,17 @@ export class ServerMetrics {
   readonly observer: NodeObserver = {
     walSynced: (durationMs) => this.walFsync.observe(durationMs / 1_000),
     backendCommitted: (durationMs) => this.backendCommit.observe(durationMs / 1_000),
+    requestApplied: () => undefined,
   };
 
   /** A probe of peer `peerId` came back after `durationMs`. */
   peerRoundTripped(peerId: bigint, durationMs: number): void {
     this.peerRoundTrip.observe({ To: peerId.toString(16) }, durationMs / 1_000);
+  }
+
+  /** A request took longer than etcd's 100 ms to apply. */
+  slowApplied(): void {
+    this.slowApplies.inc();
   }
 
   /** One /health answer. */

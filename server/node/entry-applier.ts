@@ -59,7 +59,9 @@ export class EntryApplier implements StateMachine {
           if (context.requestId !== 0n) confAnswers.push([context.requestId, refused]);
         } else if (fresh && entry.data.length > 0) {
           const request = proposals.take(entry.data) ?? committedRequest(entry);
+          const appliedFromMs = this.parts.clock.nowMs();
           const result = this.applyRequest(request, entry.index);
+          this.parts.observer.requestApplied(request, this.parts.clock.nowMs() - appliedFromMs);
           if (result.membership) membershipChanged = true;
           answers.push([request.id, result.result]);
         }

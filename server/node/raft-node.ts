@@ -353,6 +353,9 @@ export class RaftNode {
 
   private roleChanged(soft: SoftState, previous: SoftState): void {
     if (soft.lead !== previous.lead) {
+      // etcd's raft.node lines: every member says who leads, and when it lost its leader.
+      if (soft.lead !== None) this.hooks.log.info(`elected leader ${soft.lead.toString(16)} at term ${this.term}`, { 'local-member-id': this.id.toString(16) });
+      else this.hooks.log.warn(`lost leader ${previous.lead.toString(16)} at term ${this.term}`, { 'local-member-id': this.id.toString(16) });
       this.reads.leaderChanged();
       if (soft.lead !== None) {
         this.leaderChanges++;

@@ -79,6 +79,7 @@ export class Snapshots {
       if (stopped()) return;
       wal.appendSnapshot({ metadata: snapshotMetadataToPb(snapshot.metadata), reset: false });
       await wal.sync();
+      this.hooks.log.info('saved snapshot', { 'snapshot-index': index });
     } catch (error) {
       this.hooks.fatal(new Error(`recording the snapshot at index ${index} failed: ${(error as Error).message}`, { cause: error }));
       return;

@@ -241,7 +241,10 @@ class Peer {
     if (this.closed || this.sendingSnapshot) return;
     this.sendingSnapshot = true;
     void this.streamSnapshot(m).then(
-      () => this.events.snapshotSent(this.id, false),
+      () => {
+        this.events.log.info('sent database snapshot to member', { 'remote-peer-id': this.id.toString(16), 'snapshot-index': m.snapshot?.metadata.index });
+        this.events.snapshotSent(this.id, false);
+      },
       (error: Error) => {
         this.events.log.warn(`snapshot to ${this.id.toString(16)} failed: ${error.message}`);
         this.events.snapshotSent(this.id, true);
