@@ -35,6 +35,8 @@ export interface ServerConfig {
   logger: 'zap' | 'capnslog';
   /** --log-outputs: stderr, stdout, or files ("default" is stderr). */
   logOutputs: string[];
+  /** etcd 3.5's distributed tracing: spans of client calls and their proposals, exported over OTLP. */
+  tracing: TracingSettings;
   watchProgressNotifyIntervalMs: number;
   /** TLS of the client URLs (etcd's client-transport-security); https:// client URLs need its cert and key, or autoTls. */
   clientTls: TransportSecurity;
@@ -112,6 +114,11 @@ const flags = {
   'cipher-suites': { type: 'string' },
   'tls-min-version': { type: 'string', default: 'TLS1.2' },
   'tls-max-version': { type: 'string' },
+  'experimental-enable-distributed-tracing': { type: 'boolean', default: false },
+  'experimental-distributed-tracing-address': { type: 'string', default: 'localhost:4317' },
+  'experimental-distributed-tracing-service-name': { type: 'string', default: 'cairn' },
+  'experimental-distributed-tracing-instance-id': { type: 'string', default: '' },
+  'experimental-distributed-tracing-sampling-rate': { type: 'string', default: '0' },
   'config-file': { type: 'string' },
   version: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -150,6 +157,13 @@ Member flags:
   --log-level LEVEL                 debug, info, warn, error, panic or fatal (default info)
   --logger zap|capnslog             accepted as etcd's; cairn writes JSON lines either way (default zap)
   --log-outputs OUTPUTS             stderr, stdout or file paths, comma-separated (default "default": stderr)
+  --experimental-enable-distributed-tracing
+                                    trace client calls and their proposals with OpenTelemetry (OTLP gRPC)
+  --experimental-distributed-tracing-address HOST:PORT   the collector (default localhost:4317)
+  --experimental-distributed-tracing-service-name NAME   service.name (default cairn)
+  --experimental-distributed-tracing-instance-id ID      service.instance.id (default none)
+  --experimental-distributed-tracing-sampling-rate N     traces begun here to sample, per million (default 0;
+                                    a client's sampled trace is always continued)
   --auto-compaction-mode MODE       periodic (default) or revision
   --auto-compaction-retention R     0 = off (default); periodic: a duration (1h30m) or hours (24);
                                     revision: how many revisions to keep
@@ -281,7 +295,7 @@ function joinNegativeValues(argv: string[]): string[] {
 }
 
 /** The boolean flags among the FlagNames (parseArgs gives them as booleans). */
-const booleanFlags = { 'client-cert-auth': true, 'auto-tls': true, 'peer-client-cert-auth': true, 'peer-auto-tls': true } as const;
+const booleanFlags = { 'client-cert-auth': true, 'auto-tls': true, 'peer-client-cert-auth': true, 'peer-auto-tls': true, 'experimental-enable-distributed-tracing': true } as const;
 
 /**
  * `--client-cert-auth=true` / `=false` (and the other booleans): Go's flag package takes a boolean
@@ -392,6 +406,7 @@ function build(given: Map<FlagName, string>): ServerConfig {
     logLevel: oneOf('log-level', get('log-level'), logLevels),
     logger: logger(get('logger')),
     logOutputs: logOutputs(get('log-outputs')),
+    tracing: tracing(given, get),
     watchProgressNotifyIntervalMs: duration('experimental-watch-progress-notify-interval', get('experimental-watch-progress-notify-interval')),
     clientTls: transportSecurity(given, { certFile: 'cert-file', keyFile: 'key-file', trustedCaFile: 'trusted-ca-file', clientCertAuth: 'client-cert-auth', autoTls: 'auto-tls' }),
     peerTls: transportSecurity(given, {
@@ -540,6 +555,35 @@ function integer(flag: FlagName, value: string, minimum: number): number {
   const parsed = Number(value);
   if (!Number.isSafeInteger(parsed) || parsed < minimum) throw new ConfigError(`--${flag} must be an integer >= ${minimum}, not "${value}"`);
   return parsed;
+}
+
+/** --experimental-enable-distributed-tracing and its settings (etcd 3.5's flags). */
+export interface TracingSettings {
+  enabled: boolean;
+  /** host:port of an OTLP gRPC collector. */
+  address: string;
+  serviceName: string;
+  /** service.instance.id; "" leaves it out. */
+  instanceId: string;
+  /** Traces begun here that are sampled, per million; a client's sampled trace is always continued. */
+  samplingRatePerMillion: number;
+}
+
+const samplingRatePerMillionMax = 1_000_000;
+
+function tracing(given: Map<FlagName, string>, get: (flag: FlagName) => string): TracingSettings {
+  const rate = Number(get('experimental-distributed-tracing-sampling-rate'));
+  if (!Number.isSafeInteger(rate)) throw new ConfigError(`--experimental-distributed-tracing-sampling-rate must be an integer, not "${get('experimental-distributed-tracing-sampling-rate')}"`);
+  // etcd's words.
+  if (rate < 0) throw new ConfigError('tracing sampling rate must be positive');
+  if (rate > samplingRatePerMillionMax) throw new ConfigError(`tracing sampling rate must be less than ${samplingRatePerMillionMax}`);
+  return {
+    enabled: given.get('experimental-enable-distributed-tracing') === 'true',
+    address: get('experimental-distributed-tracing-address'),
+    serviceName: get('experimental-distributed-tracing-service-name'),
+    instanceId: get('experimental-distributed-tracing-instance-id'),
+    samplingRatePerMillion: rate,
+  };
 }
 
 /** etcd's log levels (panic and fatal log as fatal). */

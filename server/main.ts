@@ -39,6 +39,8 @@ async function main(): Promise<void> {
   for (const warning of parsed.warnings) log.warn(warning);
   if (config.logger === 'capnslog') log.warn('--logger=capnslog is taken as zap: cairn writes structured JSON lines');
   log.info('starting cairn', { 'cairn-version': cairnVersion, 'etcd-api-version': etcdApiVersion, 'node-version': process.version, ...effectiveConfig(config) });
+  const traces = config.tracing.enabled ? (await import('./tracing/export.js')).startTraceExport(config.tracing) : undefined;
+  if (traces !== undefined) log.info('distributed tracing is enabled', { address: config.tracing.address, 'service-name': config.tracing.serviceName, 'sampling-rate-per-million': config.tracing.samplingRatePerMillion });
   let server;
   try {
     server = await startServer(config, log);
@@ -58,8 +60,9 @@ async function main(): Promise<void> {
     stopping = true;
     log.info('received signal; shutting down', { signal });
     server.stop().then(
-      () => {
+      async () => {
         log.info('closed cairn server', { name: config.name, 'data-dir': config.dataDir });
+        await traces?.shutdown().catch((error: unknown) => log.warn('could not send the last spans', { error: String(error) }));
         process.exit(0);
       },
       (error: unknown) => {

@@ -72,6 +72,9 @@ import { GatewayLoopback } from './http/gateway/loopback.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { GrpcMetrics } from './grpc/call-metrics.js';
 import { callLog } from './grpc/call-log.js';
+import { callTracing } from './grpc/call-tracing.js';
+import { trace, type Tracer } from '@opentelemetry/api';
+import { cairnVersion } from './version.js';
 import { slowApplyWarnings } from './logging/slow-apply.js';
 import { watchTlsFiles } from './tls/tls-reload.js';
 import { HealthImplementation } from 'grpc-health-check';
@@ -207,6 +210,7 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
       requestBytesMax: config.maxRequestBytes,
       txnOpsMax: config.maxTxnOps,
       seed: randomBytes(4).readUInt32BE(),
+      ...(config.tracing.enabled ? { tracer: cairnTracer() } : {}),
     },
     {
       changes: (changes) => {
@@ -369,6 +373,11 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
   };
 }
 
+/** The tracer of the process's OpenTelemetry provider (tracing/export.ts sets one up for the binary). */
+function cairnTracer(): Tracer {
+  return trace.getTracer('cairn', cairnVersion);
+}
+
 /** The leader proposes the revocation of expired leases, at a bounded rate. */
 function expireLeases(node: RaftNode, expiry: LeaseExpiry, clock: Clock): Timer {
   return clock.every(leaseCheckIntervalMs, () => {
@@ -460,7 +469,11 @@ function clientServer(context: ServiceContext, parts: { leases: LeaseTable; expi
   const { leases, expiry, hub, metrics } = parts;
   const calls = new GrpcMetrics(metrics.registry);
   const server = new Server({
-    interceptors: config.logLevel === 'debug' ? [calls.interceptor, callLog(parts.log, context.clock)] : [calls.interceptor],
+    interceptors: [
+      calls.interceptor,
+      ...(config.logLevel === 'debug' ? [callLog(parts.log, context.clock)] : []),
+      ...(config.tracing.enabled ? [callTracing(cairnTracer())] : []),
+    ],
     'grpc.max_receive_message_length': config.maxRequestBytes + grpcOverheadBytes,
     'grpc.max_send_message_length': -1,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,

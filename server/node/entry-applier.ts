@@ -60,7 +60,9 @@ export class EntryApplier implements StateMachine {
         } else if (fresh && entry.data.length > 0) {
           const request = proposals.take(entry.data) ?? committedRequest(entry);
           const appliedFromMs = this.parts.clock.nowMs();
+          const traced = proposals.traceApply(request.id);
           const result = this.applyRequest(request, entry.index);
+          traced?.();
           this.parts.observer.requestApplied(request, this.parts.clock.nowMs() - appliedFromMs);
           if (result.membership) membershipChanged = true;
           answers.push([request.id, result.result]);

@@ -11,6 +11,7 @@ import { encodeConfChangeContext } from '../membership/membership.js';
 import { None, ProposalDroppedError, type ConfChange, type ConfChangeType } from '../raft/index.js';
 import { LeaderChangedError, NoLeaderError, RequestTooLargeError, TooManyRequestsError } from './errors.js';
 import { Waiters } from './waiters.js';
+import type { ProposalSpans } from '../tracing/proposal-spans.js';
 
 /** The request part of an InternalRequest (everything but its id); `auth` only on what a client asked. */
 export type Proposal = Omit<InternalRequest, 'id' | 'auth'> & { auth?: InternalRequest['auth'] };
@@ -65,7 +66,13 @@ export class Proposals {
   /** Proposals that failed before they were applied (refused by the core, or the member stopped); timeouts are counted by the waiters. */
   private failures = 0;
 
-  constructor(private readonly target: ProposalTarget, private readonly limits: ProposalLimits, clock: Clock) {
+  constructor(
+    private readonly target: ProposalTarget,
+    private readonly limits: ProposalLimits,
+    clock: Clock,
+    /** Records spans for traced requests (when the member traces). */
+    private readonly spans?: ProposalSpans,
+  ) {
     this.requests = new Waiters(limits.requestTimeoutMs, clock);
     this.confChanges = new Waiters(limits.requestTimeoutMs, clock);
     // Request IDs: 16 bits of the member ID, then a clock-based sequence, so
@@ -81,6 +88,12 @@ export class Proposals {
     if (data.length > this.limits.requestBytesMax) return Promise.reject(new RequestTooLargeError());
     const response = this.requests.wait(request.id);
     this.decoded.set(data, request);
+    if (this.spans !== undefined) {
+      const spans = this.spans;
+      spans.proposed(request.id);
+      const settled = (): void => spans.settled(request.id);
+      response.then(settled, settled);
+    }
     const gaveUp = options.gaveUp ?? (() => false);
     this.submit({
       pending: () => this.requests.has(request.id) && !gaveUp(),
@@ -140,6 +153,11 @@ export class Proposals {
     const parked = this.parked;
     this.parked = [];
     for (const proposal of parked) if (proposal.pending()) this.submit(proposal);
+  }
+
+  /** Request `id` is about to be applied: what ends its trace's apply span (undefined when it is not traced here). */
+  traceApply(id: bigint): (() => void) | undefined {
+    return this.spans?.applying(id);
   }
 
   /** Proposals waiting to be applied. */

@@ -39,6 +39,8 @@ import { Proposals, type Proposal, type ProposeOptions as ProposalOptions } from
 import { ReadBatches } from './reads.js';
 import { Snapshots } from './snapshots.js';
 import { WalLog } from './wal-log.js';
+import type { Tracer } from '@opentelemetry/api';
+import { ProposalSpans } from '../tracing/proposal-spans.js';
 import type { NodeObserver } from './observer.js';
 
 export type { Proposal } from './proposals.js';
@@ -61,6 +63,8 @@ export interface RaftNodeOptions {
   txnOpsMax: number;
   /** Seeds the election timeout randomization. */
   seed: number;
+  /** Traces what clients propose here (--experimental-enable-distributed-tracing); undefined: no spans. */
+  tracer?: Tracer;
 }
 
 export interface RaftNodeHooks {
@@ -128,6 +132,7 @@ export class RaftNode {
       { get lead() { return loop().lead; }, propose: (data) => loop().propose(data), proposeConfChange: (cc) => loop().proposeConfChange(cc) },
       options,
       clock,
+      options.tracer === undefined ? undefined : new ProposalSpans(options.tracer, clock),
     );
     const stateMachine = new EntryApplier(
       { ...parts, snapshots: this.snapshots, proposals: this.proposals },
