@@ -62,7 +62,9 @@ export class ClientPort {
     if (secure && tls === undefined) throw new Error(`server: no TLS certificate for ${url}, which config validation should have refused`);
     // TLS is terminated here, so gRPC gets plaintext HTTP/2.
     const injector = handlers.grpc?.createConnectionInjector(ServerCredentials.createInsecure());
-    const http1 = createHttpServer(handlers.http);
+    // No bound on a whole request: a gateway watch's request body stays open as long as the client adds
+    // watches to it (the headers still have Node's bound, as a slow client must not hold a socket forever).
+    const http1 = createHttpServer({ requestTimeout: 0 }, handlers.http);
     let route: (socket: Socket) => void = () => {};
     const protocols = injector === undefined ? ['http/1.1'] : ['http/1.1', 'h2'];
     const listener = secure && tls !== undefined ? secureListener(tls, protocols, (socket) => route(socket)) : createNetServer((socket) => route(socket));
