@@ -13,8 +13,8 @@ const byCode: Readonly<Record<number, number>> = {
   [status.PERMISSION_DENIED]: 403,
   [status.UNAUTHENTICATED]: 401,
   [status.RESOURCE_EXHAUSTED]: 429,
-  // grpc-gateway: deliberately not 412 Precondition Failed.
-  [status.FAILED_PRECONDITION]: 400,
+  // grpc-gateway v1 (etcd 3.4's) answers 412; v2 changed it to 400.
+  [status.FAILED_PRECONDITION]: 412,
   [status.ABORTED]: 409,
   [status.OUT_OF_RANGE]: 400,
   [status.UNIMPLEMENTED]: 501,
@@ -35,6 +35,7 @@ const texts: Readonly<Record<number, string>> = {
   404: 'Not Found',
   408: 'Request Timeout',
   409: 'Conflict',
+  412: 'Precondition Failed',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   501: 'Not Implemented',
