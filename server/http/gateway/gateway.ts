@@ -16,7 +16,7 @@ import type { TLSSocket } from 'node:tls';
 import { authorizationMetadataKey } from '../../api/caller.js';
 import { sendError, type HttpRoute } from '../respond.js';
 import { httpStatusOf, statusText } from './http-status.js';
-import { GatewayRequestError, requestBytes, responseJson } from './json-codec.js';
+import { GatewayRequestError, goJson, requestBytes, responseJson } from './json-codec.js';
 import { JsonValues, JsonValueTooLargeError } from './json-stream.js';
 import { gatewayRoutes, type GatewayRoute } from './routes.js';
 
@@ -78,7 +78,7 @@ function unary(options: GatewayOptions, route: GatewayRoute, metadata: Metadata,
       sendCallError(response, error?.code ?? status.UNKNOWN, error?.details ?? 'no response');
       return;
     }
-    sendJson(response, 200, JSON.stringify(responseJson(route.responseType, answer)));
+    sendJson(response, 200, goJson(responseJson(route.responseType, answer)), answeredHeaders);
   });
   // A client that hangs up (a Lock or Campaign it no longer waits for) cancels the call.
   response.once('close', () => call.cancel());
@@ -132,8 +132,8 @@ function streamAnswers(route: GatewayRoute, call: NodeJS.EventEmitter & { cancel
     if (!ended) call.cancel();
   });
   call.on('data', (answer: Buffer) => {
-    if (!response.headersSent) response.writeHead(200, { 'Content-Type': 'application/json' });
-    response.write(`${JSON.stringify({ result: responseJson(route.responseType, answer) })}\n`);
+    if (!response.headersSent) response.writeHead(200, { 'Content-Type': 'application/json', ...answeredHeaders });
+    response.write(`${goJson({ result: responseJson(route.responseType, answer) })}\n`);
   });
   call.on('error', (error: ServiceError) => {
     ended = true;
@@ -143,7 +143,7 @@ function streamAnswers(route: GatewayRoute, call: NodeJS.EventEmitter & { cancel
   });
   call.on('end', () => {
     ended = true;
-    if (!response.headersSent) response.writeHead(200, { 'Content-Type': 'application/json' });
+    if (!response.headersSent) response.writeHead(200, { 'Content-Type': 'application/json', ...answeredHeaders });
     response.end();
   });
 }
@@ -152,7 +152,7 @@ function endStream(response: ServerResponse, code: number, message: string): voi
   if (response.writableEnded) return;
   const httpCode = httpStatusOf(code);
   if (!response.headersSent) response.writeHead(200, { 'Content-Type': 'application/json' });
-  response.end(`${JSON.stringify({ error: { grpc_code: code, http_code: httpCode, message, http_status: statusText(httpCode) } })}\n`);
+  response.end(`${goJson({ error: { grpc_code: code, http_code: httpCode, message, http_status: statusText(httpCode) } })}\n`);
 }
 
 /** The request's wire bytes, or undefined once the error is answered. */
@@ -168,11 +168,18 @@ function encodeRequest(route: GatewayRoute, body: string, response: ServerRespon
 
 function sendCallError(response: ServerResponse, code: number, message: string): void {
   if (response.headersSent) return;
-  sendJson(response, httpStatusOf(code), JSON.stringify({ error: message, message, code }));
+  sendJson(response, httpStatusOf(code), goJson({ error: message, message, code }));
 }
 
-function sendJson(response: ServerResponse, statusCode: number, body: string): void {
-  response.writeHead(statusCode, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+/**
+ * What grpc-gateway adds to an answer the member gave: the gRPC response's
+ * header metadata, each as Grpc-Metadata-<key>; etcd's services send none of
+ * their own, so only gRPC's content type.
+ */
+const answeredHeaders = { 'Grpc-Metadata-Content-Type': 'application/grpc' } as const;
+
+function sendJson(response: ServerResponse, statusCode: number, body: string, headers: Record<string, string> = {}): void {
+  response.writeHead(statusCode, { 'Content-Type': 'application/json', ...headers, 'Content-Length': Buffer.byteLength(body) });
   response.end(body);
 }
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { GatewayRequestError, gatewayProtos, requestBytes, responseJson } from './json-codec.js';
+import { GatewayRequestError, gatewayProtos, goJson, requestBytes, responseJson } from './json-codec.js';
 
 const type = (name: string) => gatewayProtos().lookupType(name);
 
@@ -33,5 +33,26 @@ describe('gateway: JSON as etcd\'s gateway writes and reads it', () => {
     expect(() => requestBytes(range, '{"limit":"99999999999999999999"}')).to.throw(GatewayRequestError, 'cannot unmarshal number 99999999999999999999');
     expect(() => requestBytes(range, '[]')).to.throw(GatewayRequestError, 'cannot unmarshal array');
     expect(() => requestBytes(range, '{bad')).to.throw(GatewayRequestError);
+  });
+
+  it('keeps 64-bit integers written as JSON numbers exact, and reads a quoted integer as jsonpb does (the text inside as JSON)', () => {
+    const grant = type('etcdserverpb.LeaseGrantRequest');
+    const decoded = (text: string) => grant.toObject(grant.decode(requestBytes(grant, text)), { longs: String });
+    expect(decoded('{"ID":9007199254740993,"TTL":" 60"}')).to.deep.equal({ ID: '9007199254740993', TTL: '60' });
+    expect(() => requestBytes(grant, '{"TTL":"x"}')).to.throw(GatewayRequestError, "invalid character 'x' looking for beginning of value");
+    expect(() => requestBytes(grant, '{"TTL":1e3}')).to.throw(GatewayRequestError, 'json: cannot unmarshal number 1e3 into Go value of type int64');
+    expect(() => requestBytes(grant, '{"TTL":true}')).to.throw(GatewayRequestError, 'json: cannot unmarshal bool into Go value of type int64');
+  });
+
+  it('names Go\'s types in its errors: a message is a map, a repeated field a slice, an enum its Go name', () => {
+    const txn = type('etcdserverpb.TxnRequest');
+    expect(() => requestBytes(txn, '"x"')).to.throw(GatewayRequestError, 'json: cannot unmarshal string into Go value of type map[string]json.RawMessage');
+    expect(() => requestBytes(txn, '{"compare":{}}')).to.throw(GatewayRequestError, 'json: cannot unmarshal object into Go value of type []json.RawMessage');
+    expect(() => requestBytes(txn, '{"compare":[{"target":"NOPE"}]}')).to.throw(GatewayRequestError, 'unknown value "NOPE" for enum etcdserverpb.Compare_CompareTarget');
+    expect(() => requestBytes(txn, '{"compare":[{"target":1.5}]}')).to.throw(GatewayRequestError, 'json: cannot unmarshal number 1.5 into Go value of type etcdserverpb.Compare_CompareTarget');
+  });
+
+  it('goJson writes what Go writes: HTML characters, U+2028 and U+2029 escaped, \\b and \\f as \\u escapes', () => {
+    expect(goJson({ users: ['a<b>&c', 'x\b\f\n\u2028\u2029\u007fé', 'back\\b'] })).to.equal('{"users":["a\\u003cb\\u003e\\u0026c","x\\u0008\\u000c\\n\\u2028\\u2029\u007fé","back\\\\b"]}');
   });
 });
