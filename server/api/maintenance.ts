@@ -38,7 +38,8 @@ export function maintenanceService(context: ServiceContext): MaintenanceServer {
         await context.store.compacted();
         await context.backend.defragment();
       });
-      return { header: fillHeader(context, undefined) };
+      // etcd 3.4 answers an empty DefragmentResponse: no header.
+      return { header: undefined };
     }),
     hash: unary(async (_request, call) => {
       await requireRoot(context, call);
@@ -64,7 +65,8 @@ export function maintenanceService(context: ServiceContext): MaintenanceServer {
     },
     moveLeader: unary(async (request) => {
       await context.node.transferLeadership(request.targetID);
-      return { header: fillHeader(context, undefined) };
+      // etcd 3.4 answers an empty MoveLeaderResponse: no header.
+      return { header: undefined };
     }),
     downgrade: unary(() => {
       throw requestErrors.notCapable();

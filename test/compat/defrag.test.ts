@@ -2,6 +2,7 @@
 // back the same afterwards (cairn rewrites its lmdb environment in place).
 import { expect } from 'chai';
 import { compatPair } from './pair.js';
+import { defragmentRaw } from './rpc.js';
 
 describe('compat: etcdctl defrag', function () {
   const pair = compatPair();
@@ -18,6 +19,11 @@ describe('compat: etcdctl defrag', function () {
     expect(after.stdout).to.include('"count":50');
     await pair.etcdctl(['get', 'defrag/010', '--rev', '100', '-w', 'json']);
     await pair.etcdctl(['endpoint', 'hashkv', '-w', 'json']);
+  });
+
+  it('the raw Defragment response carries no header, as etcd 3.4\'s', async () => {
+    const outcome = await pair.raw((clients) => defragmentRaw(clients, {}));
+    expect(outcome).to.deep.equal({ ok: true, response: { header: undefined } });
   });
 
   it('writes made after a defragmentation are durable and readable', async () => {

@@ -4,9 +4,9 @@
 // HashKV is a CRC-32C over its key bucket (revision keys and encoded
 // KeyValues), so a different hash means a different encoding or history.
 import { expect } from 'chai';
-import { HashKVRequest } from '../../proto/gen/etcdserverpb/rpc.js';
+import { HashKVRequest, StatusRequest } from '../../proto/gen/etcdserverpb/rpc.js';
 import { compatPair } from './pair.js';
-import { hashKvRaw, type Clients } from './rpc.js';
+import { hashKvRaw, moveLeaderRaw, responseOf, statusRaw, type Clients } from './rpc.js';
 
 const hashKvAt = (clients: Clients, revision: bigint) => hashKvRaw(clients, HashKVRequest.fromPartial({ revision }));
 
@@ -65,5 +65,13 @@ describe('compat: etcdctl endpoint', function () {
 
   it('status after compaction still reports the same revision', async () => {
     await pair.etcdctl(['endpoint', 'status', '-w', 'json']);
+  });
+
+  it('MoveLeader to the member that leads answers an empty response, no header, as etcd 3.4', async () => {
+    const outcome = await pair.raw(async (clients) => {
+      const self = responseOf(await statusRaw(clients, StatusRequest.fromPartial({})), 'Status').leader;
+      return moveLeaderRaw(clients, { targetID: self });
+    });
+    expect(outcome).to.deep.equal({ ok: true, response: { header: undefined } });
   });
 });

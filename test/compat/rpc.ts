@@ -10,6 +10,8 @@ import type {
   CompactionResponse,
   DeleteRangeRequest,
   DeleteRangeResponse,
+  DefragmentRequest,
+  DefragmentResponse,
   HashKVRequest,
   HashKVResponse,
   KVClient,
@@ -23,6 +25,8 @@ import type {
   LeaseTimeToLiveRequest,
   LeaseTimeToLiveResponse,
   MaintenanceClient,
+  MoveLeaderRequest,
+  MoveLeaderResponse,
   PutRequest,
   PutResponse,
   StatusRequest,
@@ -112,6 +116,14 @@ export function hashKvRaw(clients: Clients, request: HashKVRequest): Promise<Out
 
 export function alarmRaw(clients: Clients, request: AlarmRequest): Promise<Outcome<AlarmResponse>> {
   return unary((metadata, options, done: Done<AlarmResponse>) => clients.maintenance.alarm(request, metadata, options, done));
+}
+
+export function defragmentRaw(clients: Clients, request: DefragmentRequest): Promise<Outcome<DefragmentResponse>> {
+  return unary((metadata, options, done: Done<DefragmentResponse>) => clients.maintenance.defragment(request, metadata, options, done));
+}
+
+export function moveLeaderRaw(clients: Clients, request: MoveLeaderRequest): Promise<Outcome<MoveLeaderResponse>> {
+  return unary((metadata, options, done: Done<MoveLeaderResponse>) => clients.maintenance.moveLeader(request, metadata, options, done));
 }
 
 export function statusRaw(clients: Clients, request: StatusRequest): Promise<Outcome<StatusResponse>> {
