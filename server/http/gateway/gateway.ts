@@ -92,35 +92,53 @@ function serverStream(options: GatewayOptions, route: GatewayRoute, metadata: Me
   streamAnswers(route, call, response);
 }
 
+/**
+ * A bidirectional stream: the body's JSON values are the requests, sent as
+ * they complete. As grpc-gateway v1: a first request that cannot be read
+ * fails the call at once (HTTP 500, code Unknown: a decode error is no gRPC
+ * status); a later one ends the requests as the end of the body does, and
+ * the stream goes on answering (a watch keeps watching).
+ */
 function bidiStream(options: GatewayOptions, route: GatewayRoute, metadata: Metadata, request: IncomingMessage, response: ServerResponse): void {
   const call = options.client.makeBidiStreamRequest(route.grpcPath, passBytes, passBytes, metadata);
   streamAnswers(route, call, response);
   const values = new JsonValues(options.bodyBytesMax);
-  const fail = (message: string): void => {
+  let sentCount = 0;
+  let reading = true;
+  const unreadable = (message: string): void => {
+    reading = false;
+    if (sentCount > 0) {
+      call.end();
+      return;
+    }
+    sendCallError(response, status.UNKNOWN, message);
     call.cancel();
-    endStream(response, status.INVALID_ARGUMENT, message);
   };
   request.setEncoding('utf8');
+  // After an unreadable request the rest of the body is read and dropped, as etcd never reads it.
   request.on('data', (chunk: string) => {
+    if (!reading) return;
     let complete: string[];
     try {
       complete = values.push(chunk);
     } catch (error) {
-      if (error instanceof JsonValueTooLargeError) return fail(error.message);
+      if (error instanceof JsonValueTooLargeError) return unreadable(error.message);
       throw error;
     }
     for (const text of complete) {
       try {
         call.write(Buffer.from(requestBytes(route.requestType, text)));
+        sentCount++;
       } catch (error) {
-        if (error instanceof GatewayRequestError) return fail(error.message);
+        if (error instanceof GatewayRequestError) return unreadable(error.message);
         throw error;
       }
     }
   });
   request.on('end', () => {
-    if (values.rest() !== '') return fail('unexpected EOF');
-    // The client sent everything: the stream half-closes, and goes on answering (a watch keeps watching).
+    if (!reading) return;
+    if (values.rest() !== '') return unreadable('unexpected EOF');
+    // The client sent everything: the stream half-closes, and goes on answering.
     call.end();
   });
 }
