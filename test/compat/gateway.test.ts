@@ -480,3 +480,15 @@ describe('compat: the JSON gateway, by curl', function () {
     });
   });
 });
+
+describe('compat: the JSON gateway, by curl, with --max-request-bytes 1024', function () {
+  const pair = compatPair({ args: ['--max-request-bytes', '1024'] });
+
+  it('a request past the limit, and a body past the gateway\'s own bound: "request is too large" from both', async () => {
+    for (const valueBytes of [2_000, 60_000]) {
+      const body = json({ key: b('big'), value: Buffer.alloc(valueBytes, 'x').toString('base64') });
+      const answer = await pair.same(`a ${valueBytes}-byte value`, (side) => curlCall(`${side.server.clientUrl}/v3/kv/put`, body));
+      expect(answer).to.deep.equal({ status: 400, contentType: 'application/json', body: '{"error":"etcdserver: request is too large","message":"etcdserver: request is too large","code":3}' });
+    }
+  });
+});

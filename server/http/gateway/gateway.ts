@@ -14,6 +14,8 @@ import { Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js'
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { authorizationMetadataKey } from '../../api/caller.js';
+import { toServiceError } from '../../grpc/errors.js';
+import { RequestTooLargeError } from '../../node/errors.js';
 import { sendError, type HttpRoute } from '../respond.js';
 import { httpStatusOf, statusText } from './http-status.js';
 import { GatewayRequestError, goJson, requestBytes, responseJson } from './json-codec.js';
@@ -56,7 +58,14 @@ export function gatewayRoute(options: GatewayOptions): HttpRoute {
     if (authorization !== undefined) metadata.set(authorizationMetadataKey, authorization);
     if (route.kind === 'bidi-stream') return bidiStream(options, route, metadata, request, response);
     return readBody(request, options.bodyBytesMax).then(
-      (body) => (route.kind === 'unary' ? unary(options, route, metadata, body, request, response) : serverStream(options, route, metadata, body, response)),
+      (body) => {
+        if (body === undefined) {
+          // What the service answers a request past --max-request-bytes, which a body this long carries.
+          const { code, details } = toServiceError(new RequestTooLargeError());
+          return sendCallError(response, code ?? status.INVALID_ARGUMENT, details ?? '');
+        }
+        return route.kind === 'unary' ? unary(options, route, metadata, body, request, response) : serverStream(options, route, metadata, body, response);
+      },
       (error: Error) => sendCallError(response, status.INVALID_ARGUMENT, error.message),
     );
   };
@@ -201,21 +210,21 @@ function sendJson(response: ServerResponse, statusCode: number, body: string, he
   response.end(body);
 }
 
-/** The whole body as text; rejects past `bytesMax`. */
-function readBody(request: IncomingMessage, bytesMax: number): Promise<string> {
+/**
+ * The whole body as text, or undefined when it is longer than `bytesMax`:
+ * the rest is read and dropped, so that the client, which may still be
+ * sending, gets the answer.
+ */
+function readBody(request: IncomingMessage, bytesMax: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let bytes = 0;
     request.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
-      if (bytes > bytesMax) {
-        reject(new Error(`request body larger than ${bytesMax} bytes`));
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (bytes <= bytesMax) chunks.push(chunk);
+      else chunks.length = 0;
     });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('end', () => resolve(bytes > bytesMax ? undefined : Buffer.concat(chunks).toString('utf8')));
     request.on('error', reject);
   });
 }
