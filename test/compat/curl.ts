@@ -5,12 +5,13 @@
 // and on curl's whole run (--max-time); stop() kills it by PID.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { runCommand } from '../harness/command.js';
+import { MessageQueue } from './streams.js';
 
 /** How long one unary call may take (a Lock or Campaign that waits is a stream's job, not this). */
 const callTimeoutSeconds = 10;
 /** The longest a stream runs before curl gives up on its own. */
 const streamTimeoutSecondsMax = 20;
-/** How long waitLines waits for the lines it was asked for. */
+/** How long take() waits for the lines it was asked for. */
 const lineWaitMsDefault = 5_000;
 
 export interface CurlOptions {
@@ -47,51 +48,33 @@ export async function curlCall(url: string, body: string | undefined, options: C
   return { status: Number(status), contentType: contentType.join(' '), body: result.stdout.slice(0, at) };
 }
 
-/** A streaming call, `curl -s -N -X POST -d body url`, read as it arrives. */
+/** A streaming call, `curl -s -N -X POST -d body url`, read line by line as it arrives. */
 export class CurlStream {
+  /** The complete lines, each a message; the queue ends when curl exits. */
+  readonly lines = new MessageQueue<string>('curl stream');
   private readonly child: ChildProcess;
   private text = '';
+  private partial = '';
   private readonly exited: Promise<number | null>;
-  private readonly waiting = new Set<() => void>();
 
   constructor(url: string, body: string, options: CurlOptions & { maxTimeSeconds?: number } = {}) {
     const maxTimeSeconds = Math.min(options.maxTimeSeconds ?? streamTimeoutSecondsMax, streamTimeoutSecondsMax);
     this.child = spawn('curl', ['-N', '--max-time', String(maxTimeSeconds), ...curlArgs(url, body, options)], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout?.on('data', (chunk: Buffer) => {
       this.text += chunk.toString('utf8');
-      this.wake();
+      const complete = (this.partial + chunk.toString('utf8')).split('\n');
+      this.partial = complete.pop() ?? '';
+      for (const line of complete) this.lines.push(line);
     });
     this.exited = new Promise((resolve) => this.child.on('close', (code) => {
+      this.lines.end(`curl exited (${code}) after: ${this.text}`);
       resolve(code);
-      this.wake();
     }));
   }
 
-  /** The complete lines received so far. */
-  lines(): string[] {
-    const all = this.text.split('\n');
-    all.pop();
-    return all;
-  }
-
-  /** Waits until `count` complete lines arrived; rejects after `timeoutMs` or when curl ended first. */
-  async waitLines(count: number, timeoutMs = lineWaitMsDefault): Promise<string[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.lines().length < count) {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`curl ended after ${this.lines().length} of ${count} lines: ${this.text}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`${this.lines().length} of ${count} lines within ${timeoutMs} ms: ${this.text}`);
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          clearTimeout(timer);
-          this.waiting.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, left);
-        this.waiting.add(wake);
-      });
-    }
-    return this.lines().slice(0, count);
+  /** The next `count` unread lines; rejects when they do not come within `timeoutMs` or curl ends first. */
+  take(count: number, timeoutMs = lineWaitMsDefault): Promise<string[]> {
+    return this.lines.take(count, timeoutMs);
   }
 
   /** Waits for curl to end by itself (the server ended the response); returns everything it printed. */
@@ -105,9 +88,5 @@ export class CurlStream {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
     await this.exited;
     return this.text;
-  }
-
-  private wake(): void {
-    for (const wake of [...this.waiting]) wake();
   }
 }

@@ -283,7 +283,7 @@ describe('compat: the JSON gateway, by curl', function () {
       for (const [what, key, header] of [['watch permitted', 'a/public', token], ['watch denied', 'p/a', token], ['watch with a bad token', 'a/public', 'not-a-token']] as const) {
         const watch = s.stream('/v3/watch', { create_request: { key: b(key) } }, as(header));
         try {
-          s.recordLines(what, await watch.waitLines(1));
+          s.recordLines(what, await watch.take(1));
         } finally {
           await watch.stop();
         }
@@ -384,9 +384,9 @@ describe('compat: the JSON gateway, by curl', function () {
     async function streamLines(s: GatewaySession, what: string, path: string, body: unknown, count: number | 'to the end', steps: () => Promise<void> = async () => undefined, options: CurlOptions = {}): Promise<string[]> {
       const stream = s.stream(path, body, options);
       try {
-        if (count !== 'to the end') await stream.waitLines(1);
+        const first = count === 'to the end' ? [] : await stream.take(1);
         await steps();
-        const lines = count === 'to the end' ? (await stream.ended()).split('\n').filter((line) => line !== '') : await stream.waitLines(count);
+        const lines = count === 'to the end' ? (await stream.ended()).split('\n').filter((line) => line !== '') : [...first, ...await stream.take(count - 1)];
         s.recordLines(what, lines);
         return lines;
       } finally {

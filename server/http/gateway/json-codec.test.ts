@@ -46,10 +46,13 @@ describe('gateway: JSON as etcd\'s gateway writes and reads it', () => {
 
   it('names Go\'s types in its errors: a message is a map, a repeated field a slice, an enum its Go name', () => {
     const txn = type('etcdserverpb.TxnRequest');
-    expect(() => requestBytes(txn, '"x"')).to.throw(GatewayRequestError, 'json: cannot unmarshal string into Go value of type map[string]json.RawMessage');
-    expect(() => requestBytes(txn, '{"compare":{}}')).to.throw(GatewayRequestError, 'json: cannot unmarshal object into Go value of type []json.RawMessage');
-    expect(() => requestBytes(txn, '{"compare":[{"target":"NOPE"}]}')).to.throw(GatewayRequestError, 'unknown value "NOPE" for enum etcdserverpb.Compare_CompareTarget');
-    expect(() => requestBytes(txn, '{"compare":[{"target":1.5}]}')).to.throw(GatewayRequestError, 'json: cannot unmarshal number 1.5 into Go value of type etcdserverpb.Compare_CompareTarget');
+    const cases: Array<[string, string]> = [
+      ['"x"', 'json: cannot unmarshal string into Go value of type map[string]json.RawMessage'],
+      ['{"compare":{}}', 'json: cannot unmarshal object into Go value of type []json.RawMessage'],
+      ['{"compare":[{"target":"NOPE"}]}', 'unknown value "NOPE" for enum etcdserverpb.Compare_CompareTarget'],
+      ['{"compare":[{"target":1.5}]}', 'json: cannot unmarshal number 1.5 into Go value of type etcdserverpb.Compare_CompareTarget'],
+    ];
+    for (const [text, message] of cases) expect(() => requestBytes(txn, text), text).to.throw(GatewayRequestError, message);
   });
 
   it('goJson writes what Go writes: HTML characters, U+2028 and U+2029 escaped, \\b and \\f as \\u escapes', () => {

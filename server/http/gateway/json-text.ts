@@ -93,13 +93,7 @@ class Reader {
 
   private object(depth: number): { [key: string]: JsonValue } {
     const out: { [key: string]: JsonValue } = {};
-    this.at++;
-    this.skipSpace();
-    if (this.text[this.at] === '}') {
-      this.at++;
-      return out;
-    }
-    for (;;) {
+    this.items('}', 'after object key:value pair', () => {
       if (this.text[this.at] !== '"') throw this.invalid('looking for beginning of object key string');
       const key = this.string();
       this.skipSpace();
@@ -108,36 +102,38 @@ class Reader {
       this.skipSpace();
       // Go keeps the last of repeated keys; so does this (and jsonpb then reads the map).
       Object.defineProperty(out, key, { value: this.value(depth), enumerable: true, writable: true, configurable: true });
-      this.skipSpace();
-      const next = this.text[this.at];
-      this.at++;
-      if (next === '}') return out;
-      if (next !== ',') {
-        this.at--;
-        throw this.invalid('after object key:value pair');
-      }
-      this.skipSpace();
-    }
+    });
+    return out;
   }
 
   private array(depth: number): JsonValue[] {
     const out: JsonValue[] = [];
+    this.items(']', 'after array element', () => out.push(this.value(depth)));
+    return out;
+  }
+
+  /**
+   * The items of an object or an array, from its opening character to
+   * `close`, each read by `item`; `afterItem` is Go's context for a bad
+   * character where a comma or `close` belongs.
+   */
+  private items(close: string, afterItem: string, item: () => void): void {
     this.at++;
     this.skipSpace();
-    if (this.text[this.at] === ']') {
+    if (this.text[this.at] === close) {
       this.at++;
-      return out;
+      return;
     }
     for (;;) {
-      out.push(this.value(depth));
+      item();
       this.skipSpace();
       const next = this.text[this.at];
-      this.at++;
-      if (next === ']') return out;
-      if (next !== ',') {
-        this.at--;
-        throw this.invalid('after array element');
+      if (next === close) {
+        this.at++;
+        return;
       }
+      if (next !== ',') throw this.invalid(afterItem);
+      this.at++;
       this.skipSpace();
     }
   }
