@@ -24,6 +24,7 @@ describe('tracing: one trace from the application through the member', function 
   let server: StartedServer | undefined;
   let client: Client | undefined;
   let dir: string | undefined;
+  let endpoint = '';
 
   before(async () => {
     provider = new TracerProvider({ sampler: new AlwaysOnSampler(), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
@@ -41,7 +42,8 @@ describe('tracing: one trace from the application through the member', function 
     if (parsed.kind !== 'run') throw new Error('not a run');
     expect(parsed.config.tracing.enabled).to.equal(true);
     server = await startServer(parsed.config);
-    client = await connect({ endpoints: [`127.0.0.1:${clientPort}`] });
+    endpoint = `127.0.0.1:${clientPort}`;
+    client = await connect({ endpoints: [endpoint] });
   });
 
   after(async () => {
@@ -79,6 +81,20 @@ describe('tracing: one trace from the application through the member', function 
     const commit = spans.find((span) => span.name === 'raft.commit');
     const apply = spans.find((span) => span.name === 'mvcc.apply');
     expect(hrMs(commit!.endTime)).to.be.at.most(hrMs(apply!.startTime) + 1);
+  });
+
+  it('a gateway request with a traceparent header continues that trace through the member', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const response = await fetch(`http://${endpoint}/v3/kv/put`, {
+      method: 'POST',
+      headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      body: JSON.stringify({ key: Buffer.from('tracing/http').toString('base64'), value: Buffer.from('v').toString('base64') }),
+    });
+    expect(response.status).to.equal(200);
+    const spans = spansOf(traceId);
+    const serverSpan = spans.find((span) => span.name === 'etcdserverpb.KV/Put');
+    expect(parentOf(serverSpan!)).to.equal('00f067aa0ba902b7');
+    expect(spans.filter((span) => parentOf(span) === serverSpan!.spanContext().spanId).map((span) => span.name).sort()).to.deep.equal(['mvcc.apply', 'raft.commit']);
   });
 
   it('a read has its server span and no proposal spans; a failed call is marked as an error', async () => {

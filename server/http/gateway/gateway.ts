@@ -35,6 +35,9 @@ export interface GatewayOptions {
 
 const passBytes = (bytes: Buffer): Buffer => bytes;
 
+/** The W3C Trace Context headers. */
+const traceHeaders = ['traceparent', 'tracestate'] as const;
+
 /** The route that answers every path under the gateway's prefixes. */
 export function gatewayRoute(options: GatewayOptions): HttpRoute {
   const routes = gatewayRoutes();
@@ -56,6 +59,11 @@ export function gatewayRoute(options: GatewayOptions): HttpRoute {
     const metadata = new Metadata();
     const authorization = request.headers.authorization;
     if (authorization !== undefined) metadata.set(authorizationMetadataKey, authorization);
+    // A traced HTTP client's W3C trace context goes on with the call (grpc/call-tracing.ts continues it).
+    for (const name of traceHeaders) {
+      const value = request.headers[name];
+      if (typeof value === 'string') metadata.set(name, value);
+    }
     if (route.kind === 'bidi-stream') return bidiStream(options, route, metadata, request, response);
     return readBody(request, options.bodyBytesMax).then(
       (body) => {
