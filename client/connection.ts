@@ -156,7 +156,12 @@ export const Idempotency = {
 /** Whether a request may be sent again after an ambiguous failure. */
 export type Idempotency = (typeof Idempotency)[keyof typeof Idempotency];
 
-const tracer = trace.getTracer('cairn-client');
+/**
+ * The SDK's tracer, asked of the global provider at each call rather than
+ * once: a provider registered (or replaced) after this module loaded is the
+ * one used.
+ */
+const tracer = (): ReturnType<typeof trace.getTracer> => trace.getTracer('cairn-client');
 const dialTimeoutMsDefault = 5_000;
 const retriesDefault = 5;
 const minDelayMsDefault = 50;
@@ -324,7 +329,7 @@ export class Connection {
     const { signal } = options;
     if (signal?.aborted) throw new AbortedError('call aborted before it started', { cause: signal.reason });
     const deadline = options.deadlineMs === undefined ? undefined : Date.now() + options.deadlineMs;
-    return tracer.startActiveSpan(`${service}/${method}`, {
+    return tracer().startActiveSpan(`${service}/${method}`, {
       kind: SpanKind.CLIENT,
       attributes: { 'rpc.system': 'grpc', 'rpc.service': service, 'rpc.method': method },
     }, async (span) => {

@@ -13,6 +13,8 @@ import { judgeAnswer, judgeError, judgeWatchResponse, type Answer, type ClientCa
 const unaryDeadlineMs = 10_000;
 /** A stream that the client has ended must be ended by the server within this. */
 const streamEndWaitMs = 2_000;
+/** How long a watch stream is watched after its half-close: an error the server ends it with comes within this. */
+const halfClosedServeMs = 200;
 /** How long a keep-alive script waits for one answer per request. */
 const keepAliveAnswerWaitMs = 2_000;
 /** gRPC's receive limit for the client: answers may be large (a Range over every fuzz key). */
@@ -101,7 +103,7 @@ export class MemberChannel {
       else stream.write(WatchRequest.encode({ progressRequest: {} }).finish());
     }
     await stream.settle(call.settleMs);
-    const end = await stream.finish(call.ending);
+    const end = await stream.finish(call.ending, true);
     const findings = stream.received.flatMap((response) => judgeWatchResponse(response as WatchResponse, this.identity) ?? []);
     const caused = { deadline: false, cancelled: call.ending === 'cancel', garbage: call.actions.some((action) => 'garbage' in action) };
     return observed(end, [...findings, ...this.judgeEnd(call, end, caused)]);
@@ -190,12 +192,20 @@ class RawStream {
     return this.until(() => this.received.length >= count || this.ended !== undefined, ms);
   }
 
-  /** Ends the stream as `ending` says and resolves with how it ended (a server that does not end it within streamEndWaitMs is cancelled). */
-  async finish(ending: 'cancel' | 'half-close'): Promise<Answer> {
+  /**
+   * Ends the stream as `ending` says and resolves with how it ended (a server that does not end it within streamEndWaitMs is cancelled).
+   * `servedAfterHalfClose`: the server goes on after a half-close (etcd's Watch delivers events until the client cancels), so a stream
+   * still open a moment after the half-close is as it should be; it is then cancelled and counts as ended well.
+   */
+  async finish(ending: 'cancel' | 'half-close', servedAfterHalfClose = false): Promise<Answer> {
     if (this.ended === undefined) {
       if (ending === 'cancel') this.call.cancel();
       else (this.call as ClientDuplexStream<Buffer, unknown>).end();
-      await this.until(() => this.ended !== undefined, streamEndWaitMs);
+      await this.until(() => this.ended !== undefined, servedAfterHalfClose && ending === 'half-close' ? halfClosedServeMs : streamEndWaitMs);
+      if (this.ended === undefined && servedAfterHalfClose && ending === 'half-close') {
+        this.call.cancel();
+        return { ok: true, response: undefined };
+      }
     }
     if (this.ended === undefined) {
       this.call.cancel();
