@@ -8,6 +8,7 @@ import { InitialClusterError, parseInitialCluster } from './membership/initial-c
 import { requestBytesCeiling } from './transport/peer-checks.js';
 import { JwtOptionsError, parseJwtOptions, type JwtOptions } from './auth/jwt.js';
 import { DurationSyntaxError, parseGoDuration } from './go-duration.js';
+import { EtcdFlagValueError, etcdFlags, etcdFlagValue, etcdFlagWarnings, goParseBool, takeEtcdFlags } from './etcd-flags.js';
 import type { AutoCompaction } from './compaction/auto-compactor.js';
 import { tlsProtocolOptions, TlsProtocolError, tlsVersionNames, type TlsProtocolConfig } from './tls/cipher-suites.js';
 import { transportSecurityProblem, type TransportSecurity } from './tls/transport-security.js';
@@ -69,7 +70,11 @@ export class FlagSyntaxError extends ConfigError {
   override readonly name = 'FlagSyntaxError';
 }
 
-/** A configuration to run, with what deserves a warning in the log (etcd's warnings: unknown ETCD_ variables, config keys cairn does not use). */
+/**
+ * A configuration to run, with what deserves a warning in the log (etcd's
+ * warnings: unknown ETCD_ variables, config keys cairn does not use; and
+ * etcd's flags that cairn accepts without acting on them, etcd-flags.ts).
+ */
 export type ParsedCommandLine = { kind: 'run'; config: ServerConfig; warnings: string[] } | { kind: 'version' } | { kind: 'help' };
 
 /** The environment variables ETCD_<FLAG> are read from (process.env by default). */
@@ -136,80 +141,6 @@ export function defaultDataDir(name: string): string {
   return `${name}.cairn`;
 }
 
-export const usage = `Usage: cairn [flags]
-
-A Raft-replicated MVCC key/value store that speaks the etcd v3 gRPC API.
-With no flags it runs one node on 127.0.0.1:2379 with its data in ./default.cairn.
-
-Member flags:
-  --name NAME                       human-readable name of this member (default "default")
-  --data-dir DIR                    path to the data directory (default "\${name}.cairn")
-  --listen-client-urls URLS         comma-separated URLs to serve clients on (default http://127.0.0.1:2379)
-  --advertise-client-urls URLS      client URLs advertised to the cluster (default http://127.0.0.1:2379)
-  --listen-peer-urls URLS           URLs to listen on for peer traffic (default http://127.0.0.1:2380)
-  --listen-metrics-urls URLS        more URLs serving only /metrics and the health endpoints
-  --max-txn-ops N                   most operations in one txn request (default 128)
-  --max-request-bytes N             largest client request in bytes (default 1572864)
-  --quota-backend-bytes N           backend size quota; 0 = default, negative = none (default 2 GiB)
-  --heartbeat-interval MS           heartbeat interval (default 100)
-  --election-timeout MS             election timeout (default 1000)
-  --snapshot-count N                committed entries between snapshots (default 100000)
-  --log-level LEVEL                 debug, info, warn, error, panic or fatal (default info)
-  --logger zap|capnslog             accepted as etcd's; cairn writes JSON lines either way (default zap)
-  --log-outputs OUTPUTS             stderr, stdout or file paths, comma-separated (default "default": stderr)
-  --experimental-enable-distributed-tracing
-                                    trace client calls and their proposals with OpenTelemetry (OTLP gRPC)
-  --experimental-distributed-tracing-address HOST:PORT   the collector (default localhost:4317)
-  --experimental-distributed-tracing-service-name NAME   service.name (default cairn)
-  --experimental-distributed-tracing-instance-id ID      service.instance.id (default none)
-  --experimental-distributed-tracing-sampling-rate N     traces begun here to sample, per million (default 0;
-                                    a client's sampled trace is always continued)
-  --auto-compaction-mode MODE       periodic (default) or revision
-  --auto-compaction-retention R     0 = off (default); periodic: a duration (1h30m) or hours (24);
-                                    revision: how many revisions to keep
-  --experimental-watch-progress-notify-interval D
-                                    interval of watch progress notifications (default 10m)
-
-Security flags:
-  --cert-file FILE                  certificate of the https:// client URLs (PEM)
-  --key-file FILE                   private key of --cert-file (PEM)
-  --trusted-ca-file FILE            CA bundle that client certificates must be signed by (PEM);
-                                    as in etcd, giving it requires client certificates
-  --client-cert-auth                require a client certificate signed by --trusted-ca-file;
-                                    with auth enabled, its common name is the user of a request without a token
-  --auto-tls                        without --cert-file, serve https:// client URLs with a self-signed
-                                    certificate made in <data-dir>/fixtures/client (proves nothing)
-  --peer-cert-file FILE             certificate of the https:// peer URLs, also presented to peers (PEM)
-  --peer-key-file FILE              private key of --peer-cert-file (PEM)
-  --peer-trusted-ca-file FILE       CA bundle that peers' certificates must be signed by (PEM); giving it
-                                    requires peers to present one
-  --peer-client-cert-auth           require a peer certificate signed by --peer-trusted-ca-file
-  --peer-auto-tls                   without --peer-cert-file, a self-signed peer certificate made in
-                                    <data-dir>/fixtures/peer; peers then verify no certificate at all
-  --cipher-suites LIST              comma-separated TLS 1.2 cipher suites, Go's names as etcd takes them
-                                    (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,...); default the library's
-  --tls-min-version V               TLS1.2 or TLS1.3 (default TLS1.2)
-  --tls-max-version V               TLS1.2 or TLS1.3 (default the highest, TLS1.3)
-  --auth-token TYPE                 how auth tokens are made: simple (default), or
-                                    jwt,sign-method=RS256,priv-key=FILE,pub-key=FILE,ttl=5m as etcd
-  --auth-token-ttl SECONDS          how long a simple token lives without use (default 300)
-  --bcrypt-cost N                   bcrypt cost of user passwords, 4 to 31 (default 10)
-
-Clustering flags:
-  --initial-advertise-peer-urls URLS  --initial-cluster NAME=URL,...  --initial-cluster-state new|existing
-  --initial-cluster-token TOKEN
-
-Every flag may also come from the environment variable ETCD_<FLAG> (ETCD_LISTEN_CLIENT_URLS for
---listen-client-urls) when the command line does not set it, as etcd reads them.
-
-  --config-file FILE                YAML file with the flags above as keys (replaces the command line
-                                    and the environment; keys cairn does not use are warned about);
-                                    the TLS keys may also sit under client-transport-security and
-                                    peer-transport-security, as in etcd's
-  --version                         print the version and exit
-  -h, --help                        print this help and exit
-`;
-
 /**
  * The configuration of a command line and, as etcd 3.4 reads them, the
  * environment variables ETCD_<FLAG> (ETCD_LISTEN_CLIENT_URLS for
@@ -221,8 +152,11 @@ Every flag may also come from the environment variable ETCD_<FLAG> (ETCD_LISTEN_
  */
 export function parseCommandLine(argv: string[], environment: Environment = process.env): ParsedCommandLine {
   let parsed;
+  let etcdGiven;
   try {
-    parsed = parseArgs({ args: joinBooleanValues(joinNegativeValues(argv)), options: flags, strict: true, allowPositionals: false, tokens: true });
+    const taken = takeEtcdFlags(argv, (flag) => (flags as Record<string, { type: string }>)[flag]?.type === 'string');
+    etcdGiven = taken.given;
+    parsed = parseArgs({ args: joinBooleanValues(joinNegativeValues(taken.rest)), options: flags, strict: true, allowPositionals: false, tokens: true });
   } catch (error) {
     throw new FlagSyntaxError((error as Error).message);
   }
@@ -231,15 +165,15 @@ export function parseCommandLine(argv: string[], environment: Environment = proc
   if (values.version) return { kind: 'version' };
   const configFile = values['config-file'] ?? nonEmpty(environment[envName('config-file')]);
   if (configFile !== undefined) return fromFile(configFile);
-  const onCommandLine = new Set<string>(parsed.tokens.flatMap((token) => (token.kind === 'option' ? [token.name] : [])));
+  const onCommandLine = new Set<string>([...parsed.tokens.flatMap((token) => (token.kind === 'option' ? [token.name] : [])), ...etcdGiven.keys()]);
   const given = new Map<FlagName, string>();
   for (const [flag, value] of Object.entries(values)) {
     if (!onCommandLine.has(flag) || flag === 'config-file') continue;
     if (typeof value === 'string') given.set(flag as FlagName, value);
     if (value === true && flag in booleanFlags) given.set(flag as FlagName, 'true');
   }
-  const warnings = fromEnvironment(environment, onCommandLine, given);
-  return { kind: 'run', config: build(given), warnings };
+  const warnings = fromEnvironment(environment, onCommandLine, given, etcdGiven);
+  return { kind: 'run', config: build(given), warnings: [...warnings, ...etcdFlagWarnings(etcdGiven)] };
 }
 
 /** etcd's name of a flag's environment variable: --listen-client-urls → ETCD_LISTEN_CLIENT_URLS. */
@@ -248,8 +182,9 @@ export function envName(flag: string): string {
 }
 
 /** Sets `given` from the ETCD_ variables (etcd's pkg/flags SetFlagsFromEnv); the warnings about the others. */
-function fromEnvironment(environment: Environment, onCommandLine: ReadonlySet<string>, given: Map<FlagName, string>): string[] {
-  const byName = new Map(Object.keys(flags).filter((flag) => flag !== 'version' && flag !== 'help').map((flag) => [envName(flag), flag]));
+function fromEnvironment(environment: Environment, onCommandLine: ReadonlySet<string>, given: Map<FlagName, string>, etcdGiven: Map<string, string>): string[] {
+  const names = [...Object.keys(flags).filter((flag) => flag !== 'version' && flag !== 'help'), ...Object.keys(etcdFlags)];
+  const byName = new Map(names.map((flag) => [envName(flag), flag]));
   const warnings: string[] = [];
   for (const [name, value] of Object.entries(environment)) {
     if (value === undefined || !name.startsWith('ETCD_')) continue;
@@ -261,16 +196,27 @@ function fromEnvironment(environment: Environment, onCommandLine: ReadonlySet<st
     // etcd's words (pkg/flags/flag.go); an empty variable conflicts too.
     if (onCommandLine.has(flag)) throw new ConfigError(`conflicting environment variable "${name}" is shadowed by corresponding command-line flag (either unset environment variable or disable flag)`);
     if (value === '' || flag === 'config-file') continue;
-    given.set(flag as FlagName, flag in booleanFlags ? goBoolean(name, value) : value);
+    if (flag in etcdFlags) etcdGiven.set(flag, etcdValue(flag, value, `for ${name}`));
+    else given.set(flag as FlagName, flag in booleanFlags ? goBoolean(name, value) : value);
   }
   return warnings;
 }
 
 /** Go's strconv.ParseBool, as etcd reads a boolean variable. */
 function goBoolean(name: string, value: string): 'true' | 'false' {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return 'true';
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return 'false';
-  throw new ConfigError(`invalid value "${value}" for ${name}: parse error`);
+  const parsed = goParseBool(value);
+  if (parsed === undefined) throw new ConfigError(`invalid value "${value}" for ${name}: parse error`);
+  return parsed ? 'true' : 'false';
+}
+
+/** An etcd flag's value from the environment or a config file (`where`: "for ETCD_MAX_WALS"), refused in etcd's words. */
+function etcdValue(flag: string, value: string, where: string): string {
+  try {
+    return etcdFlagValue(flag, value);
+  } catch (error) {
+    if (!(error instanceof EtcdFlagValueError)) throw error;
+    throw new ConfigError(`invalid value "${value}" ${where}: ${error.reason}`);
+  }
 }
 
 /**
@@ -343,7 +289,14 @@ function fromFile(path: string): ParsedCommandLine {
     if ('default' in definition && typeof definition.default === 'string') given.set(flag as FlagName, definition.default);
   }
   const warnings: string[] = [];
+  const etcdGiven = new Map<string, string>();
   for (const [key, value] of Object.entries(document)) {
+    if (key in etcdFlags) {
+      // A duration in etcd's file is a number of nanoseconds (Go's time.Duration in JSON).
+      const text = typeof value === 'number' && etcdFlags[key]?.kind === 'duration' ? `${value}ns` : Array.isArray(value) ? value.join(',') : String(value ?? '');
+      if (value !== null && value !== '') etcdGiven.set(key, etcdValue(key, text, `for key "${key}" of config file ${path}`));
+      continue;
+    }
     if (key in transportSecuritySections) {
       warnings.push(...fromTransportSecurity(path, key as keyof typeof transportSecuritySections, value, given));
       continue;
@@ -357,7 +310,7 @@ function fromFile(path: string): ParsedCommandLine {
     if (value === null || value === '') continue;
     given.set(key as FlagName, Array.isArray(value) ? value.join(',') : String(value));
   }
-  return { kind: 'run', config: build(given), warnings };
+  return { kind: 'run', config: build(given), warnings: [...warnings, ...etcdFlagWarnings(etcdGiven)] };
 }
 
 function fromTransportSecurity(path: string, name: keyof typeof transportSecuritySections, section: unknown, given: Map<FlagName, string>): string[] {

@@ -3,7 +3,8 @@
 // shuts down cleanly on SIGINT / SIGTERM. `cairn snapshot …` runs the
 // snapshot commands instead (snapshot/cli.ts).
 import { realClock } from './clock.js';
-import { ConfigError, FlagSyntaxError, parseCommandLine, usage, type ServerConfig } from './config.js';
+import { ConfigError, FlagSyntaxError, parseCommandLine, type ServerConfig } from './config.js';
+import { usage } from './usage.js';
 import { silentLog, type Log } from './log.js';
 import { pinoLog } from './logging/pino-log.js';
 import { startServer } from './server.js';
