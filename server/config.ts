@@ -131,6 +131,12 @@ const flags = {
 
 export type FlagName = Exclude<keyof typeof flags, 'config-file' | 'version' | 'help'>;
 
+/** Whether `name` is one of cairn's own flags (which act), and whether it is a bool flag. */
+export function ownFlagKind(name: string): 'bool' | 'value' | undefined {
+  const definition = (flags as Record<string, { type: string }>)[name];
+  return definition === undefined ? undefined : definition.type === 'boolean' ? 'bool' : 'value';
+}
+
 /** The value the server takes for `flag` when none is given (undefined: none, or one derived from other flags). */
 export function flagDefault(flag: FlagName): string | boolean | undefined {
   return (flags[flag] as { default?: string | boolean }).default;
@@ -154,7 +160,7 @@ export function parseCommandLine(argv: string[], environment: Environment = proc
   let parsed;
   let etcdGiven;
   try {
-    const taken = takeEtcdFlags(argv, (flag) => (flags as Record<string, { type: string }>)[flag]?.type === 'string');
+    const taken = takeEtcdFlags(argv, (flag) => ownFlagKind(flag) === 'value');
     etcdGiven = taken.given;
     parsed = parseArgs({ args: joinBooleanValues(joinNegativeValues(taken.rest)), options: flags, strict: true, allowPositionals: false, tokens: true });
   } catch (error) {

@@ -51,7 +51,7 @@ const noRotation = 'cairn does not rotate its log files';
 export const etcdFlags: Readonly<Record<string, EtcdFlag>> = {
   // Member.
   'wal-dir': string('', 'cairn keeps its WAL in --data-dir'),
-  'listen-client-http-urls': { kind: 'urls', default: '', cairn: 'cairn serves HTTP on --listen-client-urls only' },
+  'listen-client-http-urls': { kind: 'urls', default: '', exceptions: [''], cairn: 'cairn serves HTTP on --listen-client-urls only' },
   'max-snapshots': uint('5'),
   'max-wals': uint('5'),
   'initial-election-tick-advance': bool('true'),
