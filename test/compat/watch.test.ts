@@ -194,7 +194,12 @@ describe('compat: watch', function () {
       await pair.same('etcdctl watch --rev -w json', (side) => watchWithEtcdctl(side, processes, {
         args: ['watch', '--prefix', 'wh/', `--rev=${etcdStart}`, '--prev-kv', '-w', 'json'],
         fromHistory: true,
-        writes: async (side) => void (await put(side, 'wh/d', 'last')),
+        // The history first (its last event is the DELETE): a put landing before the watch caught up would join the
+        // history's response on one server and not on the other, depending on timing alone.
+        writes: async (side, printed) => {
+          await printed('"type":1');
+          await put(side, 'wh/d', 'last');
+        },
         done: (stdout) => stdout.includes('"key":"d2gvZA=="'),
       }));
     });
