@@ -54,6 +54,7 @@ import { MvccStore } from './mvcc/store.js';
 import { RaftNode } from './node/raft-node.js';
 import { startLog } from './node/bootstrap.js';
 import { Membership } from './membership/membership.js';
+import { raftNodeId } from './membership/ids.js';
 import { PeerTransport } from './transport/peer-transport.js';
 import { PeerDialer } from './transport/peer-client.js';
 import { peerService } from './transport/peer-service.js';
@@ -225,17 +226,17 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
         const members = applied.length > 0 ? applied : bootMembers;
         const known = new Set<number>();
         for (const member of members) {
-          known.add(Number(member.ID));
+          known.add(raftNodeId(member.ID));
           if (!loggedMembers.has(member.ID)) log.info('added member', { 'member-id': member.ID.toString(16), 'peer-urls': member.peerURLs, 'is-learner': member.isLearner });
           try {
-            transport.setPeer(Number(member.ID), member.peerURLs);
+            transport.setPeer(raftNodeId(member.ID), member.peerURLs);
           } catch (error) {
             // URLs checked before they were proposed cannot get here; an older log may still hold bad ones.
             log.warn(`cannot reach member ${member.ID.toString(16)} at ${member.peerURLs.join(',')}: ${(error as Error).message}`);
           }
         }
         for (const id of transport.peerIds()) if (!known.has(id)) transport.removePeer(id);
-        for (const id of loggedMembers) if (!known.has(Number(id))) log.info('removed member', { 'member-id': id.toString(16) });
+        for (const id of loggedMembers) if (!known.has(raftNodeId(id))) log.info('removed member', { 'member-id': id.toString(16) });
         loggedMembers = new Set(members.map((member) => member.ID));
       },
       snapshotInstalled: () => {
@@ -249,7 +250,7 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
       log,
     },
   );
-  const transport = new PeerTransport(Number(identity.memberId), identity.clusterId, clock, dialer, {
+  const transport = new PeerTransport(identity.memberId, identity.clusterId, clock, dialer, {
     unreachable: (id) => node.reportUnreachable(id),
     snapshotSent: (id, failed) => node.reportSnapshot(id, failed),
     backendImage: async () => {
@@ -448,6 +449,7 @@ function peerServer(context: ServiceContext, state: { leases: LeaseTable; expiry
         clusterId: () => context.clusterId,
         isRemoved: (id) => membership.isRemoved(id),
         isMember,
+        memberIdOfNode: (nodeId) => membership.idOfNode(Number(nodeId)) ?? bootMembers.find((member) => BigInt(raftNodeId(member.ID)) === nodeId)?.ID ?? nodeId,
         step: (m) => node.step(m),
         receiveSnapshot: (m, path) => node.receiveSnapshot(m, path),
         leaseRenew: onLeader(async (request) => leaseRenewHere(context, expiry, request)),

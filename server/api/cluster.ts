@@ -3,7 +3,7 @@
 // applied on this member, with the membership after them.
 import type { ClusterServer, Member, MemberPromoteRequest, ResponseHeader } from '../../proto/gen/etcdserverpb/rpc.js';
 import { LearnerNotReadyError } from '../membership/errors.js';
-import { memberIdFor } from '../membership/ids.js';
+import { raftNodeId, uniqueAddedMemberId } from '../membership/ids.js';
 import { ConfChangeType } from '../raft/index.js';
 import { fillHeader, type ServiceContext } from './context.js';
 import { unary } from '../grpc/unary.js';
@@ -37,7 +37,7 @@ export async function promoteOnLeader(context: ServiceContext, request: MemberPr
   membership.validatePromote(request.ID);
   const progress = node.progress();
   const leaderMatch = progress.get(node.id)?.match ?? 0;
-  const learnerMatch = progress.get(Number(request.ID))?.match ?? 0;
+  const learnerMatch = progress.get(raftNodeId(request.ID))?.match ?? 0;
   if (learnerMatch < leaderMatch * learnerReadyFraction) throw new LearnerNotReadyError();
   await node.changeMembership(ConfChangeType.AddNode, request.ID);
   return membership.list();
@@ -50,7 +50,8 @@ export function clusterService(context: ServiceContext): ClusterServer {
     memberList: unary(() => answer()),
     memberAdd: unary(async (request) => {
       membership.validateAdd(request.peerURLs, request.isLearner);
-      const ID = memberIdFor(request.peerURLs, context.config.initialClusterToken, String(context.clock.wallMs()));
+      // etcd's MemberAdd ID: from the peer URLs and the time, never one a member has or had.
+      const ID = uniqueAddedMemberId(request.peerURLs, context.clock.wallMs(), membership.ids());
       const member: Member = { ID, name: '', peerURLs: request.peerURLs, clientURLs: [], isLearner: request.isLearner };
       await node.changeMembership(request.isLearner ? ConfChangeType.AddLearner : ConfChangeType.AddNode, ID, member);
       return { ...answer(), member: listed(member) };

@@ -1,6 +1,7 @@
 // --initial-cluster "name=url,name=url2,other=url3": the founding members,
-// one or more peer URLs each, in the order given.
-import { memberIdFor } from './ids.js';
+// one or more peer URLs each, in the order given. Each member's ID is
+// etcd's, from its peer URLs and --initial-cluster-token (ids.ts).
+import { checkFoundingIds, memberIdFor, MemberIdError } from './ids.js';
 
 export interface InitialMember {
   name: string;
@@ -39,6 +40,12 @@ export function parseInitialCluster(value: string, token: string): InitialMember
       if (other !== undefined) throw new InitialClusterError(`--initial-cluster: members ${other} and ${member.name} share the peer URL ${url}`);
       seen.set(url, member.name);
     }
+  }
+  try {
+    checkFoundingIds(members.map((member) => member.id));
+  } catch (error) {
+    if (!(error instanceof MemberIdError)) throw error;
+    throw new InitialClusterError(`--initial-cluster: ${error.message}`, { cause: error });
   }
   return members;
 }

@@ -5,30 +5,9 @@ import { join } from 'node:path';
 import { Backend } from '../mvcc/backend.js';
 import { ConfChangeType } from '../raft/index.js';
 import { MemberExistsError, MemberNotFoundError, MemberNotLearnerError, PeerUrlExistsError, TooManyLearnersError, MemberBadUrlsError } from './errors.js';
-import { clusterIdFor, memberIdFor } from './ids.js';
+import { memberIdFor } from './ids.js';
 import { InitialClusterError, parseInitialCluster } from './initial-cluster.js';
 import { decodeConfChangeContext, encodeConfChangeContext, Membership } from './membership.js';
-
-describe('member IDs', () => {
-  it('are the same for the same peer URLs and token, whatever their order, and differ otherwise', () => {
-    const a = memberIdFor(['http://127.0.0.1:2380', 'http://127.0.0.1:2381'], 'token');
-    expect(memberIdFor(['http://127.0.0.1:2381', 'http://127.0.0.1:2380'], 'token')).to.equal(a);
-    expect(memberIdFor(['http://127.0.0.1:2380', 'http://127.0.0.1:2381'], 'other token')).to.not.equal(a);
-    expect(memberIdFor(['http://127.0.0.1:2380', 'http://127.0.0.1:2381'], 'token', '1700000000000')).to.not.equal(a);
-  });
-
-  it('fit the Raft core: positive and below 2^53', () => {
-    for (let port = 2000; port < 2200; port++) {
-      const id = memberIdFor([`http://127.0.0.1:${port}`], 'token');
-      expect(id > 0n && id < 2n ** 53n, `id ${id}`).to.equal(true);
-    }
-  });
-
-  it('give a cluster ID that does not depend on the order of the members', () => {
-    expect(clusterIdFor([3n, 1n, 2n])).to.equal(clusterIdFor([1n, 2n, 3n]));
-    expect(clusterIdFor([1n, 2n])).to.not.equal(clusterIdFor([1n, 2n, 3n]));
-  });
-});
 
 describe('parseInitialCluster', () => {
   it('groups the URLs of a name and derives each member ID', () => {

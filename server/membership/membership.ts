@@ -7,6 +7,7 @@
 import { Membership as StoredMembership } from '../../proto/gen/cairnpb/internal.js';
 import type { Member } from '../../proto/gen/etcdserverpb/rpc.js';
 import { encodeMessage } from '../codec.js';
+import { raftNodeId } from './ids.js';
 import type { Backend } from '../mvcc/backend.js';
 import { ConfChangeType, type ConfChange, type ConfState } from '../raft/index.js';
 import {
@@ -105,10 +106,20 @@ export class Membership {
     return this.removed.has(id);
   }
 
+  /** The IDs of the present and the removed members (none of which MemberAdd may give again). */
+  ids(): bigint[] {
+    return [...this.members.keys(), ...this.removed];
+  }
+
+  /** The ID of the present or removed member the Raft core knows as `nodeId` (ids.ts raftNodeId). */
+  idOfNode(nodeId: number): bigint | undefined {
+    return this.ids().find((id) => raftNodeId(id) === nodeId);
+  }
+
   confState(): ConfState {
     const voters: number[] = [];
     const learners: number[] = [];
-    for (const member of this.members.values()) (member.isLearner ? learners : voters).push(Number(member.ID));
+    for (const member of this.members.values()) (member.isLearner ? learners : voters).push(raftNodeId(member.ID));
     return { voters, learners };
   }
 
@@ -142,7 +153,7 @@ export class Membership {
    * (it was valid when proposed, but another change got in first).
    */
   applyConfChange(cc: ConfChange, member: Member | undefined): Error | undefined {
-    const id = BigInt(cc.nodeId);
+    const id = member?.ID ?? this.idOfNode(cc.nodeId) ?? BigInt(cc.nodeId);
     switch (cc.type) {
       case ConfChangeType.AddNode:
       case ConfChangeType.AddLearner: {

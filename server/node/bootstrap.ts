@@ -12,7 +12,7 @@ import type { MembersResponse } from '../../proto/gen/cairnpb/peer.js';
 import type { Member } from '../../proto/gen/etcdserverpb/rpc.js';
 import { encodeConfChangeContext } from '../membership/membership.js';
 import { parseInitialCluster, type InitialMember } from '../membership/initial-cluster.js';
-import { clusterIdFor, hexId } from '../membership/ids.js';
+import { clusterIdFor, hexId, raftNodeId } from '../membership/ids.js';
 import { MemberIdentity } from '../../proto/gen/cairnpb/internal.js';
 import type { Backend } from '../mvcc/backend.js';
 import type { ServerConfig } from '../config.js';
@@ -127,7 +127,7 @@ export async function bootstrapNewCluster(wal: Wal, founders: InitialMember[]): 
     index: i + 1,
     data: encodeConfChange({
       type: ConfChangeType.AddNode,
-      nodeId: Number(founder.id),
+      nodeId: raftNodeId(founder.id),
       context: encodeConfChangeContext({ requestId: 0n, member: foundingMember(founder) }),
     }),
   }));

@@ -99,7 +99,7 @@ describe('entry payloads: a ConfChange entry', () => {
 
   it('checks a change a peer proposed against the membership', () => {
     const members = new Map<bigint, Member>([[1n, member(1n)], [4n, { ...member(4n), isLearner: true }]]);
-    const membership = { get: (id: bigint) => members.get(id), isRemoved: (id: bigint) => id === 9n };
+    const membership = { get: (id: bigint) => members.get(id), isRemoved: (id: bigint) => id === 9n, idOfNode: (nodeId: number) => [...members.keys(), 9n].find((id) => id === BigInt(nodeId)) };
     const check = (data: Uint8Array): void => checkProposedConfChange(decodeConfChangeEntry(data), membership);
     expect(() => check(add(5, member(5n)))).to.not.throw();
     expect(() => check(add(4, undefined))).to.not.throw(); // a promotion

@@ -18,6 +18,7 @@ import { InternalRequest } from '../../proto/gen/cairnpb/internal.js';
 import { checkDelete, checkPut, checkTxn } from '../requests/checks.js';
 import { authRequestKinds } from '../auth/store.js';
 import { decodeConfChangeContext, type ConfChangeContext, type Membership } from '../membership/membership.js';
+import { raftNodeId } from '../membership/ids.js';
 import { ConfChangeType, decodeConfChange, type ConfChange, type Entry } from '../raft/index.js';
 
 /** An entry's data is not what its type says it holds. */
@@ -82,7 +83,7 @@ export function checkProposedRequest(request: InternalRequest, dataBytes: number
   }
   // A member publishes its own name and client URLs, no other's.
   const attributes = request.memberAttributes;
-  if (attributes !== undefined && attributes.memberId !== BigInt(from)) throw new EntryPayloadError(`${from.toString(16)} publishes the attributes of ${attributes.memberId.toString(16)}`);
+  if (attributes !== undefined && raftNodeId(attributes.memberId) !== from) throw new EntryPayloadError(`${from.toString(16)} publishes the attributes of ${attributes.memberId.toString(16)}`);
 }
 
 const confChangeTypes: ReadonlySet<string> = new Set(Object.values(ConfChangeType));
@@ -99,7 +100,7 @@ export function decodeConfChangeEntry(data: Uint8Array): { cc: ConfChange; conte
   }
   if (!confChangeTypes.has(cc.type)) throw new EntryPayloadError(`a ConfChange of unknown type ${String(cc.type)}`);
   if (!Number.isSafeInteger(cc.nodeId) || cc.nodeId <= 0) throw new EntryPayloadError(`a ConfChange of member ${String(cc.nodeId)}`);
-  if (context.member !== undefined && context.member.ID !== BigInt(cc.nodeId)) throw new EntryPayloadError(`a ConfChange of ${cc.nodeId.toString(16)} describing member ${context.member.ID.toString(16)}`);
+  if (context.member !== undefined && raftNodeId(context.member.ID) !== cc.nodeId) throw new EntryPayloadError(`a ConfChange of ${cc.nodeId.toString(16)} describing member ${context.member.ID.toString(16)}`);
   return { cc, context };
 }
 
@@ -109,10 +110,10 @@ export function decodeConfChangeEntry(data: Uint8Array): { cc: ConfChange; conte
  * promotes a learner (forwarded by a member that just lost leadership).
  * Throws EntryPayloadError.
  */
-export function checkProposedConfChange(change: { cc: ConfChange; context: ConfChangeContext }, membership: Pick<Membership, 'get' | 'isRemoved'>): void {
+export function checkProposedConfChange(change: { cc: ConfChange; context: ConfChangeContext }, membership: Pick<Membership, 'get' | 'isRemoved' | 'idOfNode'>): void {
   const { cc, context } = change;
   if (cc.type === ConfChangeType.RemoveNode) return;
-  const id = BigInt(cc.nodeId);
+  const id = context.member?.ID ?? membership.idOfNode(cc.nodeId) ?? BigInt(cc.nodeId);
   if (context.member === undefined) {
     if (cc.type === ConfChangeType.AddNode && membership.get(id)?.isLearner === true) return;
     throw new EntryPayloadError(`${cc.type} of ${id.toString(16)} without the member, which is not a learner to promote`);

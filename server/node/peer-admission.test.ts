@@ -20,7 +20,7 @@ function parts(): AdmissionParts & { remembered: Map<Uint8Array, InternalRequest
   const remembered = new Map<Uint8Array, InternalRequest>();
   return {
     remembered,
-    membership: { get: () => undefined, isRemoved: () => false },
+    membership: { get: () => undefined, isRemoved: () => false, idOfNode: () => undefined },
     limits: { txnOpsMax: 128, requestBytesMax: 1024 },
     remember: (data, request) => remembered.set(data, request),
   };

@@ -37,7 +37,7 @@ export interface CoreView {
 }
 
 export interface AdmissionParts {
-  membership: Pick<Membership, 'get' | 'isRemoved'>;
+  membership: Pick<Membership, 'get' | 'isRemoved' | 'idOfNode'>;
   limits: ProposalLimits;
   /** Keeps a request decoded on receipt, by its entry's data. */
   remember(data: Uint8Array, request: InternalRequest): void;

@@ -8,6 +8,7 @@ import type { ApplyResponse, ApplyResult } from '../apply/applier.js';
 import type { Clock } from '../clock.js';
 import { encodeMessage } from '../codec.js';
 import { encodeConfChangeContext } from '../membership/membership.js';
+import { raftNodeId } from '../membership/ids.js';
 import { None, ProposalDroppedError, type ConfChange, type ConfChangeType } from '../raft/index.js';
 import { LeaderChangedError, NoLeaderError, RequestTooLargeError, TooManyRequestsError } from './errors.js';
 import { Waiters } from './waiters.js';
@@ -110,7 +111,7 @@ export class Proposals {
   changeMembership(type: ConfChangeType, memberId: bigint, member?: Member): Promise<void> {
     const requestId = this.nextRequestId();
     const applied = this.confChanges.wait(requestId);
-    const change = { type, nodeId: Number(memberId), context: encodeConfChangeContext({ requestId, member }) };
+    const change = { type, nodeId: raftNodeId(memberId), context: encodeConfChangeContext({ requestId, member }) };
     this.submit({
       pending: () => this.confChanges.has(requestId),
       propose: () => this.target.proposeConfChange(change),

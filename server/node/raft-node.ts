@@ -9,6 +9,7 @@ import type { Applier, ApplyResponse } from '../apply/applier.js';
 import { sleep, type Clock } from '../clock.js';
 import { LogThrottle } from '../log-throttle.js';
 import type { Membership } from '../membership/membership.js';
+import { raftNodeId } from '../membership/ids.js';
 import type { Backend } from '../mvcc/backend.js';
 import type { MvccStore, RevisionChanges } from '../mvcc/store.js';
 import {
@@ -123,7 +124,7 @@ export class RaftNode {
     private readonly options: RaftNodeOptions,
     private readonly hooks: RaftNodeHooks,
   ) {
-    this.id = Number(options.memberId);
+    this.id = raftNodeId(options.memberId);
     const { clock } = parts;
     this.snapshots = new Snapshots(parts, options, { snapshotInstalled: () => hooks.snapshotInstalled(), fatal: (error) => this.failStop(error), log: hooks.log });
     // Proposals reach the core through the loop, which is built next (it needs the state machine, which answers proposals).
@@ -198,7 +199,8 @@ export class RaftNode {
 
   /** The leader's member ID, 0n when none is known. */
   get leaderId(): bigint {
-    return BigInt(this.loop.lead);
+    const lead = this.loop.lead;
+    return lead === None ? 0n : (this.parts.membership.idOfNode(lead) ?? BigInt(lead));
   }
 
   /** Times a new leader became known here (etcd's leader_changes_seen_total). */
@@ -312,7 +314,7 @@ export class RaftNode {
   /** Hands leadership to `target` (must be called on the leader); resolves once it leads. */
   async transferLeadership(target: bigint): Promise<void> {
     if (!this.isLeader) throw new NotLeaderError();
-    const id = Number(target);
+    const id = raftNodeId(target);
     if (!this.loop.confState.voters.includes(id)) throw new BadLeaderTransfereeError();
     if (id === this.id) return;
     this.loop.transferLeader(id);

@@ -22,6 +22,7 @@ import type { Clock } from '../clock.js';
 import { LogThrottle } from '../log-throttle.js';
 import { UndecodableRequest, undecodableStatus } from '../grpc/request-streams.js';
 import type { Message } from '../raft/index.js';
+import { raftNodeId } from '../membership/ids.js';
 import { messageRefusal, streamMessageTypes } from './peer-checks.js';
 import { receiveSnapshot } from './snapshot-receiver.js';
 import { messageFromPb, type PbMessage } from './wire.js';
@@ -41,6 +42,12 @@ export interface PeerHandlers {
    * reconnects with backoff meanwhile).
    */
   isMember(id: bigint): boolean;
+  /**
+   * The ID of the member (present, removed or booting) the Raft core knows
+   * as `nodeId` (membership/ids.ts raftNodeId), or `nodeId` itself: a
+   * snapshot names its sender only by the MsgSnap's node ID.
+   */
+  memberIdOfNode(nodeId: bigint): bigint;
   /** A message from a peer, checked here. The node checks what needs its state, and logs what it drops. */
   step(m: Message): void;
   /** A complete, verified snapshot: `m` is its MsgSnap, `path` the backend image, now the node's. */
@@ -63,7 +70,7 @@ const refusalLogIntervalMs = 5_000;
 
 export function peerService(handlers: PeerHandlers, snapshotDir: string, clock: Clock): PeerServer {
   const throttle = new LogThrottle((line) => handlers.log.warn(line), refusalLogIntervalMs, clock);
-  const self = Number(handlers.memberId);
+  const self = raftNodeId(handlers.memberId);
 
   /** Why a stream from `from` claiming cluster `clusterId` is refused, or undefined. */
   const senderRefusal = (clusterId: bigint, from: bigint): Refusal | undefined => {
@@ -85,7 +92,7 @@ export function peerService(handlers: PeerHandlers, snapshotDir: string, clock: 
       throttle.line(`malformed ${from}`, `dropped a malformed message from ${from.toString(16)}: ${(error as Error).message}`);
       return undefined;
     }
-    const refused = messageRefusal(m, self, Number(from), allowed);
+    const refused = messageRefusal(m, self, raftNodeId(from), allowed);
     if (refused === undefined) return m;
     throttle.line(`dropped ${from} ${m.type}`, `dropped ${m.type} from ${from.toString(16)}: ${refused}`);
     return undefined;
@@ -122,7 +129,7 @@ export function peerService(handlers: PeerHandlers, snapshotDir: string, clock: 
     snapshot(call: ServerReadableStream<SnapshotChunk, SnapshotReceived>, callback: sendUnaryData<SnapshotReceived>) {
       receiveSnapshot(call, callback, {
         dir: snapshotDir,
-        senderRefusal,
+        senderRefusal: (clusterId, from) => senderRefusal(clusterId, handlers.memberIdOfNode(from)),
         admit,
         deliver: (m, path) => handlers.receiveSnapshot(m, path),
         log: handlers.log,

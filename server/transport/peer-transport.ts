@@ -15,6 +15,7 @@ import type { Clock, Timer } from '../clock.js';
 import { MessageType, type Message } from '../raft/index.js';
 import { batchBytes, batchBytesTarget } from './peer-checks.js';
 import { messageToPb } from './wire.js';
+import { raftNodeId } from '../membership/ids.js';
 import type { PeerClient, PeerDialer } from './peer-client.js';
 import { removedMemberMessage } from './peer-service.js';
 
@@ -70,18 +71,21 @@ const probeIntervalMs = 4_000;
 const probeTimeoutMs = 5_000;
 
 export class PeerTransport {
+  /** Peers by Raft node ID (ids.ts raftNodeId). */
   private readonly peers = new Map<number, Peer>();
   private closed = false;
   private readonly prober: Timer;
+  private readonly selfId: number;
 
   constructor(
-    private readonly selfId: number,
+    private readonly selfMemberId: bigint,
     private readonly clusterId: bigint,
     private readonly clock: Clock,
     private readonly dialer: PeerDialer,
     private readonly events: TransportEvents,
     private readonly limits: TransportLimits = defaultTransportLimits,
   ) {
+    this.selfId = raftNodeId(selfMemberId);
     this.prober = clock.every(probeIntervalMs, () => {
       for (const peer of this.peers.values()) peer.probe();
     });
@@ -94,7 +98,7 @@ export class PeerTransport {
     const existing = this.peers.get(id);
     if (existing !== undefined && existing.origin === new URL(peerUrl).origin) return;
     existing?.close();
-    this.peers.set(id, new Peer(id, this.dialer.dial(peerUrl), this.selfId, this.clusterId, this.clock, this.events, this.limits));
+    this.peers.set(id, new Peer(id, this.dialer.dial(peerUrl), this.selfMemberId, this.clusterId, this.clock, this.events, this.limits));
   }
 
   /** Forgets a removed member; late messages to it are dropped. */
@@ -141,7 +145,7 @@ class Peer {
   constructor(
     readonly id: number,
     private readonly client: PeerClient,
-    private readonly selfId: number,
+    private readonly selfMemberId: bigint,
     private readonly clusterId: bigint,
     private readonly clock: Clock,
     private readonly events: TransportEvents,
@@ -175,7 +179,7 @@ class Peer {
     const stream = this.stream ?? this.open();
     while (this.outbox.length > 0 && !this.congested) {
       const messages = this.nextBatch();
-      const accepted = stream.write({ clusterId: this.clusterId, from: BigInt(this.selfId), messages });
+      const accepted = stream.write({ clusterId: this.clusterId, from: this.selfMemberId, messages });
       if (!accepted) {
         this.congested = true;
         stream.once('drain', () => {
