@@ -361,8 +361,10 @@ export class RaftNode {
   private roleChanged(soft: SoftState, previous: SoftState): void {
     if (soft.lead !== previous.lead) {
       // etcd's raft.node lines: every member says who leads, and when it lost its leader.
-      if (soft.lead !== None) this.hooks.log.info(`elected leader ${soft.lead.toString(16)} at term ${this.term}`, { 'local-member-id': this.id.toString(16) });
-      else this.hooks.log.warn(`lost leader ${previous.lead.toString(16)} at term ${this.term}`, { 'local-member-id': this.id.toString(16) });
+      const memberHex = (node: number): string => (this.parts.membership.idOfNode(node) ?? BigInt(node)).toString(16);
+      const self = { 'local-member-id': this.options.memberId.toString(16) };
+      if (soft.lead !== None) this.hooks.log.info(`elected leader ${memberHex(soft.lead)} at term ${this.term}`, self);
+      else this.hooks.log.warn(`lost leader ${memberHex(previous.lead)} at term ${this.term}`, self);
       this.reads.leaderChanged();
       if (soft.lead !== None) {
         this.leaderChanges++;
