@@ -259,7 +259,7 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
       return { path, release: () => rmSync(dir, { recursive: true, force: true }) };
     },
     removed: () => endedWith('this member was removed from the cluster'),
-    roundTrip: (id, durationMs) => metrics.peerRoundTripped(BigInt(id), durationMs),
+    roundTrip: (id, durationMs) => metrics.peerRoundTripped(membership.idOfNode(id) ?? BigInt(id), durationMs),
     log,
   });
   const quotaGuard = new QuotaGuard(node, alarms, quota, log);

@@ -6,6 +6,7 @@
 // run, agree on a leader, take a put through a client, and (in a cluster)
 // hold the same HashKV. Each case here brought a member down, wedged the
 // cluster or made a member diverge before the peer checks existed.
+import { raftNodeId } from '../../server/membership/ids.js';
 import { assert } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -138,6 +139,8 @@ describe('peer input: a 3-member cairn cluster', function () {
   }
 
   const id = (member: ClusterMember): bigint => ids.get(member)!;
+  /** The number the Raft core (and so a message's from and to) knows a member by: the low 53 bits of its ID. */
+  const node = (member: ClusterMember): bigint => BigInt(raftNodeId(id(member)));
 
   /** The member logged why it refused something (the first of each kind is logged at once). */
   function assertLogged(member: ClusterMember, pattern: RegExp): void {
@@ -163,7 +166,7 @@ describe('peer input: a 3-member cairn cluster', function () {
 
   it('drops heartbeats with absurd terms (2^53-1, 2^40), even from a real member', async () => {
     const { leader, target, seen } = await roles();
-    const heartbeats = [termSafeMax, termAbsurd].map((term) => message({ type: MessageType.MsgHeartbeat, from: id(leader), to: id(target), term }));
+    const heartbeats = [termSafeMax, termAbsurd].map((term) => message({ type: MessageType.MsgHeartbeat, from: node(leader), to: node(target), term }));
     await sendBatches(peerHost(target.peerUrl), [batch(clusterId, id(leader), heartbeats)]);
     await assertHealthy(target, seen.term, 'cluster/term');
     assertLogged(target, /dropped MsgHeartbeat from \w+: term 9007199254740991 is beyond/);
@@ -174,12 +177,12 @@ describe('peer input: a 3-member cairn cluster', function () {
     const { leader, target, seen } = await roles();
     const garbage: PbEntry = { type: EntryType.EntryNormal, index: seen.commit + 2n, term: seen.term, data: Buffer.from([0xff, 0xff, 0xff, 0xff]) };
     const append = message({
-      type: MessageType.MsgApp, from: id(leader), to: id(target), term: seen.term, logTerm: seen.term, index: seen.commit,
+      type: MessageType.MsgApp, from: node(leader), to: node(target), term: seen.term, logTerm: seen.term, index: seen.commit,
       commit: seen.commit + 2n, entries: [putEntry(seen.commit + 1n, seen.term, 'hostile/append'), garbage],
     });
     // Decodes as an InternalRequest, but asks for nothing: applying it is impossible too.
     const empty: PbEntry = { type: EntryType.EntryNormal, index: seen.commit + 1n, term: seen.term, data: Buffer.from(InternalRequest.encode({ id: 7n, auth: undefined }).finish()) };
-    const emptyAppend = message({ type: MessageType.MsgApp, from: id(leader), to: id(target), term: seen.term, logTerm: seen.term, index: seen.commit, commit: seen.commit + 1n, entries: [empty] });
+    const emptyAppend = message({ type: MessageType.MsgApp, from: node(leader), to: node(target), term: seen.term, logTerm: seen.term, index: seen.commit, commit: seen.commit + 1n, entries: [empty] });
     await sendBatches(peerHost(target.peerUrl), [batch(clusterId, id(leader), [append, emptyAppend])]);
     await assertHealthy(target, seen.term, 'cluster/garbage');
     assertLogged(target, /dropped MsgApp from \w+: entry 2 of 2 is refused: not an InternalRequest/);
@@ -187,7 +190,7 @@ describe('peer input: a 3-member cairn cluster', function () {
 
   it('refuses the stream of a made-up member', async () => {
     const { target, seen } = await roles();
-    const heartbeat = message({ type: MessageType.MsgHeartbeat, from: madeUpId, to: id(target), term: seen.term + termJump });
+    const heartbeat = message({ type: MessageType.MsgHeartbeat, from: madeUpId, to: node(target), term: seen.term + termJump });
     const answer = await sendBatches(peerHost(target.peerUrl), [batch(clusterId, madeUpId, [heartbeat])]);
     assert.equal(answer.code, grpcStatus.FAILED_PRECONDITION, answer.details);
     assert.match(answer.details, /not a member/);
@@ -197,7 +200,7 @@ describe('peer input: a 3-member cairn cluster', function () {
 
   it('drops messages whose sender is not the batch\'s sender', async () => {
     const { leader, target, other, seen } = await roles();
-    const heartbeat = message({ type: MessageType.MsgHeartbeat, from: id(leader), to: id(target), term: seen.term + termJump });
+    const heartbeat = message({ type: MessageType.MsgHeartbeat, from: node(leader), to: node(target), term: seen.term + termJump });
     await sendBatches(peerHost(target.peerUrl), [batch(clusterId, id(other), [heartbeat])]);
     await assertHealthy(target, seen.term, 'cluster/claimed-from');
     assertLogged(target, /dropped MsgHeartbeat from \w+: it claims to come from/);
@@ -205,7 +208,7 @@ describe('peer input: a 3-member cairn cluster', function () {
 
   it('drops messages addressed to another member', async () => {
     const { leader, target, other, seen } = await roles();
-    const heartbeat = message({ type: MessageType.MsgHeartbeat, from: id(leader), to: id(other), term: seen.term + termJump });
+    const heartbeat = message({ type: MessageType.MsgHeartbeat, from: node(leader), to: node(other), term: seen.term + termJump });
     await sendBatches(peerHost(target.peerUrl), [batch(clusterId, id(leader), [heartbeat])]);
     await assertHealthy(target, seen.term, 'cluster/wrong-to');
     assertLogged(target, /dropped MsgHeartbeat from \w+: it is addressed to \w+, not to this member/);
@@ -218,10 +221,10 @@ describe('peer input: a 3-member cairn cluster', function () {
     writeFileSync(path, randomBytes(64 * 1024));
     try {
       const local = [MessageType.MsgHup, MessageType.MsgBeat, MessageType.MsgCheckQuorum, MessageType.MsgUnreachable, MessageType.MsgSnapStatus]
-        .map((type) => message({ type, from: id(leader), to: id(target), term: seen.term }));
+        .map((type) => message({ type, from: node(leader), to: node(target), term: seen.term }));
       const snap = message({
-        type: MessageType.MsgSnap, from: id(leader), to: id(target), term: seen.term,
-        snapshot: { data: Buffer.from(path), metadata: { index: seen.commit + termJump, term: seen.term, confState: { voters: [...ids.values()], learners: [] } } },
+        type: MessageType.MsgSnap, from: node(leader), to: node(target), term: seen.term,
+        snapshot: { data: Buffer.from(path), metadata: { index: seen.commit + termJump, term: seen.term, confState: { voters: [...ids.keys()].map(node), learners: [] } } },
       });
       await sendBatches(peerHost(target.peerUrl), [batch(clusterId, id(leader), [...local, snap])]);
       await assertHealthy(target, seen.term, 'cluster/local');
@@ -237,7 +240,7 @@ describe('peer input: a 3-member cairn cluster', function () {
     const { leader, target, seen } = await roles();
     const entries = Array.from({ length: entriesOversized }, (_, i): PbEntry => ({ type: EntryType.EntryNormal, index: seen.commit + 1n + BigInt(i), term: seen.term, data: Buffer.alloc(0) }));
     const append = message({
-      type: MessageType.MsgApp, from: id(leader), to: id(target), term: seen.term, logTerm: seen.term, index: seen.commit,
+      type: MessageType.MsgApp, from: node(leader), to: node(target), term: seen.term, logTerm: seen.term, index: seen.commit,
       commit: seen.commit + BigInt(entriesOversized), entries,
     });
     await sendBatches(peerHost(target.peerUrl), [batch(clusterId, id(leader), [append])]);
@@ -251,8 +254,8 @@ describe('peer input: a 3-member cairn cluster', function () {
     const { leader, target, seen } = await roles();
     const image = randomBytes(128 * 1024);
     const snap = message({
-      type: MessageType.MsgSnap, from: id(leader), to: id(target), term: seen.term,
-      snapshot: { data: Buffer.alloc(0), metadata: { index: seen.commit + termJump, term: seen.term, confState: { voters: [...ids.values()], learners: [] } } },
+      type: MessageType.MsgSnap, from: node(leader), to: node(target), term: seen.term,
+      snapshot: { data: Buffer.alloc(0), metadata: { index: seen.commit + termJump, term: seen.term, confState: { voters: [...ids.keys()].map(node), learners: [] } } },
     });
     const wrongSha256 = createHash('sha256').update(image).update('tampered').digest();
     const answer = await sendSnapshot(peerHost(target.peerUrl), [
