@@ -408,13 +408,17 @@ function publishAttributes(context: ServiceContext, log: Log): { timer: Timer; p
     if (self.name === config.name && self.clientURLs.join(',') === config.advertiseClientUrls.join(',')) {
       // Nothing changes a member's own name or client URLs while it runs: no need to keep checking.
       timer.cancel();
+      // etcd's line, which start-up scripts wait for: the attributes are in the membership, through the log.
+      log.info('published local member to cluster through raft', {
+        'local-member-id': memberId.toString(16), 'local-member-attributes': { name: config.name, 'client-urls': config.advertiseClientUrls }, 'cluster-id': context.clusterId.toString(16),
+      });
       markPublished();
       return;
     }
     publishing = true;
     node
       .propose({ memberAttributes: { memberId, name: config.name, clientUrls: config.advertiseClientUrls } }, { internal: true })
-      .then(() => log.info(`published name ${config.name} and client URLs ${config.advertiseClientUrls.join(',')}`), () => undefined)
+      .catch(() => undefined)
       .finally(() => (publishing = false));
   });
   return { timer, published };

@@ -97,7 +97,8 @@ describe('compat: structured logs (--logger zap, --log-outputs, --log-level)', f
       expect(start?.['data-dir']).to.equal(server.dataDir);
       expect(start?.['snapshot-count']).to.equal(5);
       expect(messages.some((message) => /^elected leader \w+ at term \d+$/.test(message))).to.equal(true);
-      expect(messages).to.include.members(['added member', 'ready to serve client requests', 'received signal; shutting down', 'closed cairn server']);
+      expect(messages).to.include.members(['added member', 'published local member to cluster through raft', 'ready to serve client requests', 'received signal; shutting down', 'closed cairn server']);
+      expect(messages.indexOf('published local member to cluster through raft'), 'published before ready').to.be.below(messages.indexOf('ready to serve client requests'));
       expect(lines.filter((line) => line.level === 'debug'), 'no request lines below debug').to.deep.equal([]);
     } finally {
       await server.destroy();
