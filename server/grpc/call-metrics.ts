@@ -9,6 +9,7 @@
 import { status, type ServerInterceptingCallInterface, type ServerInterceptor, type ServiceDefinition } from '@grpc/grpc-js';
 import { ServerInterceptingCall, ServerListenerBuilder } from '@grpc/grpc-js';
 import { Counter, type Registry } from 'prom-client';
+import { methodOfPath } from './method-path.js';
 
 type Labels = { grpc_type: string; grpc_service: string; grpc_method: string };
 
@@ -26,9 +27,8 @@ function callType(requestStream: boolean, responseStream: boolean): string {
   return responseStream ? 'server_stream' : 'unary';
 }
 
-/** "/etcdserverpb.KV/Range" → service and method. */
 function labelsOf(path: string, requestStream: boolean, responseStream: boolean): Labels {
-  const [, service = '', method = ''] = path.split('/');
+  const { service, method } = methodOfPath(path);
   return { grpc_type: callType(requestStream, responseStream), grpc_service: service, grpc_method: method };
 }
 

@@ -6,6 +6,7 @@
 // OpenTelemetry's RPC conventions: "etcdserverpb.KV/Put".
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { ServerInterceptingCall, ServerListenerBuilder, status, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
+import { methodOfPath } from './method-path.js';
 
 const metadataGetter = {
   keys: (carrier: Metadata) => Object.keys(carrier.getMap()),
@@ -17,7 +18,7 @@ const metadataGetter = {
 
 export function callTracing(tracer: Tracer): ServerInterceptor {
   return (method, call) => {
-    const [, service = '', name = ''] = method.path.split('/');
+    const { service, method: name } = methodOfPath(method.path);
     let spanContext = context.active();
     let span: Span | undefined;
     return new ServerInterceptingCall(call, {

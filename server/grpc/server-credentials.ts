@@ -1,6 +1,6 @@
 // gRPC server credentials of a listen URL: plaintext for http://, TLS for
-// https:// with the side's certificate (tls/tls-material.ts). Used for the
-// client URLs and the peer URLs alike.
+// https:// with the side's certificate (tls/tls-material.ts), for the peer
+// URLs (the client URLs terminate TLS in http/client-port.ts).
 //
 // grpc-js's ServerCredentials.createSsl takes no cipher list and no TLS
 // versions, so --cipher-suites, --tls-min-version and --tls-max-version could
@@ -9,13 +9,12 @@
 // which grpc-js hands to http2.createSecureServer unchanged: TlsServerCredentials
 // passes the same options createSsl would, plus those three.
 import { ServerCredentials } from '@grpc/grpc-js';
-import { secureContextOptions, type TlsMaterial } from '../tls/tls-material.js';
+import { clientCertificateOptions, secureContextOptions, type TlsMaterial } from '../tls/tls-material.js';
 
 class TlsServerCredentials extends ServerCredentials {
   constructor(tls: TlsMaterial) {
     super(
-      // Node's TLS server rejects a client whose certificate does not verify against `ca` once it asks for one.
-      { requestCert: tls.requireClientCertificate, rejectUnauthorized: tls.requireClientCertificate },
+      clientCertificateOptions(tls),
       secureContextOptions(tls),
     );
   }

@@ -2,7 +2,7 @@
 import type { Log } from '../log.js';
 import type { RequestListener } from 'node:http';
 import type { ServiceContext } from '../api/context.js';
-import { AlarmType } from '../../proto/gen/etcdserverpb/rpc.js';
+import { AlarmType, RangeRequest } from '../../proto/gen/etcdserverpb/rpc.js';
 import { RequestTimeoutError } from '../node/errors.js';
 import { healthRoutes } from './health.js';
 import { routeRequests, type HttpRoute } from './respond.js';
@@ -54,21 +54,7 @@ function metricsHttpRoutes(context: ServiceContext, metrics: ServerMetrics, read
 /** What a client's Range of one key, keys only, does: a ReadIndex round unless serializable, then a read of the store. */
 async function probeRead(context: ServiceContext, serializable: boolean): Promise<void> {
   if (!serializable) await context.node.readBarrier();
-  await context.applier.rangeBatched({
-    key: Buffer.from([0]),
-    rangeEnd: Buffer.from([0]),
-    limit: 1n,
-    revision: 0n,
-    sortOrder: 0,
-    sortTarget: 0,
-    serializable,
-    keysOnly: true,
-    countOnly: false,
-    minModRevision: 0n,
-    maxModRevision: 0n,
-    minCreateRevision: 0n,
-    maxCreateRevision: 0n,
-  });
+  await context.applier.rangeBatched(RangeRequest.fromPartial({ key: Buffer.from([0]), rangeEnd: Buffer.from([0]), limit: 1n, serializable, keysOnly: true }));
 }
 
 /** `work`, or RequestTimeoutError once `timeoutMs` passed on the member's clock. */

@@ -23,7 +23,7 @@ import { createServer as createHttpServer, type RequestListener } from 'node:htt
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Clock } from '../clock.js';
-import { secureContextOptions, type TlsMaterial } from '../tls/tls-material.js';
+import { clientCertificateOptions, secureContextOptions, type TlsMaterial } from '../tls/tls-material.js';
 
 /** The first bytes of every HTTP/2 connection (RFC 9113 §3.4); four of them tell it from an HTTP/1.1 request line. */
 const http2PrefaceStart = Buffer.from('PRI ');
@@ -57,8 +57,8 @@ export class ClientPort {
    * Rejects with "cannot serve clients on URL: …" when the address cannot be bound.
    */
   static async listen(url: string, tls: TlsMaterial | undefined, handlers: ClientPortHandlers, clock: Clock): Promise<ClientPort> {
-    const { hostname, port } = new URL(url);
-    const secure = new URL(url).protocol === 'https:';
+    const { hostname, port, protocol } = new URL(url);
+    const secure = protocol === 'https:';
     if (secure && tls === undefined) throw new Error(`server: no TLS certificate for ${url}, which config validation should have refused`);
     // TLS is terminated here, so gRPC gets plaintext HTTP/2.
     const injector = handlers.grpc?.createConnectionInjector(ServerCredentials.createInsecure());
@@ -157,9 +157,7 @@ function secureListener(tls: TlsMaterial, served: readonly string[], onConnectio
   const server = createTlsServer(
     {
       ...secureContextOptions(tls),
-      // Node rejects a client whose certificate does not verify against `ca` once it asks for one.
-      requestCert: tls.requireClientCertificate,
-      rejectUnauthorized: tls.requireClientCertificate,
+      ...clientCertificateOptions(tls),
       ALPNCallback: ({ protocols }) => chooseProtocol(protocols.filter((protocol) => served.includes(protocol))),
     },
     onConnection,

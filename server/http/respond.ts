@@ -15,8 +15,8 @@ export function sendError(response: ServerResponse, status: number, message: str
 }
 
 /** `body` (already serialised) with `status`; etcd's handlers differ in the content type they set, hence the parameter. */
-export function sendBody(response: ServerResponse, status: number, contentType: string, body: string): void {
-  response.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+export function sendBody(response: ServerResponse, status: number, contentType: string, body: string, headers: Readonly<Record<string, string>> = {}): void {
+  response.writeHead(status, { 'Content-Type': contentType, ...headers, 'Content-Length': Buffer.byteLength(body) });
   response.end(body);
 }
 

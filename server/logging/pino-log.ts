@@ -25,12 +25,11 @@ export function pinoLog(level: LogLevel, outputs: readonly string[]): Log {
     },
     stream,
   );
-  const at = (write: (fields: LogFields, message: string) => void) => (message: string, fields: LogFields = {}): void => write(fields, message);
   return {
-    debug: at((fields, message) => logger.debug(fields, message)),
-    info: at((fields, message) => logger.info(fields, message)),
-    warn: at((fields, message) => logger.warn(fields, message)),
-    error: at((fields, message) => logger.error(fields, message)),
+    debug: (message: string, fields: LogFields = {}) => logger.debug(fields, message),
+    info: (message: string, fields: LogFields = {}) => logger.info(fields, message),
+    warn: (message: string, fields: LogFields = {}) => logger.warn(fields, message),
+    error: (message: string, fields: LogFields = {}) => logger.error(fields, message),
   };
 }
 

@@ -95,9 +95,7 @@ export class ServerMetrics {
   private serverLevels(registers: Registry[]): void {
     // Read at each collection: the node is created after the metrics.
     const node = () => this.sources.node;
-    const level = (name: string, help: string, value: () => number): void => {
-      new Gauge({ name, help, registers, collect() { this.set(value()); } });
-    };
+    const level = (name: string, help: string, value: () => number): void => levelGauge(name, help, value, registers);
     level('etcd_server_has_leader', 'Whether or not a leader exists. 1 is existence, 0 is not.', () => (node().leaderId === 0n ? 0 : 1));
     level('etcd_server_is_leader', 'Whether or not this member is a leader. 1 if is, 0 otherwise.', () => (node().isLeader ? 1 : 0));
     level('etcd_server_is_learner', 'Whether or not this member is a learner. 1 if is, 0 otherwise.', () => (node().isLearner ? 1 : 0));
@@ -117,9 +115,7 @@ export class ServerMetrics {
 
   private storeLevels(registers: Registry[]): void {
     const { store, backend } = this.sources;
-    const level = (name: string, help: string, value: () => number): void => {
-      new Gauge({ name, help, registers, collect() { this.set(value()); } });
-    };
+    const level = (name: string, help: string, value: () => number): void => levelGauge(name, help, value, registers);
     level('etcd_mvcc_db_total_size_in_bytes', 'Total size of the underlying database physically allocated in bytes.', () => backend.sizeBytes());
     level('etcd_mvcc_db_total_size_in_use_in_bytes', 'Total size of the underlying database logically in use in bytes.', () => backend.sizeInUseBytes());
     level('etcd_debugging_mvcc_db_total_size_in_bytes', 'Total size of the underlying database physically allocated in bytes.', () => backend.sizeBytes());
@@ -127,6 +123,11 @@ export class ServerMetrics {
     level('etcd_debugging_mvcc_current_revision', 'The current revision of store.', () => store.currentRevision);
     level('etcd_debugging_mvcc_compact_revision', 'The revision of the last compaction in store.', () => store.compactRevision);
   }
+}
+
+/** A gauge set from `value` at each collection. */
+function levelGauge(name: string, help: string, value: () => number, registers: Registry[]): void {
+  new Gauge({ name, help, registers, collect() { this.set(value()); } });
 }
 
 /** A counter the member keeps itself (a plain number), brought up to it at each collection. */

@@ -104,6 +104,15 @@ export function rereadTlsMaterial(side: TransportSide, current: TlsMaterial): Tl
 }
 
 /** The options of Node's secure context (and TLS server) for `tls`: what servers and the peer dialer are given. */
+/**
+ * What a TLS server asks of its clients: a certificate signed by `ca` when
+ * the flags require one (Node then rejects a client whose certificate does
+ * not verify against `ca`).
+ */
+export function clientCertificateOptions(tls: Pick<TlsMaterial, 'requireClientCertificate'>): { requestCert: boolean; rejectUnauthorized: boolean } {
+  return { requestCert: tls.requireClientCertificate, rejectUnauthorized: tls.requireClientCertificate };
+}
+
 export function secureContextOptions(tls: Pick<TlsMaterial, 'cert' | 'key' | 'ca' | 'protocol'>): SecureContextOptions {
   return { cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }), ...tls.protocol };
 }

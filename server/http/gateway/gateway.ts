@@ -16,7 +16,7 @@ import type { TLSSocket } from 'node:tls';
 import { authorizationMetadataKey } from '../../api/caller.js';
 import { toServiceError } from '../../grpc/errors.js';
 import { RequestTooLargeError } from '../../node/errors.js';
-import { sendError, type HttpRoute } from '../respond.js';
+import { sendBody, sendError, type HttpRoute } from '../respond.js';
 import { httpStatusOf, statusText } from './http-status.js';
 import { GatewayRequestError, goJson, requestBytes, responseJson } from './json-codec.js';
 import { JsonValues, JsonValueTooLargeError } from './json-stream.js';
@@ -72,7 +72,7 @@ export function gatewayRoute(options: GatewayOptions): HttpRoute {
           const { code, details } = toServiceError(new RequestTooLargeError());
           return sendCallError(response, code ?? status.INVALID_ARGUMENT, details ?? '');
         }
-        return route.kind === 'unary' ? unary(options, route, metadata, body, request, response) : serverStream(options, route, metadata, body, response);
+        return route.kind === 'unary' ? unary(options, route, metadata, body, response) : serverStream(options, route, metadata, body, response);
       },
       (error: Error) => sendCallError(response, status.INVALID_ARGUMENT, error.message),
     );
@@ -87,7 +87,7 @@ function commonNameIgnored(request: IncomingMessage, options: GatewayOptions): b
   return typeof commonName === 'string' && commonName !== '';
 }
 
-function unary(options: GatewayOptions, route: GatewayRoute, metadata: Metadata, body: string, request: IncomingMessage, response: ServerResponse): void {
+function unary(options: GatewayOptions, route: GatewayRoute, metadata: Metadata, body: string, response: ServerResponse): void {
   const bytes = encodeRequest(route, body, response);
   if (bytes === undefined) return;
   const call = options.client.makeUnaryRequest(route.grpcPath, passBytes, passBytes, bytes, metadata, (error: ServiceError | null, answer?: Buffer) => {
@@ -99,7 +99,6 @@ function unary(options: GatewayOptions, route: GatewayRoute, metadata: Metadata,
   });
   // A client that hangs up (a Lock or Campaign it no longer waits for) cancels the call.
   response.once('close', () => call.cancel());
-  void request;
 }
 
 function serverStream(options: GatewayOptions, route: GatewayRoute, metadata: Metadata, body: string, response: ServerResponse): void {
@@ -166,8 +165,11 @@ function streamAnswers(route: GatewayRoute, call: NodeJS.EventEmitter & { cancel
   response.once('close', () => {
     if (!ended) call.cancel();
   });
-  call.on('data', (answer: Buffer) => {
+  const startAnswer = (): void => {
     if (!response.headersSent) response.writeHead(200, { 'Content-Type': 'application/json', ...answeredHeaders });
+  };
+  call.on('data', (answer: Buffer) => {
+    startAnswer();
     response.write(`${goJson({ result: responseJson(route.responseType, answer) })}\n`);
   });
   call.on('error', (error: ServiceError) => {
@@ -178,7 +180,7 @@ function streamAnswers(route: GatewayRoute, call: NodeJS.EventEmitter & { cancel
   });
   call.on('end', () => {
     ended = true;
-    if (!response.headersSent) response.writeHead(200, { 'Content-Type': 'application/json', ...answeredHeaders });
+    startAnswer();
     response.end();
   });
 }
@@ -213,9 +215,8 @@ function sendCallError(response: ServerResponse, code: number, message: string):
  */
 const answeredHeaders = { 'Grpc-Metadata-Content-Type': 'application/grpc' } as const;
 
-function sendJson(response: ServerResponse, statusCode: number, body: string, headers: Record<string, string> = {}): void {
-  response.writeHead(statusCode, { 'Content-Type': 'application/json', ...headers, 'Content-Length': Buffer.byteLength(body) });
-  response.end(body);
+function sendJson(response: ServerResponse, statusCode: number, body: string, headers: Readonly<Record<string, string>> = {}): void {
+  sendBody(response, statusCode, 'application/json', body, headers);
 }
 
 /**
