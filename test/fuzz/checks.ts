@@ -110,7 +110,7 @@ export async function finalChecks(target: FuzzTarget): Promise<string[]> {
   const code = await leader.stop();
   if (code !== 0) findings.push(`${leader.name} exited with code ${code} on SIGTERM`);
   try {
-    await leader.restart();
+    await target.restartMember(index);
   } catch (error) {
     return [...findings, `${leader.name} did not start again on its data directory: ${(error as Error).message.slice(0, 2_000)}`];
   }

@@ -78,6 +78,20 @@ export class FuzzTarget {
     return member.name;
   }
 
+  /**
+   * Restarts member `index` on its data directory and gives it a new
+   * channel: the old one may sit in gRPC's reconnect backoff after failing
+   * to connect while the member was down, and would fail calls fast.
+   */
+  async restartMember(index: number): Promise<void> {
+    const member = this.members[index];
+    if (member === undefined) throw new Error(`${this.name}: no member ${index} (${this.members.length} members)`);
+    await member.restart();
+    const old = this.channel(index);
+    old.close();
+    this.channels[index] = new MemberChannel(old.endpoint, old.identity);
+  }
+
   async destroy(): Promise<void> {
     for (const channel of this.channels) channel.close();
     await this.cluster.destroy();
@@ -93,11 +107,11 @@ export class FuzzTarget {
    * marks the target broken when one does not come back.
    */
   async revive(): Promise<void> {
-    for (const member of this.members) {
+    for (const [index, member] of this.members.entries()) {
       if (member.running()) continue;
       this.events.push(`${member.name} was dead before a case; restarting it on its data directory`);
       try {
-        await member.restart();
+        await this.restartMember(index);
       } catch (error) {
         this.broken = `${member.name} does not start again on its data directory: ${(error as Error).message.slice(0, 2_000)}`;
         this.events.push(this.broken);
