@@ -11,17 +11,6 @@ import { unary } from '../grpc/unary.js';
 /** etcd promotes a learner only once its log reaches 90% of the leader's. */
 const learnerReadyFraction = 0.9;
 
-/**
- * Client URLs as members are listed: host:port, without the http:// scheme.
- * Go clients (etcdctl endpoint status/hashkv --cluster) dial a listed URL
- * with the whole URL as the HTTP/2 :authority, which Node's HTTP/2 layer
- * (nghttp2) refuses as malformed; host:port dials the same member and is
- * accepted everywhere (docs/cluster.md).
- */
-function listed(member: Member): Member {
-  return { ...member, clientURLs: member.clientURLs.map((url) => (url.startsWith('http://') ? url.slice('http://'.length) : url)) };
-}
-
 /** etcd's Cluster responses carry no revision in their header. */
 function clusterHeader(context: ServiceContext): ResponseHeader {
   return { ...fillHeader(context, undefined), revision: 0n };
@@ -45,7 +34,7 @@ export async function promoteOnLeader(context: ServiceContext, request: MemberPr
 
 export function clusterService(context: ServiceContext): ClusterServer {
   const { membership, node } = context;
-  const answer = () => ({ header: clusterHeader(context), members: membership.list().map(listed) });
+  const answer = () => ({ header: clusterHeader(context), members: membership.list() });
   return {
     memberList: unary(() => answer()),
     memberAdd: unary(async (request) => {
@@ -54,7 +43,7 @@ export function clusterService(context: ServiceContext): ClusterServer {
       const ID = uniqueAddedMemberId(request.peerURLs, context.clock.wallMs(), membership.ids());
       const member: Member = { ID, name: '', peerURLs: request.peerURLs, clientURLs: [], isLearner: request.isLearner };
       await node.changeMembership(request.isLearner ? ConfChangeType.AddLearner : ConfChangeType.AddNode, ID, member);
-      return { ...answer(), member: listed(member) };
+      return { ...answer(), member };
     }),
     memberRemove: unary(async (request) => {
       membership.validateRemove(request.ID);
@@ -73,7 +62,7 @@ export function clusterService(context: ServiceContext): ClusterServer {
       }
       membership.validatePromote(request.ID); // an unknown ID or a voter is refused here, without a round trip
       const response = await context.forwarder.memberPromote(request);
-      return { header: clusterHeader(context), members: response.members.map(listed) };
+      return { header: clusterHeader(context), members: response.members };
     }),
   };
 }

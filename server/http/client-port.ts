@@ -13,6 +13,10 @@
 //   HTTP/1.1). A client that offers no ALPN is told apart by its first bytes,
 //   as on plaintext.
 //
+// An HTTP/2 connection is read up to its first request before Node's HTTP/2
+// session gets it, for the one client habit that session refuses (a scheme in
+// the :authority): see authority-repair.ts.
+//
 // gRPC gets the decrypted socket through grpc-js's connection injector, so
 // TLS is ours: the certificate reload (replace) sets the next handshakes'
 // context here, and grpc-js still sees a TLSSocket, whose verified client
@@ -23,6 +27,7 @@ import { createServer as createHttpServer, type RequestListener } from 'node:htt
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Clock } from '../clock.js';
+import { AuthorityRepair, inspect } from './authority-repair.js';
 import { clientCertificateOptions, secureContextOptions, type TlsMaterial } from '../tls/tls-material.js';
 
 /** The first bytes of every HTTP/2 connection (RFC 9113 §3.4); four of them tell it from an HTTP/1.1 request line. */
@@ -131,10 +136,14 @@ export class ClientPort {
   }
 
   private handOver(socket: Socket, protocol: Protocol, head: Buffer): void {
-    if (protocol === 'grpc' && this.injector !== undefined) {
-      // Node's HTTP/2 session reads what is still buffered in the socket before its own reads.
-      if (head.length > 0) socket.unshift(head);
-      this.injector.injectConnection(socket);
+    const injector = this.injector;
+    if (protocol === 'grpc' && injector !== undefined) {
+      inspect(socket, head, this.clock, firstBytesWaitMs, ({ repair, received }) => {
+        if (repair) return injector.injectConnection(new AuthorityRepair(socket, received));
+        // Node's HTTP/2 session reads what is still buffered in the socket before its own reads.
+        if (received.length > 0) socket.unshift(received);
+        injector.injectConnection(socket);
+      });
       return;
     }
     // Node's HTTP/1.1 server reads the socket's handle directly and would miss bytes put back with

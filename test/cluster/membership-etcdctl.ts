@@ -50,7 +50,7 @@ export function hexId(decimal: string): string {
   return BigInt(decimal).toString(16);
 }
 
-/** host:port of a client URL, with or without http:// (cairn lists URLs without the scheme; see server/api/cluster.ts). */
+/** host:port of a client URL, with or without its scheme. */
 export function hostPort(url: string): string {
   return url.startsWith('http://') ? url.slice('http://'.length) : url;
 }

@@ -5,7 +5,9 @@
 // KeyValues), so a different hash means a different encoding or history.
 import { expect } from 'chai';
 import { HashKVRequest, StatusRequest } from '../../proto/gen/etcdserverpb/rpc.js';
+import { etcdctl } from '../harness/etcdctl.js';
 import { compatPair } from './pair.js';
+import { normaliseRun } from './normalise.js';
 import { hashKvRaw, moveLeaderRaw, responseOf, statusRaw, type Clients } from './rpc.js';
 
 const hashKvAt = (clients: Clients, revision: bigint) => hashKvRaw(clients, HashKVRequest.fromPartial({ revision }));
@@ -66,6 +68,22 @@ describe('compat: etcdctl endpoint', function () {
   it('status after compaction still reports the same revision', async () => {
     await pair.etcdctl(['endpoint', 'status', '-w', 'json']);
   });
+
+  // Written as a URL, the endpoint is dialled as the gRPC target "passthrough:///http://…" by the
+  // per-endpoint commands, whose :authority then carries the scheme (server/http/authority-repair.ts);
+  // with --cluster they dial the client URLs the member list gives, which carry their scheme as etcd's.
+  const perEndpoint = [['endpoint', 'status'], ['endpoint', 'status', '-w', 'json'], ['endpoint', 'hashkv'], ['endpoint', 'health'], ['defrag']];
+  for (const args of [...perEndpoint, ['endpoint', 'status', '--cluster'], ['endpoint', 'hashkv', '--cluster'], ['defrag', '--cluster']]) {
+    it(`${args.join(' ')} with the endpoint written http://host:port`, async () => {
+      const [etcd, cairn] = await pair.both(async (side) => {
+        const url = `http://${side.server.endpoint}`;
+        return normaliseRun(await etcdctl(url, args), url, args);
+      });
+      expect(cairn, 'cairn (actual) vs etcd (expected)').to.deep.equal(etcd);
+      expect(etcd.code).to.equal(0);
+      expect(JSON.stringify(etcd)).to.include('<endpoint>');
+    });
+  }
 
   it('MoveLeader to the member that leads answers an empty response, no header, as etcd 3.4', async () => {
     const outcome = await pair.raw(async (clients) => {

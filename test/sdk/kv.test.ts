@@ -274,9 +274,7 @@ for (const target of selectedTargets()) {
       expect(status.leader).to.not.equal(0n);
       const { members } = await client.cluster.memberList();
       expect(members).to.have.length(1);
-      // cairn lists client URLs as host:port (docs/cluster.md: etcdctl dials a listed URL with its scheme as the HTTP/2 authority).
-      const listed = server.kind === 'cairn' ? server.endpoint : server.clientUrl;
-      expect(members[0]?.clientUrls).to.include(listed);
+      expect(members[0]?.clientUrls).to.deep.equal([server.clientUrl]);
     });
   });
 }
