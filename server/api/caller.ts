@@ -16,6 +16,9 @@ export const tokenMetadataKey = 'token';
 /** The other key etcd reads a token from (rpctypes.TokenFieldNameSwagger): the JSON gateway's Authorization header. */
 export const authorizationMetadataKey = 'authorization';
 
+/** How Node's HTTP/2 joins the values of a header sent more than once. */
+const repeatedHeaderSeparator = ', ';
+
 const nobody: RequestAuth = { username: '', authRevision: 0n };
 
 /** The user `call` runs as. Rejects with InvalidAuthTokenError for a token this member does not know. */
@@ -51,9 +54,16 @@ export function callerAuthNow(context: ServiceContext, call: CallIdentity): Requ
   return { username: commonName, authRevision: context.auth.revision };
 }
 
+/**
+ * The token `call` carries. A client may send it twice (python-etcd3 sends it
+ * as call credentials and again as metadata); Node's HTTP/2 joins a repeated
+ * header's values with ", ", and etcd reads the first value (grpc-go's
+ * md["token"][0]), so the first of the joined values is the token. Neither a
+ * simple token nor a JWT contains a comma.
+ */
 function tokenOf(call: CallIdentity): string | undefined {
-  const token = call.metadata.get(tokenMetadataKey)[0] ?? call.metadata.get(authorizationMetadataKey)[0];
-  return token === undefined ? undefined : String(token);
+  const value = call.metadata.get(tokenMetadataKey)[0] ?? call.metadata.get(authorizationMetadataKey)[0];
+  return value === undefined ? undefined : String(value).split(repeatedHeaderSeparator)[0];
 }
 
 /**
