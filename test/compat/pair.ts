@@ -14,12 +14,12 @@
 // COMPAT_BOTH_ETCD=1 starts etcd on the "cairn" side too: the suite must then
 // pass, which checks the tests and the normalisation themselves.
 import { expect } from 'chai';
-import { credentials, status } from '@grpc/grpc-js';
+import { credentials, status, type ChannelCredentials } from '@grpc/grpc-js';
 import { DeleteRangeRequest, KVClient, LeaseClient, MaintenanceClient, PutRequest, WatchClient } from '../../proto/gen/etcdserverpb/rpc.js';
 import { ElectionClient } from '../../proto/gen/v3electionpb/v3election.js';
 import { LockClient } from '../../proto/gen/v3lockpb/v3lock.js';
 import { etcdctl, type EtcdctlOptions, type EtcdctlResult } from '../harness/etcdctl.js';
-import { etcdAvailable, startCairn, startEtcd, type ServerHandle, type StartOptions } from '../harness/launcher.js';
+import { etcdAvailable, probeCredentials, startCairn, startEtcd, type ServerHandle, type ServerTls, type StartOptions } from '../harness/launcher.js';
 import { normaliseMessage, normaliseRun } from './normalise.js';
 import { deleteRangeRaw, putRaw, type Clients, type Outcome } from './rpc.js';
 
@@ -77,6 +77,13 @@ export interface CompatPairOptions {
   args?: string[];
   /** Environment variables of both servers (`ETCD_MAX_TXN_OPS`). */
   env?: Record<string, string>;
+  /**
+   * Serve clients over TLS (the same certificates on both); the raw clients
+   * then trust the probe's CA, and `etcdctl()` needs `--cacert` in its args.
+   * A function, because certificates are made in a before hook of the
+   * caller's, which runs before the pair starts.
+   */
+  tls?: () => ServerTls;
 }
 
 interface Side {
@@ -92,14 +99,20 @@ export function compatPair(options: CompatPairOptions = {}): CompatPair {
   before(async function () {
     if (!etcdAvailable()) this.skip();
     this.timeout(startTimeoutMs);
-    const startOptions: StartOptions = { args: options.args ?? [], ...(options.env === undefined ? {} : { env: options.env }) };
+    const tls = options.tls?.();
+    const startOptions: StartOptions = {
+      args: options.args ?? [],
+      ...(options.env === undefined ? {} : { env: options.env }),
+      ...(tls === undefined ? {} : { tls }),
+    };
     const bothEtcd = process.env.COMPAT_BOTH_ETCD === '1';
     const [etcd, cairn] = await Promise.allSettled([
       startEtcd(startOptions),
       bothEtcd ? startEtcd(startOptions) : startCairn(startOptions),
     ]);
-    if (etcd.status === 'fulfilled') etcdSide = side(etcd.value);
-    if (cairn.status === 'fulfilled') cairnSide = side(cairn.value);
+    const channel = tls === undefined ? credentials.createInsecure() : probeCredentials(tls);
+    if (etcd.status === 'fulfilled') etcdSide = side(etcd.value, channel);
+    if (cairn.status === 'fulfilled') cairnSide = side(cairn.value, channel);
     if (etcd.status === 'rejected') throw etcd.reason;
     if (cairn.status === 'rejected') throw cairn.reason;
   });
@@ -176,8 +189,7 @@ export function compatPair(options: CompatPairOptions = {}): CompatPair {
   return pair;
 }
 
-function side(server: ServerHandle): Side {
-  const channel = credentials.createInsecure();
+function side(server: ServerHandle, channel: ChannelCredentials): Side {
   const clients: Clients = {
     kv: new KVClient(server.endpoint, channel),
     maintenance: new MaintenanceClient(server.endpoint, channel),
