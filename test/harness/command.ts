@@ -15,10 +15,12 @@ export interface CommandOptions {
   timeoutMs?: number;
   /** Environment variables added to this process's. */
   env?: Record<string, string>;
+  /** Working directory; default this process's. */
+  cwd?: string;
 }
 
 export async function runCommand(command: string, args: readonly string[], options: CommandOptions = {}): Promise<CommandResult> {
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env }, cwd: options.cwd });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

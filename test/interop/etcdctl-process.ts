@@ -1,12 +1,14 @@
-// Long-running etcdctl processes (watch, lock, elect) for process-level
-// tests: started in the background, observed through their output, and
-// always killed by PID — a test registers one EtcdctlProcesses per describe
-// block and calls killAll() in an after/afterEach hook.
+// Long-running etcdctl processes (watch, lock, elect) — or other client
+// programs (startCommand) — for process-level tests: started in the
+// background, observed through their output, and always killed by PID — a
+// test registers one EtcdctlProcesses per describe block and calls killAll()
+// in an after/afterEach hook.
 //
 // Each etcdctl is started as the leader of its own process group, so that
 // killAll() also ends what it started (`etcdctl lock NAME -- sh -c ...`
 // runs a shell that would otherwise outlive a kill -9 of etcdctl).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { basename } from 'node:path';
 import { etcdctlBinary } from '../harness/launcher.js';
 
 /** Process groups started and not yet killed: killed when the test process exits, even if no hook ran. */
@@ -38,8 +40,10 @@ export interface BackgroundEtcdctl {
   /** Everything printed on stdout so far. */
   stdout(): string;
   stderr(): string;
-  /** Writes to stdin (for `watch -i`); stdin stays open until the process ends. */
+  /** Writes to stdin (for `watch -i`); stdin stays open until the process ends or closeStdin(). */
   write(text: string): void;
+  /** Ends stdin: a program that reads it to its end sees end-of-file. */
+  closeStdin(): void;
   /** True once the process has exited and its output is drained. */
   exited(): boolean;
   /**
@@ -69,13 +73,23 @@ export class EtcdctlProcesses {
   start(endpoint: string, args: string[], options: BackgroundOptions = {}): BackgroundEtcdctl {
     const binary = etcdctlBinary();
     if (binary === undefined) throw new Error('etcdctl is not installed');
-    const child = spawn(binary, [`--endpoints=${endpoint}`, ...args], {
+    return this.startCommand(binary, [`--endpoints=${endpoint}`, ...args], { ...options, env: { ETCDCTL_API: '3', ...options.env } }, args);
+  }
+
+  /**
+   * Starts `command` with `args` the same way (own process group, output
+   * captured, killed by killAll()). `shownArgs` are the arguments errors name
+   * (default `args`).
+   */
+  startCommand(command: string, args: string[], options: BackgroundOptions = {}, shownArgs: readonly string[] = args): BackgroundEtcdctl {
+    const program = basename(command);
+    const child = spawn(command, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ETCDCTL_API: '3', ...options.env },
+      env: { ...process.env, ...options.env },
       cwd: options.cwd,
       detached: true,
     });
-    if (child.pid === undefined) throw new Error(`etcdctl ${args.join(' ')} did not start`);
+    if (child.pid === undefined) throw new Error(`${program} ${shownArgs.join(' ')} did not start`);
     this.running.add(child);
     liveGroups.add(child.pid);
     let stdout = '';
@@ -93,10 +107,11 @@ export class EtcdctlProcesses {
     const pid = child.pid;
     return {
       pid,
-      args,
+      args: shownArgs,
       stdout: () => stdout,
       stderr: () => stderr,
       write: (text) => child.stdin?.write(text),
+      closeStdin: () => child.stdin?.end(),
       exited: () => isClosed,
       closed,
       exit,
@@ -105,7 +120,7 @@ export class EtcdctlProcesses {
         while (!predicate(stdout)) {
           if (Date.now() > deadline || isClosed) {
             const state = isClosed ? 'exited' : `still running after ${timeoutMs} ms`;
-            throw new Error(`etcdctl ${args.join(' ')}: ${state} without printing ${what}\nstdout: ${stdout}\nstderr: ${stderr}`);
+            throw new Error(`${program} ${shownArgs.join(' ')}: ${state} without printing ${what}\nstdout: ${stdout}\nstderr: ${stderr}`);
           }
           await sleep(pollIntervalMs);
         }
