@@ -1,25 +1,27 @@
 // `npm run bench`: every benchmark — put, watch fan-out, lease keep-alive,
-// 3-member cluster throughput — one after the other, each against etcd and
-// cairn, with its default load (the cluster one without etcdctl check perf).
-// Tune one benchmark through its own entry point (run.js, watch-fanout.js,
-// lease-keepalive.js, cluster-throughput.js); this one passes on only the
-// flags they share.
+// 3-member cluster throughput, etcd's own benchmark tool — one after the
+// other, each against etcd and cairn, with its default load (the cluster one
+// without etcdctl check perf). Tune one benchmark through its own entry point
+// (run.js, watch-fanout.js, lease-keepalive.js, cluster-throughput.js,
+// etcd-tool.js); this one passes on only the flags they share.
 import { parseArgs } from 'node:util';
 import { cleanupAll, installSignalHandlers, wasInterrupted } from './cleanup.js';
 import { runBenchmark, type Benchmark, type CommonConfig } from './cli.js';
 import { clusterBenchmark } from './cluster-benchmark.js';
+import { etcdToolBenchmark } from './etcd-tool-benchmark.js';
 import { leaseKeepAliveBenchmark } from './lease/benchmark.js';
 import { putBenchmark } from './put.js';
 import { watchFanoutBenchmark } from './watch/benchmark.js';
 
 const usage = `usage: node dist/bench/all.js [flags]     (npm run bench -- [flags])
   --target etcd|cairn|both     servers to measure (default both)
-  --only NAME[,NAME]           benchmarks to run: put, watch-fanout, lease-keepalive, cluster-throughput (default all)
-  --duration-seconds S         measured phase per target, for every benchmark (default: each one's own)
-  --warmup-seconds S           unmeasured warm-up per target, for every benchmark (default: each one's own)
+  --only NAME[,NAME]           benchmarks to run: put, watch-fanout, lease-keepalive, cluster-throughput, etcd-tool (default all)
+  --duration-seconds S         measured phase per target, for every benchmark but etcd-tool (default: each one's own)
+  --warmup-seconds S           unmeasured warm-up per target, for every benchmark but etcd-tool (default: each one's own)
   --json                       print one JSON document instead of tables
 Each benchmark has more flags: node dist/bench/run.js --help (put), dist/bench/watch-fanout.js --help,
-dist/bench/lease-keepalive.js --help, dist/bench/cluster-throughput.js --help (e.g. --check-perf m).`;
+dist/bench/lease-keepalive.js --help, dist/bench/cluster-throughput.js --help (e.g. --check-perf m),
+dist/bench/etcd-tool.js --help (etcd's benchmark tool counts requests, not seconds: tune its --*-total flags there).`;
 
 interface Finished {
   name: string;
@@ -40,7 +42,7 @@ function prepare<Config extends CommonConfig, Result, Report>(benchmark: Benchma
   };
 }
 
-const benchmarks = [putBenchmark, watchFanoutBenchmark, leaseKeepAliveBenchmark, clusterBenchmark] as const;
+const benchmarks = [putBenchmark, watchFanoutBenchmark, leaseKeepAliveBenchmark, clusterBenchmark, etcdToolBenchmark] as const;
 const benchmarkNames: readonly string[] = benchmarks.map((benchmark) => benchmark.name);
 
 function parse(argv: string[]): { prepared: Prepared[]; json: boolean } | 'help' {
@@ -61,8 +63,8 @@ function parse(argv: string[]): { prepared: Prepared[]; json: boolean } | 'help'
   for (const name of only) {
     if (!benchmarkNames.includes(name)) throw new Error(`--only takes ${benchmarkNames.join(', ')}, got ${JSON.stringify(name)}`);
   }
-  const shared: string[] = [];
-  if (values.target !== undefined) shared.push('--target', values.target);
+  const target = values.target === undefined ? [] : ['--target', values.target];
+  const shared: string[] = [...target];
   if (values['duration-seconds'] !== undefined) shared.push('--duration-seconds', values['duration-seconds']);
   if (values['warmup-seconds'] !== undefined) shared.push('--warmup-seconds', values['warmup-seconds']);
   const prepared: Prepared[] = [];
@@ -70,6 +72,8 @@ function parse(argv: string[]): { prepared: Prepared[]; json: boolean } | 'help'
   if (only.includes(watchFanoutBenchmark.name)) prepared.push(prepare(watchFanoutBenchmark, shared));
   if (only.includes(leaseKeepAliveBenchmark.name)) prepared.push(prepare(leaseKeepAliveBenchmark, shared));
   if (only.includes(clusterBenchmark.name)) prepared.push(prepare(clusterBenchmark, shared));
+  // etcd's tool runs a number of requests, not for a time: it takes --target alone.
+  if (only.includes(etcdToolBenchmark.name)) prepared.push(prepare(etcdToolBenchmark, target));
   return { prepared, json: values.json };
 }
 
