@@ -116,6 +116,15 @@ describe('compat: TLS on the client port (--cert-file, --key-file)', function ()
     expectSame(pair.servers(), getResults, get);
   });
 
+  it('etcdctl endpoint status, hashkv and defrag (per-endpoint connections) over https on both', async () => {
+    const cacert = [`--cacert=${pair.files().caFile}`];
+    for (const args of [['endpoint', 'status'], ['endpoint', 'hashkv'], ['defrag']]) {
+      const results = await onBoth(pair.servers(), https, [...cacert, ...args]);
+      expect(results[0].code, `etcd: ${results[0].stderr}`).to.equal(0);
+      expectSame(pair.servers(), results, args);
+    }
+  });
+
   it('a plaintext client (etcdctl with an http:// endpoint) cannot talk to the https port of either', async () => {
     await refusedOnBoth(pair.servers(), (server) => `http://${server.endpoint}`, [], ['get', 'tls/a']);
   });
