@@ -68,8 +68,10 @@ export function maintenanceService(context: ServiceContext): MaintenanceServer {
       // etcd 3.4 answers an empty MoveLeaderResponse: no header.
       return { header: undefined };
     }),
+    // etcd 3.5's cluster downgrade; cairn is at etcd 3.4's API level and answers as 3.4, which has
+    // no such method. (3.5's UNAVAILABLE "not capable" makes clients retry a call that cannot succeed.)
     downgrade: unary(() => {
-      throw requestErrors.notCapable();
+      throw requestErrors.downgradeUnknown();
     }),
   };
 }

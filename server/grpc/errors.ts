@@ -68,7 +68,8 @@ export class RequestError extends Error {
 }
 
 export const requestErrors = {
-  notCapable: () => new RequestError(status.UNAVAILABLE, 'etcdserver: not capable'),
+  /** What grpc-go answers for a method its server does not have: etcd 3.4 for 3.5's Downgrade. */
+  downgradeUnknown: () => new RequestError(status.UNIMPLEMENTED, 'unknown method Downgrade for service etcdserverpb.Maintenance'),
 } as const;
 
 export interface WireError {
