@@ -3,6 +3,7 @@ import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import type { Codec } from './codec.js';
 import { Cluster } from './cluster.js';
 import { Connection, type CallOptions, type ConnectOptions } from './connection.js';
+import { KeepAliveHub } from './keep-alive.js';
 import type { Key, KeySelector } from './keys.js';
 import { Namespace } from './keys.js';
 import {
@@ -19,9 +20,11 @@ import {
   type Header,
 } from './kv.js';
 import { Leases } from './lease.js';
+import { Maintenance } from './maintenance.js';
+import { runStm, type Stm, type StmOptions, type StmResult } from './stm.js';
 import { channelCredentials, transportOf } from './tls.js';
-import { Txn, txnCommitter } from './txn.js';
-import { WatchHub, type WatchBatch, type WatchOptions } from './watch.js';
+import { Txn, txnCommitter, type TxnCommitter } from './txn.js';
+import { WatchHub, type WatchBatch, type WatchOptions, type WatchProgress } from './watch.js';
 
 /** Options of `connect` beyond the connection's: an injectable scheduler for timers (tests). */
 export interface ClientOptions extends ConnectOptions {
@@ -29,28 +32,55 @@ export interface ClientOptions extends ConnectOptions {
   scheduler?: SchedulerLike;
 }
 
+/** What a client and its namespaced views share: the channels, the watch stream and the keep-alive stream. */
+interface Shared {
+  readonly connection: Connection;
+  readonly hub: WatchHub;
+  readonly keepAlives: KeepAliveHub;
+  readonly cluster: Cluster;
+  readonly maintenance: Maintenance;
+}
+
 /**
- * A connection to an etcd-v3-compatible cluster (cairn or etcd ≥ 3.4).
- * Create with `connect`; release with `close()`.
+ * A connection to an etcd-v3-compatible cluster (cairn or etcd ≥ 3.4), or a
+ * namespaced view of one (`namespace`). Create with `connect`; release with
+ * `close()`.
  */
 export class Client {
   /** Lease operations and `keepAlive$`. */
   readonly leases: Leases;
-  /** Membership, status, leader transfer. */
+  /** Membership: list, add (voter or learner), remove, update, promote. */
   readonly cluster: Cluster;
+  /** Status, defragmentation, alarms, hashes, snapshots, leader transfer. */
+  readonly maintenance: Maintenance;
+  /** The key prefix of this client: every key it sends starts with it (empty without a namespace). */
+  readonly namespacePrefix: Buffer;
   private readonly kv: KV;
-  private readonly hub: WatchHub;
-  private readonly commit;
+  private readonly commit: TxnCommitter;
 
-  /** @internal Use `connect`. */
-  constructor(private readonly connection: Connection, options: ClientOptions) {
-    const namespace = new Namespace(options.namespace ?? '');
-    const scheduler = options.scheduler ?? asyncScheduler;
-    this.kv = new KV(connection, namespace);
-    this.leases = new Leases(connection, namespace, scheduler);
-    this.cluster = new Cluster(connection);
-    this.hub = new WatchHub(connection, namespace, scheduler);
-    this.commit = txnCommitter(connection, namespace);
+  /** @internal Use `connect`, then `namespace`. */
+  constructor(private readonly shared: Shared, private readonly keyspace: Namespace) {
+    this.namespacePrefix = keyspace.prefix;
+    this.kv = new KV(shared.connection, keyspace);
+    this.leases = new Leases(shared.connection, keyspace, shared.keepAlives);
+    this.cluster = shared.cluster;
+    this.maintenance = shared.maintenance;
+    this.commit = txnCommitter(shared.connection, keyspace);
+  }
+
+  /**
+   * A view of this client whose keys live under `prefix` inside this
+   * client's namespace: prefixes compose (`connect({namespace: 'app/'})`
+   * then `.namespace('tenant-1/')` stores key `k` as `app/tenant-1/k`). Keys,
+   * prefixes, ranges, txn comparisons and operations, watches, STM and the
+   * keys of `leases.timeToLive` are prefixed on the way out and stripped on
+   * the way back; what is not keyed (lease IDs, `compact`, cluster and
+   * maintenance calls) is shared. The view shares this client's channels,
+   * its watch stream and its keep-alive stream; `close()` on any view closes
+   * them all. Recipes given a view keep all their keys inside it.
+   */
+  namespace(prefix: Key): Client {
+    return new Client(this.shared, this.keyspace.child(prefix));
   }
 
   /** Reads one key; `undefined` when missing. See `KV.get`. */
@@ -105,23 +135,62 @@ export class Client {
   watch$(selector: KeySelector, options?: WatchOptions<Buffer>): Observable<WatchBatch<Buffer>>;
   watch$<V>(selector: KeySelector, options: WatchOptions<V> & { codec: Codec<V> }): Observable<WatchBatch<V>>;
   watch$<V>(selector: KeySelector, options: WatchOptions<V> = {}): Observable<WatchBatch<V>> {
-    return this.hub.watch$(selector, options);
-  }
-
-  /** Number of live `watch$` subscriptions (they share one stream). */
-  get watcherCount(): number {
-    return this.hub.size;
+    return this.shared.hub.watch$(this.keyspace, selector, options);
   }
 
   /**
-   * Closes the client: open watches complete, keep-alives error with
-   * `ClientClosedError` (the lease is no longer kept), pending calls fail,
-   * channels close. Idempotent.
+   * Asks the server for a progress notification on the shared watch stream
+   * (etcd's WatchProgressRequest, the Go client's `RequestProgress`).
+   * Resolves with the revision of the answer: every event up to it has been
+   * sent to every watch of this client (and its views). Watches with
+   * `progressNotify` also emit it as an empty batch with `progress: true`.
+   * Requests made together may be answered by one notification. etcd before
+   * 3.4.25 answers at once with its current revision, possibly before it has
+   * sent events below it (etcd issue #15220); cairn and later etcd answer
+   * once every watch of the stream has caught up. Errors:
+   * `NoActiveWatchError` when no `watch$` is subscribed (or the last one
+   * leaves before the answer), `AbortedError`, `DeadlineExceededError`,
+   * `ClientClosedError`, or the error that ended the stream. A request made
+   * while the stream is re-opened is sent on the new stream.
+   */
+  requestWatchProgress(options: CallOptions = {}): Promise<WatchProgress> {
+    return this.shared.hub.requestProgress(options);
+  }
+
+  /** Number of live `watch$` subscriptions of this client and its views (they share one stream). */
+  get watcherCount(): number {
+    return this.shared.hub.size;
+  }
+
+  /**
+   * Runs `apply` as a software transactional memory transaction (etcd's
+   * `concurrency.NewSTM`): reads go through the `Stm` it is given, writes
+   * are buffered and committed in one txn if nothing it read changed (per
+   * `isolation`, default serializable snapshot); on a conflict `apply` runs
+   * again with fresh reads, at most `retries` (default 10) more times, then
+   * the call rejects with `StmConflictError`. `apply` must have no effect
+   * outside the `Stm`, since it may run several times. An error it throws
+   * aborts the transaction (nothing written) and is rethrown. `prefetch`
+   * reads keys in one round trip before each run. `signal` and `deadlineMs`
+   * bound the whole transaction. Errors of the reads and of the commit
+   * (e.g. `CompactedError` for a snapshot compacted meanwhile,
+   * `TooManyOperationsError` past the server's --max-txn-ops) are not retried.
+   */
+  stm<T>(apply: (stm: Stm) => Promise<T> | T, options: StmOptions = {}): Promise<StmResult<T>> {
+    return runStm(this.commit, apply, options);
+  }
+
+  /**
+   * Closes the client and every view of it: open watches complete,
+   * keep-alives error with `ClientClosedError` (the lease is no longer
+   * kept), pending calls fail, channels close. Idempotent.
    */
   close(): void {
-    if (this.connection.isClosed) return;
-    this.hub.close();
-    this.connection.close();
+    const { connection, hub, keepAlives } = this.shared;
+    if (connection.isClosed) return;
+    hub.close();
+    keepAlives.close();
+    connection.close();
   }
 }
 
@@ -142,5 +211,14 @@ export async function connect(options: ClientOptions & CallOptions): Promise<Cli
     connection.close();
     throw error;
   }
-  return new Client(connection, options);
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const maintenance = new Maintenance(connection);
+  const shared: Shared = {
+    connection,
+    hub: new WatchHub(connection, scheduler),
+    keepAlives: new KeepAliveHub(connection, scheduler),
+    cluster: new Cluster(connection, maintenance),
+    maintenance,
+  };
+  return new Client(shared, new Namespace(options.namespace ?? ''));
 }

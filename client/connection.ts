@@ -259,6 +259,17 @@ export class Connection {
     return endpoint;
   }
 
+  /**
+   * The endpoint given as `address` (with or without a scheme), for calls
+   * about one member; `InvalidOptionError` when it is not one of the client's.
+   */
+  endpointFor(address: string): Endpoint {
+    const wanted = stripScheme(address);
+    const endpoint = this.endpoints.find((candidate) => candidate.address === wanted);
+    if (endpoint === undefined) throw new InvalidOptionError(`${address} is not one of the client's endpoints (${this.endpoints.map((item) => item.address).join(', ')})`);
+    return endpoint;
+  }
+
   /** Moves to the next endpoint after `failed` failed, unless another caller already moved on. */
   failover(failed: Endpoint): void {
     if (this.active === failed.index) this.active = (failed.index + 1) % this.endpoints.length;
@@ -316,7 +327,8 @@ export class Connection {
   /**
    * Runs one logical RPC: waits for a ready endpoint, sends, classifies the
    * error, fails over on Unavailable, and retries when the idempotency rules
-   * allow it; all inside one client span.
+   * allow it; all inside one client span. With `pinned`, every attempt goes
+   * to that endpoint (a call about one member) and none fails over.
    */
   async unary<Res>(
     service: Service,
@@ -324,6 +336,7 @@ export class Connection {
     idempotency: Idempotency,
     attempt: (endpoint: Endpoint, metadata: Metadata, options: Partial<GrpcCallOptions>) => Promise<Res>,
     options: CallOptions = {},
+    pinned?: Endpoint,
   ): Promise<Res> {
     if (this.closed) throw new ClientClosedError('client is closed');
     const { signal } = options;
@@ -338,14 +351,14 @@ export class Connection {
         const result = await pRetry(async () => {
           if (this.closed) throw new ClientClosedError('client is closed');
           if (deadline !== undefined && Date.now() >= deadline) throw new DeadlineExceededError('deadline exceeded');
-          const endpoint = this.current();
+          const endpoint = pinned ?? this.current();
           span.setAttribute('server.address', endpoint.address);
           await this.waitReady(endpoint, deadline ?? Date.now() + this.dialTimeoutMs);
           try {
             return await attempt(endpoint, this.metadata(), deadline === undefined ? {} : { deadline });
           } catch (error) {
             const typed = classify(error, 'unknown');
-            if (typed instanceof UnavailableError) this.failover(endpoint);
+            if (typed instanceof UnavailableError && pinned === undefined) this.failover(endpoint);
             throw typed;
           }
         }, {

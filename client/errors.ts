@@ -144,6 +144,27 @@ export class UnavailableError extends EtcdError {
   }
 }
 
+// ---- Membership ----
+
+/** `etcdserver: member ID already exist`. */
+export class MemberExistsError extends EtcdError { override name = 'MemberExistsError'; }
+/** `etcdserver: Peer URLs already exists` — another member has one of the peer URLs. */
+export class PeerUrlExistsError extends EtcdError { override name = 'PeerUrlExistsError'; }
+/** `etcdserver: re-configuration failed due to not enough started members` — adding a voter would lose quorum (etcd's strict reconfiguration check). */
+export class MemberNotEnoughStartedError extends EtcdError { override name = 'MemberNotEnoughStartedError'; }
+/** `etcdserver: given member URLs are invalid`. */
+export class MemberBadUrlsError extends EtcdError { override name = 'MemberBadUrlsError'; }
+/** `etcdserver: member not found`. */
+export class MemberNotFoundError extends EtcdError { override name = 'MemberNotFoundError'; }
+/** `etcdserver: can only promote a learner member` — the member is a voter already. */
+export class MemberNotLearnerError extends EtcdError { override name = 'MemberNotLearnerError'; }
+/** `etcdserver: can only promote a learner member which is in sync with leader` — retry once the learner has caught up. */
+export class LearnerNotReadyError extends EtcdError { override name = 'LearnerNotReadyError'; }
+/** `etcdserver: too many learner members in cluster` — etcd allows one learner. */
+export class TooManyLearnersError extends EtcdError { override name = 'TooManyLearnersError'; }
+/** `etcdserver: bad leader transferee` — `moveLeader` to a member that cannot lead (unknown, or a learner). */
+export class BadLeaderTransfereeError extends EtcdError { override name = 'BadLeaderTransfereeError'; }
+
 // ---- Auth ----
 
 /** `etcdserver: permission denied`. */
@@ -173,6 +194,35 @@ export class WatchCanceledError extends EtcdError {
     super(reason === '' ? 'watch canceled by the server' : reason, options);
   }
 }
+
+/**
+ * `requestWatchProgress` without an open watch: the request travels on the
+ * shared watch stream, which is open only while some `watch$` is subscribed
+ * (also when the last one is unsubscribed before the answer came).
+ */
+export class NoActiveWatchError extends EtcdError { override name = 'NoActiveWatchError'; }
+
+// ---- Software transactional memory ----
+
+/**
+ * An STM transaction conflicted with other writers on every attempt: the
+ * first and `retries` more. `conflicts` counts them; nothing was written.
+ */
+export class StmConflictError extends EtcdError {
+  override name = 'StmConflictError';
+  constructor(readonly conflicts: number, options: EtcdErrorOptions = {}) {
+    super(`stm: the transaction conflicted with other writers ${conflicts} times; retries exhausted`, options);
+  }
+}
+
+// ---- Maintenance ----
+
+/**
+ * A snapshot whose last 32 bytes are not the SHA-256 of the bytes before
+ * them (or that is shorter than 32 bytes): it was cut short or corrupted and
+ * must not be restored. A file being written is removed.
+ */
+export class SnapshotChecksumError extends EtcdError { override name = 'SnapshotChecksumError'; }
 
 // ---- Caller-side conditions ----
 
@@ -225,6 +275,15 @@ const byCodeAndMessage = new Map<string, ErrorFactory>([
   [key(status.UNAVAILABLE, 'etcdserver: unhealthy cluster'), plain(UnhealthyClusterError)],
   [key(status.UNAVAILABLE, 'etcdserver: rpc not supported for learner'), plain(LearnerNotSupportedError)],
   [key(status.DATA_LOSS, 'etcdserver: corrupt cluster'), plain(CorruptClusterError)],
+  [key(status.FAILED_PRECONDITION, 'etcdserver: bad leader transferee'), plain(BadLeaderTransfereeError)],
+  [key(status.FAILED_PRECONDITION, 'etcdserver: member ID already exist'), plain(MemberExistsError)],
+  [key(status.FAILED_PRECONDITION, 'etcdserver: Peer URLs already exists'), plain(PeerUrlExistsError)],
+  [key(status.FAILED_PRECONDITION, 'etcdserver: re-configuration failed due to not enough started members'), plain(MemberNotEnoughStartedError)],
+  [key(status.INVALID_ARGUMENT, 'etcdserver: given member URLs are invalid'), plain(MemberBadUrlsError)],
+  [key(status.NOT_FOUND, 'etcdserver: member not found'), plain(MemberNotFoundError)],
+  [key(status.FAILED_PRECONDITION, 'etcdserver: can only promote a learner member'), plain(MemberNotLearnerError)],
+  [key(status.FAILED_PRECONDITION, 'etcdserver: can only promote a learner member which is in sync with leader'), plain(LearnerNotReadyError)],
+  [key(status.FAILED_PRECONDITION, 'etcdserver: too many learner members in cluster'), plain(TooManyLearnersError)],
   [key(status.PERMISSION_DENIED, 'etcdserver: permission denied'), plain(PermissionDeniedError)],
   [key(status.UNAUTHENTICATED, 'etcdserver: invalid auth token'), plain(InvalidAuthTokenError)],
   [key(status.INVALID_ARGUMENT, 'etcdserver: authentication failed, invalid user ID or password'), plain(AuthFailedError)],

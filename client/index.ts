@@ -34,8 +34,18 @@ export {
   type TxnSpec,
 } from './txn.js';
 export type { Leases, LeaseGrant, LeaseTimeToLive, KeepAlive, KeepAliveOptions } from './lease.js';
-export { EventType, WatchFilter, type WatchBatch, type WatchEvent, type WatchOptions } from './watch.js';
-export type { Cluster, Member, MemberStatus } from './cluster.js';
+export { EventType, WatchFilter, type WatchBatch, type WatchEvent, type WatchOptions, type WatchProgress } from './watch.js';
+export type { Cluster, Member, Membership } from './cluster.js';
+export {
+  AlarmType,
+  type Maintenance,
+  type MemberStatus,
+  type MemberCallOptions,
+  type AlarmMember,
+  type KeyValueHash,
+  type SnapshotInfo,
+} from './maintenance.js';
+export { Isolation, type Stm, type StmOptions, type StmPutOptions, type StmResult } from './stm.js';
 export {
   GrpcCode,
   EtcdError,
@@ -64,6 +74,15 @@ export {
   UnhealthyClusterError,
   LearnerNotSupportedError,
   CorruptClusterError,
+  MemberExistsError,
+  PeerUrlExistsError,
+  MemberNotEnoughStartedError,
+  MemberBadUrlsError,
+  MemberNotFoundError,
+  MemberNotLearnerError,
+  LearnerNotReadyError,
+  TooManyLearnersError,
+  BadLeaderTransfereeError,
   UnavailableError,
   PermissionDeniedError,
   InvalidAuthTokenError,
@@ -72,6 +91,9 @@ export {
   UserEmptyError,
   AuthOldRevisionError,
   WatchCanceledError,
+  NoActiveWatchError,
+  StmConflictError,
+  SnapshotChecksumError,
   AbortedError,
   DeadlineExceededError,
   ClientClosedError,

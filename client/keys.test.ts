@@ -31,4 +31,14 @@ describe('client keys', () => {
     expect(text(spaced.strip(Buffer.from('app/x')))).to.equal('x');
     expect(text(spaced.strip(Buffer.from('other')))).to.equal('other');
   });
+
+  it('composes nested namespaces, outermost first', () => {
+    const nested = new Namespace('app/').child('tenant-1/');
+    expect(text(nested.prefix)).to.equal('app/tenant-1/');
+    expect(text(nested.key('a'))).to.equal('app/tenant-1/a');
+    expect(nested.range({ prefix: '' })).to.deep.equal({ key: Buffer.from('app/tenant-1/'), rangeEnd: Buffer.from('app/tenant-10') });
+    expect(text(nested.strip(Buffer.from('app/tenant-1/x')))).to.equal('x');
+    expect(text(new Namespace().child('app/').key('a'))).to.equal('app/a');
+    expect(text(new Namespace('app/').child('').key('a'))).to.equal('app/a');
+  });
 });

@@ -67,6 +67,15 @@ export class Namespace {
     this.prefix = keyBytes(prefix);
   }
 
+  /**
+   * The namespace `prefix` inside this one: prefixes compose, outermost
+   * first ("app/" then "tenant-1/" is "app/tenant-1/"), so a key of the
+   * inner namespace is stored under both.
+   */
+  child(prefix: Key): Namespace {
+    return new Namespace(Buffer.concat([this.prefix, keyBytes(prefix)]));
+  }
+
   /** The wire key for one key. Throws `EmptyKeyError` for an empty key, as etcd would. */
   key(key: Key): Buffer {
     const bytes = keyBytes(key);

@@ -1,5 +1,6 @@
 // keepAlive$ timing and teardown on virtual time, with a stream double that
-// records what the Observable writes and whether it cancelled the stream.
+// records what the Observable writes and whether it cancelled the stream;
+// and the sharing of that one stream by every lease of a client.
 import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
 import { Metadata, status } from '@grpc/grpc-js';
@@ -7,8 +8,7 @@ import { VirtualTimeScheduler } from 'rxjs';
 import { must } from '../test/harness/must.js';
 import type { Connection } from './connection.js';
 import { LeaseLostError, LeaseLostReason, UnavailableError } from './errors.js';
-import { Namespace } from './keys.js';
-import { Leases, type KeepAlive } from './lease.js';
+import { KeepAliveHub, type KeepAlive } from './keep-alive.js';
 
 class StreamDouble extends EventEmitter {
   readonly written: bigint[] = [];
@@ -20,8 +20,8 @@ class StreamDouble extends EventEmitter {
   cancel(): void {
     this.cancelled = true;
   }
-  respond(ttlSeconds: bigint): void {
-    this.emit('data', { header: undefined, ID: 7n, TTL: ttlSeconds });
+  respond(ttlSeconds: bigint, id = 7n): void {
+    this.emit('data', { header: undefined, ID: id, TTL: ttlSeconds });
   }
 }
 
@@ -39,7 +39,7 @@ function harness() {
     scheduler.maxFrames = ms;
     scheduler.flush();
   };
-  return { leases: new Leases(connection, new Namespace(), scheduler), streams, advanceTo };
+  return { leases: new KeepAliveHub(connection, scheduler), streams, advanceTo };
 }
 
 describe('client keepAlive$', () => {
@@ -103,5 +103,56 @@ describe('client keepAlive$', () => {
     expect(streams).to.have.length(3);
     must(streams[2], 'the third keep-alive stream').emit('error', unavailable);
     expect(failure).to.be.instanceOf(UnavailableError);
+  });
+
+  it('shares one stream between leases, routes each response to its lease, and closes it after the last subscriber', () => {
+    const { leases, streams, advanceTo } = harness();
+    const seen: bigint[] = [];
+    let failure: unknown;
+    const first = leases.keepAlive$(7n).subscribe({ next: (value) => seen.push(value.id), error: (error) => (failure = error) });
+    const second = leases.keepAlive$(8n).subscribe({ next: (value) => seen.push(value.id) });
+    expect(streams).to.have.length(1);
+    const stream = must(streams[0], 'the shared keep-alive stream');
+    expect(stream.written).to.deep.equal([7n, 8n]);
+    stream.respond(3n, 8n);
+    stream.respond(3n, 7n);
+    expect(seen).to.deep.equal([8n, 7n]);
+    advanceTo(1000);
+    expect(stream.written).to.deep.equal([7n, 8n, 8n, 7n]);
+    first.unsubscribe();
+    expect(stream.cancelled).to.equal(false);
+    expect(leases.size).to.equal(1);
+    second.unsubscribe();
+    expect(stream.cancelled).to.equal(true);
+    expect(leases.size).to.equal(0);
+    expect(failure).to.equal(undefined);
+  });
+
+  it('a lease the server no longer has ends its own keep-alive only', () => {
+    const { leases, streams, advanceTo } = harness();
+    let lost: unknown;
+    const kept: number[] = [];
+    leases.keepAlive$(7n).subscribe({ error: (error) => (lost = error) });
+    leases.keepAlive$(8n).subscribe({ next: (value) => kept.push(value.ttlSeconds) });
+    const stream = must(streams[0], 'the shared keep-alive stream');
+    stream.respond(0n, 7n);
+    expect((lost as LeaseLostError).leaseId).to.equal(7n);
+    stream.respond(3n, 8n);
+    advanceTo(1000);
+    expect(stream.cancelled).to.equal(false);
+    expect(stream.written.slice(2)).to.deep.equal([8n]);
+    stream.respond(3n, 8n);
+    expect(kept).to.deep.equal([3, 3]);
+  });
+
+  it('re-opens one stream for every lease after a break, each sending at once on it', () => {
+    const { leases, streams, advanceTo } = harness();
+    leases.keepAlive$(7n).subscribe();
+    leases.keepAlive$(8n).subscribe();
+    const unavailable = Object.assign(new Error('down'), { code: status.UNAVAILABLE, details: 'Connection dropped', metadata: new Metadata() });
+    must(streams[0], 'the first stream').emit('error', unavailable);
+    advanceTo(10);
+    expect(streams).to.have.length(2);
+    expect(must(streams[1], 'the second stream').written).to.deep.equal([7n, 8n]);
   });
 });

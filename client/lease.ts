@@ -1,22 +1,19 @@
 // Leases: grant, revoke, time-to-live, list, and keepAlive$ — a cold
 // Observable that keeps a lease alive while subscribed.
-import type { ClientDuplexStream } from '@grpc/grpc-js';
-import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import type { Observable } from 'rxjs';
 import {
   LeaseGrantRequest,
-  LeaseKeepAliveRequest,
   LeaseLeasesRequest,
   LeaseRevokeRequest,
   LeaseTimeToLiveRequest,
   type LeaseGrantResponse,
-  type LeaseKeepAliveResponse,
   type LeaseLeasesResponse,
   type LeaseRevokeResponse,
   type LeaseTimeToLiveResponse,
 } from '../proto/gen/etcdserverpb/rpc.js';
-import { backoffDelayMs } from './backoff.js';
 import { Idempotency, Service, type CallOptions, type Connection } from './connection.js';
-import { classify, ClientClosedError, InvalidOptionError, LeaseLostError, LeaseLostReason, UnavailableError, type EtcdError } from './errors.js';
+import { InvalidOptionError } from './errors.js';
+import type { KeepAlive, KeepAliveHub, KeepAliveOptions } from './keep-alive.js';
 import type { Namespace } from './keys.js';
 import { toHeader, type Header } from './kv.js';
 
@@ -40,19 +37,7 @@ export interface LeaseTimeToLive {
   keys: string[];
 }
 
-/** One successful keep-alive. */
-export interface KeepAlive {
-  header: Header;
-  id: bigint;
-  /** TTL the keep-alive renewed the lease to. */
-  ttlSeconds: number;
-}
-
-/** Options of `keepAlive$`. */
-export interface KeepAliveOptions {
-  /** Interval between keep-alives; default a third of the TTL the server reports (as etcd's Go client). */
-  intervalMs?: number;
-}
+export type { KeepAlive, KeepAliveOptions } from './keep-alive.js';
 
 /** Lease operations of a client. */
 export class Leases {
@@ -60,7 +45,7 @@ export class Leases {
   constructor(
     private readonly connection: Connection,
     private readonly namespace: Namespace,
-    private readonly scheduler: SchedulerLike = asyncScheduler,
+    private readonly keepAlives: KeepAliveHub,
   ) {}
 
   /**
@@ -115,90 +100,9 @@ export class Leases {
    * before the TTL of the last successful one ran out (connection failures in
    * between are retried with backoff, failing over across endpoints). Before
    * the first success, failures beyond the retry policy error with the typed cause.
-   * One stream per subscription.
+   * Every keep-alive of the client shares one stream (see client/keep-alive.ts).
    */
   keepAlive$(id: bigint, options: KeepAliveOptions = {}): Observable<KeepAlive> {
-    return new Observable<KeepAlive>((subscriber) => {
-      const connection = this.connection;
-      const scheduler = this.scheduler;
-      const policy = connection.retryPolicy();
-      let stream: ClientDuplexStream<LeaseKeepAliveRequest, LeaseKeepAliveResponse> | undefined;
-      let nextSend: Subscription | undefined;
-      let expiry: Subscription | undefined;
-      let reopen: Subscription | undefined;
-      let failures = 0;
-      let everSucceeded = false;
-      let lastError: EtcdError | undefined;
-      let done = false;
-
-      const fail = (error: EtcdError) => {
-        if (done) return;
-        teardown();
-        subscriber.error(error);
-      };
-      const send = () => {
-        nextSend = undefined;
-        stream?.write(LeaseKeepAliveRequest.fromPartial({ ID: id }));
-      };
-      const onResponse = (response: LeaseKeepAliveResponse) => {
-        if (done) return;
-        if (response.TTL <= 0n) return fail(new LeaseLostError(id, LeaseLostReason.NotFound));
-        failures = 0;
-        everSucceeded = true;
-        const ttlMs = Number(response.TTL) * 1000;
-        expiry?.unsubscribe();
-        expiry = scheduler.schedule(() => fail(new LeaseLostError(id, LeaseLostReason.Expired, { cause: lastError })), ttlMs);
-        nextSend?.unsubscribe();
-        nextSend = scheduler.schedule(send, options.intervalMs ?? Math.max(100, Math.floor(ttlMs / 3)));
-        subscriber.next({ header: toHeader(response.header), id: response.ID, ttlSeconds: Number(response.TTL) });
-      };
-      let endpoint = connection.current();
-      const onBroken = (error: unknown) => {
-        if (done) return;
-        closeStream();
-        const typed = error === undefined ? new UnavailableError('keep-alive stream ended', 'unknown') : classify(error);
-        lastError = typed;
-        if (connection.isClosed) return fail(new ClientClosedError('client is closed', { cause: typed }));
-        if (typed instanceof UnavailableError) connection.failover(endpoint);
-        failures++;
-        if (!everSucceeded && failures > policy.retries) return fail(typed);
-        // After a success the expiry timer bounds how long we keep trying.
-        reopen = scheduler.schedule(open, backoffDelayMs(failures - 1, policy));
-      };
-      const open = () => {
-        reopen = undefined;
-        if (done) return;
-        endpoint = connection.current();
-        const opened = endpoint.lease.leaseKeepAlive(connection.metadata());
-        stream = opened;
-        opened.on('data', onResponse);
-        opened.on('error', onBroken);
-        opened.on('end', () => onBroken(undefined));
-        send();
-      };
-      const closeStream = () => {
-        nextSend?.unsubscribe();
-        nextSend = undefined;
-        const current = stream;
-        stream = undefined;
-        if (current === undefined) return;
-        current.removeAllListeners();
-        current.on('error', () => undefined); // the cancel below reports CANCELLED; nobody listens any more
-        current.cancel();
-      };
-      const teardown = () => {
-        done = true;
-        closeStream();
-        expiry?.unsubscribe();
-        reopen?.unsubscribe();
-      };
-
-      if (connection.isClosed) {
-        subscriber.error(new ClientClosedError('client is closed'));
-        return undefined;
-      }
-      open();
-      return teardown;
-    });
+    return this.keepAlives.keepAlive$(id, options);
   }
 }

@@ -1,6 +1,7 @@
 // The watch hub's protocol on a stream double: creates one at a time matched
 // to acks in order, cancel on unsubscribe, resume after a break from the last
-// delivered revision + 1, duplicates dropped, stream closed with the last watcher.
+// delivered revision + 1, duplicates dropped, stream closed with the last watcher;
+// fragments joined into one batch; progress requests and their answers.
 import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
 import { Metadata, status } from '@grpc/grpc-js';
@@ -9,7 +10,7 @@ import type { WatchRequest } from '../proto/gen/etcdserverpb/rpc.js';
 import { Event_EventType } from '../proto/gen/mvccpb/kv.js';
 import { must } from '../test/harness/must.js';
 import type { Connection } from './connection.js';
-import { CompactedError, GrpcCode, PermissionDeniedError, WatchCanceledError } from './errors.js';
+import { AbortedError, CompactedError, DeadlineExceededError, GrpcCode, NoActiveWatchError, PermissionDeniedError, WatchCanceledError } from './errors.js';
 import { Namespace } from './keys.js';
 import { WatchHub, type WatchBatch } from './watch.js';
 
@@ -31,8 +32,12 @@ class StreamDouble extends EventEmitter {
     this.emit('data', { header: { revision }, watchId, created: true, canceled: false, compactRevision: 0n, cancelReason: '', fragment: false, events: [] });
   }
   events(watchId: bigint, ...revisions: bigint[]): void {
+    this.fragment(watchId, false, ...revisions);
+  }
+  /** Events of a response that is a fragment (`more`: others follow) or the last one. */
+  fragment(watchId: bigint, more: boolean, ...revisions: bigint[]): void {
     this.emit('data', {
-      header: { revision: revisions[revisions.length - 1] }, watchId, created: false, canceled: false, compactRevision: 0n, cancelReason: '', fragment: false,
+      header: { revision: revisions[revisions.length - 1] }, watchId, created: false, canceled: false, compactRevision: 0n, cancelReason: '', fragment: more,
       events: revisions.map((revision) => ({ type: Event_EventType.PUT, kv: { key: Buffer.from(`k${revision}`), createRevision: revision, modRevision: revision, version: 1n, value: Buffer.alloc(0), lease: 0n }, prevKv: undefined })),
     });
   }
@@ -54,9 +59,10 @@ function harness() {
     failover: () => undefined,
   } as unknown as Connection;
   const flush = () => { scheduler.maxFrames = Number.POSITIVE_INFINITY; scheduler.flush(); };
-  return { hub: new WatchHub(connection, new Namespace(), scheduler), streams, flush, refreshes };
+  return { hub: new WatchHub(connection, scheduler), streams, flush, refreshes };
 }
 
+const root = new Namespace();
 const revisionsOf = (batches: WatchBatch[]) => batches.map((batch) => batch.revision);
 
 describe('client watch hub', () => {
@@ -64,8 +70,8 @@ describe('client watch hub', () => {
     const { hub, streams } = harness();
     const a: WatchBatch[] = [];
     const b: WatchBatch[] = [];
-    const subA = hub.watch$<Buffer>('a', {}).subscribe((batch) => a.push(batch));
-    const subB = hub.watch$<Buffer>('b', { startRevision: 5n }).subscribe((batch) => b.push(batch));
+    const subA = hub.watch$<Buffer>(root, 'a', {}).subscribe((batch) => a.push(batch));
+    const subB = hub.watch$<Buffer>(root, 'b', { startRevision: 5n }).subscribe((batch) => b.push(batch));
     expect(streams).to.have.length(1);
     const stream = must(streams[0], 'the watch stream');
     expect(stream.written.map((request) => request.createRequest?.key.toString())).to.deep.equal(['a']);
@@ -87,7 +93,7 @@ describe('client watch hub', () => {
   it('resumes on a new stream from the last delivered revision + 1 and drops duplicates', () => {
     const { hub, streams, flush } = harness();
     const seen: WatchBatch[] = [];
-    hub.watch$<Buffer>('a', {}).subscribe((batch) => seen.push(batch));
+    hub.watch$<Buffer>(root, 'a', {}).subscribe((batch) => seen.push(batch));
     const stream = must(streams[0], 'the watch stream');
     stream.created(0n, 10n);
     stream.events(0n, 11n, 12n);
@@ -103,7 +109,7 @@ describe('client watch hub', () => {
 
   it('pins "now" at the create ack, so a resume before any event neither skips nor repeats', () => {
     const { hub, streams, flush } = harness();
-    hub.watch$<Buffer>('a', {}).subscribe();
+    hub.watch$<Buffer>(root, 'a', {}).subscribe();
     const stream = must(streams[0], 'the watch stream');
     stream.created(0n, 20n);
     stream.emit('end');
@@ -115,8 +121,8 @@ describe('client watch hub', () => {
   it('surfaces compaction as CompactedError with the compact revision, and cancels a watch unsubscribed before its ack', () => {
     const { hub, streams } = harness();
     let failure: unknown;
-    const early = hub.watch$<Buffer>('x', {}).subscribe();
-    hub.watch$<Buffer>('a', { startRevision: 2n }).subscribe({ error: (error) => (failure = error) });
+    const early = hub.watch$<Buffer>(root, 'x', {}).subscribe();
+    hub.watch$<Buffer>(root, 'a', { startRevision: 2n }).subscribe({ error: (error) => (failure = error) });
     early.unsubscribe();
     const stream = must(streams[0], 'the watch stream');
     stream.created(4n, 10n);
@@ -133,8 +139,8 @@ describe('client watch hub', () => {
     const kept: WatchBatch[] = [];
     let failure: unknown;
     let completed = false;
-    hub.watch$<Buffer>('app/', {}).subscribe((batch) => kept.push(batch));
-    hub.watch$<Buffer>('other/', {}).subscribe({ error: (error) => (failure = error), complete: () => (completed = true) });
+    hub.watch$<Buffer>(root, 'app/', {}).subscribe((batch) => kept.push(batch));
+    hub.watch$<Buffer>(root, 'other/', {}).subscribe({ error: (error) => (failure = error), complete: () => (completed = true) });
     const stream = must(streams[0], 'the watch stream');
     stream.created(0n, 10n);
     stream.refused(10n, 'rpc error: code = PermissionDenied desc = etcdserver: permission denied');
@@ -158,7 +164,7 @@ describe('client watch hub', () => {
     for (const reason of ['etcdserver: no such watch', 'rpc error: code = PermissionDenied desc = etcdserver: permission denied!', '']) {
       const { hub, streams } = harness();
       let failure: unknown;
-      hub.watch$<Buffer>('a', {}).subscribe({ error: (error) => (failure = error) });
+      hub.watch$<Buffer>(root, 'a', {}).subscribe({ error: (error) => (failure = error) });
       must(streams[0], 'the watch stream').refused(10n, reason);
       expect(failure, reason).to.be.instanceOf(WatchCanceledError);
       expect((failure as WatchCanceledError).reason).to.equal(reason);
@@ -169,8 +175,8 @@ describe('client watch hub', () => {
     const { hub, streams, flush, refreshes } = harness();
     const seen: WatchBatch[] = [];
     let failure: unknown;
-    hub.watch$<Buffer>('a', {}).subscribe((batch) => seen.push(batch));
-    hub.watch$<Buffer>('b', {}).subscribe({ error: (error) => (failure = error) });
+    hub.watch$<Buffer>(root, 'a', {}).subscribe((batch) => seen.push(batch));
+    hub.watch$<Buffer>(root, 'b', {}).subscribe({ error: (error) => (failure = error) });
     const stream = must(streams[0], 'the watch stream');
     stream.created(0n, 10n);
     stream.events(0n, 11n);
@@ -190,5 +196,87 @@ describe('client watch hub', () => {
     expect(hub.size).to.equal(2);
     reopened.events(0n, 12n);
     expect(revisionsOf(seen)).to.deep.equal([11n, 12n]);
+  });
+
+  it('asks for fragments and joins them into one batch per revision before emitting', () => {
+    const { hub, streams } = harness();
+    const seen: WatchBatch[] = [];
+    hub.watch$<Buffer>(root, 'a', {}).subscribe((batch) => seen.push(batch));
+    hub.watch$<Buffer>(root, 'b', { fragment: false }).subscribe();
+    const stream = must(streams[0], 'the watch stream');
+    stream.created(0n, 10n);
+    stream.created(1n, 10n);
+    expect(stream.written.map((request) => request.createRequest?.fragment)).to.deep.equal([true, false]);
+    stream.fragment(0n, true, 11n, 11n);
+    stream.fragment(0n, true, 11n);
+    expect(seen).to.have.length(0);
+    stream.fragment(0n, false, 11n, 11n);
+    expect(revisionsOf(seen)).to.deep.equal([11n]);
+    expect(seen[0]?.events).to.have.length(5);
+    stream.events(0n, 12n);
+    expect(revisionsOf(seen)).to.deep.equal([11n, 12n]);
+  });
+
+  it('drops a half-received revision when the stream breaks, and gets it whole on the resumed one', () => {
+    const { hub, streams, flush } = harness();
+    const seen: WatchBatch[] = [];
+    hub.watch$<Buffer>(root, 'a', {}).subscribe((batch) => seen.push(batch));
+    const stream = must(streams[0], 'the watch stream');
+    stream.created(0n, 10n);
+    stream.fragment(0n, true, 11n);
+    stream.emit('end');
+    flush();
+    const resumed = must(streams[1], 'the resumed watch stream');
+    expect(resumed.written[0]?.createRequest?.startRevision).to.equal(11n);
+    resumed.created(0n, 11n);
+    resumed.fragment(0n, true, 11n);
+    resumed.fragment(0n, false, 11n);
+    expect(revisionsOf(seen)).to.deep.equal([11n]);
+    expect(seen[0]?.events).to.have.length(2);
+  });
+
+  it('sends a progress request on the shared stream; its answer resolves every request sent and reaches watchers with progressNotify', async () => {
+    const { hub, streams } = harness();
+    const notified: WatchBatch[] = [];
+    const silent: WatchBatch[] = [];
+    hub.watch$<Buffer>(root, 'a', { progressNotify: true }).subscribe((batch) => notified.push(batch));
+    hub.watch$<Buffer>(root, 'b', {}).subscribe((batch) => silent.push(batch));
+    const stream = must(streams[0], 'the watch stream');
+    stream.created(0n, 10n);
+    stream.created(1n, 10n);
+    const first = hub.requestProgress();
+    const second = hub.requestProgress();
+    expect(stream.written.filter((request) => request.progressRequest !== undefined)).to.have.length(2);
+    stream.emit('data', { header: { revision: 15n }, watchId: -1n, created: false, canceled: false, compactRevision: 0n, cancelReason: '', fragment: false, events: [] });
+    expect((await first).revision).to.equal(15n);
+    expect((await second).revision).to.equal(15n);
+    expect(notified.map((batch) => [batch.revision, batch.progress])).to.deep.equal([[15n, true]]);
+    expect(silent).to.have.length(0);
+    // The answer does not move where a resume starts (etcd < 3.4.25 may answer before sending events below it).
+    stream.events(1n, 12n);
+    expect(revisionsOf(silent)).to.deep.equal([12n]);
+  });
+
+  it('refuses a progress request without a watch, re-sends one pending over a re-opened stream, and rejects it when the last watch leaves', async () => {
+    const { hub, streams, flush } = harness();
+    expect(await hub.requestProgress().catch((error: unknown) => error)).to.be.instanceOf(NoActiveWatchError);
+    const subscription = hub.watch$<Buffer>(root, 'a', {}).subscribe();
+    const stream = must(streams[0], 'the watch stream');
+    stream.created(0n, 10n);
+    const pending = hub.requestProgress();
+    stream.emit('end');
+    flush();
+    const reopened = must(streams[1], 'the re-opened watch stream');
+    expect(reopened.written.filter((request) => request.progressRequest !== undefined)).to.have.length(1);
+    const aborter = new AbortController();
+    const aborted = hub.requestProgress({ signal: aborter.signal });
+    aborter.abort();
+    expect(await aborted.catch((error: unknown) => error)).to.be.instanceOf(AbortedError);
+    const late = hub.requestProgress({ deadlineMs: 50 });
+    flush();
+    expect(await late.catch((error: unknown) => error)).to.be.instanceOf(DeadlineExceededError);
+    subscription.unsubscribe();
+    expect(await pending.catch((error: unknown) => error)).to.be.instanceOf(NoActiveWatchError);
+    expect(reopened.cancelled).to.equal(true);
   });
 });

@@ -1,9 +1,16 @@
-// Watches: every watcher of a client shares one bidi Watch stream (opened by
-// the first subscriber, closed after the last one leaves). Creates are sent
-// one at a time and matched to `created` acks in order, as etcd's Go client
-// does. Each watcher remembers the revision after the last one it delivered;
-// when the stream breaks, every watcher is re-created from there on the next
-// endpoint — no gap, no duplicate.
+// Watches: every watcher of a client (and of its namespaced views) shares one
+// bidi Watch stream (opened by the first subscriber, closed after the last one
+// leaves). Creates are sent one at a time and matched to `created` acks in
+// order, as etcd's Go client does. Each watcher remembers the revision after
+// the last one it delivered; when the stream breaks, every watcher is
+// re-created from there on the next endpoint — no gap, no duplicate.
+//
+// Watches ask for fragments (WatchCreateRequest.fragment): the server splits
+// a revision whose events exceed its size limit (etcd: --max-request-bytes +
+// 512 KiB; cairn: --max-request-bytes) over several responses, all but the
+// last marked `fragment`; the hub joins them before it emits anything, so a
+// batch is always a whole revision. Without fragments such a response could
+// exceed grpc-js's 4 MiB receive limit and break the stream of every watcher.
 //
 // Worked example: a watcher delivered revisions 7 and 9 (nextRevision = 10);
 // the member dies; the hub re-opens the stream and sends create(start=10). The
@@ -16,20 +23,24 @@ import {
   WatchCancelRequest,
   WatchCreateRequest,
   WatchCreateRequest_FilterType,
+  WatchProgressRequest,
   WatchRequest,
   type WatchResponse,
 } from '../proto/gen/etcdserverpb/rpc.js';
 import { Event_EventType, type Event as WireEvent } from '../proto/gen/mvccpb/kv.js';
 import { backoffDelayMs } from './backoff.js';
 import { bytesCodec, type Codec } from './codec.js';
-import type { Connection, Endpoint } from './connection.js';
+import type { CallOptions, Connection, Endpoint } from './connection.js';
 import {
+  AbortedError,
   ClientClosedError,
   CompactedError,
+  DeadlineExceededError,
   EtcdError,
   InvalidAuthTokenError,
   InvalidOptionError,
   LeaderChangedError,
+  NoActiveWatchError,
   NoLeaderError,
   UnavailableError,
   classify,
@@ -79,8 +90,19 @@ export interface WatchOptions<V = Buffer> {
   prevKv?: boolean;
   /** Events the server should not send. */
   filters?: readonly WatchFilter[];
-  /** Ask for periodic progress notifications (emitted as empty batches). */
+  /**
+   * Emit progress notifications as empty batches: the server's periodic ones
+   * (etcd: every 10 minutes by default), and the answers to
+   * `requestWatchProgress`.
+   */
   progressNotify?: boolean;
+  /**
+   * Ask the server to split a revision larger than its request size limit
+   * over several responses (joined again before the batch is emitted).
+   * Default true; false sends the revision in one response, which fails the
+   * shared stream when it exceeds the client's 4 MiB receive limit.
+   */
+  fragment?: boolean;
   /** Decodes values; default raw bytes. */
   codec?: Codec<V>;
 }
@@ -94,7 +116,10 @@ class Watcher {
   watchId: bigint | undefined;
   // Invariant: every event with modRevision < nextRevision has been delivered (or precedes startRevision).
   nextRevision: bigint;
+  /** Events of a revision the server is still sending in fragments. */
+  fragments: WatchResponse | undefined;
   constructor(
+    readonly namespace: Namespace,
     readonly key: Buffer,
     readonly rangeEnd: Buffer,
     readonly options: WatchOptions<unknown>,
@@ -104,7 +129,26 @@ class Watcher {
   }
 }
 
-const createdAckMissing = -1n;
+/**
+ * The watch ID of a response that belongs to no one watcher: a refused
+ * create (with `created`), or the answer to a progress request (without).
+ */
+const noWatchId = -1n;
+
+/** What the server said when it answered `requestWatchProgress`. */
+export interface WatchProgress {
+  header: Header;
+  /** Every event up to this revision has been sent on the stream (see `requestWatchProgress` for etcd < 3.4.25). */
+  revision: bigint;
+}
+
+/** A `requestWatchProgress` call waiting for its answer. */
+interface ProgressWaiter {
+  /** Whether the request was written on the current stream (false: to be sent when it opens again). */
+  sent: boolean;
+  resolve(progress: WatchProgress): void;
+  reject(error: EtcdError): void;
+}
 
 /** The shared Watch stream of one client. */
 export class WatchHub {
@@ -116,13 +160,13 @@ export class WatchHub {
   private endpoint: Endpoint | undefined;
   private reopen: Subscription | undefined;
   private failures = 0;
+  private progressWaiters: ProgressWaiter[] = [];
   /** Streams opened so far (observability and tests). */
   streamsOpened = 0;
 
   /** @internal */
   constructor(
     private readonly connection: Connection,
-    private readonly namespace: Namespace,
     private readonly scheduler: SchedulerLike = asyncScheduler,
   ) {}
 
@@ -131,8 +175,8 @@ export class WatchHub {
     return this.watchers.size;
   }
 
-  /** A cold Observable of batches for `selector`; see `Client.watch$`. */
-  watch$<V>(selector: KeySelector, options: WatchOptions<V>): Observable<WatchBatch<V>> {
+  /** A cold Observable of batches for `selector` in `namespace`; see `Client.watch$`. */
+  watch$<V>(namespace: Namespace, selector: KeySelector, options: WatchOptions<V>): Observable<WatchBatch<V>> {
     return new Observable<WatchBatch<V>>((subscriber) => {
       if (this.connection.isClosed) {
         subscriber.error(new ClientClosedError('client is closed'));
@@ -144,12 +188,12 @@ export class WatchHub {
       }
       let range;
       try {
-        range = this.namespace.range(selector);
+        range = namespace.range(selector);
       } catch (error) {
         subscriber.error(error);
         return undefined;
       }
-      const watcher = new Watcher(range.key, range.rangeEnd, options as WatchOptions<unknown>, subscriber as Subscriber<WatchBatch<unknown>>);
+      const watcher = new Watcher(namespace, range.key, range.rangeEnd, options as WatchOptions<unknown>, subscriber as Subscriber<WatchBatch<unknown>>);
       this.add(watcher);
       return () => this.remove(watcher);
     });
@@ -169,6 +213,7 @@ export class WatchHub {
   private remove(watcher: Watcher): void {
     if (watcher.state === WatchState.Gone) return;
     watcher.state = WatchState.Gone;
+    watcher.fragments = undefined;
     this.watchers.delete(watcher);
     this.queue = this.queue.filter((queued) => queued !== watcher);
     if (this.watchers.size === 0) {
@@ -176,6 +221,7 @@ export class WatchHub {
       this.closeStream();
       this.reopen?.unsubscribe();
       this.reopen = undefined;
+      this.rejectProgress(new NoActiveWatchError('the last watch closed before the server answered the progress request'));
       return;
     }
     if (watcher.watchId !== undefined) {
@@ -204,6 +250,7 @@ export class WatchHub {
     stream.on('error', (error: unknown) => this.onBroken(stream, error));
     stream.on('end', () => this.onBroken(stream, undefined));
     this.pump();
+    if (this.progressWaiters.some((waiter) => !waiter.sent)) this.sendProgressRequest();
   }
 
   /** Sends the next create once the previous one was acknowledged. */
@@ -223,6 +270,7 @@ export class WatchHub {
         prevKv: watcher.options.prevKv ?? false,
         progressNotify: watcher.options.progressNotify ?? false,
         filters,
+        fragment: watcher.options.fragment ?? true,
       }),
     }));
   }
@@ -230,19 +278,97 @@ export class WatchHub {
   private onResponse(stream: ClientDuplexStream<WatchRequest, WatchResponse>, response: WatchResponse): void {
     if (stream !== this.stream) return;
     if (response.created) return this.handleCreated(response);
+    if (response.watchId === noWatchId) return this.progressAnswered(response);
     const watcher = this.byId.get(response.watchId);
-    if (watcher === undefined) return; // cancelled by us, or a -1 broadcast we did not ask for
+    if (watcher === undefined) return; // cancelled by us
     if (response.canceled || response.compactRevision > 0n) {
       this.byId.delete(response.watchId);
+      watcher.fragments = undefined;
       return this.cancelled(watcher, response);
     }
-    this.deliver(watcher, response);
+    const whole = this.joinFragments(watcher, response);
+    if (whole !== undefined) this.deliver(watcher, whole);
+  }
+
+  /**
+   * Collects the fragments of a revision: undefined while more are to come,
+   * then the whole response (etcd's Go client joins them the same way: events
+   * appended in order, complete at the first response without `fragment`).
+   */
+  private joinFragments(watcher: Watcher, response: WatchResponse): WatchResponse | undefined {
+    const pending = watcher.fragments;
+    const joined = pending === undefined ? response : { ...response, events: [...pending.events, ...response.events] };
+    watcher.fragments = response.fragment ? joined : undefined;
+    return response.fragment ? undefined : joined;
+  }
+
+  /**
+   * Asks the server for a progress notification on the shared stream (etcd's
+   * WatchProgressRequest; the Go client's RequestProgress). Resolves with the
+   * revision of the next answer: every event up to it has been sent to every
+   * watcher of the stream. Watchers with `progressNotify` also emit it as an
+   * empty batch. See `Client.requestWatchProgress`.
+   */
+  requestProgress(options: CallOptions = {}): Promise<WatchProgress> {
+    if (this.connection.isClosed) return Promise.reject(new ClientClosedError('client is closed'));
+    if (this.watchers.size === 0) return Promise.reject(new NoActiveWatchError('no watch is open: a progress request needs the shared watch stream'));
+    if (options.signal?.aborted === true) return Promise.reject(new AbortedError('call aborted before it started', { cause: options.signal.reason }));
+    return new Promise<WatchProgress>((resolve, reject) => {
+      let timer: Subscription | undefined;
+      const settle = () => {
+        this.progressWaiters = this.progressWaiters.filter((other) => other !== waiter);
+        timer?.unsubscribe();
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        settle();
+        reject(new AbortedError('call aborted', { cause: options.signal?.reason }));
+      };
+      const waiter: ProgressWaiter = {
+        sent: false,
+        resolve: (progress) => { settle(); resolve(progress); },
+        reject: (error) => { settle(); reject(error); },
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      if (options.deadlineMs !== undefined) timer = this.scheduler.schedule(() => waiter.reject(new DeadlineExceededError('deadline exceeded')), options.deadlineMs);
+      this.progressWaiters.push(waiter);
+      if (this.stream !== undefined) this.sendProgressRequest();
+      // Otherwise the stream is being re-opened: open() sends it.
+    });
+  }
+
+  private sendProgressRequest(): void {
+    if (this.stream === undefined) return;
+    for (const waiter of this.progressWaiters) waiter.sent = true;
+    this.stream.write(WatchRequest.fromPartial({ progressRequest: WatchProgressRequest.fromPartial({}) }));
+  }
+
+  /**
+   * The server answered a progress request (watch ID -1). One answer settles
+   * every request sent so far: cairn and etcd ≥ 3.4.25 answer requests that
+   * arrive while watchers catch up with one response, once they have.
+   * Watchers' resume revisions are left alone: etcd before 3.4.25 answers at
+   * once with its current revision, possibly before events below it were
+   * sent (etcd issue #15220), and skipping to it could lose them.
+   */
+  private progressAnswered(response: WatchResponse): void {
+    const header = toHeader(response.header);
+    const progress = { header, revision: header.revision };
+    for (const waiter of this.progressWaiters.filter((candidate) => candidate.sent)) waiter.resolve(progress);
+    for (const watcher of [...this.watchers]) {
+      if (watcher.state !== WatchState.Active || watcher.options.progressNotify !== true) continue;
+      watcher.subscriber.next({ revision: header.revision, header, events: [], progress: true });
+    }
+  }
+
+  private rejectProgress(error: EtcdError): void {
+    for (const waiter of [...this.progressWaiters]) waiter.reject(error);
   }
 
   private handleCreated(response: WatchResponse): void {
     const watcher = this.creating;
     this.creating = undefined;
-    if (watcher === undefined || response.watchId === createdAckMissing && !response.canceled) {
+    if (watcher === undefined || response.watchId === noWatchId && !response.canceled) {
       this.pump();
       return;
     }
@@ -283,7 +409,7 @@ export class WatchHub {
         if (watcher.state === WatchState.Gone) return; // unsubscribed from inside next()
       }
       if (batch === undefined || batch.revision !== revision) batch = { revision, header, events: [], progress: false };
-      batch.events.push(this.toEvent(event, codec));
+      batch.events.push(this.toEvent(watcher.namespace, event, codec));
     }
     if (batch !== undefined) this.emit(watcher, batch);
   }
@@ -293,10 +419,10 @@ export class WatchHub {
     watcher.subscriber.next(batch);
   }
 
-  private toEvent(event: WireEvent, codec: Codec<unknown>): WatchEvent<unknown> {
-    const kv = toKeyValue(this.namespace, event.kv ?? { key: Buffer.alloc(0), createRevision: 0n, modRevision: 0n, version: 0n, value: Buffer.alloc(0), lease: 0n },
+  private toEvent(namespace: Namespace, event: WireEvent, codec: Codec<unknown>): WatchEvent<unknown> {
+    const kv = toKeyValue(namespace, event.kv ?? { key: Buffer.alloc(0), createRevision: 0n, modRevision: 0n, version: 0n, value: Buffer.alloc(0), lease: 0n },
       event.type === Event_EventType.DELETE ? bytesCodec : codec);
-    const prevKv = event.prevKv === undefined ? undefined : toKeyValue(this.namespace, event.prevKv, codec);
+    const prevKv = event.prevKv === undefined ? undefined : toKeyValue(namespace, event.prevKv, codec);
     return event.type === Event_EventType.DELETE
       ? { type: EventType.Delete, kv: { ...kv, value: undefined }, prevKv }
       : { type: EventType.Put, kv, prevKv };
@@ -331,6 +457,7 @@ export class WatchHub {
     if (stream !== this.stream) return;
     this.closeStream();
     const typed = error === undefined ? new UnavailableError('watch stream ended', 'unknown') : classify(error);
+    for (const waiter of this.progressWaiters) waiter.sent = false;
     if (this.connection.isClosed) return this.failAll(new ClientClosedError('client is closed', { cause: typed }));
     const transient = typed instanceof UnavailableError || typed instanceof NoLeaderError ||
       typed instanceof LeaderChangedError || typed instanceof InvalidAuthTokenError;
@@ -347,6 +474,7 @@ export class WatchHub {
   }
 
   private failAll(error: EtcdError): void {
+    this.rejectProgress(error);
     for (const watcher of [...this.watchers]) this.fail(watcher, error);
   }
 
@@ -355,6 +483,7 @@ export class WatchHub {
     this.stream = undefined;
     this.creating = undefined;
     this.byId.clear();
+    for (const watcher of this.watchers) watcher.fragments = undefined;
     if (stream === undefined) return;
     stream.removeAllListeners();
     stream.on('error', () => undefined); // cancel() reports CANCELLED; nobody listens any more
@@ -365,6 +494,7 @@ export class WatchHub {
   close(): void {
     this.reopen?.unsubscribe();
     this.reopen = undefined;
+    this.rejectProgress(new ClientClosedError('client is closed'));
     for (const watcher of [...this.watchers]) {
       watcher.watchId = undefined;
       this.remove(watcher);
