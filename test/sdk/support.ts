@@ -86,3 +86,19 @@ export async function rejection(promise: Promise<unknown>): Promise<Error> {
   }
   throw new Error('expected a rejection');
 }
+
+/** Counts the calls and streams a client starts, by method path (`/etcdserverpb.KV/Txn`), via a client interceptor. */
+export class CallRecorder {
+  readonly started = new Map<string, number>();
+
+  readonly interceptor: Interceptor = (options, nextCall) => {
+    const path = options.method_definition.path;
+    this.started.set(path, (this.started.get(path) ?? 0) + 1);
+    return new InterceptingCall(nextCall(options));
+  };
+
+  /** Calls started on `path` so far. */
+  count(path: string): number {
+    return this.started.get(path) ?? 0;
+  }
+}
