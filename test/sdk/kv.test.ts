@@ -269,7 +269,7 @@ for (const target of selectedTargets()) {
     });
 
     it('reads status and the member list', async () => {
-      const status = await client.cluster.status();
+      const status = await client.maintenance.status();
       expect(status.version).to.be.a('string').and.not.equal('');
       expect(status.leader).to.not.equal(0n);
       const { members } = await client.cluster.memberList();
