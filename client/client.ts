@@ -60,7 +60,7 @@ export class Client {
 
   /** @internal Use `connect`, then `namespace`. */
   constructor(private readonly shared: Shared, private readonly keyspace: Namespace) {
-    this.namespacePrefix = keyspace.prefix;
+    this.namespacePrefix = Buffer.from(keyspace.prefix); // a copy: changing it must not move the view's keys
     this.kv = new KV(shared.connection, keyspace);
     this.leases = new Leases(shared.connection, keyspace, shared.keepAlives);
     this.cluster = shared.cluster;

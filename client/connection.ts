@@ -86,7 +86,7 @@ export interface ConnectOptions {
   endpoints: readonly string[];
   /** Bound on establishing a connection to one endpoint, in milliseconds. Default 5000. */
   dialTimeoutMs?: number;
-  /** Prefix added to every key sent and removed from every key received. */
+  /** Prefix added to every key sent and removed from every key received; `client.namespace()` nests further ones inside it. */
   namespace?: string | Uint8Array;
   /** Retry policy for safe retries. */
   retry?: RetryOptions;
