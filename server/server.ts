@@ -83,11 +83,10 @@ import { AutoCompactor } from './compaction/auto-compactor.js';
 import { readTlsFiles, withAutoTls, type ServerTls } from './tls/tls-material.js';
 import { AuthStore } from './auth/store.js';
 import { silentLog, type Log } from './log.js';
+import { grpcMessageBytesMax } from './grpc/message-limits.js';
 import { SimpleTokens, type TokenProvider } from './auth/tokens.js';
 import { JwtOptionsError, JwtTokens } from './auth/jwt.js';
 
-/** gRPC may take this much more than --max-request-bytes, as etcd allows, so the server can answer "request is too large" itself. */
-const grpcOverheadBytes = 512 * 1024;
 const shutdownGraceMs = 2_000;
 
 /** How often the node looks for expired leases, and how many revokes it proposes each time (etcd: 1,000/s). */
@@ -480,7 +479,7 @@ function clientServer(context: ServiceContext, parts: { leases: LeaseTable; expi
       ...(config.logLevel === 'debug' ? [callLog(parts.log, context.clock)] : []),
       ...(config.tracing.enabled ? [callTracing(cairnTracer())] : []),
     ],
-    'grpc.max_receive_message_length': config.maxRequestBytes + grpcOverheadBytes,
+    'grpc.max_receive_message_length': grpcMessageBytesMax(config.maxRequestBytes),
     'grpc.max_send_message_length': -1,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
     // channelz tracks every call and session for a debugging service cairn does not serve: pure per-call overhead.

@@ -19,6 +19,7 @@ import { Watcher, type WatchSink } from '../watch/watcher.js';
 import { fillHeader, type ServiceContext } from './context.js';
 import { UndecodableRequest, undecodableStatus } from '../grpc/request-streams.js';
 import { goStatusText, toServiceError } from '../grpc/errors.js';
+import { grpcMessageBytesMax } from '../grpc/message-limits.js';
 import { callerAuthNow, prepareCaller } from './caller.js';
 
 export interface WatchStreamLimits {
@@ -186,7 +187,7 @@ class WatchStream implements WatchSink {
     if (!this.hasRoom()) return false;
     const response: WatchResponse = { ...this.response(watcher.id, revision), events: events.map((event) => this.toEvent(watcher, event)) };
     if (this.progress.has(watcher.id)) this.progress.set(watcher.id, false);
-    if (this.fragmented.has(watcher.id)) for (const part of fragments(response, this.context.config.maxRequestBytes)) this.enqueue(part);
+    if (this.fragmented.has(watcher.id)) for (const part of fragments(response, grpcMessageBytesMax(this.context.config.maxRequestBytes))) this.enqueue(part);
     else this.enqueue(response);
     return true;
   }
@@ -283,7 +284,7 @@ function startRevision(requested: bigint, current: number, compactRevision: numb
   return requested > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(requested);
 }
 
-/** Splits a response whose events exceed `bytesMax` into fragments, as etcd's sendFragments does. */
+/** Splits a response whose events exceed `bytesMax` (--max-request-bytes + gRPC's overhead, as etcd) into fragments, as etcd's sendFragments does. */
 function fragments(response: WatchResponse, bytesMax: number): WatchResponse[] {
   if (response.events.length < 2 || WatchResponse.encode(response).finish().length < bytesMax) return [response];
   const parts: WatchResponse[] = [];

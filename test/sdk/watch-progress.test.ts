@@ -1,9 +1,9 @@
 // Watch progress requests and fragments against cairn and etcd, both started
 // with a small --max-request-bytes so that one revision's events exceed the
 // size at which the server fragments: the server sends that revision in
-// fragments and the SDK emits it whole. etcd fragments above
-// --max-request-bytes + 512 KiB (its gRPC overhead allowance), cairn above
-// --max-request-bytes: the revision here exceeds both.
+// fragments and the SDK emits it whole. Both fragment above
+// --max-request-bytes + 512 KiB (etcd's gRPC overhead allowance), and not
+// below it.
 import { expect } from 'chai';
 import { firstValueFrom, take } from 'rxjs';
 import { connect, NoActiveWatchError, op, type Client, type WatchBatch } from '../../client/index.js';
@@ -13,6 +13,8 @@ import { eventually, rejection, selectedTargets, sleep, WatchRecorder } from './
 const requestBytesMax = 64 * 1024;
 const keyCount = 16;
 const valueBytes = 48 * 1024;
+/** Keys whose events (with their previous values) exceed --max-request-bytes but not --max-request-bytes + 512 KiB. */
+const belowFragmentKeyCount = 8;
 
 for (const target of selectedTargets()) {
   describe(`sdk watch progress and fragments against ${target.kind}`, function () {
@@ -54,6 +56,18 @@ for (const target of selectedTargets()) {
       expect(parts.reduce((sum, part) => sum + part.events.length, 0)).to.equal(keyCount);
       const unfragmented = received.filter((response) => response.watchId !== fragmentedWatch);
       expect(unfragmented.map((response) => [response.events.length, response.fragment])).to.deep.equal([[keyCount, false]]);
+    });
+
+    it('sends a revision above --max-request-bytes but below its gRPC allowance in one response', async () => {
+      const keys = Array.from({ length: belowFragmentKeyCount }, (_, index) => `whole/${index}`);
+      for (const key of keys) await client.put(key, 'v'.repeat(valueBytes));
+      const batch = firstValueFrom(client.watch$({ prefix: 'whole/' }, { prevKv: true }).pipe(take(1)));
+      await eventually(() => client.watcherCount === 1, 5_000, 'the watch created');
+      const seenBefore = recorder.responses.length;
+      const txn = await client.txn().then(keys.map((key) => op.put(key, 'small'))).commit();
+      expect((await batch).revision).to.equal(txn.revision);
+      const received = recorder.responses.slice(seenBefore).filter((response) => response.events.length > 0);
+      expect(received.map((response) => [response.events.length, response.fragment])).to.deep.equal([[belowFragmentKeyCount, false]]);
     });
 
     it('answers a progress request with a revision covering every write, emitted to watches with progressNotify only', async () => {
