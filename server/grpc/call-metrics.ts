@@ -110,19 +110,30 @@ export class GrpcMetrics {
   readonly interceptor: ServerInterceptor = (method, call: ServerInterceptingCallInterface) => {
     const counters = this.byPath.get(method.path) ?? this.countersOf(method.path, labelsOf(method.path, method.requestStream, method.responseStream));
     counters.started.inc();
+    // Handled once: with the status sent, or as Canceled when the client cancels first (no status is
+    // sent then; etcd's handler returns the context's Canceled error, which go-grpc-prometheus counts).
+    let handled = false;
+    const handle = (code: number): void => {
+      if (handled) return;
+      handled = true;
+      counters.handled(code);
+    };
     return new ServerInterceptingCall(call, {
       start: (next) => {
-        next(new ServerListenerBuilder().withOnReceiveMessage((message, forward) => {
-          counters.received.inc();
-          forward(message);
-        }).build());
+        next(new ServerListenerBuilder()
+          .withOnReceiveMessage((message, forward) => {
+            counters.received.inc();
+            forward(message);
+          })
+          .withOnCancel(() => handle(status.CANCELLED))
+          .build());
       },
       sendMessage: (message, next) => {
         counters.sent.inc();
         next(message);
       },
       sendStatus: (sent, next) => {
-        counters.handled(sent.code);
+        handle(sent.code);
         next(sent);
       },
     });

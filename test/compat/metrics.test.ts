@@ -4,6 +4,7 @@
 // (which reads process_resident_memory_bytes) passes on both; and
 // --listen-metrics-urls serves /metrics and /health on a port of its own.
 import { expect } from 'chai';
+import { WatchRequest } from '../../proto/gen/etcdserverpb/rpc.js';
 import { etcdctl } from '../harness/etcdctl.js';
 import { etcdAvailable, freePort, startCairn, startEtcd, type ServerHandle } from '../harness/launcher.js';
 import { scrape, sampleValue, type MetricFamily } from '../harness/prometheus.js';
@@ -120,6 +121,26 @@ describe('compat: Prometheus metrics on the client port', function () {
     });
     expect(moved[1], 'cairn (actual) vs etcd (expected)').to.deep.equal(moved[0]);
     expect(moved[0]).to.deep.include({ rangesOk: 3, rangesOutOfRange: 1, rangesStarted: 4, putsOk: 3, keys: 2, revision: 3, healthChecks: 1 });
+  });
+
+  it('a Watch stream the client cancels is counted as handled with code Canceled on both', async () => {
+    const watchHandled = { grpc_service: 'etcdserverpb.Watch', grpc_method: 'Watch', grpc_type: 'bidi_stream', grpc_code: 'Canceled' };
+    const moved = await pair.both(async (side) => {
+      const before = sampleValue(await scrape(side.server.clientUrl), 'grpc_server_handled_total', watchHandled) ?? 0;
+      const stream = side.clients.watch.watch();
+      stream.on('error', () => undefined);
+      const created = new Promise<void>((resolve) => stream.once('data', () => resolve()));
+      stream.write(WatchRequest.fromPartial({ createRequest: { key: Buffer.from('metrics/watched') } }));
+      await created;
+      stream.cancel();
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        const now = sampleValue(await scrape(side.server.clientUrl), 'grpc_server_handled_total', watchHandled) ?? 0;
+        if (now > before || Date.now() > deadline) return now - before;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    });
+    expect(moved).to.deep.equal([1, 1]);
   });
 
   it('every metric the Grafana dashboard of docs/ plots exists on both (peer round trips: see test/cluster/metrics.test.ts)', async () => {
