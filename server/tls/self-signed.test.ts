@@ -3,7 +3,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { selfSignedCertificate } from './self-signed.js';
+import { selfSignedCertificate, serialNumber } from './self-signed.js';
 
 describe('selfSignedCertificate (--auto-tls, --peer-auto-tls)', () => {
   let dir: string;
@@ -29,6 +29,16 @@ describe('selfSignedCertificate (--auto-tls, --peer-auto-tls)', () => {
     expect(key).to.match(/^-----BEGIN EC PRIVATE KEY-----\n/);
     expect(certificate.checkPrivateKey(createPrivateKey(key))).to.equal(true);
     expect(statSync(files.keyFile).mode & 0o777).to.equal(0o600);
+  });
+
+  it('serialNumber: a positive INTEGER in its shortest form whatever the random bytes', () => {
+    for (const first of [0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff]) {
+      const random = new Uint8Array(16).fill(first);
+      const serial = serialNumber(random);
+      expect(serial.length).to.equal(16);
+      expect(serial[0], `first byte from 0x${first.toString(16)}`).to.be.within(0x01, 0x7f);
+      expect([...serial.subarray(1)]).to.deep.equal([...random.subarray(1)]);
+    }
   });
 
   it('a client certificate is a server\'s only', async () => {

@@ -66,9 +66,7 @@ async function sign(keys: webcrypto.CryptoKeyPair, hosts: readonly string[], usa
   const engine = new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as unknown as PkijsCrypto });
   const certificate = new pkijs.Certificate();
   certificate.version = 2; // X.509 v3
-  const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f; // a positive INTEGER, below 2^128 as etcd's
-  certificate.serialNumber = new asn1js.Integer({ valueHex: serial });
+  certificate.serialNumber = new asn1js.Integer({ valueHex: serialNumber(randomBytes(16)) });
   const name = new pkijs.RelativeDistinguishedNames({
     typesAndValues: [new pkijs.AttributeTypeAndValue({ type: oid.organizationName, value: new asn1js.PrintableString({ value: 'etcd' }) })],
   });
@@ -124,4 +122,16 @@ function ipv6Bytes(address: string): Uint8Array {
 function pem(label: string, der: Buffer): string {
   const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/**
+ * A certificate serial from 16 random bytes: a positive INTEGER below 2^128,
+ * as etcd's, in DER's shortest form. A first byte of 0x00 (padding) or of
+ * 0x80 and above (a negative number) would make the certificate unreadable,
+ * so the first byte is mapped into 0x01…0x7f.
+ */
+export function serialNumber(random: Uint8Array): Uint8Array {
+  const serial = Uint8Array.from(random);
+  serial[0] = 0x01 + ((serial[0] ?? 0) % 0x7f);
+  return serial;
 }
