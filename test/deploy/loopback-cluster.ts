@@ -74,8 +74,11 @@ export async function startLoopbackCluster(launches: readonly MemberLaunch[]): P
 
 const requestTimeoutMs = 5_000;
 
+/** A member as a client reaches it: by name (for messages) and client URL. */
+export type Reachable = Pick<LoopbackMember, 'member' | 'clientUrl'>;
+
 /** A JSON gateway call (POST /v3/…); throws on a status other than 200. */
-export async function gateway(member: LoopbackMember, path: string, body: object): Promise<Record<string, unknown>> {
+export async function gateway(member: Reachable, path: string, body: object): Promise<Record<string, unknown>> {
   const response = await fetch(`${member.clientUrl}${path}`, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(requestTimeoutMs) });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`${member.member} ${path}: ${response.status} ${text}`);
@@ -83,19 +86,19 @@ export async function gateway(member: LoopbackMember, path: string, body: object
 }
 
 /** GET `path` on the member's client URL: its status and body. */
-export async function httpGet(member: LoopbackMember, path: string): Promise<{ status: number; body: string }> {
+export async function httpGet(member: Reachable, path: string): Promise<{ status: number; body: string }> {
   const response = await fetch(`${member.clientUrl}${path}`, { signal: AbortSignal.timeout(requestTimeoutMs) });
   return { status: response.status, body: await response.text() };
 }
 
 const base64 = (text: string): string => Buffer.from(text).toString('base64');
 
-export async function put(member: LoopbackMember, key: string, value: string): Promise<void> {
+export async function put(member: Reachable, key: string, value: string): Promise<void> {
   await gateway(member, '/v3/kv/put', { key: base64(key), value: base64(value) });
 }
 
 /** The value of `key` by a linearizable read on `member`, or undefined. */
-export async function get(member: LoopbackMember, key: string): Promise<string | undefined> {
+export async function get(member: Reachable, key: string): Promise<string | undefined> {
   const answer = await gateway(member, '/v3/kv/range', { key: base64(key) });
   const kvs = answer.kvs as Array<{ value?: string }> | undefined;
   const value = kvs?.[0]?.value;
@@ -109,7 +112,7 @@ const leaderPollMs = 100;
  * The member every member names as leader (Maintenance.Status over the
  * gateway), once they all agree on one of them; throws after 10 s.
  */
-export async function agreedLeader(members: readonly LoopbackMember[]): Promise<LoopbackMember> {
+export async function agreedLeader<Member extends Reachable>(members: readonly Member[]): Promise<Member> {
   const deadline = Date.now() + leaderDeadlineMs;
   for (;;) {
     const answers = await Promise.all(members.map((member) => gateway(member, '/v3/maintenance/status', {}).catch((error: Error) => error)));
@@ -118,7 +121,7 @@ export async function agreedLeader(members: readonly LoopbackMember[]): Promise<
     const [leaderId] = leaders;
     if (statuses.length === members.length && leaders.size === 1 && leaderId !== '0') {
       const index = statuses.findIndex((status) => status.header?.member_id === leaderId);
-      if (index >= 0) return members[index] as LoopbackMember;
+      if (index >= 0) return members[index] as Member;
     }
     if (Date.now() > deadline) throw new Error(`no leader every member agrees on within ${leaderDeadlineMs} ms: ${answers.map((answer) => (answer instanceof Error ? answer.message : JSON.stringify(answer))).join('; ')}`);
     await new Promise((resolve) => setTimeout(resolve, leaderPollMs));

@@ -21,3 +21,17 @@ function onPath(name: string): string | undefined {
   const path = found.stdout.trim();
   return found.status === 0 && path !== '' ? path : undefined;
 }
+
+/**
+ * For a test that needs a tool from a Debian package: its path, or the test
+ * is skipped with a line saying why. In CI, which installs the package, its
+ * absence is a failure (as with etcd in the harness).
+ */
+export async function requireTool(context: Mocha.Context, name: string, probeArgs: readonly string[], debianPackage: string): Promise<string> {
+  const path = await findTool(name, probeArgs);
+  if (path !== undefined) return path;
+  const why = `${name} is not installed (apt-get install -y ${debianPackage})`;
+  if (process.env.CI === 'true') throw new Error(`${why}; CI must have it`);
+  console.warn(`    skipped: ${why}`);
+  context.skip();
+}
