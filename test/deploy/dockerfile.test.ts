@@ -10,6 +10,7 @@ import { repositoryRoot } from '../harness/sources.js';
 import { deployPaths, readText } from './deploy-files.js';
 import { durationMs, imageConfig } from './dockerfile.js';
 import { dockerStages, runtimeImage } from './launches.js';
+import { importedPackages, keptThroughPrune, productionPackages } from './pruned-modules.js';
 
 const packageJson = JSON.parse(readText(join(repositoryRoot, 'package.json'))) as { bin: Record<string, string> };
 
@@ -80,5 +81,18 @@ describe('.dockerignore', () => {
     const sources = dockerStages()[0]?.instructions.filter((instruction) => instruction.keyword === 'COPY').flatMap((instruction) => instruction.text.split(/\s+/).slice(0, -1)) ?? [];
     expect(sources).to.include.members(['package.json', 'package-lock.json', 'scripts', '.']);
     for (const source of sources.filter((path) => path !== '.')) expect(patterns, source).to.not.include(source);
+  });
+});
+
+describe('deploy/docker/Dockerfile: the pruned node_modules', () => {
+  const entry = join(repositoryRoot, 'dist', 'server', 'main.js');
+
+  it('holds every package the server imports (from dist/server/main.js on), and keeps no more through the prune than package.json lacks', () => {
+    const imported = importedPackages(entry);
+    const production = new Set(productionPackages());
+    const kept = keptThroughPrune(dockerStages());
+    const lacking = [...imported].filter((name) => !production.has(name)).sort();
+    expect(lacking, 'imported by the server but not production dependencies: the prune removes them').to.deep.equal([...kept].sort());
+    expect(imported.size).to.be.greaterThan(10);
   });
 });

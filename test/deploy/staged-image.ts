@@ -5,14 +5,15 @@
 // fails here as it would in a container.
 //
 // The build stage's WORKDIR is this checkout, whose dist/ the tests were
-// compiled into. One departure: node_modules is linked, not copied, and is
-// the checkout's, dev dependencies included: `npm prune --omit=dev` cannot
-// run here (node_modules is shared and no install may change it).
+// compiled into. node_modules holds links to the checkout's packages, only
+// those the build stage's prune leaves (pruned-modules.ts): a package the
+// server imports that the prune removes fails here as in the image.
 import { cpSync, mkdirSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { repositoryRoot } from '../harness/sources.js';
 import type { ImageConfig, Stage } from './dockerfile.js';
 import { imageConfig } from './dockerfile.js';
+import { keptThroughPrune, productionPackages } from './pruned-modules.js';
 
 /** Lays the image's files out under `root` (the container's /); returns the paths made, as the image names them. */
 export function stageImage(stages: readonly Stage[], root: string): string[] {
@@ -28,9 +29,18 @@ export function stageImage(stages: readonly Stage[], root: string): string[] {
     const inBuild = relative(imageConfig(build).workdir, source);
     const target = join(root, copy.destination);
     mkdirSync(dirname(target), { recursive: true });
-    if (inBuild === 'node_modules') symlinkSync(join(repositoryRoot, inBuild), target, 'dir');
+    if (inBuild === 'node_modules') stageModules(target, [...productionPackages(), ...keptThroughPrune(stages)]);
     else cpSync(join(repositoryRoot, inBuild), target, { recursive: true });
     made.push(copy.destination);
   }
   return made;
+}
+
+/** A node_modules of links to the checkout's `packages` (a package's own dependencies resolve from where the link points). */
+function stageModules(target: string, packages: readonly string[]): void {
+  for (const name of packages) {
+    const link = join(target, name);
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(join(repositoryRoot, 'node_modules', name), link, 'dir');
+  }
 }
