@@ -10,7 +10,7 @@ import { repositoryRoot } from '../harness/sources.js';
 import { deployPaths, readText } from './deploy-files.js';
 import { durationMs, imageConfig } from './dockerfile.js';
 import { dockerStages, runtimeImage } from './launches.js';
-import { importedPackages, keptThroughPrune, productionPackages } from './pruned-modules.js';
+import { importedPackages, productionPackages } from './pruned-modules.js';
 
 const packageJson = JSON.parse(readText(join(repositoryRoot, 'package.json'))) as { bin: Record<string, string> };
 
@@ -74,7 +74,7 @@ describe('.dockerignore', () => {
   const patterns = readText(deployPaths.dockerignore).split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
 
   it('leaves the host\'s node_modules and dist out of the build context (their native addons are the host\'s)', () => {
-    expect(patterns).to.include.members(['node_modules', 'dist']);
+    expect(patterns).to.include.members(['node_modules', '**/dist']);
   });
 
   it('keeps what the build stage copies', () => {
@@ -87,12 +87,10 @@ describe('.dockerignore', () => {
 describe('deploy/docker/Dockerfile: the pruned node_modules', () => {
   const entry = join(repositoryRoot, 'dist', 'server', 'main.js');
 
-  it('holds every package the server imports (from dist/server/main.js on), and keeps no more through the prune than package.json lacks', () => {
+  it('holds every package the server imports, following its imports from dist/server/main.js', () => {
     const imported = importedPackages(entry);
     const production = new Set(productionPackages());
-    const kept = keptThroughPrune(dockerStages());
-    const lacking = [...imported].filter((name) => !production.has(name)).sort();
-    expect(lacking, 'imported by the server but not production dependencies: the prune removes them').to.deep.equal([...kept].sort());
+    expect([...imported].filter((name) => !production.has(name)).sort(), 'imported by the server but removed by the prune (not production dependencies)').to.deep.equal([]);
     expect(imported.size).to.be.greaterThan(10);
   });
 });

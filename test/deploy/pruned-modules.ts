@@ -7,7 +7,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { repositoryRoot } from '../harness/sources.js';
-import type { Stage } from './dockerfile.js';
 
 interface LockEntry {
   dev?: boolean;
@@ -20,12 +19,6 @@ export function productionPackages(): string[] {
     .filter(([path, entry]) => path.startsWith('node_modules/') && !path.slice('node_modules/'.length).includes('node_modules/') && entry.dev !== true)
     .map(([path]) => path.slice('node_modules/'.length))
     .filter((name) => existsSync(join(repositoryRoot, 'node_modules', name)));
-}
-
-/** The packages the build stage copies aside before the prune and back after it (`cp -a node_modules/<name> …`). */
-export function keptThroughPrune(stages: readonly Stage[]): string[] {
-  const commands = stages.flatMap((stage) => stage.instructions.filter((instruction) => instruction.keyword === 'RUN').map((instruction) => instruction.text));
-  return commands.flatMap((command) => [...command.matchAll(/cp -a node_modules\/(@[^/\s]+\/[^/\s]+|[^@/\s][^/\s]*) /g)].map((match) => match[1] as string));
 }
 
 /**

@@ -13,7 +13,7 @@ import { dirname, join, relative } from 'node:path';
 import { repositoryRoot } from '../harness/sources.js';
 import type { ImageConfig, Stage } from './dockerfile.js';
 import { imageConfig } from './dockerfile.js';
-import { keptThroughPrune, productionPackages } from './pruned-modules.js';
+import { productionPackages } from './pruned-modules.js';
 
 /** Lays the image's files out under `root` (the container's /); returns the paths made, as the image names them. */
 export function stageImage(stages: readonly Stage[], root: string): string[] {
@@ -29,7 +29,7 @@ export function stageImage(stages: readonly Stage[], root: string): string[] {
     const inBuild = relative(imageConfig(build).workdir, source);
     const target = join(root, copy.destination);
     mkdirSync(dirname(target), { recursive: true });
-    if (inBuild === 'node_modules') stageModules(target, [...productionPackages(), ...keptThroughPrune(stages)]);
+    if (inBuild === 'node_modules') stageModules(target, productionPackages());
     else cpSync(join(repositoryRoot, inBuild), target, { recursive: true });
     made.push(copy.destination);
   }
