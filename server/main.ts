@@ -7,7 +7,7 @@ import { ConfigError, FlagSyntaxError, parseCommandLine, type ServerConfig } fro
 import { usage } from './usage.js';
 import { silentLog, type Log } from './log.js';
 import { pinoLog } from './logging/pino-log.js';
-import { startServer } from './server.js';
+import { startServer, type StartedServer } from './server.js';
 import { runSnapshotCommand } from './snapshot/cli.js';
 import { cairnVersion, etcdApiVersion } from './version.js';
 
@@ -42,25 +42,20 @@ async function main(): Promise<void> {
   log.info('starting cairn', { 'cairn-version': cairnVersion, 'etcd-api-version': etcdApiVersion, 'node-version': process.version, ...effectiveConfig(config) });
   const traces = config.tracing.enabled ? (await import('./tracing/export.js')).startTraceExport(config.tracing) : undefined;
   if (traces !== undefined) log.info('distributed tracing is enabled', { address: config.tracing.address, 'service-name': config.tracing.serviceName, 'sampling-rate-per-million': config.tracing.samplingRatePerMillion });
-  let server;
-  try {
-    server = await startServer(config, log);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    refuse(error);
-  }
-  // The lines etcd prints once it serves, which scripts and operators wait for.
-  log.info('ready to serve client requests');
-  for (const [index, address] of server.boundAddresses.entries()) {
-    const secure = new URL(config.listenClientUrls[index] ?? 'http://x').protocol === 'https:';
-    log.info(secure ? 'serving client traffic securely' : 'serving client traffic insecurely; this is strongly discouraged!', { address });
-  }
+  let server: StartedServer | undefined;
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info('received signal; shutting down', { signal });
-    server.stop().then(
+    const running = server;
+    if (running === undefined) {
+      // Still starting (a member of a new cluster waits for a quorum): it serves nothing yet, and what it
+      // wrote is durable as after a kill -9, so it ends at once rather than when the grace period does.
+      log.info('stopped before serving', { name: config.name, 'data-dir': config.dataDir });
+      process.exit(0);
+    }
+    running.stop().then(
       async () => {
         log.info('closed cairn server', { name: config.name, 'data-dir': config.dataDir });
         await traces?.shutdown().catch((error: unknown) => log.warn('could not send the last spans', { error: String(error) }));
@@ -72,14 +67,29 @@ async function main(): Promise<void> {
       },
     );
   };
-  void server.ended.then((reason) => {
+  // From before the start: a member that is still starting must stop on SIGTERM too (as PID 1 in a
+  // container, a signal without a handler is ignored).
+  process.on('SIGINT', () => shutdown('interrupt'));
+  process.on('SIGTERM', () => shutdown('terminated'));
+  try {
+    server = await startServer(config, log);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    refuse(error);
+  }
+  const started = server;
+  // The lines etcd prints once it serves, which scripts and operators wait for.
+  log.info('ready to serve client requests');
+  for (const [index, address] of started.boundAddresses.entries()) {
+    const secure = new URL(config.listenClientUrls[index] ?? 'http://x').protocol === 'https:';
+    log.info(secure ? 'serving client traffic securely' : 'serving client traffic insecurely; this is strongly discouraged!', { address });
+  }
+  void started.ended.then((reason) => {
     (reason.startsWith('fatal') ? log.error : log.info)(reason);
     if (stopping) return;
     stopping = true;
-    server.stop().finally(() => process.exit(reason.startsWith('fatal') ? 1 : 0));
+    started.stop().finally(() => process.exit(reason.startsWith('fatal') ? 1 : 0));
   });
-  process.on('SIGINT', () => shutdown('interrupt'));
-  process.on('SIGTERM', () => shutdown('terminated'));
 }
 
 /** The configuration the member runs with, as fields of its start-up line (etcd's "starting an etcd server"). */
