@@ -140,7 +140,6 @@ const program = `
 import { connect, op } from '@cairn-kv/client';
 import { Election, Mutex, Session } from '@cairn-kv/recipes';
 import { startEmbeddedServer } from '@cairn-kv/server';
-import { filter, firstValueFrom } from 'rxjs';
 
 const client = await connect({ endpoints: [process.argv[2]] });
 await client.put('greeting', 'hello');
@@ -149,11 +148,13 @@ const session = await Session.create(client, { ttlSeconds: 5 });
 const held = await new Mutex(session, 'jobs').lock();
 const fenced = (await client.txn().if(held.guard()).then([op.put('jobs/state', 'done')]).commit()).succeeded;
 await held.unlock();
-const election = new Election(session, 'leader');
-const campaign = election.campaign('program');
-await firstValueFrom(campaign.pipe(filter((leadership) => leadership.state === 'elected')));
+// Leading lasts as long as the subscription: it ends after the leader is read.
+let leading;
+await new Promise((resolve, reject) => {
+  leading = new Election(session, 'leader').campaign('program').subscribe({ next: (leadership) => leadership.state === 'elected' && resolve(), error: reject });
+});
 const leader = (await Election.leader(client, 'leader')).value;
-await election.resign();
+leading.unsubscribe();
 const members = (await client.cluster.memberList()).members.flatMap((member) => member.clientUrls);
 await session.close();
 client.close();
