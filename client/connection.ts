@@ -184,6 +184,16 @@ function retryableRead(error: EtcdError): boolean {
     error instanceof RequestTimeoutError || error instanceof UnhealthyClusterError || notApplied(error);
 }
 
+/**
+ * Cancels a stream no one listens to any more: its listeners are removed,
+ * and the CANCELLED error cancel() reports is swallowed.
+ */
+export function cancelUnheard(stream: { removeAllListeners(): unknown; on(event: 'error', listener: () => void): unknown; cancel(): void }): void {
+  stream.removeAllListeners();
+  stream.on('error', () => undefined);
+  stream.cancel();
+}
+
 function stripScheme(endpoint: string): string {
   return endpoint.replace(/^https?:\/\//i, '').replace(/\/+$/, '');
 }

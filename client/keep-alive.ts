@@ -13,7 +13,7 @@ import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { asyncScheduler, Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import { LeaseKeepAliveRequest, type LeaseKeepAliveResponse } from '../proto/gen/etcdserverpb/rpc.js';
 import { backoffDelayMs } from './backoff.js';
-import type { Connection, Endpoint } from './connection.js';
+import { cancelUnheard, type Connection, type Endpoint } from './connection.js';
 import { classify, ClientClosedError, InvalidAuthTokenError, LeaseLostError, LeaseLostReason, UnavailableError, type EtcdError } from './errors.js';
 import { toHeader, type Header } from './kv.js';
 
@@ -189,10 +189,7 @@ export class KeepAliveHub {
     }
     const stream = this.stream;
     this.stream = undefined;
-    if (stream === undefined) return;
-    stream.removeAllListeners();
-    stream.on('error', () => undefined); // cancel() reports CANCELLED; nobody listens any more
-    stream.cancel();
+    if (stream !== undefined) cancelUnheard(stream);
   }
 
   /** Ends every keep-alive with `ClientClosedError`: the leases are no longer kept. */

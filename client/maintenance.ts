@@ -26,7 +26,7 @@ import {
   type SnapshotResponse,
   type StatusResponse,
 } from '../proto/gen/etcdserverpb/rpc.js';
-import { Idempotency, Service, type CallOptions, type Connection, type Endpoint } from './connection.js';
+import { cancelUnheard, Idempotency, Service, type CallOptions, type Connection, type Endpoint } from './connection.js';
 import { AbortedError, classify, ClientClosedError, DeadlineExceededError, SnapshotChecksumError, type EtcdError } from './errors.js';
 import { toHeader, type Header } from './kv.js';
 import { SnapshotVerifier, type SnapshotInfo } from './snapshot.js';
@@ -217,10 +217,8 @@ export class Maintenance {
         }
       });
       return () => {
-        call.removeAllListeners();
-        if (ended) return;
-        call.on('error', () => undefined); // cancel() reports CANCELLED; nobody listens any more
-        call.cancel();
+        if (ended) call.removeAllListeners();
+        else cancelUnheard(call);
       };
     });
   }

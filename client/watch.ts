@@ -30,7 +30,7 @@ import {
 import { Event_EventType, type Event as WireEvent } from '../proto/gen/mvccpb/kv.js';
 import { backoffDelayMs } from './backoff.js';
 import { bytesCodec, type Codec } from './codec.js';
-import type { CallOptions, Connection, Endpoint } from './connection.js';
+import { cancelUnheard, type CallOptions, type Connection, type Endpoint } from './connection.js';
 import {
   AbortedError,
   ClientClosedError,
@@ -484,10 +484,7 @@ export class WatchHub {
     this.creating = undefined;
     this.byId.clear();
     for (const watcher of this.watchers) watcher.fragments = undefined;
-    if (stream === undefined) return;
-    stream.removeAllListeners();
-    stream.on('error', () => undefined); // cancel() reports CANCELLED; nobody listens any more
-    stream.cancel();
+    if (stream !== undefined) cancelUnheard(stream);
   }
 
   /** Completes every watch: the application closed the client itself, so this is an end, not a failure. */
