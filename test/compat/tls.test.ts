@@ -10,8 +10,9 @@ import { KVClient, RangeRequest } from '../../proto/gen/etcdserverpb/rpc.js';
 import { etcdctl, type EtcdctlResult } from '../harness/etcdctl.js';
 import { etcdAvailable, freePort, startCairn, startEtcd, type ServerHandle, type ServerKind, type ServerTls } from '../harness/launcher.js';
 import { runUntilRefused, type Refusal } from '../harness/refusal.js';
-import { makeTlsFiles, type TlsFiles } from '../harness/tls-fixture.js';
+import { makeTlsFiles } from '../harness/tls-fixture.js';
 import { normaliseRun } from './normalise.js';
+import { tlsPair, type TlsServers } from './tls-pair.js';
 import { execFile } from 'node:child_process';
 
 /** curl with `args`: its exit code and what it printed (curl is the HTTP client operators script with). */
@@ -24,49 +25,18 @@ function curlRun(args: string[]): Promise<{ code: number; stdout: string }> {
 /** etcdctl's bounds, so that a refused connection fails within seconds on both. */
 const timeouts = ['--dial-timeout=2s', '--command-timeout=4s'];
 
-interface TlsPair {
-  etcd: ServerHandle;
-  cairn: ServerHandle;
-}
-
-/** Starts one etcd and one cairn with `tls(files)` for the describe block; destroys them and the files after it. */
-function tlsPair(tls: (files: TlsFiles) => ServerTls): { files: () => TlsFiles; servers: () => TlsPair } {
-  let files: TlsFiles | undefined;
-  let servers: TlsPair | undefined;
-  const started: ServerHandle[] = [];
-  before(async function () {
-    if (!etcdAvailable()) this.skip();
-    this.timeout(60_000);
-    files = makeTlsFiles();
-    const options = { tls: tls(files) };
-    const [etcd, cairn] = await Promise.allSettled([startEtcd(options), startCairn(options)]);
-    for (const result of [etcd, cairn]) if (result?.status === 'fulfilled') started.push(result.value);
-    for (const result of [etcd, cairn]) if (result?.status === 'rejected') throw result.reason;
-    if (etcd?.status !== 'fulfilled' || cairn?.status !== 'fulfilled') throw new Error('the pair did not start');
-    servers = { etcd: etcd.value, cairn: cairn.value };
-  });
-  after(async () => {
-    await Promise.all(started.map((server) => server.destroy()));
-    files?.remove();
-  });
-  return {
-    files: () => must(files),
-    servers: () => must(servers),
-  };
-}
-
 function must<T>(value: T | undefined): T {
   if (value === undefined) throw new Error('the pair did not start');
   return value;
 }
 
 /** Runs etcdctl on both servers; returns [etcd's, cairn's] results, each normalised for its own endpoint. */
-async function onBoth(pair: TlsPair, endpointOf: (server: ServerHandle) => string, args: string[]): Promise<[EtcdctlResult, EtcdctlResult]> {
+async function onBoth(pair: TlsServers, endpointOf: (server: ServerHandle) => string, args: string[]): Promise<[EtcdctlResult, EtcdctlResult]> {
   const [etcdResult, cairnResult] = await Promise.all([pair.etcd, pair.cairn].map((server) => etcdctl(endpointOf(server), [...timeouts, ...args])));
   return [must(etcdResult), must(cairnResult)];
 }
 
-function expectSame(pair: TlsPair, [etcdResult, cairnResult]: [EtcdctlResult, EtcdctlResult], args: string[]): void {
+function expectSame(pair: TlsServers, [etcdResult, cairnResult]: [EtcdctlResult, EtcdctlResult], args: string[]): void {
   expect(normaliseRun(cairnResult, pair.cairn.endpoint, args), `cairn: ${cairnResult.stderr}`).to.deep.equal(normaliseRun(etcdResult, pair.etcd.endpoint, args));
 }
 
@@ -77,7 +47,7 @@ const https = (server: ServerHandle) => `https://${server.endpoint}`;
  * Go client only sees its dial deadline pass, whatever the TLS failure was)
  * and print the same on cairn.
  */
-async function refusedOnBoth(pair: TlsPair, endpointOf: (server: ServerHandle) => string, options: string[], args: string[]): Promise<void> {
+async function refusedOnBoth(pair: TlsServers, endpointOf: (server: ServerHandle) => string, options: string[], args: string[]): Promise<void> {
   const results = await onBoth(pair, endpointOf, [...options, ...args]);
   expect(results[0].code).to.equal(1);
   expect(results[0].stderr).to.include('Error: context deadline exceeded');

@@ -25,8 +25,9 @@
 import { expect } from 'chai';
 import { Etcd3, type IOptions } from 'etcd3';
 import { compatPair, type CompatPair, type CompatPairOptions, type SideName } from '../../compat/pair.js';
-import { etcdAvailable, startCairn, startEtcd, type ServerHandle, type ServerTls } from '../../harness/launcher.js';
-import { makeTlsFiles, type TlsFiles } from '../../harness/tls-fixture.js';
+import type { ServerHandle, ServerTls } from '../../harness/launcher.js';
+import type { TlsFiles } from '../../harness/tls-fixture.js';
+import { tlsPair } from '../../compat/tls-pair.js';
 
 /** A scenario's view of one server: its client and the normaliser of this scenario on this side. */
 export interface Etcd3Side {
@@ -85,41 +86,20 @@ export interface Etcd3TlsPair extends Etcd3Scenarios {
 
 /**
  * Starts one etcd and one cairn with client TLS `tls(files)` for the describe
- * block (as test/compat/tls.test.ts does), with certificates made for the run;
+ * block (test/compat/tls-pair.ts), with certificates made for the run;
  * scenario clients default to `https://` and `credentials(files)`.
  */
 export function etcd3TlsPair(tls: (files: TlsFiles) => ServerTls, credentials: (files: TlsFiles) => IOptions['credentials']): Etcd3TlsPair {
-  let files: TlsFiles | undefined;
-  let servers: { etcd: ServerHandle; cairn: ServerHandle } | undefined;
-  const started: ServerHandle[] = [];
-  before(async function () {
-    if (!etcdAvailable()) this.skip();
-    this.timeout(60_000);
-    files = makeTlsFiles();
-    const options = { tls: tls(files) };
-    const bothEtcd = process.env.COMPAT_BOTH_ETCD === '1';
-    const [etcd, cairn] = await Promise.allSettled([startEtcd(options), bothEtcd ? startEtcd(options) : startCairn(options)]);
-    for (const result of [etcd, cairn]) if (result.status === 'fulfilled') started.push(result.value);
-    for (const result of [etcd, cairn]) if (result.status === 'rejected') throw result.reason;
-    if (etcd.status === 'fulfilled' && cairn.status === 'fulfilled') servers = { etcd: etcd.value, cairn: cairn.value };
-  });
-  after(async () => {
-    await Promise.all(started.map((server) => server.destroy()));
-    files?.remove();
-  });
-  const running = () => {
-    if (servers === undefined || files === undefined) throw new Error('the TLS pair is not running');
-    return { servers, files };
-  };
+  const pair = tlsPair(tls);
   return {
-    files: () => running().files,
+    files: pair.files,
     get etcd() {
-      return running().servers.etcd;
+      return pair.servers().etcd;
     },
     get cairn() {
-      return running().servers.cairn;
+      return pair.servers().cairn;
     },
-    ...scenarios(() => running().servers, (server) => ({ hosts: `https://${server.endpoint}`, credentials: credentials(running().files) })),
+    ...scenarios(pair.servers, (server) => ({ hosts: `https://${server.endpoint}`, credentials: credentials(pair.files()) })),
   };
 }
 
