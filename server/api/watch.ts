@@ -3,6 +3,7 @@
 // acks keep the order of the requests and events never overtake them.
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import {
+  type ResponseHeader,
   WatchCreateRequest_FilterType,
   WatchResponse,
   type WatchCreateRequest,
@@ -32,6 +33,13 @@ export interface WatchStreamLimits {
 }
 
 const invalidWatchId = -1n;
+/**
+ * A response still in a stream's queue takes the events of later revisions
+ * for its watcher (coalescing) up to these bounds, so a backed-up stream
+ * sends fewer, fuller responses instead of falling further behind.
+ */
+const coalescedEventsMax = 1_000;
+const coalescedBytesMax = 1024 * 1024;
 /** How often an owed progress response checks whether the stream's watchers caught up. */
 const progressRetryMs = 10;
 const errorMessages = {
@@ -77,6 +85,8 @@ class WatchStream implements WatchSink {
    */
   private readonly progress = new Map<bigint, boolean>();
   private readonly fragmented = new Set<bigint>();
+  /** Per watcher, its events response still in the queue (not yet written), while it may take more events. */
+  private readonly unsent = new Map<bigint, { response: WatchResponse; bytes: number }>();
   /** A WatchProgressRequest waits for the stream's watchers to catch up. */
   private progressOwed = false;
 
@@ -184,11 +194,35 @@ class WatchStream implements WatchSink {
 
   deliver(watcher: Watcher, revision: number, events: ChangeEvent[]): boolean {
     if (this.closed) return true; // a closed stream takes everything; its watchers are being removed
+    if (!this.coalesce(watcher, revision, events) && !this.enqueueEvents(watcher, revision, events)) return false;
+    if (this.progress.has(watcher.id)) this.progress.set(watcher.id, false);
+    return true;
+  }
+
+  /** Queues a response of the events, unless the queue is full. */
+  private enqueueEvents(watcher: Watcher, revision: number, events: ChangeEvent[]): boolean {
     if (!this.hasRoom()) return false;
     const response: WatchResponse = { ...this.response(watcher.id, revision), events: events.map((event) => this.toEvent(watcher, event)) };
-    if (this.progress.has(watcher.id)) this.progress.set(watcher.id, false);
-    if (this.fragmented.has(watcher.id)) for (const part of fragments(response, grpcMessageBytesMax(this.context.config.maxRequestBytes))) this.enqueue(part);
-    else this.enqueue(response);
+    if (this.fragmented.has(watcher.id)) {
+      for (const part of fragments(response, grpcMessageBytesMax(this.context.config.maxRequestBytes))) this.enqueue(part);
+      return true;
+    }
+    this.enqueue(response);
+    // Still queued (the call is not writable): later events for the watcher may join it.
+    if (this.queue[this.queue.length - 1] === response) this.unsent.set(watcher.id, { response, bytes: eventsBytes(response.events) });
+    return true;
+  }
+
+  /** Adds the events to the watcher's response still in the queue, if it has one with room; the response then carries `revision`. */
+  private coalesce(watcher: Watcher, revision: number, events: ChangeEvent[]): boolean {
+    const waiting = this.unsent.get(watcher.id);
+    if (waiting === undefined || waiting.response.events.length + events.length > coalescedEventsMax) return false;
+    const added = events.map((event) => this.toEvent(watcher, event));
+    const bytes = waiting.bytes + eventsBytes(added);
+    if (bytes > coalescedBytesMax) return false;
+    waiting.response.events.push(...added);
+    (waiting.response.header as ResponseHeader).revision = BigInt(revision);
+    waiting.bytes = bytes;
     return true;
   }
 
@@ -209,6 +243,7 @@ class WatchStream implements WatchSink {
     for (const watcher of this.watchers.values()) this.hub.remove(watcher);
     this.watchers.clear();
     this.queue.length = 0;
+    this.unsent.clear();
   }
 
   private forget(watcher: Watcher): void {
@@ -254,6 +289,9 @@ class WatchStream implements WatchSink {
 
   private enqueue(response: WatchResponse): void {
     if (this.closed) return;
+    // Nothing may join a response queued before this one: it would overtake it.
+    if (response.watchId === invalidWatchId) this.unsent.clear();
+    else this.unsent.delete(response.watchId);
     this.queue.push(response);
     this.flush();
   }
@@ -261,6 +299,7 @@ class WatchStream implements WatchSink {
   private flush(): void {
     while (this.writable && this.queue.length > 0 && !this.closed) {
       const response = this.queue.shift() as WatchResponse;
+      if (this.unsent.get(response.watchId)?.response === response) this.unsent.delete(response.watchId);
       this.writable = this.call.write(response);
     }
     // Requests make responses (acks): while the queue is full, stop reading requests.
@@ -282,6 +321,13 @@ function startRevision(requested: bigint, current: number, compactRevision: numb
   if (requested === 0n) return current + 1;
   if (requested < 0n) return compactRevision >= 0 ? -1 : current + 1;
   return requested > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(requested);
+}
+
+/** About what the events take on the wire: their keys and values (and previous ones). */
+function eventsBytes(events: Event[]): number {
+  let bytes = 0;
+  for (const { kv, prevKv } of events) bytes += (kv?.key.length ?? 0) + (kv?.value.length ?? 0) + (prevKv?.key.length ?? 0) + (prevKv?.value.length ?? 0);
+  return bytes;
 }
 
 /** Splits a response whose events exceed `bytesMax` (--max-request-bytes + gRPC's overhead, as etcd) into fragments, as etcd's sendFragments does. */

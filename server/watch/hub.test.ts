@@ -93,14 +93,14 @@ describe('WatchHub', () => {
   /** A watcher "from now", as the API creates one for start_revision 0. */
   const watchNow = (sink: FakeSink, range: KeyRange, filters = noFilters): Watcher => watch(sink, range, temp.store.currentRevision + 1, filters);
 
-  const openHub = (limits: WatchHubLimits = { catchUpRevisionsMax: 1_000, retryDelayMs: 1 }): void => {
+  const openHub = (limits: WatchHubLimits = { responseEventsMax: 1_000, catchUpRevisionsMax: 1_000, retryDelayMs: 1 }): void => {
     hub.close();
     hub = new WatchHub(temp.store, realClock, limits);
   };
 
   beforeEach(() => {
     temp = openTempStore();
-    hub = new WatchHub(temp.store, realClock, { catchUpRevisionsMax: 1_000, retryDelayMs: 1 });
+    hub = new WatchHub(temp.store, realClock, { responseEventsMax: 1_000, catchUpRevisionsMax: 1_000, retryDelayMs: 1 });
     nextId = 1;
   });
 
@@ -191,24 +191,47 @@ describe('WatchHub', () => {
       ]);
     });
 
-    it('a multi-revision batch is delivered revision by revision', () => {
+    it('a multi-revision batch goes to each watcher in one response, in revision order, carrying the newest revision', () => {
       const sink = new FakeSink();
       const all = watchNow(sink, { start: 'a', end: '' });
+      const onlyB = watchNow(sink, { start: 'b' });
       temp.write((txn) => void txn.put(b('a'), b('1'), 0n));
       temp.write((txn) => void txn.put(b('b'), b('1'), 0n));
       temp.write((txn) => void txn.deleteRange({ start: 'a' }));
       hub.notify(temp.store.takeChanges());
       expect(sink.deliveries).to.deep.equal([
+        { id: Number(all.id), revision: 4, events: ['put a=1@2', 'put b=1@3', 'delete a@4'] },
+        { id: Number(onlyB.id), revision: 4, events: ['put b=1@3'] },
+      ]);
+      expect(all.nextRevision).to.equal(5);
+      expect(onlyB.nextRevision).to.equal(5);
+    });
+
+    it('a batch longer than responseEventsMax is cut between revisions, never inside one', () => {
+      openHub({ responseEventsMax: 2, catchUpRevisionsMax: 1_000, retryDelayMs: 1 });
+      const sink = new FakeSink();
+      const all = watchNow(sink, { start: 'a', end: '' });
+      temp.write((txn) => void txn.put(b('a'), b('1'), 0n)); // 2
+      temp.write((txn) => {
+        txn.put(b('b'), b('1'), 0n);
+        txn.put(b('c'), b('1'), 0n);
+        txn.put(b('d'), b('1'), 0n);
+      }); // 3: three events, more than the bound, kept together
+      temp.write((txn) => void txn.put(b('e'), b('1'), 0n)); // 4
+      temp.write((txn) => void txn.put(b('f'), b('1'), 0n)); // 5
+      hub.notify(temp.store.takeChanges());
+      expect(sink.deliveries).to.deep.equal([
         { id: Number(all.id), revision: 2, events: ['put a=1@2'] },
-        { id: Number(all.id), revision: 3, events: ['put b=1@3'] },
-        { id: Number(all.id), revision: 4, events: ['delete a@4'] },
+        { id: Number(all.id), revision: 3, events: ['put b=1@3', 'put c=1@3', 'put d=1@3'] },
+        { id: Number(all.id), revision: 5, events: ['put e=1@4', 'put f=1@5'] },
       ]);
     });
+
   });
 
   describe('watchers starting from history', () => {
     it('catch up in bounded passes, one deliver per pass holding whole revisions, then join the synced set', async () => {
-      openHub({ catchUpRevisionsMax: 2, retryDelayMs: 1 });
+      openHub({ responseEventsMax: 1_000, catchUpRevisionsMax: 2, retryDelayMs: 1 });
       put('a', '1'); // 2
       commit((txn) => {
         txn.put(b('b'), b('1'), 0n);
@@ -235,7 +258,7 @@ describe('WatchHub', () => {
     });
 
     it('writes committed while a watcher catches up are delivered once, after the history, in order', async () => {
-      openHub({ catchUpRevisionsMax: 2, retryDelayMs: 1 });
+      openHub({ responseEventsMax: 1_000, catchUpRevisionsMax: 2, retryDelayMs: 1 });
       for (let i = 0; i < 6; i++) put('k', `${i}`); // 2..7
       const sink = new FakeSink();
       const history = watch(sink, { start: 'k' }, 2);
@@ -278,7 +301,7 @@ describe('WatchHub', () => {
 
   describe('slow streams', () => {
     it('a watcher whose stream refuses is moved aside, others keep getting every revision, and it is caught up after wake()', async () => {
-      openHub({ catchUpRevisionsMax: 2, retryDelayMs: 60_000 }); // only wake() retries within this test
+      openHub({ responseEventsMax: 1_000, catchUpRevisionsMax: 2, retryDelayMs: 60_000 }); // only wake() retries within this test
       const slow = new FakeSink();
       const fast = new FakeSink();
       const slowWatcher = watchNow(slow, { start: 'k', end: '' });
@@ -314,7 +337,7 @@ describe('WatchHub', () => {
     });
 
     it('without wake(), a moved-aside watcher is retried after retryDelayMs', async () => {
-      openHub({ catchUpRevisionsMax: 1_000, retryDelayMs: 5 });
+      openHub({ responseEventsMax: 1_000, catchUpRevisionsMax: 1_000, retryDelayMs: 5 });
       const slow = new FakeSink();
       const watcher = watchNow(slow, { start: 'k' });
       slow.room = false;
@@ -329,7 +352,7 @@ describe('WatchHub', () => {
     });
 
     it('a catch-up deliver that is refused is retried from the same revision: nothing lost or duplicated', async () => {
-      openHub({ catchUpRevisionsMax: 2, retryDelayMs: 1 });
+      openHub({ responseEventsMax: 1_000, catchUpRevisionsMax: 2, retryDelayMs: 1 });
       for (let i = 0; i < 5; i++) put('k', `${i}`); // 2..6
       const sink = new FakeSink();
       sink.refuse = true; // claims room, refuses anyway
@@ -344,7 +367,8 @@ describe('WatchHub', () => {
       expect(hub.isSynced(watcher)).to.equal(true);
     });
 
-    it('a refusal in the middle of a multi-revision batch: earlier revisions delivered, the rest caught up', async () => {
+    it('a refusal in the middle of a batch cut into responses: earlier revisions delivered, the rest caught up', async () => {
+      openHub({ responseEventsMax: 1, catchUpRevisionsMax: 1_000, retryDelayMs: 1 });
       const sink = new FakeSink();
       const watcher = watchNow(sink, { start: 'k' });
       let offered = 0;
@@ -353,6 +377,8 @@ describe('WatchHub', () => {
       for (let i = 0; i < 4; i++) temp.write((txn) => void txn.put(b('k'), b(`${i}`), 0n)); // 2..5
       hub.notify(temp.store.takeChanges());
       expect(sink.deliveries.map((delivery) => delivery.revision)).to.deep.equal([2]);
+      expect(hub.isSynced(watcher)).to.equal(false);
+      expect(watcher.nextRevision).to.equal(3);
       await settle();
       expect(sink.eventsOf(Number(watcher.id))).to.deep.equal(['put k=0@2', 'put k=1@3', 'put k=2@4', 'put k=3@5']);
     });
@@ -381,7 +407,7 @@ describe('WatchHub', () => {
     });
 
     it('a watcher moved aside whose history is compacted meanwhile is cancelled with the compact revision', async () => {
-      openHub({ catchUpRevisionsMax: 1_000, retryDelayMs: 60_000 });
+      openHub({ responseEventsMax: 1_000, catchUpRevisionsMax: 1_000, retryDelayMs: 60_000 });
       const slow = new FakeSink();
       const watcher = watchNow(slow, { start: 'k' });
       slow.room = false;
@@ -401,7 +427,7 @@ describe('WatchHub', () => {
     });
 
     it('a compaction between catch-up passes cancels a watcher whose next revision it passed', async () => {
-      openHub({ catchUpRevisionsMax: 2, retryDelayMs: 1 });
+      openHub({ responseEventsMax: 1_000, catchUpRevisionsMax: 2, retryDelayMs: 1 });
       for (let i = 0; i < 8; i++) put('k', `${i}`); // 2..9
       const sink = new FakeSink();
       const watcher = watch(sink, { start: 'k' }, 2);
@@ -457,7 +483,7 @@ describe('WatchHub', () => {
     });
 
     it('remove() of a moved-aside watcher: its stream gets nothing more after room comes back', async () => {
-      openHub({ catchUpRevisionsMax: 1_000, retryDelayMs: 1 });
+      openHub({ responseEventsMax: 1_000, catchUpRevisionsMax: 1_000, retryDelayMs: 1 });
       const slow = new FakeSink();
       const watcher = watchNow(slow, { start: 'k' });
       slow.room = false;
@@ -471,7 +497,7 @@ describe('WatchHub', () => {
     });
 
     it('close() forgets every watcher, and a pending retry delivers nothing', async () => {
-      openHub({ catchUpRevisionsMax: 1_000, retryDelayMs: 5 });
+      openHub({ responseEventsMax: 1_000, catchUpRevisionsMax: 1_000, retryDelayMs: 5 });
       const slow = new FakeSink();
       watchNow(slow, { start: 'k' });
       watchNow(slow, { start: 'a', end: '' });

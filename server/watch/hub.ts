@@ -5,19 +5,27 @@
 // bounded passes. A slow stream never blocks the apply loop: a watcher
 // whose stream refuses a response is moved aside ("victim", as etcd calls
 // it) and caught up later from history, so nothing is lost or reordered.
+//
+// A watcher gets one response per batch of revisions, not one per revision:
+// the revisions applied together (a synced batch) or read together (a
+// catch-up pass) go out in one response, cut only between revisions, so a
+// revision's events always arrive together. etcd's catch-up does the same;
+// what costs is the number of responses, not the number of events.
 import type { Clock, Timer } from '../clock.js';
-import type { MvccStore, RevisionChanges } from '../mvcc/store.js';
+import type { ChangeEvent, MvccStore, RevisionChanges } from '../mvcc/store.js';
 import { CompactedError } from '../mvcc/errors.js';
 import type { Watcher } from './watcher.js';
 
 export interface WatchHubLimits {
   /** Revisions read from history for one catch-up pass. */
   catchUpRevisionsMax: number;
+  /** Events in one response: a longer batch is cut, between two revisions, into several. */
+  responseEventsMax: number;
   /** Delay before retrying watchers whose streams were full, in ms. */
   retryDelayMs: number;
 }
 
-export const defaultWatchHubLimits: WatchHubLimits = { catchUpRevisionsMax: 1_000, retryDelayMs: 100 };
+export const defaultWatchHubLimits: WatchHubLimits = { catchUpRevisionsMax: 1_000, responseEventsMax: 1_000, retryDelayMs: 100 };
 
 export class WatchHub {
   /** Synced single-key watchers by key. */
@@ -56,26 +64,27 @@ export class WatchHub {
     }
   }
 
-  /** Routes the changes of freshly committed revisions (oldest first) to synced watchers. */
+  /** Routes the changes of freshly committed revisions (oldest first) to synced watchers, one response per watcher. */
   notify(changes: RevisionChanges[]): void {
+    const newest = changes[changes.length - 1];
+    if (newest === undefined) return;
+    const routed = new Map<Watcher, ChangeEvent[]>();
     for (const { revision, events } of changes) {
-      const routed = new Map<Watcher, typeof events>();
       for (const event of events) {
         const key = event.kv.key.toString('latin1');
-        for (const watcher of this.byKey.get(key) ?? []) route(routed, watcher, event);
-        for (const watcher of this.ranges) if (watcher.covers(key)) route(routed, watcher, event);
+        const keyed = this.byKey.get(key);
+        if (keyed !== undefined) for (const watcher of keyed) if (watcher.nextRevision <= revision && watcher.wants(event)) route(routed, watcher, event);
+        for (const watcher of this.ranges) if (watcher.nextRevision <= revision && watcher.covers(key) && watcher.wants(event)) route(routed, watcher, event);
       }
-      for (const [watcher, candidates] of routed) {
-        if (watcher.nextRevision > revision) continue;
-        const wanted = watcher.select(candidates);
-        if (wanted.length === 0) continue;
-        if (watcher.sink.deliver(watcher, revision, wanted)) {
-          watcher.nextRevision = revision + 1;
-        } else {
-          watcher.nextRevision = revision;
-          this.remove(watcher);
-          this.moveAside(watcher);
-        }
+    }
+    for (const [watcher, events] of routed) {
+      const undelivered = this.deliver(watcher, newest.revision, events);
+      if (undelivered === undefined) {
+        watcher.nextRevision = newest.revision + 1;
+      } else {
+        watcher.nextRevision = undelivered;
+        this.remove(watcher);
+        this.moveAside(watcher);
       }
     }
   }
@@ -161,15 +170,36 @@ export class WatchHub {
       throw error;
     }
     const last = Math.min(current, from + this.limits.catchUpRevisionsMax - 1);
+    const read = new HistoryRead(history);
     for (const watcher of ready) {
-      const events = history.filter((changes) => changes.revision >= watcher.nextRevision).flatMap((changes) => watcher.select(changes.events));
-      if (events.length > 0 && !watcher.sink.deliver(watcher, last, events)) continue;
+      const undelivered = this.deliver(watcher, last, read.eventsFor(watcher));
+      if (undelivered !== undefined) {
+        watcher.nextRevision = undelivered;
+        continue;
+      }
       watcher.nextRevision = Math.max(watcher.nextRevision, last + 1);
       if (last >= current) {
         this.unsynced.delete(watcher);
         this.addSynced(watcher);
       }
     }
+  }
+
+  /**
+   * Offers `events` (oldest first, all at or before `revision`) in responses
+   * of at most responseEventsMax events, cut between revisions; the last
+   * response carries `revision`. Returns the revision of the first event its
+   * stream refused, or undefined once every event was taken.
+   */
+  private deliver(watcher: Watcher, revision: number, events: ChangeEvent[]): number | undefined {
+    let first = 0;
+    while (first < events.length) {
+      const end = responseEnd(events, first, this.limits.responseEventsMax);
+      const header = end === events.length ? revision : eventRevision(events[end - 1] as ChangeEvent);
+      if (!watcher.sink.deliver(watcher, header, events.slice(first, end))) return eventRevision(events[first] as ChangeEvent);
+      first = end;
+    }
+    return undefined;
   }
 
   /** More to do now (another pass at once), or only watchers waiting for room (a pass later). */
@@ -195,8 +225,58 @@ export class WatchHub {
   }
 }
 
-function route<T>(routed: Map<Watcher, T[]>, watcher: Watcher, event: T): void {
-  const list = routed.get(watcher);
-  if (list === undefined) routed.set(watcher, [event]);
+/**
+ * A catch-up pass's history, read once for all the watchers it serves:
+ * single-key watchers look up their key's events instead of scanning every
+ * revision (a pass serves watchers × revisions otherwise).
+ */
+class HistoryRead {
+  private readonly events: ChangeEvent[];
+  private readonly keys: string[];
+  private byKey: Map<string, ChangeEvent[]> | undefined;
+
+  constructor(history: RevisionChanges[]) {
+    this.events = history.flatMap((changes) => changes.events);
+    this.keys = this.events.map((event) => event.kv.key.toString('latin1'));
+  }
+
+  /** The events the watcher wants from its next revision on, oldest first. */
+  eventsFor(watcher: Watcher): ChangeEvent[] {
+    const from = watcher.nextRevision;
+    if (watcher.range.end === undefined) {
+      const keyed = this.keyed().get(watcher.range.start) ?? [];
+      return keyed.filter((event) => eventRevision(event) >= from && watcher.wants(event));
+    }
+    return this.events.filter((event, i) => eventRevision(event) >= from && watcher.covers(this.keys[i] as string) && watcher.wants(event));
+  }
+
+  private keyed(): Map<string, ChangeEvent[]> {
+    if (this.byKey !== undefined) return this.byKey;
+    this.byKey = new Map();
+    this.events.forEach((event, i) => route(this.byKey as Map<string, ChangeEvent[]>, this.keys[i] as string, event));
+    return this.byKey;
+  }
+}
+
+/** The revision an event belongs to (a delete's kv carries it as its mod revision, as etcd's). */
+function eventRevision(event: ChangeEvent): number {
+  return Number(event.kv.modRevision);
+}
+
+/** Where a response starting at `first` ends: after at most `eventsMax` events, rounded down to a revision boundary (a revision alone may exceed it). */
+function responseEnd(events: ChangeEvent[], first: number, eventsMax: number): number {
+  if (events.length - first <= eventsMax) return events.length;
+  let end = first + eventsMax;
+  const revision = eventRevision(events[end] as ChangeEvent);
+  while (end > first && eventRevision(events[end - 1] as ChangeEvent) === revision) end--;
+  if (end > first) return end;
+  end = first + eventsMax;
+  while (end < events.length && eventRevision(events[end] as ChangeEvent) === revision) end++;
+  return end;
+}
+
+function route<K, T>(routed: Map<K, T[]>, key: K, event: T): void {
+  const list = routed.get(key);
+  if (list === undefined) routed.set(key, [event]);
   else list.push(event);
 }

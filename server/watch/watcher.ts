@@ -39,11 +39,8 @@ export class Watcher {
     return key >= start && (end === '' || key < end);
   }
 
-  /** The events of one revision this watcher wants. */
-  select(events: ChangeEvent[]): ChangeEvent[] {
-    return events.filter(
-      (event) =>
-        !(event.type === 'put' ? this.filters.noPut : this.filters.noDelete) && this.covers(event.kv.key.toString('latin1')),
-    );
+  /** Whether the filters let an event of the watcher's range through. */
+  wants(event: ChangeEvent): boolean {
+    return !(event.type === 'put' ? this.filters.noPut : this.filters.noDelete);
   }
 }
