@@ -20,12 +20,12 @@ import {
   MaintenanceService,
   type Member,
   PutResponse,
-  WatchResponse,
   WatchService,
   RangeResponse,
   TxnResponse,
 } from '../proto/gen/etcdserverpb/rpc.js';
 import { withSharedResponseEncoding } from './api/encoding.js';
+import { watchResponseEncoder } from './api/watch-events.js';
 import { withTolerantRequestStreams } from './grpc/request-streams.js';
 import { Applier } from './apply/applier.js';
 import { leaseRenewHere, leaseService, leaseTimeToLiveHere } from './api/lease.js';
@@ -509,7 +509,7 @@ function clientServer(context: ServiceContext, parts: { leases: LeaseTable; expi
   const caller = (call: CallIdentity) => callerAuth(context, call);
   server.addService(LockService, lockService(coordination, caller));
   server.addService(ElectionService, electionService(coordination, caller));
-  server.addService(withSharedResponseEncoding(withTolerantRequestStreams(WatchService, ['watch']), { watch: WatchResponse }), watchService(context, hub, { ...watchStreamLimits, progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs }));
+  server.addService(withSharedResponseEncoding(withTolerantRequestStreams(WatchService, ['watch']), { watch: watchResponseEncoder }), watchService(context, hub, { ...watchStreamLimits, progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs }));
   server.addService(ClusterService, clusterService(context));
   calls.initialize([KVService, MaintenanceService, AuthService, LeaseService, LockService, ElectionService, WatchService, ClusterService]);
   return server;

@@ -11,13 +11,13 @@ import {
   type WatchServer,
 } from '../../proto/gen/etcdserverpb/rpc.js';
 import type { Event } from '../../proto/gen/mvccpb/kv.js';
-import { Event_EventType } from '../../proto/gen/mvccpb/kv.js';
 import { keyRange } from '../apply/range.js';
 import type { Timer } from '../clock.js';
 import type { ChangeEvent } from '../mvcc/store.js';
 import type { WatchHub } from '../watch/hub.js';
 import { Watcher, type WatchSink } from '../watch/watcher.js';
 import { fillHeader, type ServiceContext } from './context.js';
+import { watchEvent } from './watch-events.js';
 import { UndecodableRequest, undecodableStatus } from '../grpc/request-streams.js';
 import { goStatusText, toServiceError } from '../grpc/errors.js';
 import { grpcMessageBytesMax } from '../grpc/message-limits.js';
@@ -202,7 +202,7 @@ class WatchStream implements WatchSink {
   /** Queues a response of the events, unless the queue is full. */
   private enqueueEvents(watcher: Watcher, revision: number, events: ChangeEvent[]): boolean {
     if (!this.hasRoom()) return false;
-    const response: WatchResponse = { ...this.response(watcher.id, revision), events: events.map((event) => this.toEvent(watcher, event)) };
+    const response: WatchResponse = { ...this.response(watcher.id, revision), events: events.map((event) => watchEvent(this.context.store, event, watcher.prevKv)) };
     if (this.fragmented.has(watcher.id)) {
       for (const part of fragments(response, grpcMessageBytesMax(this.context.config.maxRequestBytes))) this.enqueue(part);
       return true;
@@ -217,7 +217,7 @@ class WatchStream implements WatchSink {
   private coalesce(watcher: Watcher, revision: number, events: ChangeEvent[]): boolean {
     const waiting = this.unsent.get(watcher.id);
     if (waiting === undefined || waiting.response.events.length + events.length > coalescedEventsMax) return false;
-    const added = events.map((event) => this.toEvent(watcher, event));
+    const added = events.map((event) => watchEvent(this.context.store, event, watcher.prevKv));
     const bytes = waiting.bytes + eventsBytes(added);
     if (bytes > coalescedBytesMax) return false;
     waiting.response.events.push(...added);
@@ -266,21 +266,6 @@ class WatchStream implements WatchSink {
       if (due && watcher !== undefined && this.hub.isSynced(watcher)) this.enqueue(this.response(id, current));
       this.progress.set(id, true);
     }
-  }
-
-  private toEvent(watcher: Watcher, change: ChangeEvent): Event {
-    const type = change.type === 'put' ? Event_EventType.PUT : Event_EventType.DELETE;
-    const isCreate = change.type === 'put' && change.kv.version === 1n;
-    let prevKv;
-    if (watcher.prevKv && !isCreate) {
-      try {
-        const previous = this.context.store.range({ start: change.kv.key.toString('latin1') }, { revision: Number(change.kv.modRevision) - 1 });
-        prevKv = previous.kvs[0];
-      } catch {
-        prevKv = undefined; // compacted away meanwhile: sent without prev_kv, as etcd does
-      }
-    }
-    return { type, kv: change.kv, prevKv };
   }
 
   private response(watchId: bigint, revision: number): WatchResponse {
