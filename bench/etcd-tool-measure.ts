@@ -69,7 +69,7 @@ interface ProcessResult {
 }
 
 /** Runs a process to its end, killed after `timeoutMs` or when the bench is interrupted. */
-function runProcess(command: string, args: string[], timeoutMs: number): Promise<ProcessResult> {
+export function runProcess(command: string, args: string[], timeoutMs: number): Promise<ProcessResult> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
