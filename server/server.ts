@@ -72,6 +72,7 @@ import { clientHttp, metricsHttp } from './http/client-http.js';
 import { GatewayLoopback } from './http/gateway/loopback.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { GrpcMetrics } from './grpc/call-metrics.js';
+import { GrpcServer } from './grpc/serving/server.js';
 import { callLog } from './grpc/call-log.js';
 import { callTracing } from './grpc/call-tracing.js';
 import { trace, type Tracer } from '@opentelemetry/api';
@@ -287,7 +288,8 @@ async function startMember(config: ServerConfig, tls: ServerTls, tokens: TokenPr
   const server = clientServer(context, { leases, expiry, hub, metrics, log });
   // grpc.health.v1.Health, as etcd registers it: the empty service name stands for all of cairn's.
   const health = new HealthImplementation({ '': 'SERVING' });
-  health.addToServer(server);
+  // It only calls addService, which GrpcServer has as grpc-js's Server has it.
+  health.addToServer(server as unknown as Parameters<HealthImplementation['addToServer']>[0]);
   const boundAddresses: string[] = [];
   const boundPeerAddresses: string[] = [];
   const boundMetricsAddresses: string[] = [];
@@ -469,21 +471,18 @@ function peerServer(context: ServiceContext, state: { leases: LeaseTable; expiry
 }
 
 /** The etcd v3 services clients talk to, on one gRPC server. */
-function clientServer(context: ServiceContext, parts: { leases: LeaseTable; expiry: LeaseExpiry; hub: WatchHub; metrics: ServerMetrics; log: Log }): Server {
+function clientServer(context: ServiceContext, parts: { leases: LeaseTable; expiry: LeaseExpiry; hub: WatchHub; metrics: ServerMetrics; log: Log }): GrpcServer {
   const { config } = context;
   const { leases, expiry, hub, metrics } = parts;
   const calls = new GrpcMetrics(metrics.registry);
-  const server = new Server({
-    interceptors: [
-      calls.interceptor,
+  const server = new GrpcServer({
+    clock: context.clock,
+    messageBytesMax: grpcMessageBytesMax(config.maxRequestBytes),
+    observers: [
+      calls.observer,
       ...(config.logLevel === 'debug' ? [callLog(parts.log, context.clock)] : []),
       ...(config.tracing.enabled ? [callTracing(cairnTracer())] : []),
     ],
-    'grpc.max_receive_message_length': grpcMessageBytesMax(config.maxRequestBytes),
-    'grpc.max_send_message_length': -1,
-    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
-    // channelz tracks every call and session for a debugging service cairn does not serve: pure per-call overhead.
-    'grpc.enable_channelz': 0,
   });
   const kvDefinition = withSharedResponseEncoding(KVService, {
     range: RangeResponse,

@@ -2,14 +2,14 @@
 // names and labels: grpc_server_started_total, grpc_server_handled_total
 // (with grpc_code), grpc_server_msg_received_total, grpc_server_msg_sent_total,
 // each by grpc_type (unary, client_stream, server_stream, bidi_stream),
-// grpc_service ("etcdserverpb.KV") and grpc_method ("Range"). One grpc-js
-// server interceptor counts every call. As etcd, every method of the
+// grpc_service ("etcdserverpb.KV") and grpc_method ("Range"). One call
+// observer (serving/observer.ts) counts every call. As etcd, every method of the
 // registered services starts at 0 with every code, so rates exist before
 // the first call and dashboards show no gaps.
-import { status, type ServerInterceptingCallInterface, type ServerInterceptor, type ServiceDefinition } from '@grpc/grpc-js';
-import { ServerInterceptingCall, ServerListenerBuilder } from '@grpc/grpc-js';
+import { status, type ServiceDefinition } from '@grpc/grpc-js';
 import { Counter, type Registry } from 'prom-client';
 import { methodOfPath } from './method-path.js';
+import type { CallObserverFactory } from './serving/observer.js';
 
 type Labels = { grpc_type: string; grpc_service: string; grpc_method: string };
 
@@ -106,36 +106,19 @@ export class GrpcMetrics {
     return counters;
   }
 
-  /** The interceptor to give the gRPC server (ServerOptions.interceptors). */
-  readonly interceptor: ServerInterceptor = (method, call: ServerInterceptingCallInterface) => {
+  /**
+   * The observer to give the gRPC server. A call is handled once: with the
+   * status sent, or as Canceled when the client cancels first (no status is
+   * sent then; etcd's handler returns the context's Canceled error, which
+   * go-grpc-prometheus counts).
+   */
+  readonly observer: CallObserverFactory = (method) => {
     const counters = this.byPath.get(method.path) ?? this.countersOf(method.path, labelsOf(method.path, method.requestStream, method.responseStream));
     counters.started.inc();
-    // Handled once: with the status sent, or as Canceled when the client cancels first (no status is
-    // sent then; etcd's handler returns the context's Canceled error, which go-grpc-prometheus counts).
-    let handled = false;
-    const handle = (code: number): void => {
-      if (handled) return;
-      handled = true;
-      counters.handled(code);
+    return {
+      received: () => counters.received.inc(),
+      sent: () => counters.sent.inc(),
+      ended: (code) => counters.handled(code),
     };
-    return new ServerInterceptingCall(call, {
-      start: (next) => {
-        next(new ServerListenerBuilder()
-          .withOnReceiveMessage((message, forward) => {
-            counters.received.inc();
-            forward(message);
-          })
-          .withOnCancel(() => handle(status.CANCELLED))
-          .build());
-      },
-      sendMessage: (message, next) => {
-        counters.sent.inc();
-        next(message);
-      },
-      sendStatus: (sent, next) => {
-        handle(sent.code);
-        next(sent);
-      },
-    });
   };
 }

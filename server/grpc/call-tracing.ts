@@ -4,9 +4,10 @@
 // send it. The handler runs inside the span's context, so what it proposes
 // is traced under it (tracing/proposal-spans.ts). Span names follow
 // OpenTelemetry's RPC conventions: "etcdserverpb.KV/Put".
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
-import { ServerInterceptingCall, ServerListenerBuilder, status, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { status, type Metadata } from '@grpc/grpc-js';
 import { methodOfPath } from './method-path.js';
+import type { CallObserverFactory } from './serving/observer.js';
 
 const metadataGetter = {
   keys: (carrier: Metadata) => Object.keys(carrier.getMap()),
@@ -16,33 +17,22 @@ const metadataGetter = {
   },
 };
 
-export function callTracing(tracer: Tracer): ServerInterceptor {
-  return (method, call) => {
+export function callTracing(tracer: Tracer): CallObserverFactory {
+  return (method, metadata) => {
     const { service, method: name } = methodOfPath(method.path);
-    let spanContext = context.active();
-    let span: Span | undefined;
-    return new ServerInterceptingCall(call, {
-      start: (next) => {
-        next(new ServerListenerBuilder()
-          .withOnReceiveMetadata((metadata, forward) => {
-            const parent = propagation.extract(context.active(), metadata, metadataGetter);
-            span = tracer.startSpan(`${service}/${name}`, {
-              kind: SpanKind.SERVER,
-              attributes: { 'rpc.system': 'grpc', 'rpc.service': service, 'rpc.method': name },
-            }, parent);
-            spanContext = trace.setSpan(parent, span);
-            context.with(spanContext, () => forward(metadata));
-          })
-          .withOnReceiveMessage((message, forward) => context.with(spanContext, () => forward(message)))
-          .withOnReceiveHalfClose((forward) => context.with(spanContext, () => forward()))
-          .build());
+    const parent = propagation.extract(context.active(), metadata, metadataGetter);
+    const span = tracer.startSpan(`${service}/${name}`, {
+      kind: SpanKind.SERVER,
+      attributes: { 'rpc.system': 'grpc', 'rpc.service': service, 'rpc.method': name },
+    }, parent);
+    const spanContext = trace.setSpan(parent, span);
+    return {
+      run: (work) => context.with(spanContext, work),
+      ended: (code, details) => {
+        span.setAttribute('rpc.grpc.status_code', code);
+        if (code !== status.OK) span.setStatus({ code: SpanStatusCode.ERROR, message: details });
+        span.end();
       },
-      sendStatus: (sent, next) => {
-        span?.setAttribute('rpc.grpc.status_code', sent.code);
-        if (sent.code !== status.OK) span?.setStatus({ code: SpanStatusCode.ERROR, message: sent.details });
-        span?.end();
-        next(sent);
-      },
-    });
+    };
   };
 }

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
-import { credentials, loadPackageDefinition, Metadata, Server, type Client, type ServiceError } from '@grpc/grpc-js';
+import { credentials, loadPackageDefinition, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { HealthImplementation, protoPath } from 'grpc-health-check';
 import { connect } from 'node:net';
 import { realClock } from '../clock.js';
+import { GrpcServer } from '../grpc/serving/server.js';
 import { chooseProtocol, ClientPort, protocolOf } from './client-port.js';
 
 type HealthClient = Client & {
@@ -34,11 +35,11 @@ describe('client port: telling gRPC from HTTP/1.1', () => {
 
 describe('client port: one listener serving gRPC and HTTP/1.1', function () {
   let port: ClientPort | undefined;
-  let grpc: Server | undefined;
+  let grpc: GrpcServer | undefined;
 
   before(async () => {
-    grpc = new Server();
-    new HealthImplementation({ '': 'SERVING' }).addToServer(grpc);
+    grpc = new GrpcServer({ clock: realClock, messageBytesMax: 4 * 1024 * 1024 });
+    new HealthImplementation({ '': 'SERVING' }).addToServer(grpc as unknown as Parameters<HealthImplementation['addToServer']>[0]);
     port = await ClientPort.listen('http://127.0.0.1:0', undefined, {
       grpc,
       http: (request, response) => {

@@ -17,12 +17,11 @@
 // session gets it, for the one client habit that session refuses (a scheme in
 // the :authority): see authority-repair.ts.
 //
-// gRPC gets the decrypted socket through grpc-js's connection injector, so
-// TLS is ours: the certificate reload (replace) sets the next handshakes'
-// context here, and grpc-js still sees a TLSSocket, whose verified client
-// certificate gives the caller's common name under auth.
-import type { Server as GrpcServer } from '@grpc/grpc-js';
-import { ServerCredentials } from '@grpc/grpc-js';
+// gRPC gets the decrypted socket through the gRPC server's connection
+// injector, so TLS is ours: the certificate reload (replace) sets the next
+// handshakes' context here, and the gRPC server still sees a TLSSocket, whose
+// verified client certificate gives the caller's common name under auth.
+import type { ConnectionInjector, GrpcServer } from '../grpc/serving/server.js';
 import { createServer as createHttpServer, type RequestListener } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
@@ -51,7 +50,7 @@ export class ClientPort {
   private constructor(
     private readonly listener: NetServer | TlsServer,
     private readonly clock: Clock,
-    private readonly injector: ReturnType<GrpcServer['createConnectionInjector']> | undefined,
+    private readonly injector: ConnectionInjector | undefined,
     private readonly http1: ReturnType<typeof createHttpServer>,
     /** host:port actually bound. */
     readonly boundAddress: string,
@@ -66,7 +65,7 @@ export class ClientPort {
     const secure = protocol === 'https:';
     if (secure && tls === undefined) throw new Error(`server: no TLS certificate for ${url}, which config validation should have refused`);
     // TLS is terminated here, so gRPC gets plaintext HTTP/2.
-    const injector = handlers.grpc?.createConnectionInjector(ServerCredentials.createInsecure());
+    const injector = handlers.grpc?.createConnectionInjector();
     // No bound on a whole request: a gateway watch's request body stays open as long as the client adds
     // watches to it (the headers still have Node's bound, as a slow client must not hold a socket forever).
     const http1 = createHttpServer({ requestTimeout: 0 }, handlers.http);

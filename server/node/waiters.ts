@@ -1,17 +1,25 @@
 // Requests waiting for the log: each is settled once — by the entry that
 // carries its ID being applied, by a refusal, or by its deadline (then the
 // client learns only that the outcome is unknown: "request timed out").
+//
+// Every waiter gets the same timeout, so the order they were registered in is
+// the order of their deadlines: one timer, armed for the oldest, serves them
+// all (a timer per request was a measurable share of a put's cost).
 import type { Clock, Timer } from '../clock.js';
 import { RequestTimeoutError } from './errors.js';
 
 interface Waiter<T> {
   resolve(value: T): void;
   reject(error: Error): void;
-  timer: Timer;
+  /** On the clock's monotonic time. */
+  deadlineMs: number;
 }
 
 export class Waiters<T> {
+  /** In registration order, which is deadline order. */
   private readonly waiting = new Map<bigint, Waiter<T>>();
+  /** Armed for the oldest waiter's deadline while any waits (it may have settled since: the timer then re-arms). */
+  private timer: Timer | undefined;
   /** Waiters that reached their deadline, since the start. */
   timedOutTotal = 0;
 
@@ -24,12 +32,8 @@ export class Waiters<T> {
   /** Registers `id`; the promise settles when `resolve`/`reject` is called for it, or at the deadline. */
   wait(id: bigint): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = this.clock.after(this.timeoutMs, () => {
-        this.waiting.delete(id);
-        this.timedOutTotal++;
-        reject(new RequestTimeoutError());
-      });
-      this.waiting.set(id, { resolve, reject, timer });
+      this.waiting.set(id, { resolve, reject, deadlineMs: this.clock.nowMs() + this.timeoutMs });
+      this.arm();
     });
   }
 
@@ -54,8 +58,35 @@ export class Waiters<T> {
   private take(id: bigint): Waiter<T> | undefined {
     const waiter = this.waiting.get(id);
     if (waiter === undefined) return undefined;
-    waiter.timer.cancel();
     this.waiting.delete(id);
+    if (this.waiting.size === 0) this.disarm();
     return waiter;
+  }
+
+  private arm(): void {
+    if (this.timer !== undefined) return;
+    const oldest = this.waiting.values().next().value;
+    if (oldest === undefined) return;
+    this.timer = this.clock.after(Math.max(0, oldest.deadlineMs - this.clock.nowMs()), () => {
+      this.timer = undefined;
+      this.expire();
+    });
+  }
+
+  private disarm(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  /** Times out every waiter whose deadline passed (they are at the front), then re-arms for the next. */
+  private expire(): void {
+    const now = this.clock.nowMs();
+    for (const [id, waiter] of this.waiting) {
+      if (waiter.deadlineMs > now) break;
+      this.waiting.delete(id);
+      this.timedOutTotal++;
+      waiter.reject(new RequestTimeoutError());
+    }
+    this.arm();
   }
 }

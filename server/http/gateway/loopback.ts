@@ -8,7 +8,8 @@
 // directory's lock, so a socket left by a killed process is its own and is
 // removed); where that path is too long for a socket (Linux takes 107
 // bytes), a private directory under the system's temporary one.
-import { Client, credentials, ServerCredentials, type Server } from '@grpc/grpc-js';
+import { Client, credentials } from '@grpc/grpc-js';
+import type { GrpcServer } from '../../grpc/serving/server.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +24,7 @@ export class GatewayLoopback {
   ) {}
 
   /** Binds `server` on the private socket and dials it. */
-  static async open(server: Server, memberDir: string): Promise<GatewayLoopback> {
+  static async open(server: GrpcServer, memberDir: string): Promise<GatewayLoopback> {
     let dir = join(memberDir, 'gateway');
     if (Buffer.byteLength(join(dir, 'grpc.sock')) > socketPathBytesMax) {
       dir = mkdtempSync(join(tmpdir(), 'cairn-gateway-'));
@@ -31,10 +32,9 @@ export class GatewayLoopback {
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { mode: 0o700 });
     }
-    const target = `unix:${join(dir, 'grpc.sock')}`;
-    await new Promise<void>((resolve, reject) =>
-      server.bindAsync(target, ServerCredentials.createInsecure(), (error) => (error === null ? resolve() : reject(new Error(`cannot serve the JSON gateway on ${target}: ${error.message}`)))),
-    );
+    const path = join(dir, 'grpc.sock');
+    const target = `unix:${path}`;
+    await server.listenUnix(path).catch((error: Error) => Promise.reject(new Error(`cannot serve the JSON gateway on ${target}: ${error.message}`)));
     const client = new Client(target, credentials.createInsecure(), {
       'grpc.max_receive_message_length': -1,
       'grpc.max_send_message_length': -1,

@@ -1,0 +1,244 @@
+// One call on the server's side of the wire: the request's metadata and
+// deadline, its request messages as they arrive (reassembled, decompressed,
+// decoded), and its response — headers, messages, then the status in the
+// trailers (or alone, "Trailers-Only", when nothing was sent before it).
+// Handlers never see it: they get the call objects of handler-calls.ts,
+// shaped as grpc-js's, which drive it. What it sends and how it reads a
+// request follow grpc-js 1.14 (server-interceptors.js), down to the status
+// details, so clients see no difference.
+import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import { TLSSocket } from 'node:tls';
+import type { Clock, Timer } from '../../clock.js';
+import { CallStatusError, frameMessage, MessageReader, messageBytes, timeoutMsOf } from './framing.js';
+import type { CallObserver, CallObserverFactory } from './observer.js';
+
+export type HandlerType = 'unary' | 'clientStream' | 'serverStream' | 'bidi';
+
+/** A method as registered: its path, kind, implementation and (de)serializers. */
+export interface MethodHandler {
+  readonly path: string;
+  readonly type: HandlerType;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- grpc-js handlers take call objects of many shapes
+  readonly func: (...args: any[]) => void;
+  deserialize(bytes: Buffer): unknown;
+  serialize(value: unknown): Uint8Array;
+}
+
+/** What a call tells the handler side (handler-calls.ts). */
+export interface CallListener {
+  message(value: unknown): void;
+  halfClose(): void;
+  /** The call is over: its status was sent, or (`cancelled`) the client gave up or its deadline passed. */
+  finished(cancelled: boolean): void;
+}
+
+/** What grpc-js's getAuthContext() gives: a verified client certificate over TLS, else nothing. */
+export interface CallAuthContext {
+  transportSecurityType?: string;
+  sslPeerCertificate?: ReturnType<TLSSocket['getPeerCertificate']>;
+}
+
+const responseHeaders = {
+  ':status': 200,
+  'content-type': 'application/grpc+proto',
+  'grpc-accept-encoding': 'identity,deflate,gzip',
+  'grpc-encoding': 'identity',
+} as const;
+
+/** Request headers that are the transport's, not the call's metadata (as grpc-js removes them). */
+const transportHeaders = ['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type'];
+
+export class ServerCall {
+  readonly metadata: Metadata;
+  /** When the client stops waiting, in ms since the epoch; Infinity without a grpc-timeout. */
+  readonly deadline: number;
+  private readonly host: string | undefined;
+  private readonly reader: MessageReader;
+  private readonly observers: CallObserver[];
+  private readonly encoding: string;
+  private listener: CallListener | undefined;
+  private deadlineTimer: Timer | undefined;
+  private headersSent = false;
+  /** The status was sent, or the call was cancelled: nothing more goes out. */
+  private over = false;
+  private cancelledValue = false;
+  private observed = false;
+
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    readonly handler: MethodHandler,
+    private readonly messageBytesMax: number,
+    observerFactories: readonly CallObserverFactory[],
+    clock: Clock,
+  ) {
+    this.reader = new MessageReader(messageBytesMax);
+    this.host = headers[':authority'] ?? headers.host;
+    this.metadata = Metadata.fromHttp2Headers(headers);
+    const timeout = this.metadata.get('grpc-timeout')[0];
+    const encoding = this.metadata.get('grpc-encoding')[0];
+    this.encoding = typeof encoding === 'string' ? encoding : 'identity';
+    for (const header of transportHeaders) this.metadata.remove(header);
+    const method = { path: handler.path, requestStream: handler.type === 'clientStream' || handler.type === 'bidi', responseStream: handler.type === 'serverStream' || handler.type === 'bidi' };
+    this.observers = observerFactories.map((factory) => factory(method, this.metadata));
+    this.deadline = Infinity;
+    if (timeout !== undefined) {
+      try {
+        const timeoutMs = timeoutMsOf(String(timeout));
+        // As grpc-js's getDeadline(): in ms since the epoch.
+        this.deadline = clock.wallMs() + timeoutMs;
+        this.deadlineTimer = clock.after(timeoutMs, () => this.sendStatus({ code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded' }, true));
+      } catch (error) {
+        const failure = error as CallStatusError;
+        process.nextTick(() => this.sendStatus({ code: failure.code, details: failure.details }));
+      }
+    }
+  }
+
+  /** Starts reading the request; `listener` hears of its messages, its half-close and the call's end. */
+  start(listener: CallListener): void {
+    this.listener = listener;
+    this.stream.on('data', (chunk: Buffer) => this.receive(chunk));
+    this.stream.once('end', () => {
+      if (!this.over && !this.stream.aborted) listener.halfClose();
+    });
+    this.stream.once('close', () => this.closed());
+  }
+
+  /** Stops (and resumes) reading the request stream: HTTP/2 flow control then holds the client back. */
+  pauseReading(): void {
+    this.stream.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.over) this.stream.resume();
+  }
+
+  /** Runs the handler's work for this call, inside what the observers wrap it in. */
+  run<T>(work: () => T): T {
+    let wrapped = work;
+    for (const observer of this.observers) {
+      const inner = wrapped;
+      if (observer.run !== undefined) wrapped = () => (observer.run as (work: () => T) => T)(inner);
+    }
+    return wrapped();
+  }
+
+  /** Whether the client gave up: it cancelled the call, went away, or its deadline passed. */
+  get cancelled(): boolean {
+    return this.cancelledValue;
+  }
+
+  sendMetadata(metadata?: Metadata): void {
+    if (this.headersSent || this.over) return;
+    this.headersSent = true;
+    this.stream.respond(metadata === undefined ? responseHeaders : { ...responseHeaders, ...metadata.toHttp2Headers() }, { waitForTrailers: true });
+  }
+
+  /** Sends one response message; `written` once it is handed to the connection (never, if the call ends first). */
+  sendMessage(value: unknown, written: () => void): void {
+    if (this.over) return;
+    let framed: Buffer;
+    try {
+      framed = frameMessage(this.handler.serialize(value));
+    } catch {
+      this.sendStatus({ code: status.INTERNAL, details: 'Error serializing response' });
+      return;
+    }
+    this.sendMetadata();
+    for (const observer of this.observers) observer.sent?.();
+    this.stream.write(framed, (error?: Error | null) => {
+      if (error) this.sendStatus({ code: status.INTERNAL, details: 'Internal server error' });
+      else written();
+    });
+  }
+
+  /** Ends the call with `sent`; what follows it is ignored. A deadline's status also cancels the call for its handler. */
+  sendStatus(sent: Partial<StatusObject> & { code: status; details: string }, cancelling = false): void {
+    if (this.over) return;
+    // A stream the client reset may be gone before its 'close' event: that call was cancelled, not answered.
+    if (this.stream.destroyed || this.stream.closed) return this.closed();
+    this.over = true;
+    this.cancelledValue = cancelling;
+    this.clearDeadline();
+    this.observeEnd(sent.code, sent.details);
+    const trailers = { 'grpc-status': String(sent.code), 'grpc-message': encodeURI(sent.details), ...sent.metadata?.toHttp2Headers() };
+    if (this.headersSent) {
+      this.stream.once('wantTrailers', () => this.stream.sendTrailers(trailers));
+      this.stream.end();
+    } else {
+      this.headersSent = true;
+      this.stream.respond({ ':status': 200, 'content-type': responseHeaders['content-type'], ...trailers }, { endStream: true });
+    }
+    this.notifyFinished(cancelling);
+  }
+
+  getPeer(): string {
+    const socket = this.stream.session?.socket;
+    if (socket?.remoteAddress === undefined) return 'unknown';
+    return socket.remotePort === undefined ? socket.remoteAddress : `${socket.remoteAddress}:${socket.remotePort}`;
+  }
+
+  getAuthContext(): CallAuthContext {
+    const socket = this.stream.session?.socket;
+    if (!(socket instanceof TLSSocket) || !socket.authorized) return {};
+    const certificate = socket.getPeerCertificate();
+    return { transportSecurityType: 'ssl', sslPeerCertificate: certificate.raw ? certificate : undefined };
+  }
+
+  getHost(): string | undefined {
+    return this.host;
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.over) return;
+    let messages;
+    try {
+      messages = this.reader.push(chunk);
+    } catch (error) {
+      const failure = error as CallStatusError;
+      this.sendStatus({ code: failure.code, details: failure.details });
+      return;
+    }
+    for (const message of messages) {
+      if (this.over) return;
+      for (const observer of this.observers) observer.received?.();
+      let value: unknown;
+      try {
+        value = this.handler.deserialize(messageBytes(message, this.encoding, this.messageBytesMax));
+      } catch (error) {
+        const failure = error instanceof CallStatusError ? error : new CallStatusError(status.INTERNAL, 'Error deserializing request');
+        this.sendStatus({ code: failure.code, details: failure.details });
+        return;
+      }
+      this.listener?.message(value);
+    }
+  }
+
+  /** The HTTP/2 stream closed: if no status went out, the client reset it (or went away). */
+  private closed(): void {
+    if (this.over) return;
+    this.over = true;
+    this.cancelledValue = true;
+    this.clearDeadline();
+    this.observeEnd(status.CANCELLED, 'Cancelled');
+    this.notifyFinished(true);
+  }
+
+  private observeEnd(code: number, details: string): void {
+    if (this.observed) return;
+    this.observed = true;
+    for (const observer of this.observers) observer.ended?.(code, details);
+  }
+
+  private notifyFinished(cancelled: boolean): void {
+    const listener = this.listener;
+    if (listener !== undefined) process.nextTick(() => listener.finished(cancelled));
+  }
+
+  private clearDeadline(): void {
+    this.deadlineTimer?.cancel();
+    this.deadlineTimer = undefined;
+  }
+}

@@ -1,0 +1,208 @@
+// The call objects handlers receive, shaped as grpc-js's (server-call.js), so
+// the services are written against grpc-js's types and run on either server:
+// a unary or server-streaming handler gets the request and a writable side;
+// a client-streaming or bidi handler gets a Duplex whose readable side
+// carries the requests. Each runs its handler the way grpc-js's server does
+// (server.js handleUnary…), with the same statuses for a missing or second
+// request message and for a handler that throws.
+import { EventEmitter } from 'node:events';
+import { Duplex, Writable } from 'node:stream';
+import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
+import type { ServerCall } from './call.js';
+
+type Status = Partial<StatusObject> & { code: status; details: string };
+type Respond = (error: unknown, value?: unknown, trailer?: Metadata | null) => void;
+
+/** A handler's error as the status it ends the call with (grpc-js's serverErrorToStatus). */
+export function statusOfError(error: unknown, trailer?: Metadata | null): Status {
+  const failure = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; details?: unknown; message?: unknown; metadata?: Metadata };
+  const found: Status = { code: status.UNKNOWN, details: typeof failure.message === 'string' ? failure.message : 'Unknown Error', metadata: trailer ?? failure.metadata ?? undefined };
+  if (typeof failure.code === 'number' && Number.isInteger(failure.code)) {
+    found.code = failure.code;
+    if (typeof failure.details === 'string') found.details = failure.details;
+  }
+  return found;
+}
+
+/** What every call object offers besides its stream (grpc-js's ServerSurfaceCall). */
+interface Surface {
+  readonly metadata: Metadata;
+  cancelled: boolean;
+  getPeer(): string;
+  getDeadline(): number;
+  getPath(): string;
+  getHost(): string | undefined;
+  getAuthContext(): ReturnType<ServerCall['getAuthContext']>;
+  sendMetadata(metadata: Metadata): void;
+}
+
+function surfaceOf(call: ServerCall): Omit<Surface, 'cancelled'> {
+  return {
+    metadata: call.metadata,
+    getPeer: () => call.getPeer(),
+    getDeadline: () => call.deadline,
+    getPath: () => call.handler.path,
+    getHost: () => call.getHost(),
+    getAuthContext: () => call.getAuthContext(),
+    sendMetadata: (metadata) => call.sendMetadata(metadata),
+  };
+}
+
+/**
+ * The response side both kinds of call object share: messages go out as
+ * written; end() sends the status — OK, or the status of an error the
+ * handler emitted ('error') — with the trailing metadata end() was given.
+ */
+class ResponseSide {
+  private pendingStatus: Status = { code: status.OK, details: 'OK' };
+  private trailingMetadata: Metadata | undefined;
+
+  constructor(private readonly call: ServerCall, stream: Writable) {
+    stream.on('error', (error: unknown) => {
+      this.pendingStatus = statusOfError(error);
+      stream.end();
+    });
+  }
+
+  write(chunk: unknown, written: (error?: Error | null) => void): void {
+    this.call.sendMessage(chunk, () => written());
+  }
+
+  final(done: (error?: Error | null) => void): void {
+    done(null);
+    this.call.sendStatus({ ...this.pendingStatus, metadata: this.pendingStatus.metadata ?? this.trailingMetadata });
+  }
+
+  ending(metadata: unknown): void {
+    if (metadata instanceof Metadata) this.trailingMetadata = metadata;
+  }
+}
+
+/** The call of unary and server-streaming handlers: the request, and responses to write. */
+class WritableCall extends Writable {
+  cancelled = false;
+  private readonly response: ResponseSide;
+
+  constructor(call: ServerCall, readonly request: unknown) {
+    super({ objectMode: true });
+    Object.assign(this, surfaceOf(call));
+    this.response = new ResponseSide(call, this);
+  }
+
+  override _write(chunk: unknown, _encoding: BufferEncoding, written: (error?: Error | null) => void): void {
+    this.response.write(chunk, written);
+  }
+
+  override _final(done: (error?: Error | null) => void): void {
+    this.response.final(done);
+  }
+
+  override end(metadata?: unknown): this {
+    this.response.ending(metadata);
+    return super.end();
+  }
+}
+
+/** The call of client-streaming and bidi handlers: requests to read, responses to write. */
+class DuplexCall extends Duplex {
+  cancelled = false;
+  private readonly response: ResponseSide;
+
+  constructor(private readonly call: ServerCall) {
+    super({ objectMode: true });
+    Object.assign(this, surfaceOf(call));
+    this.response = new ResponseSide(call, this);
+  }
+
+  override _read(): void {
+    this.call.resumeReading();
+  }
+
+  override _write(chunk: unknown, _encoding: BufferEncoding, written: (error?: Error | null) => void): void {
+    this.response.write(chunk, written);
+  }
+
+  override _final(done: (error?: Error | null) => void): void {
+    this.response.final(done);
+  }
+
+  override end(metadata?: unknown): this {
+    this.response.ending(metadata);
+    return super.end();
+  }
+}
+
+/** A handler that throws ends its call as grpc-js ends it. */
+function invoke(call: ServerCall, work: () => void): void {
+  try {
+    call.run(work);
+  } catch {
+    call.sendStatus({ code: status.UNKNOWN, details: 'Unknown error' });
+  }
+}
+
+function responder(call: ServerCall): Respond {
+  return (error, value, trailer) => {
+    if (error) return call.sendStatus(statusOfError(error, trailer));
+    call.sendMessage(value, () => call.sendStatus({ code: status.OK, details: 'OK', metadata: trailer ?? undefined }));
+  };
+}
+
+/** When the call is over: a cancelled call says so to its handler ('cancelled'); a stream is destroyed ('close'). */
+function finish(target: (EventEmitter & { cancelled: boolean }) | undefined, cancelled: boolean, destroy: boolean): void {
+  if (target === undefined) return;
+  if (cancelled) {
+    target.cancelled = true;
+    target.emit('cancelled', 'cancelled');
+  }
+  if (destroy) (target as unknown as { destroy(): void }).destroy();
+}
+
+/** Unary and server-streaming calls: one request message, then the handler runs. */
+function runWithOneRequest(call: ServerCall, streaming: boolean): void {
+  let request: unknown;
+  let received = false;
+  let target: WritableCall | undefined;
+  const path = call.handler.path;
+  call.start({
+    message: (value) => {
+      if (received) return call.sendStatus({ code: status.UNIMPLEMENTED, details: `Received a second request message for server streaming method ${path}` });
+      received = true;
+      request = value;
+    },
+    halfClose: () => {
+      if (!received) return call.sendStatus({ code: status.UNIMPLEMENTED, details: `Received no request message for server streaming method ${path}` });
+      const writable = new WritableCall(call, request);
+      target = writable;
+      invoke(call, () => (streaming ? call.handler.func(writable) : call.handler.func(writable, responder(call))));
+    },
+    finished: (cancelled) => finish(target, cancelled, streaming),
+  });
+}
+
+/** Client-streaming and bidi calls: the handler runs at once and reads the requests as they come. */
+function runWithRequestStream(call: ServerCall, bidi: boolean): void {
+  const duplex = new DuplexCall(call);
+  call.start({
+    message: (value) => {
+      if (!call.run(() => duplex.push(value))) call.pauseReading();
+    },
+    halfClose: () => void call.run(() => duplex.push(null)),
+    finished: (cancelled) => finish(duplex, cancelled, true),
+  });
+  invoke(call, () => (bidi ? call.handler.func(duplex) : call.handler.func(duplex, responder(call))));
+}
+
+/** Runs the call's handler as grpc-js would. */
+export function runHandler(call: ServerCall): void {
+  switch (call.handler.type) {
+    case 'unary':
+      return runWithOneRequest(call, false);
+    case 'serverStream':
+      return runWithOneRequest(call, true);
+    case 'clientStream':
+      return runWithRequestStream(call, false);
+    case 'bidi':
+      return runWithRequestStream(call, true);
+  }
+}
