@@ -13,12 +13,18 @@ import type { CallObserverFactory } from './serving/observer.js';
 
 type Labels = { grpc_type: string; grpc_service: string; grpc_method: string };
 
-/** One method's counters, labelled once (prom-client would otherwise build the label key on every call). */
-interface MethodCounters {
-  readonly started: { inc(): void };
-  readonly received: { inc(): void };
-  readonly sent: { inc(): void };
-  handled(code: number): void;
+/**
+ * One method's counts. A call adds to plain numbers; the counters read them
+ * when scraped (prom-client's collect), which keeps prom-client's label
+ * hashing off the path of every call.
+ */
+interface MethodCounts {
+  readonly labels: Labels;
+  started: number;
+  received: number;
+  sent: number;
+  /** By gRPC code; every code is listed (at 0) once the method is initialized. */
+  readonly handled: Map<number, number>;
 }
 
 /** go-grpc-prometheus's names of the call kinds. */
@@ -54,56 +60,52 @@ const codeNames: Readonly<Record<number, string>> = {
 };
 
 export class GrpcMetrics {
-  private readonly started: Counter<keyof Labels>;
-  private readonly handled: Counter<keyof Labels | 'grpc_code'>;
-  private readonly received: Counter<keyof Labels>;
-  private readonly sent: Counter<keyof Labels>;
   /** By method path; as many as the services have methods. */
-  private readonly byPath = new Map<string, MethodCounters>();
+  private readonly byPath = new Map<string, MethodCounts>();
 
   constructor(registry: Registry) {
     const labelNames = ['grpc_type', 'grpc_service', 'grpc_method'] as const;
     const registers = [registry];
-    this.started = new Counter({ name: 'grpc_server_started_total', help: 'Total number of RPCs started on the server.', labelNames, registers });
-    this.handled = new Counter({
+    const methods = (): IterableIterator<MethodCounts> => this.byPath.values();
+    const counter = (name: string, help: string, count: (counts: MethodCounts) => number): void =>
+      void new Counter({
+        name, help, labelNames, registers,
+        collect() {
+          this.reset();
+          for (const counts of methods()) this.inc(counts.labels, count(counts));
+        },
+      });
+    counter('grpc_server_started_total', 'Total number of RPCs started on the server.', (counts) => counts.started);
+    new Counter({
       name: 'grpc_server_handled_total', help: 'Total number of RPCs completed on the server, regardless of success or failure.', labelNames: [...labelNames, 'grpc_code'], registers,
+      collect() {
+        this.reset();
+        for (const counts of methods()) {
+          for (const [code, total] of counts.handled) this.inc({ ...counts.labels, grpc_code: codeNames[code] ?? 'Unknown' }, total);
+        }
+      },
     });
-    this.received = new Counter({ name: 'grpc_server_msg_received_total', help: 'Total number of RPC stream messages received on the server.', labelNames, registers });
-    this.sent = new Counter({ name: 'grpc_server_msg_sent_total', help: 'Total number of gRPC stream messages sent by the server.', labelNames, registers });
+    counter('grpc_server_msg_received_total', 'Total number of RPC stream messages received on the server.', (counts) => counts.received);
+    counter('grpc_server_msg_sent_total', 'Total number of gRPC stream messages sent by the server.', (counts) => counts.sent);
   }
 
   /** Starts every method of `services` at 0, as go-grpc-prometheus's InitializeMetrics. */
   initialize(services: ReadonlyArray<ServiceDefinition>): void {
     for (const service of services) {
       for (const method of Object.values(service)) {
-        const labels = labelsOf(method.path, method.requestStream, method.responseStream);
-        this.countersOf(method.path, labels);
-        for (const code of Object.values(codeNames)) this.handled.inc({ ...labels, grpc_code: code }, 0);
+        const counts = this.countsOf(method.path, method.requestStream, method.responseStream);
+        for (const code of Object.keys(codeNames)) if (!counts.handled.has(Number(code))) counts.handled.set(Number(code), 0);
       }
     }
   }
 
-  private countersOf(path: string, labels: Labels): MethodCounters {
-    const known = this.byPath.get(path);
-    if (known !== undefined) return known;
-    const byCode = new Map<number, { inc(): void }>();
-    const counters: MethodCounters = {
-      started: this.started.labels(labels),
-      received: this.received.labels(labels),
-      sent: this.sent.labels(labels),
-      handled: (code) => {
-        let counter = byCode.get(code);
-        if (counter === undefined) {
-          counter = this.handled.labels({ ...labels, grpc_code: codeNames[code] ?? 'Unknown' });
-          byCode.set(code, counter);
-        }
-        counter.inc();
-      },
-    };
-    // Created before any call can reach them, so that they show as 0.
-    for (const counter of [counters.started, counters.received, counters.sent]) (counter as { inc(value: number): void }).inc(0);
-    this.byPath.set(path, counters);
-    return counters;
+  private countsOf(path: string, requestStream: boolean, responseStream: boolean): MethodCounts {
+    let counts = this.byPath.get(path);
+    if (counts === undefined) {
+      counts = { labels: labelsOf(path, requestStream, responseStream), started: 0, received: 0, sent: 0, handled: new Map() };
+      this.byPath.set(path, counts);
+    }
+    return counts;
   }
 
   /**
@@ -113,12 +115,12 @@ export class GrpcMetrics {
    * go-grpc-prometheus counts).
    */
   readonly observer: CallObserverFactory = (method) => {
-    const counters = this.byPath.get(method.path) ?? this.countersOf(method.path, labelsOf(method.path, method.requestStream, method.responseStream));
-    counters.started.inc();
+    const counts = this.byPath.get(method.path) ?? this.countsOf(method.path, method.requestStream, method.responseStream);
+    counts.started++;
     return {
-      received: () => counters.received.inc(),
-      sent: () => counters.sent.inc(),
-      ended: (code) => counters.handled(code),
+      received: () => void counts.received++,
+      sent: () => void counts.sent++,
+      ended: (code) => void counts.handled.set(code, (counts.handled.get(code) ?? 0) + 1),
     };
   };
 }

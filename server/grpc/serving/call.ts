@@ -154,6 +154,32 @@ export class ServerCall {
     });
   }
 
+  /**
+   * A unary call's answer: its one message and the OK status (with
+   * `trailer`), written together — the same frames as sendMessage then
+   * sendStatus, without waiting for the message's write in between.
+   */
+  sendLastMessage(value: unknown, trailer: Metadata | undefined): void {
+    if (this.over) return;
+    if (this.stream.destroyed || this.stream.closed) return this.closed();
+    let framed: Buffer;
+    try {
+      framed = frameMessage(this.handler.serialize(value));
+    } catch {
+      this.sendStatus({ code: status.INTERNAL, details: 'Error serializing response' });
+      return;
+    }
+    this.sendMetadata();
+    for (const observer of this.observers) observer.sent?.();
+    this.over = true;
+    this.clearDeadline();
+    this.observeEnd(status.OK, 'OK');
+    const trailers = { 'grpc-status': '0', 'grpc-message': 'OK', ...trailer?.toHttp2Headers() };
+    this.stream.once('wantTrailers', () => this.stream.sendTrailers(trailers));
+    this.stream.end(framed);
+    this.notifyFinished(false);
+  }
+
   /** Ends the call with `sent`; what follows it is ignored. A deadline's status also cancels the call for its handler. */
   sendStatus(sent: Partial<StatusObject> & { code: status; details: string }, cancelling = false): void {
     if (this.over) return;

@@ -144,7 +144,7 @@ function invoke(call: ServerCall, work: () => void): void {
 function responder(call: ServerCall): Respond {
   return (error, value, trailer) => {
     if (error) return call.sendStatus(statusOfError(error, trailer));
-    call.sendMessage(value, () => call.sendStatus({ code: status.OK, details: 'OK', metadata: trailer ?? undefined }));
+    call.sendLastMessage(value, trailer ?? undefined);
   };
 }
 
