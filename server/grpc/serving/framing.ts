@@ -28,8 +28,11 @@ export interface FramedMessage {
  * grpc-js gives (RESOURCE_EXHAUSTED "Received message larger than max (N vs M)").
  */
 export class MessageReader {
+  /** Bytes of an unfinished message, kept as they came (joined once the message is whole). */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Prefix and body of the unfinished message, once its prefix is known. */
+  private pendingNeeded = prefixBytes;
 
   constructor(private readonly messageBytesMax: number) {}
 
@@ -38,15 +41,17 @@ export class MessageReader {
     let data = chunk;
     if (this.pendingBytes > 0) {
       this.pending.push(chunk);
-      data = Buffer.concat(this.pending, this.pendingBytes + chunk.length);
+      this.pendingBytes += chunk.length;
+      // A large message arrives in many chunks: join them once, when it is whole, not at every chunk.
+      if (this.pendingBytes < this.pendingNeeded) return [];
+      data = Buffer.concat(this.pending, this.pendingBytes);
       this.pending = [];
       this.pendingBytes = 0;
     }
     const messages: FramedMessage[] = [];
     let offset = 0;
     while (data.length - offset >= prefixBytes) {
-      const length = data.readUInt32BE(offset + 1);
-      if (length > this.messageBytesMax) throw new CallStatusError(status.RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs ${this.messageBytesMax})`);
+      const length = this.lengthAt(data, offset);
       if (data.length - offset - prefixBytes < length) break;
       const start = offset + prefixBytes;
       messages.push({ compressed: data[offset] === 1, bytes: data.subarray(start, start + length) });
@@ -54,8 +59,9 @@ export class MessageReader {
     }
     if (offset < data.length) {
       const rest = data.subarray(offset);
-      this.pending.push(rest);
+      this.pending = [rest];
       this.pendingBytes = rest.length;
+      this.pendingNeeded = rest.length >= prefixBytes ? prefixBytes + this.lengthAt(rest, 0) : prefixBytes;
     }
     return messages;
   }
@@ -63,6 +69,12 @@ export class MessageReader {
   /** Whether a message was begun and not finished (a half-close then cuts it). */
   get partial(): boolean {
     return this.pendingBytes > 0;
+  }
+
+  private lengthAt(data: Buffer, offset: number): number {
+    const length = data.readUInt32BE(offset + 1);
+    if (length > this.messageBytesMax) throw new CallStatusError(status.RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs ${this.messageBytesMax})`);
+    return length;
   }
 }
 
