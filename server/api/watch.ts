@@ -40,6 +40,9 @@ const invalidWatchId = -1n;
  */
 const coalescedEventsMax = 1_000;
 const coalescedBytesMax = 1024 * 1024;
+/** One write to the connection carries at most this many responses, or about this many bytes of events. */
+const responsesPerWriteMax = 64;
+const writeBytesMax = 1024 * 1024;
 /** How often an owed progress response checks whether the stream's watchers caught up. */
 const progressRetryMs = 10;
 const errorMessages = {
@@ -76,7 +79,8 @@ class WatchStream implements WatchSink {
   private readonly watchers = new Map<bigint, Watcher>();
   private readonly queue: WatchResponse[] = [];
   private nextId = 0n;
-  private writable = true;
+  /** Responses handed to the call whose write has not completed: the next batch waits for them. */
+  private batchInFlight = false;
   private closed = false;
   private readonly progressTimer: Timer;
   /**
@@ -96,10 +100,6 @@ class WatchStream implements WatchSink {
     private readonly limits: WatchStreamLimits,
     private readonly call: ServerDuplexStream<WatchRequest, WatchResponse>,
   ) {
-    call.on('drain', () => {
-      this.writable = true;
-      this.flush();
-    });
     this.progressTimer = context.clock.every(limits.progressNotifyIntervalMs, () => this.notifyProgress()).unref();
   }
 
@@ -208,7 +208,7 @@ class WatchStream implements WatchSink {
       return true;
     }
     this.enqueue(response);
-    // Still queued (the call is not writable): later events for the watcher may join it.
+    // Still queued (a batch is being written): later events for the watcher may join it.
     if (this.queue[this.queue.length - 1] === response) this.unsent.set(watcher.id, { response, bytes: eventsBytes(response.events) });
     return true;
   }
@@ -281,16 +281,40 @@ class WatchStream implements WatchSink {
     this.flush();
   }
 
+  /**
+   * Writes the queue's head as one batch (one write to the connection), and
+   * the next batch only once that one is written. Meanwhile responses wait in
+   * the queue, where a watcher's response takes its later events
+   * (coalescing): a stream that keeps up gets each response at once, one that
+   * is busy gets fewer, fuller ones.
+   */
   private flush(): void {
-    while (this.writable && this.queue.length > 0 && !this.closed) {
-      const response = this.queue.shift() as WatchResponse;
-      if (this.unsent.get(response.watchId)?.response === response) this.unsent.delete(response.watchId);
-      this.writable = this.call.write(response);
+    if (!this.batchInFlight && !this.closed && this.queue.length > 0) {
+      this.batchInFlight = true;
+      const batch = this.takeBatch();
+      this.call.cork();
+      batch.forEach((response, i) => this.call.write(response, i === batch.length - 1 ? () => this.batchWritten() : undefined));
+      this.call.uncork();
     }
     // Requests make responses (acks): while the queue is full, stop reading requests.
     if (this.queue.length >= this.limits.queuedResponsesMax) this.call.pause();
     else if (this.call.isPaused()) this.call.resume();
     if (this.queue.length < this.limits.queuedResponsesMax / 2) this.hub.wake();
+  }
+
+  private batchWritten(): void {
+    this.batchInFlight = false;
+    this.flush();
+  }
+
+  /** The queue's head, up to responsesPerWriteMax responses or about writeBytesMax of events; no longer open to coalescing. */
+  private takeBatch(): WatchResponse[] {
+    let count = 0;
+    let bytes = 0;
+    while (count < this.queue.length && count < responsesPerWriteMax && bytes < writeBytesMax) bytes += eventsBytes((this.queue[count++] as WatchResponse).events);
+    const batch = this.queue.splice(0, count);
+    for (const response of batch) if (this.unsent.get(response.watchId)?.response === response) this.unsent.delete(response.watchId);
+    return batch;
   }
 }
 

@@ -136,18 +136,21 @@ export class ServerCall {
     this.stream.respond(metadata === undefined ? responseHeaders : { ...responseHeaders, ...metadata.toHttp2Headers() }, { waitForTrailers: true });
   }
 
-  /** Sends one response message; `written` once it is handed to the connection (never, if the call ends first). */
-  sendMessage(value: unknown, written: () => void): void {
+  /**
+   * Sends response messages, in order, in one write to the connection;
+   * `written` once they are handed to it (never, if the call ends first).
+   */
+  sendMessages(values: readonly unknown[], written: () => void): void {
     if (this.over) return;
     let framed: Buffer;
     try {
-      framed = frameMessage(this.handler.serialize(value));
+      framed = values.length === 1 ? frameMessage(this.handler.serialize(values[0])) : Buffer.concat(values.map((value) => frameMessage(this.handler.serialize(value))));
     } catch {
       this.sendStatus({ code: status.INTERNAL, details: 'Error serializing response' });
       return;
     }
     this.sendMetadata();
-    for (const observer of this.observers) observer.sent?.();
+    for (const observer of this.observers) for (let i = 0; i < values.length; i++) observer.sent?.();
     this.stream.write(framed, (error?: Error | null) => {
       if (error) this.sendStatus({ code: status.INTERNAL, details: 'Internal server error' });
       else written();

@@ -65,7 +65,12 @@ class ResponseSide {
   }
 
   write(chunk: unknown, written: (error?: Error | null) => void): void {
-    this.call.sendMessage(chunk, () => written());
+    this.call.sendMessages([chunk], () => written());
+  }
+
+  /** Messages written while an earlier write was under way (or while corked) go out together. */
+  writeAll(chunks: ReadonlyArray<{ chunk: unknown }>, written: (error?: Error | null) => void): void {
+    this.call.sendMessages(chunks.map(({ chunk }) => chunk), () => written());
   }
 
   final(done: (error?: Error | null) => void): void {
@@ -91,6 +96,10 @@ class WritableCall extends Writable {
 
   override _write(chunk: unknown, _encoding: BufferEncoding, written: (error?: Error | null) => void): void {
     this.response.write(chunk, written);
+  }
+
+  override _writev(chunks: Array<{ chunk: unknown }>, written: (error?: Error | null) => void): void {
+    this.response.writeAll(chunks, written);
   }
 
   override _final(done: (error?: Error | null) => void): void {
@@ -120,6 +129,10 @@ class DuplexCall extends Duplex {
 
   override _write(chunk: unknown, _encoding: BufferEncoding, written: (error?: Error | null) => void): void {
     this.response.write(chunk, written);
+  }
+
+  override _writev(chunks: Array<{ chunk: unknown }>, written: (error?: Error | null) => void): void {
+    this.response.writeAll(chunks, written);
   }
 
   override _final(done: (error?: Error | null) => void): void {
