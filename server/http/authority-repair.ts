@@ -22,7 +22,7 @@
 // preface at once, and keeps the client's acknowledgement of it from the
 // session, which will send and count its own SETTINGS.
 //
-// What a repaired connection lacks: grpc-js sees no TLSSocket under it, so a
+// What a repaired connection lacks: the gRPC server sees no TLSSocket under it, so a
 // client certificate's common name does not name the caller there (a token
 // does); the calls that come this way (Status, HashKV, Defragment) are
 // rarely made as a certificate-only user.
