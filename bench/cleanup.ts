@@ -48,3 +48,18 @@ export function installSignalHandlers(): void {
   handle('SIGINT', 130);
   handle('SIGTERM', 143);
 }
+
+/**
+ * Runs a benchmark program's `main` with the signal handlers installed and
+ * every teardown run at its end; a failure is printed as "NAME: message" and
+ * exits 1.
+ */
+export function runProgram(name: string, main: () => Promise<void>): void {
+  installSignalHandlers();
+  main()
+    .catch((error: unknown) => {
+      console.error(`${name}: ${(error as Error).message}`);
+      process.exitCode = 1;
+    })
+    .finally(() => cleanupAll());
+}

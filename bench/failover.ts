@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { KVClient, PutRequest } from '../proto/gen/etcdserverpb/rpc.js';
 import { startCluster, type Cluster, type ClusterMember } from '../test/harness/cluster.js';
-import { cleanupAll, installSignalHandlers, onCleanup, wasInterrupted } from './cleanup.js';
+import { onCleanup, runProgram, wasInterrupted } from './cleanup.js';
 import { integer, targetsOf, type TargetKind } from './flags.js';
 import { captureEnvironment, describeEnvironment, formatNumber, formatRatio, ratioOf, row } from './table.js';
 
@@ -146,10 +146,4 @@ async function main(): Promise<void> {
   console.log(values.json ? JSON.stringify({ benchmark: 'failover', environment: captureEnvironment(), results: results.map((result) => ({ ...result, summary: summary(result) })) }, null, 2) : table(results));
 }
 
-installSignalHandlers();
-main()
-  .catch((error: unknown) => {
-    console.error(`failover: ${(error as Error).message}`);
-    process.exitCode = 1;
-  })
-  .finally(() => cleanupAll());
+runProgram('failover', main);

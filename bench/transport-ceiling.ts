@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { freePort } from '../test/harness/launcher.js';
 import { repositoryRoot } from '../test/harness/sources.js';
 import { ceilingTransports, type CeilingTransport } from './ceiling-responder.js';
-import { cleanupAll, installSignalHandlers, onCleanup, wasInterrupted } from './cleanup.js';
+import { onCleanup, runProgram, wasInterrupted } from './cleanup.js';
 import { etcdBenchmarkTool, runProcess } from './etcd-tool-measure.js';
 import { parseToolOutput } from './etcd-tool-output.js';
 import { parseEtcdToolFlags, toolArgs, type EtcdToolConfig } from './etcd-tool-flags.js';
@@ -141,10 +141,4 @@ async function main(): Promise<void> {
   console.log(values.json ? JSON.stringify({ benchmark: 'transport-ceiling', config, environment: captureEnvironment(), runs }, null, 2) : table(runs, config));
 }
 
-installSignalHandlers();
-main()
-  .catch((error: unknown) => {
-    console.error(`transport-ceiling: ${(error as Error).message}`);
-    process.exitCode = 1;
-  })
-  .finally(() => cleanupAll());
+runProgram('transport-ceiling', main);
