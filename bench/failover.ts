@@ -46,9 +46,8 @@ function sleep(ms: number): Promise<void> {
 /**
  * Sends a put every putIntervalMs to the survivors in turn, each with a short
  * deadline, until one is acknowledged; resolves with when. Overlapping
- * attempts make the figure independent of how a member treats a put that
- * arrives while it knows no leader (etcd drops it at once; cairn holds it
- * until a leader is known or its deadline passes).
+ * attempts keep the figure from depending on where one attempt's deadline
+ * happens to fall against the election.
  */
 async function firstAcknowledgedPut(survivors: ClusterMember[], killedAtMs: number, run: number): Promise<number> {
   const clients = survivors.map((member) => new KVClient(member.endpoint, credentials.createInsecure()));
