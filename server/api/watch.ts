@@ -311,7 +311,12 @@ class WatchStream implements WatchSink {
   private takeBatch(): WatchResponse[] {
     let count = 0;
     let bytes = 0;
-    while (count < this.queue.length && count < responsesPerWriteMax && bytes < writeBytesMax) bytes += eventsBytes((this.queue[count++] as WatchResponse).events);
+    while (count < this.queue.length && count < responsesPerWriteMax && bytes < writeBytesMax) {
+      const response = this.queue[count++] as WatchResponse;
+      // A response open to coalescing carries its count already.
+      const open = this.unsent.get(response.watchId);
+      bytes += open?.response === response ? open.bytes : eventsBytes(response.events);
+    }
     const batch = this.queue.splice(0, count);
     for (const response of batch) if (this.unsent.get(response.watchId)?.response === response) this.unsent.delete(response.watchId);
     return batch;

@@ -46,6 +46,11 @@ const responseHeaders = {
   'grpc-encoding': 'identity',
 } as const;
 
+/** A status as the trailers carry it, with the handler's trailing metadata. */
+function trailersOf(code: number, details: string, metadata: Metadata | undefined): Record<string, string | string[]> {
+  return { 'grpc-status': String(code), 'grpc-message': encodeURI(details), ...metadata?.toHttp2Headers() } as Record<string, string | string[]>;
+}
+
 /** Request headers that are the transport's, not the call's metadata (as grpc-js removes them). */
 const transportHeaders = ['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type'];
 
@@ -63,7 +68,6 @@ export class ServerCall {
   /** The status was sent, or the call was cancelled: nothing more goes out. */
   private over = false;
   private cancelledValue = false;
-  private observed = false;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -142,15 +146,8 @@ export class ServerCall {
    */
   sendMessages(values: readonly unknown[], written: () => void): void {
     if (this.over) return;
-    let framed: Buffer;
-    try {
-      framed = values.length === 1 ? frameMessage(this.handler.serialize(values[0])) : Buffer.concat(values.map((value) => frameMessage(this.handler.serialize(value))));
-    } catch {
-      this.sendStatus({ code: status.INTERNAL, details: 'Error serializing response' });
-      return;
-    }
-    this.sendMetadata();
-    for (const observer of this.observers) for (let i = 0; i < values.length; i++) observer.sent?.();
+    const framed = this.framed(values);
+    if (framed === undefined) return;
     this.stream.write(framed, (error?: Error | null) => {
       if (error) this.sendStatus({ code: status.INTERNAL, details: 'Internal server error' });
       else written();
@@ -159,25 +156,16 @@ export class ServerCall {
 
   /**
    * A unary call's answer: its one message and the OK status (with
-   * `trailer`), written together — the same frames as sendMessage then
+   * `trailer`), written together — the same frames as sendMessages then
    * sendStatus, without waiting for the message's write in between.
    */
   sendLastMessage(value: unknown, trailer: Metadata | undefined): void {
     if (this.over) return;
     if (this.stream.destroyed || this.stream.closed) return this.closed();
-    let framed: Buffer;
-    try {
-      framed = frameMessage(this.handler.serialize(value));
-    } catch {
-      this.sendStatus({ code: status.INTERNAL, details: 'Error serializing response' });
-      return;
-    }
-    this.sendMetadata();
-    for (const observer of this.observers) observer.sent?.();
-    this.over = true;
-    this.clearDeadline();
-    this.observeEnd(status.OK, 'OK');
-    const trailers = { 'grpc-status': '0', 'grpc-message': 'OK', ...trailer?.toHttp2Headers() };
+    const framed = this.framed([value]);
+    if (framed === undefined) return;
+    this.end(status.OK, 'OK', false);
+    const trailers = trailersOf(status.OK, 'OK', trailer);
     this.stream.once('wantTrailers', () => this.stream.sendTrailers(trailers));
     this.stream.end(framed);
     this.notifyFinished(false);
@@ -188,11 +176,8 @@ export class ServerCall {
     if (this.over) return;
     // A stream the client reset may be gone before its 'close' event: that call was cancelled, not answered.
     if (this.stream.destroyed || this.stream.closed) return this.closed();
-    this.over = true;
-    this.cancelledValue = cancelling;
-    this.clearDeadline();
-    this.observeEnd(sent.code, sent.details);
-    const trailers = { 'grpc-status': String(sent.code), 'grpc-message': encodeURI(sent.details), ...sent.metadata?.toHttp2Headers() };
+    this.end(sent.code, sent.details, cancelling);
+    const trailers = trailersOf(sent.code, sent.details, sent.metadata);
     if (this.headersSent) {
       this.stream.once('wantTrailers', () => this.stream.sendTrailers(trailers));
       this.stream.end();
@@ -248,26 +233,39 @@ export class ServerCall {
   /** The HTTP/2 stream closed: if no status went out, the client reset it (or went away). */
   private closed(): void {
     if (this.over) return;
-    this.over = true;
-    this.cancelledValue = true;
-    this.clearDeadline();
-    this.observeEnd(status.CANCELLED, 'Cancelled');
+    this.end(status.CANCELLED, 'Cancelled', true);
     this.notifyFinished(true);
   }
 
-  private observeEnd(code: number, details: string): void {
-    if (this.observed) return;
-    this.observed = true;
+  /**
+   * The values serialized and framed as one buffer, the response headers
+   * sent first if they were not; undefined when one does not serialize (the
+   * call then ended with INTERNAL, as grpc-js ends it).
+   */
+  private framed(values: readonly unknown[]): Buffer | undefined {
+    let framed: Buffer;
+    try {
+      framed = values.length === 1 ? frameMessage(this.handler.serialize(values[0])) : Buffer.concat(values.map((value) => frameMessage(this.handler.serialize(value))));
+    } catch {
+      this.sendStatus({ code: status.INTERNAL, details: 'Error serializing response' });
+      return undefined;
+    }
+    this.sendMetadata();
+    for (const observer of this.observers) for (let i = 0; i < values.length; i++) observer.sent?.();
+    return framed;
+  }
+
+  /** The call is over from here (it was not before): nothing more goes out, and the observers hear how it ended. */
+  private end(code: number, details: string, cancelled: boolean): void {
+    this.over = true;
+    this.cancelledValue = cancelled;
+    this.deadlineTimer?.cancel();
+    this.deadlineTimer = undefined;
     for (const observer of this.observers) observer.ended?.(code, details);
   }
 
   private notifyFinished(cancelled: boolean): void {
     const listener = this.listener;
     if (listener !== undefined) process.nextTick(() => listener.finished(cancelled));
-  }
-
-  private clearDeadline(): void {
-    this.deadlineTimer?.cancel();
-    this.deadlineTimer = undefined;
   }
 }

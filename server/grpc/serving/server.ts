@@ -44,6 +44,11 @@ export interface ConnectionInjector {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- request and response types vary per method
 type ServiceDefinition = Record<string, MethodDefinition<any, any>>;
 
+/** grpc-js's details for a method the server does not serve. */
+function unimplementedDetails(path: string): string {
+  return `The server does not implement the method ${path}`;
+}
+
 function handlerType(method: MethodDefinition<unknown, unknown>): HandlerType {
   if (method.requestStream) return method.responseStream ? 'bidi' : 'clientStream';
   return method.responseStream ? 'serverStream' : 'unary';
@@ -81,7 +86,7 @@ export class GrpcServer {
       if (this.handlers.has(method.path)) throw new Error(`method ${method.path} is served already`);
       const own = implementation[name] ?? (method.originalName === undefined ? undefined : implementation[method.originalName]);
       const unimplemented = (call: unknown, respond?: (error: unknown) => void): void => {
-        const error = { code: status.UNIMPLEMENTED, details: `The server does not implement the method ${method.path}` };
+        const error = { code: status.UNIMPLEMENTED, details: unimplementedDetails(method.path) };
         if (respond !== undefined) respond(error);
         else (call as { emit(event: string, error: unknown): void }).emit('error', error);
       };
@@ -136,8 +141,7 @@ export class GrpcServer {
 
   /** Stops taking calls; `done` once every connection has finished its calls and closed. */
   tryShutdown(done: () => void): void {
-    for (const listener of this.listeners) listener.close();
-    this.listeners.clear();
+    this.closeListeners();
     const open = [...this.sessions];
     if (open.length === 0) return void process.nextTick(done);
     let remaining = open.length;
@@ -151,9 +155,13 @@ export class GrpcServer {
 
   /** Cuts every connection now. */
   forceShutdown(): void {
+    this.closeListeners();
+    for (const session of this.sessions) session.destroy();
+  }
+
+  private closeListeners(): void {
     for (const listener of this.listeners) listener.close();
     this.listeners.clear();
-    for (const session of this.sessions) session.destroy();
   }
 
   private serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
@@ -167,7 +175,7 @@ export class GrpcServer {
     const path = headers[':path'] ?? '';
     const handler = this.handlers.get(path);
     if (handler === undefined) {
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc+proto', 'grpc-status': String(status.UNIMPLEMENTED), 'grpc-message': encodeURI(`The server does not implement the method ${path}`) }, { endStream: true });
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc+proto', 'grpc-status': String(status.UNIMPLEMENTED), 'grpc-message': encodeURI(unimplementedDetails(path)) }, { endStream: true });
       return;
     }
     runHandler(new ServerCall(stream, headers, handler, this.options.messageBytesMax, this.observers, this.options.clock));
