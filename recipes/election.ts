@@ -128,7 +128,9 @@ export class Election {
   /**
    * A cold Observable of the leader of `name` and every change (etcd's Observe):
    * emits the current leader (or waits for the first), each proclaimed value,
-   * and each successor in order. Never emits "no leader". Unsubscribing
+   * and each successor in order. Never emits "no leader". After a leader's key
+   * is deleted it reads the first-created key again (as etcd's Observe), so a
+   * leader that comes and goes before that read is skipped. Unsubscribing
    * cancels its watches. Errors: the SDK's watch errors (e.g. `CompactedError`).
    */
   static leader$(client: Client, name: string): Observable<Leader> {
