@@ -126,7 +126,12 @@ export class RaftNode {
   ) {
     this.id = raftNodeId(options.memberId);
     const { clock } = parts;
-    this.snapshots = new Snapshots(parts, options, { snapshotInstalled: () => hooks.snapshotInstalled(), fatal: (error) => this.failStop(error), log: hooks.log });
+    this.snapshots = new Snapshots(parts, options, {
+      neededFrom: () => this.neededFrom(),
+      snapshotInstalled: () => hooks.snapshotInstalled(),
+      fatal: (error) => this.failStop(error),
+      log: hooks.log,
+    });
     // Proposals reach the core through the loop, which is built next (it needs the state machine, which answers proposals).
     const loop = (): NodeLoop => this.loop;
     this.proposals = new Proposals(
@@ -220,6 +225,16 @@ export class RaftNode {
 
   get isLeader(): boolean {
     return this.loop.state === StateType.Leader;
+  }
+
+  /** See SnapshotHooks.neededFrom: a leader's slowest follower's match + 1. */
+  private neededFrom(): number {
+    if (!this.isLeader) return Infinity;
+    let needed = Infinity;
+    for (const [id, progress] of this.loop.raft.tracker.progress) {
+      if (id !== this.id) needed = Math.min(needed, progress.match + 1);
+    }
+    return needed;
   }
 
   get isLearner(): boolean {
