@@ -15,6 +15,10 @@
 // Compacting at 5 drops everything; an index left empty is removed.
 import { compareRevisions, type Revision } from './revision.js';
 
+const noRevision: Revision = Object.freeze({ main: 0, sub: 0 });
+/** Revisions of a generation kept in an array of exactly their number (see appendRevision). */
+const exactRevisionsMax = 8;
+
 interface Generation {
   /** Number of puts in this generation, including the tombstone if any. */
   version: number;
@@ -32,7 +36,7 @@ export interface KeyAtRevision {
 export class KeyIndex {
   /** Invariant: the last generation is the live one (empty when deleted). */
   private generations: Generation[] = [];
-  private modified: Revision = { main: 0, sub: 0 };
+  private modified: Revision = noRevision;
 
   constructor(readonly key: string) {}
 
@@ -48,7 +52,7 @@ export class KeyIndex {
     }
     const generation = this.liveGeneration();
     if (generation.revs.length === 0) generation.created = revision;
-    generation.revs.push(revision);
+    appendRevision(generation, revision);
     generation.version++;
     this.modified = revision;
   }
@@ -63,7 +67,7 @@ export class KeyIndex {
     const generation = this.liveGeneration();
     generation.created = { main: createdMain, sub: 0 };
     generation.version = version;
-    generation.revs.push(modified);
+    appendRevision(generation, modified);
     this.modified = modified;
   }
 
@@ -73,7 +77,7 @@ export class KeyIndex {
     const live = this.generations[this.generations.length - 1];
     if (live === undefined || live.revs.length === 0) throw new Error(`key index: tombstone on deleted key ${this.key}`);
     this.put(revision);
-    this.generations.push(emptyGeneration());
+    this.generations = this.generations.concat([emptyGeneration()]); // to size, as appendRevision
   }
 
   /** Whether the key exists (is not deleted) at the newest revision. */
@@ -175,7 +179,7 @@ export class KeyIndex {
     const live = this.generations[this.generations.length - 1];
     if (live !== undefined) return live;
     const generation = emptyGeneration();
-    this.generations.push(generation);
+    this.generations = [generation];
     return generation;
   }
 }
@@ -199,8 +203,19 @@ export function revisionKey(revision: Revision): string {
   return `${revision.main}_${revision.sub}`;
 }
 
+/**
+ * A key index lives as long as its key, and most keys have a revision or two:
+ * short arrays are copied to size (concat), since push reserves 17 or more
+ * slots (~150 bytes); longer ones grow by push, as copying them would cost
+ * O(n) per put.
+ */
+function appendRevision(generation: Generation, revision: Revision): void {
+  if (generation.revs.length < exactRevisionsMax) generation.revs = generation.revs.concat([revision]);
+  else generation.revs.push(revision);
+}
+
 function emptyGeneration(): Generation {
-  return { version: 0, created: { main: 0, sub: 0 }, revs: [] };
+  return { version: 0, created: noRevision, revs: [] };
 }
 
 function fmt(revision: Revision): string {
