@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Entry, HardState } from '../../proto/gen/raftpb/raft.js';
@@ -22,6 +22,26 @@ function flipBits(bytes: Buffer, offset: number, mask: number): void {
 
 function indexes(contents: WalContents): number[] {
   return contents.entries.map((found) => Number(found.index));
+}
+
+/** Writes `bytes` into the file at `path` at `offset`, as a write into a preallocated segment does. */
+function writeAt(path: string, offset: number, bytes: Buffer): void {
+  const fd = openSync(path, 'r+');
+  try {
+    writeSync(fd, bytes, 0, bytes.length, offset);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Bytes the records take together. */
+function recordsLength(...records: Buffer[]): number {
+  return records.reduce((total, record) => total + record.length, 0);
+}
+
+/** Whether the file holds only zeros from `offset` on. */
+function zerosFrom(path: string, offset: number): boolean {
+  return readFileSync(path).subarray(offset).every((byte) => byte === 0);
 }
 
 const firstSegment = '0000000000000000-0000000000000001.wal';
@@ -62,7 +82,35 @@ describe('Wal', () => {
     expect(contents).to.deep.equal({ entries: [], snapshot: undefined, hardState: undefined, tornBytes: 0 });
     expect(wal.lastEntryIndex).to.equal(0);
     expect(segments()).to.deep.equal([firstSegment]);
-    expect(statSync(segmentPath()).size).to.equal(0);
+    expect(statSync(segmentPath()).size).to.equal(segmentBytesMax, 'preallocated');
+    expect(zerosFrom(segmentPath(), 0)).to.equal(true);
+  });
+
+  it('writes into the preallocated segment: its size stays, the records start at offset 0, zeros follow', () => {
+    appendAndClose([entry(1), entry(2)]);
+    expect(statSync(segmentPath()).size).to.equal(segmentBytesMax);
+    const end = recordsLength(entryRecord(1), entryRecord(2));
+    expect(readFileSync(segmentPath()).subarray(0, end)).to.deep.equal(Buffer.concat([entryRecord(1), entryRecord(2)]));
+    expect(zerosFrom(segmentPath(), end)).to.equal(true);
+  });
+
+  it('reads a segment written before preallocation (ending with its last record), then preallocates and appends after it', () => {
+    writeFileSync(segmentPath(), Buffer.concat([entryRecord(1), entryRecord(2)]));
+    const { wal, contents } = open();
+    expect(indexes(contents)).to.deep.equal([1, 2]);
+    expect(contents.tornBytes).to.equal(0);
+    expect(statSync(segmentPath()).size).to.equal(segmentBytesMax);
+    wal.append([entry(3)]);
+    wal.close();
+    expect(indexes(open().contents)).to.deep.equal([1, 2, 3]);
+  });
+
+  it('keeps an entry whose data ends in zero bytes (zeros inside a record are data, not the preallocated tail)', () => {
+    appendAndClose([entry(1), Entry.fromPartial({ index: 2n, term: 1n, data: Buffer.alloc(100) })]);
+    const { contents } = open();
+    expect(indexes(contents)).to.deep.equal([1, 2]);
+    expect(must(contents.entries[1], 'entry 2').data).to.deep.equal(Buffer.alloc(100));
+    expect(contents.tornBytes).to.equal(0);
   });
 
   it('creates the directory when it does not exist', () => {
@@ -138,16 +186,19 @@ describe('Wal', () => {
   });
 
   describe('torn tail', () => {
-    it('cuts off a record truncated partway and appends after it', () => {
+    // A crash during a write leaves part of the last batch on disk: in a preallocated segment the
+    // bytes that did not make it read as zeros.
+    it('cuts off a record whose last bytes did not reach the disk, and appends after it', () => {
       appendAndClose([entry(1), entry(2), entry(3)]);
-      const size = statSync(segmentPath()).size;
-      truncateSync(segmentPath(), size - 3);
-      const torn = entryRecord(3).length - 3;
+      const end = recordsLength(entryRecord(1), entryRecord(2), entryRecord(3));
+      writeAt(segmentPath(), end - 3, Buffer.alloc(3));
+      const kept = recordsLength(entryRecord(1), entryRecord(2));
 
       const { wal, contents } = open();
       expect(indexes(contents)).to.deep.equal([1, 2]);
-      expect(contents.tornBytes).to.equal(torn);
-      expect(statSync(segmentPath()).size).to.equal(size - entryRecord(3).length);
+      expect(contents.tornBytes).to.equal(entryRecord(3).length - 3);
+      expect(zerosFrom(segmentPath(), kept)).to.equal(true);
+      expect(statSync(segmentPath()).size).to.equal(segmentBytesMax);
       expect(wal.lastEntryIndex).to.equal(2);
       wal.append([entry(3, 'again')]);
       wal.close();
@@ -159,20 +210,24 @@ describe('Wal', () => {
 
     it('cuts off a partial header', () => {
       appendAndClose([entry(1), entry(2)]);
-      appendFileSync(segmentPath(), entryRecord(3).subarray(0, recordHeaderBytes - 2));
+      writeAt(segmentPath(), recordsLength(entryRecord(1), entryRecord(2)), entryRecord(3).subarray(0, recordHeaderBytes - 2));
       const { contents } = open();
       expect(indexes(contents)).to.deep.equal([1, 2]);
       expect(contents.tornBytes).to.equal(recordHeaderBytes - 2);
     });
 
-    it('cuts off zeros at the end of the last segment', () => {
-      appendAndClose([entry(1)]);
-      const size = statSync(segmentPath()).size;
-      appendFileSync(segmentPath(), Buffer.alloc(4096));
+    it('cuts off a record truncated at the end of a segment that is not preallocated (written before)', () => {
+      writeFileSync(segmentPath(), Buffer.concat([entryRecord(1), entryRecord(2).subarray(0, 5)]));
+      const { contents } = open();
+      expect(indexes(contents)).to.deep.equal([1]);
+      expect(contents.tornBytes).to.equal(5);
+    });
+
+    it('takes zeros after the last record for the preallocated space, not a torn write', () => {
+      writeFileSync(segmentPath(), Buffer.concat([entryRecord(1), Buffer.alloc(4096)]));
       const { wal, contents } = open();
       expect(indexes(contents)).to.deep.equal([1]);
-      expect(contents.tornBytes).to.equal(4096);
-      expect(statSync(segmentPath()).size).to.equal(size);
+      expect(contents.tornBytes).to.equal(0);
       wal.append([entry(2)]);
       wal.close();
       expect(indexes(open().contents)).to.deep.equal([1, 2]);
@@ -180,7 +235,7 @@ describe('Wal', () => {
 
     it('cuts off garbage whose length field runs past the end of the file', () => {
       appendAndClose([entry(1)]);
-      appendFileSync(segmentPath(), Buffer.from('garbage!garbage!garbage!'));
+      writeAt(segmentPath(), entryRecord(1).length, Buffer.from('garbage!garbage!garbage!'));
       const { wal, contents } = open();
       expect(indexes(contents)).to.deep.equal([1]);
       expect(contents.tornBytes).to.equal(24);
@@ -189,14 +244,25 @@ describe('Wal', () => {
       expect(indexes(open().contents)).to.deep.equal([1, 2]);
     });
 
-    it('cuts off a whole last record with a bad CRC (nothing valid after it)', () => {
+    it('cuts off a whole last record with a bad CRC (nothing but zeros after it)', () => {
       appendAndClose([entry(1), entry(2)]);
+      const end = recordsLength(entryRecord(1), entryRecord(2));
       const bytes = readFileSync(segmentPath());
-      flipBits(bytes, bytes.length - 1, 0xff);
+      flipBits(bytes, end - 1, 0xff);
       writeFileSync(segmentPath(), bytes);
       const { contents } = open();
       expect(indexes(contents)).to.deep.equal([1]);
       expect(contents.tornBytes).to.equal(entryRecord(2).length);
+    });
+
+    it('refuses a bad record with data after the bytes it claims (not a torn tail), and leaves the file alone', () => {
+      appendAndClose([entry(1), entry(2)]);
+      const end = recordsLength(entryRecord(1), entryRecord(2));
+      writeAt(segmentPath(), entryRecord(1).length, Buffer.alloc(recordHeaderBytes)); // entry 2's header lost
+      writeAt(segmentPath(), end + 4096, entryRecord(3)); // a later page of the same write persisted
+      const before = readFileSync(segmentPath());
+      expect(() => Wal.open(dir)).to.throw(WalCorruptError, `wal: bad record length 0 in ${firstSegment} at offset ${entryRecord(1).length}`);
+      expect(readFileSync(segmentPath())).to.deep.equal(before);
     });
   });
 

@@ -2,19 +2,27 @@
 // the Raft log; a write is acknowledged only after its record is fsynced.
 //
 // Segments are named <seq>-<first index>.wal (16 hex digits each) and a new
-// one starts when the current one passes segmentBytesMax. On open, a torn
-// record at the tail of the last segment (a crash during a write) is cut
-// off; a bad record anywhere else is corruption and opening fails.
+// one starts when the current one passes segmentBytesMax. A segment is
+// preallocated to segmentBytesMax when it is created (a sparse ftruncate, as
+// etcd preallocates with fallocate): records are written into it at the end
+// of the data, so the file's size does not change with each write and an
+// fdatasync has only the data to flush. The zeros after the last record are
+// that preallocated space, in any segment.
+//
+// On open, a torn record at the tail of the last segment (a crash during a
+// write: a record that does not decode, with nothing but zeros after it, or
+// running past the end of the file) is cut off; a bad record anywhere else is
+// corruption and opening fails.
 //
 // A snapshot record marks where the log starts over: entries at or below its
 // index are in the backend. Segments wholly below the latest snapshot are
 // removed by purge() once the backend is durable.
-import { closeSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, ftruncateSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, ftruncateSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Entry, HardState, SnapshotRecord } from '../../proto/gen/raftpb/raft.js';
 import { encodeMessage } from '../codec.js';
 import { syncPath } from './fsync.js';
-import { decodeRecord, recordBytes, RecordType, writeRecord } from './record.js';
+import { decodeRecord, recordBytes, recordHeaderBytes, RecordType, writeRecord } from './record.js';
 
 export const segmentBytesMax = 64 * 1024 * 1024;
 
@@ -41,7 +49,8 @@ interface Segment {
 
 export class Wal {
   private fd = -1;
-  private segmentBytes = 0;
+  /** Where the current segment's data ends: the next record is written here. */
+  private writeOffset = 0;
   private sequence = 0;
   private lastIndex = 0;
   /** Index of the latest snapshot record and the segment holding it. */
@@ -124,13 +133,13 @@ export class Wal {
     let total = 0;
     for (const [, payload] of payloads) total += recordBytes(payload);
     // Rotate before the batch, so the new segment is named by the batch's first index.
-    if (this.segmentBytes >= segmentBytesMax) this.rotate(this.lastIndex + 1);
+    if (this.writeOffset >= segmentBytesMax) this.rotate(this.lastIndex + 1);
     const bytes = Buffer.allocUnsafe(total);
     let offset = 0;
     for (const [type, payload] of payloads) offset = writeRecord(bytes, offset, type, payload);
     let written = 0;
-    while (written < bytes.length) written += writeSync(this.fd, bytes, written);
-    this.segmentBytes += bytes.length;
+    while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written, this.writeOffset + written);
+    this.writeOffset += bytes.length;
   }
 
   /** fdatasync of the current segment: everything appended before it is durable. */
@@ -149,26 +158,28 @@ export class Wal {
     let hardState: HardState | undefined;
     let snapshot: SnapshotRecord | undefined;
     let tornBytes = 0;
+    let dataEnd = 0;
     for (const [position, segment] of segments.entries()) {
       const path = join(this.dir, segment.name);
       const bytes = readFileSync(path);
+      const isLast = position === segments.length - 1;
       let offset = 0;
       for (;;) {
         const outcome = decodeRecord(bytes, offset);
-        if (outcome.kind === 'end') break;
-        const isLast = position === segments.length - 1;
-        if (outcome.kind === 'corrupt' && !(isLast && this.isTail(bytes, outcome.offset))) {
-          throw new WalCorruptError(`wal: ${outcome.reason} in ${segment.name} at offset ${outcome.offset}`);
-        }
-        if (outcome.kind === 'torn' || outcome.kind === 'corrupt') {
-          if (!isLast) throw new WalCorruptError(`wal: truncated record in ${segment.name} at offset ${offset}`);
-          tornBytes = bytes.length - offset;
-          this.truncate(path, offset);
+        if (outcome.kind === 'end' || (outcome.kind !== 'record' && isZeroFrom(bytes, offset))) break;
+        if (outcome.kind !== 'record') {
+          if (!isLast || !isTornTail(bytes, offset)) {
+            throw new WalCorruptError(outcome.kind === 'corrupt' ? `wal: ${outcome.reason} in ${segment.name} at offset ${outcome.offset}` : `wal: truncated record in ${segment.name} at offset ${offset}`);
+          }
+          tornBytes = nonZeroEnd(bytes) - offset;
+          this.cut(path, offset);
           break;
         }
         offset = outcome.next;
         if (outcome.record.type === RecordType.entry) {
           const entry = Entry.decode(outcome.record.payload);
+          // Its own copy: a view would keep the whole segment (preallocated space and all) in memory.
+          entry.data = Buffer.from(entry.data);
           // A later entry at an index already seen replaces the suffix (Raft log overwrite).
           for (let last = entries.at(-1); last !== undefined && last.index >= entry.index; last = entries.at(-1)) entries.pop();
           entries.push(entry);
@@ -180,6 +191,7 @@ export class Wal {
           hardState = HardState.decode(outcome.record.payload);
         }
       }
+      dataEnd = offset;
     }
     this.snapshotIndex = Number(snapshot?.metadata?.index ?? 0n);
     entries = entries.filter((entry) => Number(entry.index) > this.snapshotIndex);
@@ -190,22 +202,21 @@ export class Wal {
       this.createSegment(0, this.lastIndex + 1);
     } else {
       this.sequence = last.sequence;
-      this.fd = openSync(join(this.dir, last.name), 'a');
-      this.segmentBytes = readFileSync(join(this.dir, last.name)).length;
+      this.fd = openSync(join(this.dir, last.name), 'r+');
+      this.writeOffset = dataEnd;
+      // A segment written before segments were preallocated is preallocated now.
+      if (fstatSync(this.fd).size < segmentBytesMax) this.preallocate();
     }
     return { entries, snapshot, hardState, tornBytes };
   }
 
-  /** A bad record with nothing valid after it is a torn write, not corruption. */
-  private isTail(bytes: Buffer, offset: number): boolean {
-    const length = bytes.readUInt32LE(offset);
-    return offset + 8 + length >= bytes.length;
-  }
-
-  private truncate(path: string, length: number): void {
+  /** Drops the torn bytes from `offset` on; what follows stays preallocated (zeros). */
+  private cut(path: string, offset: number): void {
     const fd = openSync(path, 'r+');
     try {
-      ftruncateSync(fd, length);
+      const size = fstatSync(fd).size;
+      ftruncateSync(fd, offset);
+      ftruncateSync(fd, Math.max(size, segmentBytesMax));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -222,10 +233,16 @@ export class Wal {
   private createSegment(sequence: number, firstIndex: number): void {
     this.sequence = sequence;
     const name = `${hex16(sequence)}-${hex16(firstIndex)}.wal`;
-    this.fd = openSync(join(this.dir, name), 'a');
-    this.segmentBytes = 0;
-    fsyncSync(this.fd);
+    this.fd = openSync(join(this.dir, name), 'w+');
+    this.writeOffset = 0;
+    this.preallocate();
     syncPath(this.dir);
+  }
+
+  /** Sizes the current segment to segmentBytesMax (a hole: no block is written) and makes the size durable. */
+  private preallocate(): void {
+    ftruncateSync(this.fd, segmentBytesMax);
+    fsyncSync(this.fd);
   }
 
   private listSegments(): Segment[] {
@@ -234,6 +251,39 @@ export class Wal {
       .sort()
       .map((name) => ({ name, sequence: parseInt(name.slice(0, 16), 16), firstIndex: parseInt(name.slice(17, 33), 16) }));
   }
+}
+
+const zeros = Buffer.alloc(64 * 1024);
+
+/** Whether every byte of `bytes` from `offset` on is zero (compared a chunk at a time, natively). */
+function isZeroFrom(bytes: Buffer, offset: number): boolean {
+  for (let at = offset; at < bytes.length; at += zeros.length) {
+    const chunk = bytes.subarray(at, Math.min(at + zeros.length, bytes.length));
+    if (!chunk.equals(zeros.subarray(0, chunk.length))) return false;
+  }
+  return true;
+}
+
+/** One past the last non-zero byte of `bytes` (0 when all are zero). */
+function nonZeroEnd(bytes: Buffer): number {
+  for (let end = bytes.length; end > 0; end -= zeros.length) {
+    const start = Math.max(0, end - zeros.length);
+    const chunk = bytes.subarray(start, end);
+    if (chunk.equals(zeros.subarray(0, chunk.length))) continue;
+    for (let at = end - 1; at >= start; at--) if (bytes[at] !== 0) return at + 1;
+  }
+  return 0;
+}
+
+/**
+ * Whether the bad record at `offset` is a torn write: the last thing written,
+ * with nothing but zeros (preallocated space) after the bytes its header
+ * claims, or a header or record that runs past the end of the file.
+ */
+function isTornTail(bytes: Buffer, offset: number): boolean {
+  if (bytes.length - offset < recordHeaderBytes) return true;
+  const claimedEnd = offset + recordHeaderBytes + bytes.readUInt32LE(offset);
+  return claimedEnd >= bytes.length || isZeroFrom(bytes, claimedEnd);
 }
 
 function hex16(value: number): string {
