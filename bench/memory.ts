@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
 import { CompactionRequest, DeleteRangeRequest, type DeleteRangeResponse, KVClient, PutRequest } from '../proto/gen/etcdserverpb/rpc.js';
+import { prefixEnd } from '../client/keys.js';
 import { etcdctl } from '../test/harness/etcdctl.js';
 import type { ServerHandle } from '../test/harness/launcher.js';
 import { runProgram, wasInterrupted } from './cleanup.js';
@@ -100,13 +101,6 @@ async function putKeys(clients: KVClient[], prefix: string, count: number): Prom
   await Promise.all(Array.from({ length: cycleInFlight }, (_, index) => loop(index)));
 }
 
-/** One past the last key with `prefix` (etcd's prefix range end). */
-function prefixEnd(prefix: string): Buffer {
-  const end = Buffer.from(prefix);
-  end[end.length - 1] = (end[end.length - 1] as number) + 1;
-  return end;
-}
-
 async function cycle(server: ServerHandle, minutes: number, keysPerRound: number, kind: TargetKind): Promise<CycleResult> {
   const clients = Array.from({ length: cycleChannels }, () => new KVClient(server.endpoint, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }));
   try {
@@ -119,7 +113,7 @@ async function cycle(server: ServerHandle, minutes: number, keysPerRound: number
       const prefix = `/memory-cycle/${rounds}/`;
       await putKeys(clients, prefix, keysPerRound);
       const client = clients[0] as KVClient;
-      const deleted = await call<DeleteRangeResponse>((done) => client.deleteRange(DeleteRangeRequest.fromPartial({ key: Buffer.from(prefix), rangeEnd: prefixEnd(prefix) }), done));
+      const deleted = await call<DeleteRangeResponse>((done) => client.deleteRange(DeleteRangeRequest.fromPartial({ key: Buffer.from(prefix), rangeEnd: prefixEnd(Buffer.from(prefix)) }), done));
       const revision = deleted.header?.revision ?? 0n;
       await call((done) => client.compact(CompactionRequest.fromPartial({ revision, physical: true }), done));
       rounds++;

@@ -59,7 +59,7 @@ export function decodeRecord(bytes: Buffer, offset: number): DecodeOutcome {
   if (bytes.length - offset < recordHeaderBytes) return { kind: 'torn', offset };
   const body = bytes.readUInt32LE(offset);
   if (body === 0 || body > recordBytesMax) {
-    return isZero(bytes, offset) ? { kind: 'torn', offset } : { kind: 'corrupt', offset, reason: `bad record length ${body}` };
+    return isZeroFrom(bytes, offset) ? { kind: 'torn', offset } : { kind: 'corrupt', offset, reason: `bad record length ${body}` };
   }
   const start = offset + recordHeaderBytes;
   if (start + body > bytes.length) return { kind: 'torn', offset };
@@ -74,7 +74,27 @@ export function decodeRecord(bytes: Buffer, offset: number): DecodeOutcome {
   return { kind: 'record', record: { type, payload: content.subarray(1) }, next: start + body };
 }
 
-function isZero(bytes: Buffer, offset: number): boolean {
-  for (let i = offset; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+const zeros = Buffer.alloc(64 * 1024);
+
+/**
+ * Whether every byte of `bytes` from `offset` on is zero, compared a chunk at
+ * a time natively: a WAL segment's preallocated space runs to megabytes.
+ */
+export function isZeroFrom(bytes: Buffer, offset: number): boolean {
+  for (let at = offset; at < bytes.length; at += zeros.length) {
+    const chunk = bytes.subarray(at, Math.min(at + zeros.length, bytes.length));
+    if (!chunk.equals(zeros.subarray(0, chunk.length))) return false;
+  }
   return true;
+}
+
+/** One past the last non-zero byte of `bytes` (0 when all are zero). */
+export function nonZeroEnd(bytes: Buffer): number {
+  for (let end = bytes.length; end > 0; end -= zeros.length) {
+    const start = Math.max(0, end - zeros.length);
+    const chunk = bytes.subarray(start, end);
+    if (chunk.equals(zeros.subarray(0, chunk.length))) continue;
+    for (let at = end - 1; at >= start; at--) if (bytes[at] !== 0) return at + 1;
+  }
+  return 0;
 }

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { Entry, HardState, SnapshotRecord } from '../../proto/gen/raftpb/raft.js';
 import { encodeMessage } from '../codec.js';
 import { syncPath } from './fsync.js';
-import { decodeRecord, recordBytes, recordHeaderBytes, RecordType, writeRecord } from './record.js';
+import { decodeRecord, isZeroFrom, nonZeroEnd, recordBytes, recordHeaderBytes, RecordType, writeRecord } from './record.js';
 
 export const segmentBytesMax = 64 * 1024 * 1024;
 
@@ -251,28 +251,6 @@ export class Wal {
       .sort()
       .map((name) => ({ name, sequence: parseInt(name.slice(0, 16), 16), firstIndex: parseInt(name.slice(17, 33), 16) }));
   }
-}
-
-const zeros = Buffer.alloc(64 * 1024);
-
-/** Whether every byte of `bytes` from `offset` on is zero (compared a chunk at a time, natively). */
-function isZeroFrom(bytes: Buffer, offset: number): boolean {
-  for (let at = offset; at < bytes.length; at += zeros.length) {
-    const chunk = bytes.subarray(at, Math.min(at + zeros.length, bytes.length));
-    if (!chunk.equals(zeros.subarray(0, chunk.length))) return false;
-  }
-  return true;
-}
-
-/** One past the last non-zero byte of `bytes` (0 when all are zero). */
-function nonZeroEnd(bytes: Buffer): number {
-  for (let end = bytes.length; end > 0; end -= zeros.length) {
-    const start = Math.max(0, end - zeros.length);
-    const chunk = bytes.subarray(start, end);
-    if (chunk.equals(zeros.subarray(0, chunk.length))) continue;
-    for (let at = end - 1; at >= start; at--) if (bytes[at] !== 0) return at + 1;
-  }
-  return 0;
 }
 
 /**
