@@ -2,7 +2,8 @@
 // sources as the repository's own build:
 //   client/  → @cairn-kv/client   (dist/client, and the generated protobuf code it uses in dist/proto)
 //   recipes/ → @cairn-kv/recipes  (dist/recipes; the SDK is its dependency, not a copy)
-//   server/  → @cairn-kv/server   (dist/server, dist/proto, and proto/*.proto, which the JSON gateway reads)
+//   server/  → @cairn-kv/server   (dist/server, dist/proto, proto/*.proto, which the JSON gateway reads,
+//                                  and dist/console, the web console built by Vite)
 // Each gets the repository's LICENSE. Then `npm pack` in a folder makes its
 // tarball (test/packaging/ does, and installs them into a new app).
 //
@@ -44,6 +45,11 @@ for (const file of filesUnder(join(recipesDist, 'recipes'))) {
   writeFileSync(file, rewritten);
 }
 
+// The web console, built as `npm run build:ui` builds it, sits beside dist/server as in the repository's dist/.
+execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'ui', 'tsconfig.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(root, 'ui', 'vite.config.ts'), '--logLevel', 'warn'], { stdio: 'inherit', cwd: root });
+cpSync(join(root, 'dist', 'console'), join(root, 'server', 'dist', 'console'), { recursive: true });
+
 const serverProto = join(root, 'server', 'proto');
 rmSync(serverProto, { recursive: true, force: true });
 for (const folder of runtimeProtos) cpSync(join(root, 'proto', folder), join(serverProto, folder), { recursive: true });
@@ -51,6 +57,7 @@ for (const folder of runtimeProtos) cpSync(join(root, 'proto', folder), join(ser
 for (const name of ['client', 'recipes', 'server']) {
   if (!existsSync(join(root, name, 'dist', name, name === 'server' ? 'main.js' : 'index.js'))) throw new Error(`${name}: the build left no entry point`);
 }
+if (!existsSync(join(root, 'server', 'dist', 'console', 'index.html'))) throw new Error('server: the build left no web console');
 
 function filesUnder(folder) {
   return readdirSync(folder).flatMap((entry) => {

@@ -57,6 +57,19 @@ describe('config: client TLS (--cert-file, --key-file, --trusted-ca-file, --clie
     expect(configOf(['--client-cert-auth=false']).clientTls.clientCertAuth).to.equal(false);
   });
 
+  it('serves the web console unless --enable-ui=false (flag, ETCD_ENABLE_UI or the config file) says not to', () => {
+    expect(configOf([]).enableUi).to.equal(true);
+    expect(configOf(['--enable-ui']).enableUi).to.equal(true);
+    expect(configOf(['--enable-ui=true']).enableUi).to.equal(true);
+    expect(configOf(['--enable-ui=false']).enableUi).to.equal(false);
+    expect(configOf([], { ETCD_ENABLE_UI: 'false' }).enableUi).to.equal(false);
+    expect(() => configOf(['--enable-ui=false'], { ETCD_ENABLE_UI: 'true' })).to.throw(ConfigError, /conflicting environment variable "ETCD_ENABLE_UI"/);
+    withConfigFile((file) => {
+      writeFileSync(file, 'enable-ui: false\n');
+      expect(configOf(['--config-file', file]).enableUi).to.equal(false);
+    });
+  });
+
   it('refuses an https:// client URL without --cert-file and --key-file, in etcd\'s words', () => {
     expect(() => configOf(https)).to.throw(ConfigError,
       'TLS key/cert (--cert-file, --key-file) must be provided for client url https://127.0.0.1:2379 with HTTPS scheme');

@@ -49,6 +49,8 @@ export interface ServerConfig {
   autoCompaction: AutoCompaction | undefined;
   /** Authentication: how tokens are made (--auth-token, --auth-token-ttl) and the bcrypt cost of passwords. */
   auth: AuthConfig;
+  /** --enable-ui: the web console at /ui/ on the client URLs (cairn's own; on by default). */
+  enableUi: boolean;
 }
 
 /** etcd's --auth-token (simple, or jwt with its options), --auth-token-ttl and --bcrypt-cost. */
@@ -120,6 +122,7 @@ const flags = {
   'tls-min-version': { type: 'string', default: 'TLS1.2' },
   'tls-max-version': { type: 'string' },
   'experimental-enable-distributed-tracing': { type: 'boolean', default: false },
+  'enable-ui': { type: 'boolean', default: true },
   'experimental-distributed-tracing-address': { type: 'string', default: 'localhost:4317' },
   'experimental-distributed-tracing-service-name': { type: 'string', default: 'cairn' },
   'experimental-distributed-tracing-instance-id': { type: 'string', default: '' },
@@ -159,10 +162,12 @@ export function defaultDataDir(name: string): string {
 export function parseCommandLine(argv: string[], environment: Environment = process.env): ParsedCommandLine {
   let parsed;
   let etcdGiven;
+  let joined;
   try {
     const taken = takeEtcdFlags(argv, (flag) => ownFlagKind(flag) === 'value');
     etcdGiven = taken.given;
-    parsed = parseArgs({ args: joinBooleanValues(joinNegativeValues(taken.rest)), options: flags, strict: true, allowPositionals: false, tokens: true });
+    joined = joinBooleanValues(joinNegativeValues(taken.rest));
+    parsed = parseArgs({ args: joined.args, options: flags, strict: true, allowPositionals: false, tokens: true });
   } catch (error) {
     throw new FlagSyntaxError((error as Error).message);
   }
@@ -171,13 +176,14 @@ export function parseCommandLine(argv: string[], environment: Environment = proc
   if (values.version) return { kind: 'version' };
   const configFile = values['config-file'] ?? nonEmpty(environment[envName('config-file')]);
   if (configFile !== undefined) return fromFile(configFile);
-  const onCommandLine = new Set<string>([...parsed.tokens.flatMap((token) => (token.kind === 'option' ? [token.name] : [])), ...etcdGiven.keys()]);
+  const onCommandLine = new Set<string>([...parsed.tokens.flatMap((token) => (token.kind === 'option' ? [token.name] : [])), ...etcdGiven.keys(), ...joined.false]);
   const given = new Map<FlagName, string>();
   for (const [flag, value] of Object.entries(values)) {
     if (!onCommandLine.has(flag) || flag === 'config-file') continue;
     if (typeof value === 'string') given.set(flag as FlagName, value);
     if (value === true && flag in booleanFlags) given.set(flag as FlagName, 'true');
   }
+  for (const flag of joined.false) given.set(flag, 'false');
   const warnings = fromEnvironment(environment, onCommandLine, given, etcdGiven);
   return { kind: 'run', config: build(given), warnings: [...warnings, ...etcdFlagWarnings(etcdGiven)] };
 }
@@ -247,21 +253,26 @@ function joinNegativeValues(argv: string[]): string[] {
 }
 
 /** The boolean flags among the FlagNames (parseArgs gives them as booleans). */
-const booleanFlags = { 'client-cert-auth': true, 'auto-tls': true, 'peer-client-cert-auth': true, 'peer-auto-tls': true, 'experimental-enable-distributed-tracing': true } as const;
+const booleanFlags = {
+  'client-cert-auth': true, 'auto-tls': true, 'peer-client-cert-auth': true, 'peer-auto-tls': true, 'experimental-enable-distributed-tracing': true, 'enable-ui': true,
+} as const;
 
 /**
  * `--client-cert-auth=true` / `=false` (and the other booleans): Go's flag package takes a boolean
- * flag's value after "=", node's parseArgs refuses it.
+ * flag's value after "=", node's parseArgs refuses it. `=true` becomes the bare flag; `=false` is
+ * taken out and returned in `false`, as parseArgs cannot say it (--enable-ui=false turns a default off).
  */
-function joinBooleanValues(argv: string[]): string[] {
-  const joined: string[] = [];
+function joinBooleanValues(argv: string[]): { args: string[]; false: Array<keyof typeof booleanFlags> } {
+  const args: string[] = [];
+  const given: Array<keyof typeof booleanFlags> = [];
   for (const arg of argv) {
     const match = /^--([a-z-]+)=(true|false)$/.exec(arg);
     const flag = match?.[1];
-    if (match === null || flag === undefined || !(flag in booleanFlags)) joined.push(arg);
-    else if (match[2] === 'true') joined.push(`--${flag}`);
+    if (match === null || flag === undefined || !(flag in booleanFlags)) args.push(arg);
+    else if (match[2] === 'true') args.push(`--${flag}`);
+    else given.push(flag as keyof typeof booleanFlags);
   }
-  return joined;
+  return { args, false: given };
 }
 
 /** etcd's config file nests each side's TLS keys under client-transport-security and peer-transport-security. */
@@ -382,6 +393,7 @@ function build(given: Map<FlagName, string>): ServerConfig {
       tokenTtlSeconds: integer('auth-token-ttl', get('auth-token-ttl'), 1),
       bcryptCost: integer('bcrypt-cost', get('bcrypt-cost'), 4),
     },
+    enableUi: given.get('enable-ui') !== 'false',
   };
   validate(config);
   return config;

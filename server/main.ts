@@ -83,6 +83,7 @@ async function main(): Promise<void> {
   for (const [index, address] of started.boundAddresses.entries()) {
     const secure = new URL(config.listenClientUrls[index] ?? 'http://x').protocol === 'https:';
     log.info(secure ? 'serving client traffic securely' : 'serving client traffic insecurely; this is strongly discouraged!', { address });
+    if (config.enableUi) log.info('serving the web console', { url: `${secure ? 'https' : 'http'}://${address}/ui/` });
   }
   void started.ended.then((reason) => {
     (reason.startsWith('fatal') ? log.error : log.info)(reason);

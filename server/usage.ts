@@ -35,6 +35,8 @@ Member flags:
                                     revision: how many revisions to keep
   --experimental-watch-progress-notify-interval D
                                     interval of watch progress notifications (default 10m)
+  --enable-ui                       serve the web console at /ui/ on the client URLs (default true;
+                                    --enable-ui=false turns it off)
 
 Security flags:
   --cert-file FILE                  certificate of the https:// client URLs (PEM)

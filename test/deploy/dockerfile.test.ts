@@ -28,11 +28,11 @@ describe('deploy/docker/Dockerfile', () => {
     expect(order.every((index, i) => index >= 0 && (i === 0 || index > (order[i - 1] as number))), commands).to.equal(true);
   });
 
-  it('copies only package.json, production node_modules, the compiled server and the .proto files from the build stage', () => {
+  it('copies only package.json, production node_modules, the compiled server, the web console and the .proto files from the build stage', () => {
     const buildDir = imageConfig(must(build, 'a build stage')).workdir;
     expect(image.copies.every((copy) => copy.from === must(build, 'a build stage').name)).to.equal(true);
     expect(image.copies.map((copy) => copy.sources.join(' '))).to.have.members(
-      ['package.json', 'node_modules', 'dist/server', 'dist/proto', 'proto'].map((path) => `${buildDir}/${path}`),
+      ['package.json', 'node_modules', 'dist/server', 'dist/proto', 'dist/console', 'proto'].map((path) => `${buildDir}/${path}`),
     );
   });
 

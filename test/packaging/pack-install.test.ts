@@ -78,7 +78,7 @@ describe('packaging: the packed packages installed into new apps', function () {
     const entries: Record<PackageFolder, string[]> = {
       client: ['dist/client/index.js', 'dist/client/index.d.ts'],
       recipes: ['dist/recipes/index.js', 'dist/recipes/index.d.ts'],
-      server: ['dist/server/main.js', 'dist/server/embed.js', 'dist/server/embed.d.ts', 'proto/etcdserverpb/rpc.proto'],
+      server: ['dist/server/main.js', 'dist/server/embed.js', 'dist/server/embed.d.ts', 'proto/etcdserverpb/rpc.proto', 'dist/console/index.html'],
     };
     for (const folder of packages) {
       const info = packed.get(folder) as Packed;
@@ -129,6 +129,10 @@ describe('packaging: the packed packages installed into new apps', function () {
       });
       const ran = await must('program', runCommand(process.execPath, ['program.mjs', server.endpoint], { cwd: app, timeoutMs: 60_000 }));
       expect(JSON.parse(ran.stdout)).to.deep.equal({ value: 'hello', fenced: true, leader: 'program', members: [clientUrl], embedded: 'inside' });
+      // The installed server serves the web console it was packed with.
+      const consolePage = await fetch(`${clientUrl}/ui/`);
+      expect(consolePage.status).to.equal(200);
+      expect(await consolePage.text()).to.match(/<title>cairn console<\/title>[\s\S]*\/ui\/assets\/index-[\w-]+\.js/);
     } finally {
       await server?.destroy();
     }

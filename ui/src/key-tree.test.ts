@@ -1,0 +1,61 @@
+import { expect } from 'chai';
+import { binaryString, compare, utf8 } from './bytes.js';
+import { listFolder, withEntry, withoutEntry, entryOf, type RangeKeys } from './key-tree.js';
+
+/** A keyspace in memory, answering ranges as etcd does (sorted, [from, end), end [0] = no end), counting the calls. */
+function keyspace(keys: string[]): { rangeKeys: RangeKeys; calls: () => number } {
+  const sorted = keys.map(utf8).sort(compare);
+  let calls = 0;
+  const rangeKeys: RangeKeys = async (from, end, limit) => {
+    calls++;
+    const noEnd = end.length === 1 && end[0] === 0;
+    const inRange = sorted.filter((key) => compare(key, from) >= 0 && (noEnd || compare(key, end) < 0));
+    return { keys: inRange.slice(0, limit), more: inRange.length > limit };
+  };
+  return { rangeKeys, calls: () => calls };
+}
+
+const names = (entries: readonly { kind: string; id: string }[]): string[] => entries.map((entry) => `${entry.kind}:${entry.id}`);
+
+describe('ui key tree', () => {
+  it('lists a folder as its keys and subfolders, in byte order', async () => {
+    const { rangeKeys } = keyspace(['app/a', 'app/b/x', 'app/b/y', 'app/b/z/1', 'app/c', 'apple', 'foo', '/abs/1']);
+    const app = await listFolder(rangeKeys, utf8('app/'), undefined, 100);
+    expect(names(app.entries)).to.deep.equal(['key:app/a', 'folder:app/b/', 'key:app/c']);
+    expect(app.next).to.equal(undefined);
+    const root = await listFolder(rangeKeys, new Uint8Array(0), undefined, 100);
+    expect(names(root.entries)).to.deep.equal(['folder:/', 'folder:app/', 'key:apple', 'key:foo']);
+  });
+
+  it('skips over a subfolder of any size with one read', async () => {
+    const big = Array.from({ length: 5_000 }, (_, i) => `data/big/${String(i).padStart(5, '0')}`);
+    const { rangeKeys, calls } = keyspace([...big, 'data/after', 'data/zz']);
+    const data = await listFolder(rangeKeys, utf8('data/'), undefined, 100);
+    expect(names(data.entries)).to.deep.equal(['key:data/after', 'folder:data/big/', 'key:data/zz']);
+    // One range reads the first 500 keys of big/; the next starts past big/ (data/big0).
+    expect(calls()).to.equal(2);
+  });
+
+  it('pages a large folder: the next page starts after the last entry shown', async () => {
+    const keys = Array.from({ length: 450 }, (_, i) => `k/${String(i).padStart(3, '0')}`);
+    const { rangeKeys } = keyspace(keys);
+    const first = await listFolder(rangeKeys, utf8('k/'), undefined, 200);
+    expect(first.entries).to.have.length(200);
+    expect(first.next).to.not.equal(undefined);
+    const second = await listFolder(rangeKeys, utf8('k/'), first.next, 200);
+    const third = await listFolder(rangeKeys, utf8('k/'), second.next, 200);
+    expect(third.entries).to.have.length(50);
+    expect(third.next).to.equal(undefined);
+    const all = [...first.entries, ...second.entries, ...third.entries].map((entry) => entry.id);
+    expect(all).to.deep.equal(keys);
+  });
+
+  it('adds an entry where it sorts, not twice, and not past the listed part', () => {
+    const listing = { entries: [entryOf(utf8('a/'), utf8('a/1')), entryOf(utf8('a/'), utf8('a/3'))], next: utf8('a/5') };
+    const added = withEntry(listing, entryOf(utf8('a/'), utf8('a/2/x')));
+    expect(names(added.entries)).to.deep.equal(['key:a/1', 'folder:a/2/', 'key:a/3']);
+    expect(withEntry(added, entryOf(utf8('a/'), utf8('a/2/y')))).to.equal(added);
+    expect(withEntry(added, entryOf(utf8('a/'), utf8('a/6')))).to.equal(added);
+    expect(names(withoutEntry(added, binaryString(utf8('a/1'))).entries)).to.deep.equal(['folder:a/2/', 'key:a/3']);
+  });
+});

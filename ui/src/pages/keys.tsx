@@ -1,0 +1,231 @@
+// The keys page: the keyspace as a tree of '/'-separated folders (listed a
+// page at a time, key-tree.ts) beside the selected key. One watch over the
+// whole keyspace, from the revision of the first listing on, keeps both
+// current: a put adds its entry to every listed folder it falls in, a delete
+// takes it out, and the selected key's panel sees its new value.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { binaryString, displayText, fromBase64, fromBinaryString, prefixEnd, toBase64 } from '../bytes.js';
+import { errorText } from '../errors.js';
+import { entryOf, inFolder, listFolder, withEntry, withoutEntry, type Listing, type RangeKeys, type TreeEntry } from '../key-tree.js';
+import { range } from '../kv.js';
+import { hashOf } from '../routes.js';
+import { watch, type WatchEvent } from '../watch-stream.js';
+import { KeyPanel, type KeyUpdate } from '../components/key-panel.js';
+
+/** Entries shown per folder before "Show more". */
+const entriesPerPage = 200;
+const rootId = '';
+
+type Live = { readonly kind: 'starting' } | { readonly kind: 'live'; readonly revision: bigint } | { readonly kind: 'stopped'; readonly reason: string };
+
+const rangeKeys: RangeKeys = async (from, end, limit) => {
+  const found = await range(from, { rangeEnd: end, limit, keysOnly: true });
+  return { keys: found.kvs.map((kv) => kv.key), more: found.more };
+};
+
+export function KeysPage({ params }: { params: URLSearchParams }) {
+  const selectedParam = params.get('key');
+  const selected = useMemo(() => (selectedParam === null ? undefined : fromBase64(selectedParam)), [selectedParam]);
+  const creating = params.get('new') !== null;
+  const [listings, setListings] = useState<ReadonlyMap<string, Listing>>(new Map());
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set([rootId, ...ancestorsOf(selected)]));
+  const [total, setTotal] = useState<bigint | undefined>(undefined);
+  const [live, setLive] = useState<Live>({ kind: 'starting' });
+  const [update, setUpdate] = useState<KeyUpdate | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [restarts, setRestarts] = useState(0);
+  const selectedRef = useRef(selected);
+  selectedRef.current = selected;
+
+  const load = useCallback(async (folderId: string, from?: Uint8Array) => {
+    try {
+      const listed = await listFolder(rangeKeys, fromBinaryString(folderId), from, entriesPerPage);
+      setListings((current) => {
+        const next = new Map(current);
+        const before = from === undefined ? undefined : current.get(folderId);
+        next.set(folderId, before === undefined ? listed : { entries: [...before.entries, ...listed.entries], next: listed.next });
+        return next;
+      });
+    } catch (failure) {
+      setError(errorText(failure));
+    }
+  }, []);
+
+  // The first listing's revision starts the watch: every change after it reaches the tree.
+  useEffect(() => {
+    const stop = new AbortController();
+    setLive({ kind: 'starting' });
+    void (async () => {
+      try {
+        const counted = await range(new Uint8Array([0]), { rangeEnd: new Uint8Array([0]), countOnly: true, signal: stop.signal });
+        setTotal(counted.count);
+        await Promise.all([...expanded].map((folderId) => load(folderId)));
+        await watch({ key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]), startRevision: counted.revision + 1n }, (message) => {
+          if (message.kind === 'created') setLive({ kind: 'live', revision: counted.revision });
+          if (message.kind === 'events') {
+            setLive({ kind: 'live', revision: message.revision });
+            applyEvents(message.events);
+          }
+          if (message.kind === 'compacted' || message.kind === 'canceled') setLive({ kind: 'stopped', reason: message.kind === 'compacted' ? 'the watch fell behind a compaction' : message.reason });
+        }, stop.signal);
+        if (!stop.signal.aborted) setLive((current) => (current.kind === 'stopped' ? current : { kind: 'stopped', reason: 'the server ended the watch' }));
+      } catch (failure) {
+        if (!stop.signal.aborted) setLive({ kind: 'stopped', reason: errorText(failure) });
+      }
+    })();
+    return () => stop.abort();
+    // Listings already loaded are kept across a restart; `expanded` is read once per (re)start on purpose.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [restarts]);
+
+  const applyEvents = (events: readonly WatchEvent[]): void => {
+    const emptied = new Set<string>();
+    setListings((current) => {
+      const next = new Map(current);
+      for (const event of events) {
+        for (const [folderId, listing] of next) {
+          const prefix = fromBinaryString(folderId);
+          if (!inFolder(prefix, event.kv.key)) continue;
+          const entry = entryOf(prefix, event.kv.key);
+          if (event.type === 'PUT') next.set(folderId, withEntry(listing, entry));
+          else if (entry.kind === 'key') next.set(folderId, withoutEntry(listing, entry.id));
+          else emptied.add(entry.id);
+        }
+      }
+      return next;
+    });
+    setTotal((count) => (count === undefined ? count : events.reduce((sum, event) => sum + (event.type === 'DELETE' ? -1n : event.kv.version === 1n ? 1n : 0n), count)));
+    const mine = events.filter((event) => selectedRef.current !== undefined && binaryString(event.kv.key) === binaryString(selectedRef.current));
+    const last = mine[mine.length - 1];
+    if (last !== undefined) setUpdate({ key: last.kv.key, kv: last.type === 'PUT' ? last.kv : undefined, revision: last.kv.modRevision });
+    // A delete may have emptied a folder: it goes when no key is left under it.
+    for (const folderId of emptied) void dropIfEmpty(folderId);
+  };
+
+  const dropIfEmpty = async (folderId: string): Promise<void> => {
+    const prefix = fromBinaryString(folderId);
+    const left = await range(prefix, { rangeEnd: prefixEnd(prefix), limit: 1, keysOnly: true }).catch(() => undefined);
+    if (left === undefined || left.kvs.length > 0) return;
+    setListings((current) => {
+      const next = new Map(current);
+      for (const [id, listing] of next) next.set(id, withoutEntry(listing, folderId));
+      return next;
+    });
+  };
+
+  const toggle = (folderId: string): void => {
+    const opening = !expanded.has(folderId);
+    setExpanded((current) => {
+      const next = new Set(current);
+      if (opening) next.add(folderId);
+      else next.delete(folderId);
+      return next;
+    });
+    if (opening && !listings.has(folderId)) void load(folderId);
+  };
+
+  const newKeyPrefix = useMemo(() => {
+    const deepest = [...expanded].sort((a, b) => b.length - a.length)[0] ?? rootId;
+    return displayText(fromBinaryString(deepest));
+  }, [expanded]);
+
+  return (
+    <div class="keys-page">
+      <section class="tree-pane" aria-labelledby="tree-title">
+        <div class="pane-head">
+          <h1 id="tree-title">Keys</h1>
+          <span class="count">{total === undefined ? '' : `${total} ${total === 1n ? 'key' : 'keys'}`}</span>
+          <a class="button" href={hashOf('keys', { new: '1' })}>New key</a>
+        </div>
+        <LiveStatus live={live} onRestart={() => setRestarts((count) => count + 1)} />
+        {error !== undefined && <p class="error" role="alert">{error}</p>}
+        <div class="tree">
+          <FolderEntries folderId={rootId} listings={listings} expanded={expanded} selected={selected} onToggle={toggle} onMore={load} />
+        </div>
+      </section>
+      <section class="key-pane" aria-label="Selected key">
+        {creating ? (
+          <KeyPanel key="new" mode="create" keyPrefix={newKeyPrefix} />
+        ) : selected === undefined ? (
+          <p class="hint">Select a key, or make a new one.</p>
+        ) : (
+          <KeyPanel key={selectedParam ?? ''} mode="view" keyBytes={selected} update={update} />
+        )}
+      </section>
+    </div>
+  );
+}
+
+function LiveStatus({ live, onRestart }: { live: Live; onRestart: () => void }) {
+  if (live.kind === 'starting') return <p class="live">Connecting…</p>;
+  if (live.kind === 'live') return <p class="live on"><span aria-hidden="true">●</span> Live at revision <span class="revision">{String(live.revision)}</span></p>;
+  return (
+    <p class="live off" role="status">
+      Live updates stopped: {live.reason} <button type="button" onClick={onRestart}>Reconnect</button>
+    </p>
+  );
+}
+
+interface FolderProps {
+  folderId: string;
+  listings: ReadonlyMap<string, Listing>;
+  expanded: ReadonlySet<string>;
+  selected: Uint8Array | undefined;
+  onToggle: (folderId: string) => void;
+  onMore: (folderId: string, from: Uint8Array) => void;
+}
+
+function FolderEntries(props: FolderProps) {
+  const listing = props.listings.get(props.folderId);
+  if (listing === undefined) return <p class="loading">Loading…</p>;
+  const prefixLength = fromBinaryString(props.folderId).length;
+  if (listing.entries.length === 0) return <p class="empty">No keys.</p>;
+  const selectedId = props.selected === undefined ? undefined : binaryString(props.selected);
+  const next = listing.next;
+  return (
+    <ul class="entries">
+      {listing.entries.map((entry) => (
+        <EntryItem key={entry.id} entry={entry} name={nameOf(entry, prefixLength)} selected={entry.id === selectedId} folder={props} />
+      ))}
+      {next !== undefined && (
+        <li>
+          <button type="button" class="more" onClick={() => props.onMore(props.folderId, next)}>Show more</button>
+        </li>
+      )}
+    </ul>
+  );
+}
+
+function EntryItem({ entry, name, selected, folder }: { entry: TreeEntry; name: string; selected: boolean; folder: FolderProps }) {
+  if (entry.kind === 'key') {
+    return (
+      <li>
+        <a class="entry key" href={hashOf('keys', { key: toBase64(entry.key) })} aria-current={selected ? 'true' : undefined}>{name}</a>
+      </li>
+    );
+  }
+  const open = folder.expanded.has(entry.id);
+  return (
+    <li>
+      <button type="button" class="entry folder" aria-expanded={open} onClick={() => folder.onToggle(entry.id)}>
+        <span aria-hidden="true" class="chevron">{open ? '▾' : '▸'}</span> {name}
+      </button>
+      {open && <FolderEntries {...folder} folderId={entry.id} />}
+    </li>
+  );
+}
+
+/** An entry's name within its folder: its bytes after the folder's prefix, as text. */
+function nameOf(entry: TreeEntry, prefixLength: number): string {
+  const bytes = entry.kind === 'key' ? entry.key : entry.prefix;
+  return displayText(bytes.subarray(prefixLength)) || '(empty)';
+}
+
+/** The folders (ids) that hold `key`, outermost first: so that a bookmarked key opens the tree down to it. */
+function ancestorsOf(key: Uint8Array | undefined): string[] {
+  if (key === undefined) return [];
+  const ids: string[] = [];
+  for (let at = key.indexOf(0x2f); at >= 0; at = key.indexOf(0x2f, at + 1)) ids.push(binaryString(key.subarray(0, at + 1)));
+  return ids;
+}
+
