@@ -13,6 +13,7 @@ import type { Client } from '@grpc/grpc-js';
 import { gatewayRoute } from './gateway/gateway.js';
 import { gatewayPrefixes } from './gateway/routes.js';
 import { consolePath, consoleRoute, loadConsole } from './console.js';
+import { consoleEventsPath, consoleEventsRoute } from './console-events.js';
 
 /** `readTimeoutMs`: how long a health check's read may take (etcd: the request timeout). */
 export function clientHttp(context: ServiceContext, parts: { metrics: ServerMetrics; gateway: Client }, readTimeoutMs: number, log: Log): RequestListener {
@@ -27,17 +28,17 @@ export function clientHttp(context: ServiceContext, parts: { metrics: ServerMetr
     ['/version', versionRoute],
     ...metricsHttpRoutes(context, parts.metrics, readTimeoutMs, log),
     ...gatewayPrefixes.map((prefix) => [prefix, gateway] as const),
-    ...(context.config.enableUi ? consoleRoutes(log) : []),
+    ...(context.config.enableUi ? consoleRoutes(context, log) : []),
   ]);
   return routeRequests(routes, log);
 }
 
-/** /ui and /ui/…: the web console (--enable-ui), its files read once here. */
-function consoleRoutes(log: Log): Array<readonly [string, HttpRoute]> {
+/** /ui and /ui/…: the web console (--enable-ui), its files read once here, and its stream of the cluster's state. */
+function consoleRoutes(context: ServiceContext, log: Log): Array<readonly [string, HttpRoute]> {
   const assets = loadConsole();
   if (assets.size === 0) log.warn('the web console is not built (npm run build:ui): /ui/ answers 404');
   const route = consoleRoute(assets);
-  return [['/ui', route], [consolePath, route]];
+  return [['/ui', route], [consolePath, route], [consoleEventsPath, consoleEventsRoute(context)]];
 }
 
 /** What a gateway request body may hold beyond its base64 bytes: field names, other fields, whitespace. */

@@ -37,7 +37,8 @@ const contentTypes: Readonly<Record<string, string>> = {
 
 /** What every console answer carries. The page's scripts and styles come from this origin only. */
 const securityHeaders: Readonly<Record<string, string>> = {
-  'Content-Security-Policy': "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
+  // connect-src: the cluster page streams each member's view from that member's own client URL.
+  'Content-Security-Policy': "default-src 'self'; connect-src 'self' http: https:; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'no-referrer',

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
-import { statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Backend } from './backend.js';
 import { openTempStore, type TempStore } from '../testing/temp-store.js';
 
 const valueBytes = 100 * 1024;
@@ -49,5 +51,22 @@ describe('Backend size', () => {
     await temp.backend.defragment();
     expect(temp.backend.sizeBytes()).to.be.below(full - 3 * valueBytes);
     expect(temp.backend.sizeInUseBytes()).to.be.at.most(temp.backend.sizeBytes());
+  });
+});
+
+describe('Backend close', () => {
+  it('waits for a sync in flight: closing under lmdb\'s sync thread would crash the process', async () => {
+    for (let round = 0; round < 40; round++) {
+      const dir = mkdtempSync(join(tmpdir(), 'cairn-backend-close-'));
+      try {
+        const backend = new Backend(dir);
+        backend.transaction(() => backend.putRevision(Buffer.from([0, 1]), Buffer.from('v')));
+        const synced = backend.sync();
+        await backend.close();
+        await synced;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
   });
 });

@@ -44,6 +44,8 @@ export class Backend {
   private generation: number;
   /** sizeBytes() as of the last commit: measured once per transaction, read once per write request. */
   private allocatedBytes = 0;
+  /** sync() calls not done yet: an environment closes only after them. */
+  private readonly syncs = new Set<Promise<void>>();
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -114,6 +116,7 @@ export class Backend {
     const oldDir = join(this.dir, `db-${this.generation}`);
     this.generation = next;
     this.openEnvironment();
+    await Promise.all(this.syncs);
     await old.close();
     rmSync(oldDir, { recursive: true, force: true });
   }
@@ -233,10 +236,16 @@ export class Backend {
   sync(): Promise<void> {
     // lmdb's typings omit sync(); it calls back once the environment is flushed.
     const root = this.root as unknown as { sync(callback: (error: unknown) => void): void };
-    return new Promise((resolve, reject) => root.sync((error) => (error ? reject(error) : resolve())));
+    const flushed = new Promise<void>((resolve, reject) => root.sync((error) => (error ? reject(error) : resolve())));
+    const done = flushed.catch(() => undefined).finally(() => this.syncs.delete(done));
+    this.syncs.add(done);
+    return flushed;
   }
 
+  /** Closes the environment once the syncs asked for are done. */
   async close(): Promise<void> {
+    // lmdb runs a sync on a thread of its own; closing the environment under it crashes the process (SIGSEGV).
+    await Promise.all(this.syncs);
     await this.root.close();
   }
 }

@@ -94,10 +94,11 @@ describe('node snapshots: the in-memory log between recorded snapshots', () => {
     expect(recorded.contents.snapshot?.metadata?.index).to.equal(40_000n);
   });
 
-  it('with a small --snapshot-count only recorded snapshots compact the log (the tail is min(5,000, count))', () => {
+  it('with a small --snapshot-count only recorded snapshots compact the log (the tail is min(5,000, count))', async () => {
     const taken = snapshots(200, 200);
     taken.maybeTake(399, confState, () => false);
     expect(taken.index).to.equal(399);
     expect(storage.firstIndex()).to.equal(200);
+    await taken.settled();
   });
 });

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { pages, routeOf, type Route } from './routes.js';
 import { KeysPage } from './pages/keys.js';
 import { WatchPage } from './pages/watch.js';
+import { ClusterPage } from './pages/cluster.js';
 
 export function App() {
   const [route, setRoute] = useState<Route>(() => routeOf(location.hash));
@@ -33,6 +34,7 @@ export function App() {
       <main id="main" tabIndex={-1}>
         {route.page === 'keys' && <KeysPage params={route.params} />}
         {route.page === 'watch' && <WatchPage params={route.params} />}
+        {route.page === 'cluster' && <ClusterPage />}
       </main>
     </>
   );

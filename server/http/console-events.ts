@@ -1,0 +1,114 @@
+// GET /ui/events: this member's view of the cluster — who leads, at which
+// term, the members and their roles, alarms, indexes, the database's size —
+// as Server-Sent Events, for the console's cluster page. etcd's API has no
+// watch for leadership or membership, so the member pushes its view instead
+// of the page polling Status: it looks every `sampleMs` on its clock and
+// sends at once when leadership, term, members or alarms changed, and every
+// `progressMs` while only indexes and sizes move. What it shows is what the
+// Status and MemberList RPCs show without a token, as in etcd (and /metrics).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServiceContext } from '../api/context.js';
+import { AlarmType } from '../../proto/gen/etcdserverpb/rpc.js';
+import { raftNodeId } from '../membership/ids.js';
+import { allowMethod, sendError, type HttpRoute } from './respond.js';
+
+export const consoleEventsPath = '/ui/events';
+
+/** How often the member looks at its state. */
+const sampleMs = 250;
+/** How often a view whose only changes are indexes and sizes is sent. */
+const progressMs = 2_000;
+/** A comment line this often keeps idle proxies from closing the stream. */
+const keepAliveMs = 15_000;
+/** Open streams a member serves at once; more are refused with 503. */
+export const consoleStreamsMax = 64;
+
+/** What one event carries. IDs are hex, as etcdctl prints them. */
+export interface ClusterView {
+  readonly member: { readonly id: string; readonly name: string };
+  /** "0" while there is no leader. */
+  readonly leader: string;
+  readonly raftTerm: string;
+  readonly raftIndex: number;
+  readonly appliedIndex: number;
+  readonly revision: number;
+  readonly compactRevision: number;
+  readonly dbSizeBytes: number;
+  readonly dbSizeInUseBytes: number;
+  readonly isLearner: boolean;
+  readonly alarms: ReadonlyArray<{ readonly memberId: string; readonly alarm: string }>;
+  /** `matchIndex`: how far the member's log matches the leader's; known when this member leads. */
+  readonly members: ReadonlyArray<{ readonly id: string; readonly name: string; readonly peerURLs: string[]; readonly clientURLs: string[]; readonly isLearner: boolean; readonly matchIndex?: number }>;
+}
+
+export function clusterView(context: ServiceContext): ClusterView {
+  const { node, membership, store, backend, alarms } = context;
+  const progress = node.isLeader ? node.progress() : undefined;
+  return {
+    member: { id: context.memberId.toString(16), name: membership.get(context.memberId)?.name ?? context.config.name },
+    leader: node.leaderId.toString(16),
+    raftTerm: node.term.toString(),
+    raftIndex: node.committedIndex,
+    appliedIndex: node.appliedIndexValue,
+    revision: store.currentRevision,
+    compactRevision: store.compactRevision,
+    dbSizeBytes: backend.sizeBytes(),
+    dbSizeInUseBytes: backend.sizeInUseBytes(),
+    isLearner: node.isLearner,
+    alarms: alarms.list(AlarmType.NONE).map((raised) => ({ memberId: raised.memberID.toString(16), alarm: AlarmType[raised.alarm] ?? String(raised.alarm) })),
+    members: membership.list().map((member) => {
+      const match = progress?.get(raftNodeId(member.ID))?.match;
+      return {
+        id: member.ID.toString(16), name: member.name, peerURLs: member.peerURLs, clientURLs: member.clientURLs, isLearner: member.isLearner,
+        ...(match === undefined ? {} : { matchIndex: match }),
+      };
+    }),
+  };
+}
+
+/** The parts of a view whose change is sent at once. */
+function shapeOf(view: ClusterView): string {
+  return JSON.stringify([view.leader, view.raftTerm, view.isLearner, view.alarms, view.members.map((member) => [member.id, member.name, member.isLearner, member.clientURLs, member.peerURLs])]);
+}
+
+/** The parts of a view that move with every write: sent at most every `progressMs`. */
+function progressOf(view: ClusterView): string {
+  return JSON.stringify([view.raftIndex, view.appliedIndex, view.revision, view.dbSizeBytes, view.members.map((member) => member.matchIndex)]);
+}
+
+export function consoleEventsRoute(context: ServiceContext): HttpRoute {
+  let open = 0;
+  return (request: IncomingMessage, response: ServerResponse) => {
+    if (!allowMethod(request, response, 'GET')) return;
+    if (open >= consoleStreamsMax) return sendError(response, 503, `too many console streams (at most ${consoleStreamsMax} per member)`);
+    open++;
+    response.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' });
+    let sentShape = '';
+    let sentIndexes = '';
+    let sentAtMs = 0;
+    let quietSinceMs = context.clock.nowMs();
+    const send = (view: ClusterView): void => {
+      sentShape = shapeOf(view);
+      sentIndexes = progressOf(view);
+      sentAtMs = context.clock.nowMs();
+      quietSinceMs = sentAtMs;
+      response.write(`event: cluster\ndata: ${JSON.stringify(view)}\n\n`);
+    };
+    send(clusterView(context));
+    const sampler = context.clock.every(sampleMs, () => {
+      const view = clusterView(context);
+      const now = context.clock.nowMs();
+      if (shapeOf(view) !== sentShape) return send(view);
+      const moved = progressOf(view) !== sentIndexes;
+      if (moved && now - sentAtMs >= progressMs) return send(view);
+      if (now - quietSinceMs >= keepAliveMs) {
+        quietSinceMs = now;
+        response.write(': keep-alive\n\n');
+      }
+    });
+    response.once('close', () => {
+      sampler.cancel();
+      open--;
+    });
+  };
+}

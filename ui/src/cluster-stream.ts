@@ -1,0 +1,43 @@
+// The member's own view of the cluster, pushed as Server-Sent Events at
+// /ui/events (server/http/console-events.ts). Another member's view comes
+// from its own client URL (the client port answers any origin, as etcd's).
+import { useEffect, useState } from 'preact/hooks';
+
+/** As the server sends it (IDs in hex, as etcdctl prints them). */
+export interface ClusterView {
+  readonly member: { readonly id: string; readonly name: string };
+  readonly leader: string;
+  readonly raftTerm: string;
+  readonly raftIndex: number;
+  readonly appliedIndex: number;
+  readonly revision: number;
+  readonly compactRevision: number;
+  readonly dbSizeBytes: number;
+  readonly dbSizeInUseBytes: number;
+  readonly isLearner: boolean;
+  readonly alarms: ReadonlyArray<{ readonly memberId: string; readonly alarm: string }>;
+  readonly members: ReadonlyArray<{ readonly id: string; readonly name: string; readonly peerURLs: string[]; readonly clientURLs: string[]; readonly isLearner: boolean; readonly matchIndex?: number }>;
+}
+
+export type StreamState = { readonly kind: 'connecting' } | { readonly kind: 'open'; readonly view: ClusterView } | { readonly kind: 'lost'; readonly view: ClusterView | undefined };
+
+/**
+ * A member's view at `url` (its /ui/events), while mounted. The browser's
+ * EventSource reconnects by itself after a loss; the state says which.
+ */
+export function useClusterView(url: string | undefined): StreamState {
+  const [state, setState] = useState<StreamState>({ kind: 'connecting' });
+  useEffect(() => {
+    if (url === undefined) return;
+    setState({ kind: 'connecting' });
+    let last: ClusterView | undefined;
+    const source = new EventSource(url);
+    source.addEventListener('cluster', (event) => {
+      last = JSON.parse((event as MessageEvent<string>).data) as ClusterView;
+      setState({ kind: 'open', view: last });
+    });
+    source.addEventListener('error', () => setState({ kind: 'lost', view: last }));
+    return () => source.close();
+  }, [url]);
+  return state;
+}
