@@ -11,6 +11,7 @@ import type { ServiceContext } from '../api/context.js';
 import { AlarmType } from '../../proto/gen/etcdserverpb/rpc.js';
 import { raftNodeId } from '../membership/ids.js';
 import { allowMethod, sendError, type HttpRoute } from './respond.js';
+import type { ClusterView } from './console-view.js';
 
 export const consoleEventsPath = '/ui/events';
 
@@ -22,24 +23,6 @@ const progressMs = 2_000;
 const keepAliveMs = 15_000;
 /** Open streams a member serves at once; more are refused with 503. */
 export const consoleStreamsMax = 64;
-
-/** What one event carries. IDs are hex, as etcdctl prints them. */
-export interface ClusterView {
-  readonly member: { readonly id: string; readonly name: string };
-  /** "0" while there is no leader. */
-  readonly leader: string;
-  readonly raftTerm: string;
-  readonly raftIndex: number;
-  readonly appliedIndex: number;
-  readonly revision: number;
-  readonly compactRevision: number;
-  readonly dbSizeBytes: number;
-  readonly dbSizeInUseBytes: number;
-  readonly isLearner: boolean;
-  readonly alarms: ReadonlyArray<{ readonly memberId: string; readonly alarm: string }>;
-  /** `matchIndex`: how far the member's log matches the leader's; known when this member leads. */
-  readonly members: ReadonlyArray<{ readonly id: string; readonly name: string; readonly peerURLs: string[]; readonly clientURLs: string[]; readonly isLearner: boolean; readonly matchIndex?: number }>;
-}
 
 export function clusterView(context: ServiceContext): ClusterView {
   const { node, membership, store, backend, alarms } = context;

@@ -2,22 +2,9 @@
 // /ui/events (server/http/console-events.ts). Another member's view comes
 // from its own client URL (the client port answers any origin, as etcd's).
 import { useEffect, useState } from 'preact/hooks';
+import type { ClusterView } from '../../server/http/console-view.js';
 
-/** As the server sends it (IDs in hex, as etcdctl prints them). */
-export interface ClusterView {
-  readonly member: { readonly id: string; readonly name: string };
-  readonly leader: string;
-  readonly raftTerm: string;
-  readonly raftIndex: number;
-  readonly appliedIndex: number;
-  readonly revision: number;
-  readonly compactRevision: number;
-  readonly dbSizeBytes: number;
-  readonly dbSizeInUseBytes: number;
-  readonly isLearner: boolean;
-  readonly alarms: ReadonlyArray<{ readonly memberId: string; readonly alarm: string }>;
-  readonly members: ReadonlyArray<{ readonly id: string; readonly name: string; readonly peerURLs: string[]; readonly clientURLs: string[]; readonly isLearner: boolean; readonly matchIndex?: number }>;
-}
+export type { ClusterView };
 
 export type StreamState = { readonly kind: 'connecting' } | { readonly kind: 'open'; readonly view: ClusterView } | { readonly kind: 'lost'; readonly view: ClusterView | undefined };
 
