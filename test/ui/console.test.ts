@@ -52,8 +52,8 @@ describe('ui: the web console in Chromium', function () {
 
   const keyHash = (key: string): string => `#/keys?key=${encodeURIComponent(Buffer.from(key).toString('base64'))}`;
 
-  async function put(key: string, value: string): Promise<void> {
-    const result = await etcdctl(cairn().endpoint, ['put', key, value]);
+  async function put(key: string, value: string, flags: string[] = []): Promise<void> {
+    const result = await etcdctl(cairn().endpoint, ['put', key, value, ...flags]);
     expect(result.code, result.stderr).to.equal(0);
   }
 
@@ -234,7 +234,7 @@ describe('ui: the web console in Chromium', function () {
 
   it('has no serious or critical accessibility violations (axe-core, WCAG 2 A and AA) on its pages', async () => {
     await put('/a11y/key', '{"a":1}');
-    for (const hash of [keyHash('/a11y/key'), '#/keys?new=1', '#/watch']) {
+    for (const hash of [keyHash('/a11y/key'), '#/keys?new=1', '#/watch', '#/leases', '#/cluster']) {
       const page = await open(hash, undefined, { bypassCsp: true });
       await page.locator('.loading').first().waitFor({ state: 'detached', timeout: waitMs }).catch(() => undefined);
       await page.getByRole('heading').first().waitFor({ timeout: waitMs });
@@ -256,6 +256,37 @@ describe('ui: the web console in Chromium', function () {
       expect(widths.scroll, hash).to.be.at.most(widths.client);
       if (hash.startsWith('#/keys')) await page.screenshot({ path: artifactPath('console', 'keys-phone') });
     }
+  });
+
+  it('shows a lease with its keys counting down until it expires, and revokes one after a confirmation', async () => {
+    const page = await open('#/leases');
+    await page.getByRole('heading', { name: 'Leases' }).waitFor({ timeout: waitMs });
+    const granted = await etcdctl(cairn().endpoint, ['lease', 'grant', '4']);
+    const id = /^lease ([0-9a-f]+) granted/.exec(granted.stdout)?.[1];
+    expect(id, granted.stdout).to.be.a('string');
+    await put('/leased/a', 'v', ['--lease', id as string]);
+    const row = page.locator(`tr[data-lease="${id}"]`);
+    await row.getByRole('link', { name: '/leased/a' }).waitFor({ timeout: waitMs });
+    const ttlAt = async (): Promise<number> => Number(/^(\d+) s/.exec((await row.locator('td.ttl').textContent()) ?? '')?.[1]);
+    const first = await ttlAt();
+    expect(first).to.be.within(1, 4);
+    await page.screenshot({ path: artifactPath('console', 'leases') });
+    await page.waitForTimeout(1_300);
+    expect(await ttlAt()).to.be.lessThan(first);
+    // It expires: the lease leaves the page, and its key the store (the revoke that expiry proposes may land a moment later).
+    await row.waitFor({ state: 'detached', timeout: 15_000 });
+    await eventually(async () => (await read('/leased/a')) === undefined, 'the expired lease\'s key is deleted');
+
+    const long = /^lease ([0-9a-f]+) granted/.exec((await etcdctl(cairn().endpoint, ['lease', 'grant', '600'])).stdout)?.[1] as string;
+    await put('/leased/b', 'v', ['--lease', long]);
+    const longRow = page.locator(`tr[data-lease="${long}"]`);
+    await longRow.getByRole('link', { name: '/leased/b' }).waitFor({ timeout: waitMs });
+    await longRow.getByRole('button', { name: `Revoke lease ${long}` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await longRow.waitFor({ state: 'detached', timeout: waitMs });
+    expect(await read('/leased/b')).to.equal(undefined);
+    const gone = await etcdctl(cairn().endpoint, ['lease', 'timetolive', long]);
+    expect(gone.stdout.trim()).to.equal(`lease ${long} already expired`);
   });
 
   // Last: it compacts the store.
@@ -283,13 +314,18 @@ describe('ui: the web console in Chromium', function () {
   });
 });
 
+/** Resolves once `holds` does (asked every 100 ms), or throws after `waitMs` naming `what`. */
+async function eventually(holds: () => Promise<boolean>, what: string): Promise<void> {
+  for (const started = Date.now(); Date.now() - started < waitMs; await new Promise((resolve) => setTimeout(resolve, 100))) {
+    if (await holds()) return;
+  }
+  throw new Error(`never: ${what}`);
+}
+
 /** Waits until the value editor shows what `wanted` accepts. */
 async function valueShown(page: Page, wanted: (value: string) => boolean): Promise<void> {
   const editor = page.locator('#value');
-  for (const started = Date.now(); Date.now() - started < waitMs; await new Promise((resolve) => setTimeout(resolve, 50))) {
-    if ((await editor.count()) > 0 && wanted(await editor.inputValue())) return;
-  }
-  throw new Error(`the value editor never showed the value wanted; it shows ${JSON.stringify(await editor.inputValue().catch(() => undefined))}`);
+  await eventually(async () => (await editor.count()) > 0 && wanted(await editor.inputValue()), 'the value editor shows the value wanted');
 }
 
 /** Starts adding up the page's layout shifts (the Layout Instability API's cumulative score, shifts after input left out). */

@@ -4,6 +4,7 @@ import { pages, routeOf, type Route } from './routes.js';
 import { KeysPage } from './pages/keys.js';
 import { WatchPage } from './pages/watch.js';
 import { ClusterPage } from './pages/cluster.js';
+import { LeasesPage } from './pages/leases.js';
 
 export function App() {
   const [route, setRoute] = useState<Route>(() => routeOf(location.hash));
@@ -34,6 +35,7 @@ export function App() {
       <main id="main" tabIndex={-1}>
         {route.page === 'keys' && <KeysPage params={route.params} />}
         {route.page === 'watch' && <WatchPage params={route.params} />}
+        {route.page === 'leases' && <LeasesPage params={route.params} />}
         {route.page === 'cluster' && <ClusterPage />}
       </main>
     </>

@@ -3,6 +3,7 @@
 export const pages = [
   { path: 'keys', title: 'Keys' },
   { path: 'watch', title: 'Watch' },
+  { path: 'leases', title: 'Leases' },
   { path: 'cluster', title: 'Cluster' },
 ] as const;
 

@@ -7,6 +7,7 @@ import { displayText, equal, strictText, toBase64, toHex, utf8 } from '../bytes.
 import { errorText } from '../errors.js';
 import type { KeyValue } from '../gateway.js';
 import { deleteIfUnchanged, get, putIfUnchanged } from '../kv.js';
+import { leaseHex } from '../leases.js';
 import { hashOf } from '../routes.js';
 import { formatOf, parse, show, valueFormats, type ValueFormat } from '../value-format.js';
 import { Confirm } from './confirm.js';
@@ -159,7 +160,7 @@ function KeyMeta({ kv }: { kv: KeyValue }) {
       <div><dt>Create revision</dt><dd>{String(kv.createRevision)}</dd></div>
       <div><dt>Mod revision</dt><dd>{String(kv.modRevision)}</dd></div>
       <div><dt>Version</dt><dd>{String(kv.version)}</dd></div>
-      <div><dt>Lease</dt><dd>{kv.lease === 0n ? 'none' : kv.lease.toString(16)}</dd></div>
+      <div><dt>Lease</dt><dd>{kv.lease === 0n ? 'none' : <a href={hashOf('leases', { lease: leaseHex(kv.lease) })}>{leaseHex(kv.lease)}</a>}</dd></div>
       <div><dt>Size</dt><dd>{kv.value.length} bytes</dd></div>
     </dl>
   );
