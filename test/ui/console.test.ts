@@ -234,7 +234,7 @@ describe('ui: the web console in Chromium', function () {
 
   it('has no serious or critical accessibility violations (axe-core, WCAG 2 A and AA) on its pages', async () => {
     await put('/a11y/key', '{"a":1}');
-    for (const hash of [keyHash('/a11y/key'), '#/keys?new=1', '#/watch', '#/leases', '#/cluster']) {
+    for (const hash of [keyHash('/a11y/key'), '#/keys?new=1', '#/watch', '#/leases', '#/coordination', '#/cluster']) {
       const page = await open(hash, undefined, { bypassCsp: true });
       await page.locator('.loading').first().waitFor({ state: 'detached', timeout: waitMs }).catch(() => undefined);
       await page.getByRole('heading').first().waitFor({ timeout: waitMs });

@@ -5,6 +5,7 @@ import { KeysPage } from './pages/keys.js';
 import { WatchPage } from './pages/watch.js';
 import { ClusterPage } from './pages/cluster.js';
 import { LeasesPage } from './pages/leases.js';
+import { CoordinationPage } from './pages/coordination.js';
 
 export function App() {
   const [route, setRoute] = useState<Route>(() => routeOf(location.hash));
@@ -36,6 +37,7 @@ export function App() {
         {route.page === 'keys' && <KeysPage params={route.params} />}
         {route.page === 'watch' && <WatchPage params={route.params} />}
         {route.page === 'leases' && <LeasesPage params={route.params} />}
+        {route.page === 'coordination' && <CoordinationPage params={route.params} />}
         {route.page === 'cluster' && <ClusterPage />}
       </main>
     </>

@@ -4,6 +4,7 @@ export const pages = [
   { path: 'keys', title: 'Keys' },
   { path: 'watch', title: 'Watch' },
   { path: 'leases', title: 'Leases' },
+  { path: 'coordination', title: 'Coordination' },
   { path: 'cluster', title: 'Cluster' },
 ] as const;
 
