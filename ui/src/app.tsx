@@ -1,5 +1,7 @@
 // The console's frame: the navigation and the page the location's hash names.
 import { useEffect, useState } from 'preact/hooks';
+import { loggedInUser, loginRequiredEvent, logOut } from './gateway.js';
+import { Login } from './components/login.js';
 import { pages, routeOf, type Route } from './routes.js';
 import { KeysPage } from './pages/keys.js';
 import { WatchPage } from './pages/watch.js';
@@ -14,6 +16,15 @@ export function App() {
     addEventListener('hashchange', follow);
     return () => removeEventListener('hashchange', follow);
   }, []);
+  // A call that needs a user shows the login; logging in starts the page again with the token.
+  const [loginReason, setLoginReason] = useState<string | undefined>(undefined);
+  const [sessions, setSessions] = useState(0);
+  useEffect(() => {
+    const ask = (event: Event): void => setLoginReason((event as CustomEvent<string>).detail);
+    addEventListener(loginRequiredEvent, ask);
+    return () => removeEventListener(loginRequiredEvent, ask);
+  }, []);
+  const user = loggedInUser();
   const title = pages.find((page) => page.path === route.page)?.title ?? '';
   useEffect(() => {
     document.title = `${title} · cairn console`;
@@ -32,14 +43,32 @@ export function App() {
             ))}
           </ul>
         </nav>
+        {user !== undefined && (
+          <span class="session">
+            {user} <button type="button" onClick={() => { logOut(); location.reload(); }}>Log out</button>
+          </span>
+        )}
       </header>
-      <main id="main" tabIndex={-1}>
-        {route.page === 'keys' && <KeysPage params={route.params} />}
-        {route.page === 'watch' && <WatchPage params={route.params} />}
-        {route.page === 'leases' && <LeasesPage params={route.params} />}
-        {route.page === 'coordination' && <CoordinationPage params={route.params} />}
-        {route.page === 'cluster' && <ClusterPage />}
+      <main id="main" tabIndex={-1} key={sessions}>
+        {loginReason !== undefined ? (
+          <Login reason={loginReason} onDone={() => { setLoginReason(undefined); setSessions((count) => count + 1); }} />
+        ) : (
+          <Page route={route} />
+        )}
       </main>
+    </>
+  );
+}
+
+function Page({ route }: { route: Route }) {
+  return (
+    <>
+      {/* A new root is a new tree. */}
+      {route.page === 'keys' && <KeysPage key={route.params.get('root') ?? ''} params={route.params} />}
+      {route.page === 'watch' && <WatchPage params={route.params} />}
+      {route.page === 'leases' && <LeasesPage params={route.params} />}
+      {route.page === 'coordination' && <CoordinationPage params={route.params} />}
+      {route.page === 'cluster' && <ClusterPage />}
     </>
   );
 }

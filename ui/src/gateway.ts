@@ -59,7 +59,7 @@ export class GatewayError extends Error {
 /** gRPC codes the console acts on. */
 export const GrpcCode = { InvalidArgument: 3, OutOfRange: 11, PermissionDenied: 7, Unauthenticated: 16, FailedPrecondition: 9 } as const;
 
-/** Where the session token lives: this tab's session storage, nothing else (no password is kept). */
+/** Where the session token lives: this tab's session storage, with the user's name; no password is kept. */
 const tokenStorageKey = 'cairn.console.token';
 
 export function sessionToken(): string | undefined {
@@ -91,10 +91,39 @@ export async function call<T>(path: string, body: unknown, signal?: AbortSignal)
   return parsed as T;
 }
 
-/** The gateway's error body ({ error, code, message }) as a GatewayError. */
+/** The gateway's error body ({ error, code, message }) as a GatewayError; one that asks for a login also tells the page. */
 export function errorOf(body: unknown, httpStatus: number): GatewayError {
   const fields = (body ?? {}) as { error?: string; message?: string; code?: number };
-  return new GatewayError(fields.message ?? fields.error ?? `HTTP ${httpStatus}`, fields.code ?? 2, httpStatus);
+  const error = new GatewayError(fields.message ?? fields.error ?? `HTTP ${httpStatus}`, fields.code ?? 2, httpStatus);
+  if (loginMessages.has(error.message)) dispatchEvent(new CustomEvent(loginRequiredEvent, { detail: error.message }));
+  return error;
+}
+
+/** What the member answers a call that needs a user (auth is on) and has none, or one whose token is no longer valid. */
+const loginMessages = new Set(['etcdserver: user name is empty', 'etcdserver: invalid auth token']);
+
+/** Dispatched on window when a call needs a login (detail: the member's message). */
+export const loginRequiredEvent = 'cairn-login-required';
+
+/** Authenticate: the token of `name` (kept in this tab's session storage), or GatewayError. */
+export async function logIn(name: string, password: string): Promise<void> {
+  setSessionToken(undefined);
+  const answer = await call<{ token?: string }>('auth/authenticate', { name, password });
+  if (answer.token === undefined) throw new GatewayError('the member answered no token', 2, 200);
+  setSessionToken(answer.token);
+  sessionStorage.setItem(userStorageKey, name);
+}
+
+export function logOut(): void {
+  setSessionToken(undefined);
+  sessionStorage.removeItem(userStorageKey);
+}
+
+const userStorageKey = 'cairn.console.user';
+
+/** Who is logged in, when someone is. */
+export function loggedInUser(): string | undefined {
+  return sessionToken() === undefined ? undefined : (sessionStorage.getItem(userStorageKey) ?? undefined);
 }
 
 export interface RangeResponse {

@@ -20,10 +20,11 @@ export interface KeyUpdate {
   readonly revision: bigint;
 }
 
-export type KeyPanelProps = { mode: 'view'; keyBytes: Uint8Array; update: KeyUpdate | undefined } | { mode: 'create'; keyPrefix: string };
+/** `linkParams`: what the page's links carry (the tree's root). */
+export type KeyPanelProps = { mode: 'view'; keyBytes: Uint8Array; update: KeyUpdate | undefined } | { mode: 'create'; keyPrefix: string; linkParams: Record<string, string> };
 
 export function KeyPanel(props: KeyPanelProps) {
-  return props.mode === 'create' ? <CreateKey prefix={props.keyPrefix} /> : <ViewKey keyBytes={props.keyBytes} update={props.update} />;
+  return props.mode === 'create' ? <CreateKey prefix={props.keyPrefix} linkParams={props.linkParams} /> : <ViewKey keyBytes={props.keyBytes} update={props.update} />;
 }
 
 type Loaded = { readonly kv: KeyValue | undefined; readonly revision: bigint };
@@ -180,7 +181,7 @@ function FormatChoice({ legend, name, format, onChange }: { legend: string; name
   );
 }
 
-function CreateKey({ prefix }: { prefix: string }) {
+function CreateKey({ prefix, linkParams }: { prefix: string; linkParams: Record<string, string> }) {
   const [keyText, setKeyText] = useState(prefix);
   const [format, setFormat] = useState<ValueFormat>('text');
   const [text, setText] = useState('');
@@ -196,7 +197,7 @@ function CreateKey({ prefix }: { prefix: string }) {
     try {
       const written = await putIfUnchanged(key, parsed.value, 0n, false);
       if (!written.succeeded) return setMessage('Not created: a key by this name exists already.');
-      location.hash = hashOf('keys', { key: toBase64(key) });
+      location.hash = hashOf('keys', { ...linkParams, key: toBase64(key) });
     } catch (failure) {
       setMessage(errorText(failure));
     }
@@ -213,7 +214,7 @@ function CreateKey({ prefix }: { prefix: string }) {
       <p id="new-value-problem" class="problem" aria-live="polite">{keyProblem ?? (parsed.ok ? '' : parsed.problem)}</p>
       <div class="actions">
         <button type="submit" class="primary" disabled={keyProblem !== undefined || !parsed.ok}>Create</button>
-        <a class="button" href={hashOf('keys')}>Cancel</a>
+        <a class="button" href={hashOf('keys', linkParams)}>Cancel</a>
       </div>
       {message !== undefined && <p class="error" role="alert">{message}</p>}
       {asking && parsed.ok && (

@@ -4,7 +4,7 @@
 // current: a put adds its entry to every listed folder it falls in, a delete
 // takes it out, and the selected key's panel sees its new value.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { binaryString, displayText, fromBase64, fromBinaryString, prefixEnd, toBase64 } from '../bytes.js';
+import { binaryString, displayText, fromBase64, fromBinaryString, prefixEnd, toBase64, utf8 } from '../bytes.js';
 import { errorText } from '../errors.js';
 import { entryOf, inFolder, listFolder, withEntry, withoutEntry, type Listing, type RangeKeys, type TreeEntry } from '../key-tree.js';
 import { range } from '../kv.js';
@@ -14,7 +14,8 @@ import { KeyPanel, type KeyUpdate } from '../components/key-panel.js';
 
 /** Entries shown per folder before "Show more". */
 const entriesPerPage = 200;
-const rootId = '';
+/** etcd's answer to a range the user may not read (the console then asks for a prefix to start from). */
+const permissionDenied = 'etcdserver: permission denied';
 
 type Live = { readonly kind: 'starting' } | { readonly kind: 'live'; readonly revision: bigint } | { readonly kind: 'stopped'; readonly reason: string };
 
@@ -27,8 +28,13 @@ export function KeysPage({ params }: { params: URLSearchParams }) {
   const selectedParam = params.get('key');
   const selected = useMemo(() => (selectedParam === null ? undefined : fromBase64(selectedParam)), [selectedParam]);
   const creating = params.get('new') !== null;
+  // The tree may start below the keyspace's root (?root=/app/): a user allowed only a prefix lists from there.
+  const root = params.get('root') ?? '';
+  const rootId = binaryString(utf8(root));
+  const span = spanOf(root);
+  const linkParams: Record<string, string> = root === '' ? {} : { root };
   const [listings, setListings] = useState<ReadonlyMap<string, Listing>>(new Map());
-  const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set([rootId, ...ancestorsOf(selected)]));
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set([rootId, ...ancestorsOf(selected).filter((id) => id.length > rootId.length && id.startsWith(rootId))]));
   const [total, setTotal] = useState<bigint | undefined>(undefined);
   const [live, setLive] = useState<Live>({ kind: 'starting' });
   const [update, setUpdate] = useState<KeyUpdate | undefined>(undefined);
@@ -57,10 +63,10 @@ export function KeysPage({ params }: { params: URLSearchParams }) {
     setLive({ kind: 'starting' });
     void (async () => {
       try {
-        const counted = await range(new Uint8Array([0]), { rangeEnd: new Uint8Array([0]), countOnly: true, signal: stop.signal });
+        const counted = await range(span.key, { rangeEnd: span.rangeEnd, countOnly: true, signal: stop.signal });
         setTotal(counted.count);
         await Promise.all([...expanded].map((folderId) => load(folderId)));
-        await watch({ key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]), startRevision: counted.revision + 1n }, (message) => {
+        await watch({ key: span.key, rangeEnd: span.rangeEnd, startRevision: counted.revision + 1n }, (message) => {
           if (message.kind === 'created') setLive({ kind: 'live', revision: counted.revision });
           if (message.kind === 'events') {
             setLive({ kind: 'live', revision: message.revision });
@@ -133,19 +139,20 @@ export function KeysPage({ params }: { params: URLSearchParams }) {
     <div class="keys-page">
       <section class="tree-pane" aria-labelledby="tree-title">
         <div class="pane-head">
-          <h1 id="tree-title">Keys</h1>
+          <h1 id="tree-title">{root === '' ? 'Keys' : `Keys under ${root}`}</h1>
           <span class="count">{total === undefined ? '' : `${total} ${total === 1n ? 'key' : 'keys'}`}</span>
-          <a class="button" href={hashOf('keys', { new: '1' })}>New key</a>
+          <a class="button" href={hashOf('keys', { ...linkParams, new: '1' })}>New key</a>
         </div>
         <LiveStatus live={live} onRestart={() => setRestarts((count) => count + 1)} />
         {error !== undefined && <p class="error" role="alert">{error}</p>}
+        {(error === permissionDenied || (live.kind === 'stopped' && live.reason === permissionDenied)) && <RootChoice root={root} />}
         <div class="tree">
-          <FolderEntries folderId={rootId} listings={listings} expanded={expanded} selected={selected} onToggle={toggle} onMore={load} />
+          <FolderEntries folderId={rootId} listings={listings} expanded={expanded} selected={selected} onToggle={toggle} onMore={load} linkParams={linkParams} />
         </div>
       </section>
       <section class="key-pane" aria-label="Selected key">
         {creating ? (
-          <KeyPanel key="new" mode="create" keyPrefix={newKeyPrefix} />
+          <KeyPanel key="new" mode="create" keyPrefix={newKeyPrefix} linkParams={linkParams} />
         ) : selected === undefined ? (
           <p class="hint">Select a key, or make a new one.</p>
         ) : (
@@ -173,6 +180,8 @@ interface FolderProps {
   selected: Uint8Array | undefined;
   onToggle: (folderId: string) => void;
   onMore: (folderId: string, from: Uint8Array) => void;
+  /** What every link of the tree carries (the tree's root). */
+  linkParams: Record<string, string>;
 }
 
 function FolderEntries(props: FolderProps) {
@@ -200,7 +209,7 @@ function EntryItem({ entry, name, selected, folder }: { entry: TreeEntry; name: 
   if (entry.kind === 'key') {
     return (
       <li>
-        <a class="entry key" href={hashOf('keys', { key: toBase64(entry.key) })} aria-current={selected ? 'true' : undefined}>{name}</a>
+        <a class="entry key" href={hashOf('keys', { ...folder.linkParams, key: toBase64(entry.key) })} aria-current={selected ? 'true' : undefined}>{name}</a>
       </li>
     );
   }
@@ -212,6 +221,25 @@ function EntryItem({ entry, name, selected, folder }: { entry: TreeEntry; name: 
       </button>
       {open && <FolderEntries {...folder} folderId={entry.id} />}
     </li>
+  );
+}
+
+/** The range a tree rooted at `root` covers: every key, or the prefix's. */
+function spanOf(root: string): { key: Uint8Array; rangeEnd: Uint8Array } {
+  if (root === '') return { key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]) };
+  const key = utf8(root);
+  return { key, rangeEnd: prefixEnd(key) };
+}
+
+/** Where to start the tree when the user may not read all of it. */
+function RootChoice({ root }: { root: string }) {
+  const [prefix, setPrefix] = useState(root);
+  return (
+    <form class="root-choice" onSubmit={(event) => { event.preventDefault(); location.hash = hashOf('keys', { root: prefix }); }}>
+      <label for="root-prefix">You may not read {root === '' ? 'every key' : `every key under ${root}`}. List from the prefix</label>
+      <input id="root-prefix" value={prefix} spellcheck={false} onInput={(event) => setPrefix((event.target as HTMLInputElement).value)} />
+      <button type="submit">List</button>
+    </form>
   );
 }
 
