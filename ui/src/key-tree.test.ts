@@ -3,16 +3,18 @@ import { binaryString, compare, utf8 } from './bytes.js';
 import { listFolder, withEntry, withoutEntry, entryOf, type RangeKeys } from './key-tree.js';
 
 /** A keyspace in memory, answering ranges as etcd does (sorted, [from, end), end [0] = no end), counting the calls. */
-function keyspace(keys: string[]): { rangeKeys: RangeKeys; calls: () => number } {
+function keyspace(keys: string[]): { rangeKeys: RangeKeys; calls: () => number; keysRead: () => number } {
   const sorted = keys.map(utf8).sort(compare);
   let calls = 0;
+  let keysRead = 0;
   const rangeKeys: RangeKeys = async (from, end, limit) => {
     calls++;
     const noEnd = end.length === 1 && end[0] === 0;
     const inRange = sorted.filter((key) => compare(key, from) >= 0 && (noEnd || compare(key, end) < 0));
+    keysRead += Math.min(limit, inRange.length);
     return { keys: inRange.slice(0, limit), more: inRange.length > limit };
   };
-  return { rangeKeys, calls: () => calls };
+  return { rangeKeys, calls: () => calls, keysRead: () => keysRead };
 }
 
 const names = (entries: readonly { kind: string; id: string }[]): string[] => entries.map((entry) => `${entry.kind}:${entry.id}`);
@@ -34,6 +36,16 @@ describe('ui key tree', () => {
     expect(names(data.entries)).to.deep.equal(['key:data/after', 'folder:data/big/', 'key:data/zz']);
     // One range reads the first 500 keys of big/; the next starts past big/ (data/big0).
     expect(calls()).to.equal(2);
+  });
+
+  it('reads few keys per entry when every entry is a big subfolder', async () => {
+    const keys = Array.from({ length: 50 }, (_, folder) => Array.from({ length: 1_000 }, (_, i) => `big/f${String(folder).padStart(2, '0')}/${String(i).padStart(4, '0')}`)).flat();
+    const { rangeKeys, keysRead } = keyspace(keys);
+    const listing = await listFolder(rangeKeys, utf8('big/'), undefined, 200);
+    expect(listing.entries).to.have.length(50);
+    expect(listing.entries.every((entry) => entry.kind === 'folder')).to.equal(true);
+    // 50 ranges of 500 keys would read 25,000; shrinking ranges read a few hundred.
+    expect(keysRead()).to.be.lessThan(1_500);
   });
 
   it('pages a large folder: the next page starts after the last entry shown', async () => {

@@ -25,8 +25,9 @@ export interface Listing {
 export type RangeKeys = (from: Uint8Array, end: Uint8Array, limit: number) => Promise<{ readonly keys: readonly Uint8Array[]; readonly more: boolean }>;
 
 const separator = 0x2f;
-/** Keys read per range while listing. */
-const keysPerRange = 500;
+/** Keys read per range while listing, at most and at least. */
+const keysPerRangeMax = 500;
+const keysPerRangeMin = 8;
 
 /** The entry of folder `prefix` that `key` (which starts with `prefix`) falls under. */
 export function entryOf(prefix: Uint8Array, key: Uint8Array): TreeEntry {
@@ -56,10 +57,14 @@ export async function listFolder(rangeKeys: RangeKeys, prefix: Uint8Array, from:
   const entries: TreeEntry[] = [];
   // The empty key does not exist in etcd: the root folder starts at "\0".
   let cursor = from ?? (prefix.length === 0 ? new Uint8Array([0]) : prefix);
+  // Big subfolders make most keys of a range useless (each subfolder is one entry): the ranges shrink
+  // while that lasts, and grow again when a range's keys are mostly entries.
+  let limit = keysPerRangeMax;
   for (;;) {
     if (!(end.length === 1 && end[0] === 0) && compare(cursor, end) >= 0) return { entries, next: undefined };
-    const page = await rangeKeys(cursor, end, keysPerRange);
+    const page = await rangeKeys(cursor, end, limit);
     let skipUntil: Uint8Array | undefined;
+    const entriesBefore = entries.length;
     for (const key of page.keys) {
       if (skipUntil !== undefined && compare(key, skipUntil) < 0) continue;
       const entry = entryOf(prefix, key);
@@ -69,6 +74,8 @@ export async function listFolder(rangeKeys: RangeKeys, prefix: Uint8Array, from:
     }
     if (!page.more || skipUntil === undefined) return { entries, next: undefined };
     cursor = skipUntil;
+    const useful = entries.length - entriesBefore;
+    limit = useful * 2 < page.keys.length ? Math.max(keysPerRangeMin, Math.floor(limit / 4)) : Math.min(keysPerRangeMax, limit * 2);
   }
 }
 
