@@ -42,6 +42,8 @@ export function KeysPage({ params }: { params: URLSearchParams }) {
   const [restarts, setRestarts] = useState(0);
   const selectedRef = useRef(selected);
   selectedRef.current = selected;
+  const listingsRef = useRef(listings);
+  listingsRef.current = listings;
 
   const load = useCallback(async (folderId: string, from?: Uint8Array) => {
     try {
@@ -85,7 +87,6 @@ export function KeysPage({ params }: { params: URLSearchParams }) {
   }, [restarts]);
 
   const applyEvents = (events: readonly WatchEvent[]): void => {
-    const emptied = new Set<string>();
     setListings((current) => {
       const next = new Map(current);
       for (const event of events) {
@@ -95,11 +96,21 @@ export function KeysPage({ params }: { params: URLSearchParams }) {
           const entry = entryOf(prefix, event.kv.key);
           if (event.type === 'PUT') next.set(folderId, withEntry(listing, entry));
           else if (entry.kind === 'key') next.set(folderId, withoutEntry(listing, entry.id));
-          else emptied.add(entry.id);
         }
       }
       return next;
     });
+    // The subfolders of listed folders that a delete fell in: each may have lost its last key.
+    const emptied = new Set<string>();
+    for (const event of events) {
+      if (event.type !== 'DELETE') continue;
+      for (const folderId of listingsRef.current.keys()) {
+        const prefix = fromBinaryString(folderId);
+        if (!inFolder(prefix, event.kv.key)) continue;
+        const entry = entryOf(prefix, event.kv.key);
+        if (entry.kind === 'folder') emptied.add(entry.id);
+      }
+    }
     setTotal((count) => (count === undefined ? count : events.reduce((sum, event) => sum + (event.type === 'DELETE' ? -1n : event.kv.version === 1n ? 1n : 0n), count)));
     const mine = events.filter((event) => selectedRef.current !== undefined && binaryString(event.kv.key) === binaryString(selectedRef.current));
     const last = mine[mine.length - 1];

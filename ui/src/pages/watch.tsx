@@ -36,6 +36,8 @@ export function WatchPage({ params }: { params: URLSearchParams }) {
   const pausedRef = useRef(false);
   const holding = useRef<WatchEvent[]>([]);
   const sequence = useRef(0);
+  /** The events shown, as the last show() left them. */
+  const shown = useRef<readonly Shown[]>([]);
   const list = useRef<HTMLDivElement>(null);
   const pinned = useRef(true);
 
@@ -50,12 +52,11 @@ export function WatchPage({ params }: { params: URLSearchParams }) {
   }, [events]);
 
   const show = (incoming: readonly WatchEvent[]): void => {
-    const numbered = incoming.map((event) => ({ ...event, sequence: sequence.current++ }));
-    setEvents((current) => {
-      const next = [...current, ...numbered];
-      if (next.length > eventsShownMax) setDropped((count) => count + next.length - eventsShownMax);
-      return next.length > eventsShownMax ? next.slice(next.length - eventsShownMax) : next;
-    });
+    const next = [...shown.current, ...incoming.map((event) => ({ ...event, sequence: sequence.current++ }))];
+    const overflow = Math.max(0, next.length - eventsShownMax);
+    shown.current = overflow > 0 ? next.slice(overflow) : next;
+    if (overflow > 0) setDropped((count) => count + overflow);
+    setEvents(shown.current);
   };
 
   const start = (): void => {
@@ -65,6 +66,7 @@ export function WatchPage({ params }: { params: URLSearchParams }) {
     const key = keyText === '' ? new Uint8Array([0]) : utf8(keyText);
     const rangeEnd = keyText === '' ? new Uint8Array([0]) : prefix ? prefixEnd(key) : undefined;
     const from = /^\d+$/.test(startRevision.trim()) ? BigInt(startRevision.trim()) : 0n;
+    shown.current = [];
     setEvents([]);
     setDropped(0);
     setState({ kind: 'watching', since: from === 0n ? 'now' : `revision ${from}` });
@@ -72,7 +74,11 @@ export function WatchPage({ params }: { params: URLSearchParams }) {
       if (message.kind === 'events') {
         if (!pausedRef.current) return show(message.events);
         holding.current.push(...message.events);
-        if (holding.current.length > heldMax) holding.current.splice(0, holding.current.length - heldMax);
+        const overflow = holding.current.length - heldMax;
+        if (overflow > 0) {
+          holding.current.splice(0, overflow);
+          setDropped((count) => count + overflow);
+        }
         setHeld(holding.current.length);
       }
       if (message.kind === 'compacted') setState({ kind: 'ended', reason: `revision ${from} is compacted: the oldest revision left is ${message.compactRevision}` });
