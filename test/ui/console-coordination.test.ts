@@ -88,8 +88,21 @@ describe('ui: the console\'s coordination page', function () {
     await holder.signal('SIGINT');
     await lock.nth(1).waitFor({ state: 'detached', timeout: waitMs });
     expect(await lock.allTextContents()).to.deep.equal([`Holder: lease ${second?.key.split('/').pop()?.padStart(16, '0')} — fencing token ${second?.createRevision} ${second?.key}`]);
-    await queue.dequeue();
-    await page.getByText('/queues/jobs: 2 items').waitFor({ timeout: waitMs });
+    // Under a steady stream of writes elsewhere the page still reads again (at most once a second).
+    let writing = true;
+    const noise = (async () => {
+      for (let i = 0; writing; i++) {
+        await (client as Client).put('/noise/key', String(i));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    try {
+      await queue.dequeue();
+      await page.getByText('/queues/jobs: 2 items').waitFor({ timeout: waitMs });
+    } finally {
+      writing = false;
+      await noise;
+    }
     await page.close();
     expect(errors).to.deep.equal([]);
   });

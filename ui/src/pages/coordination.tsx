@@ -3,7 +3,8 @@
 // layouts (coordination.ts), with who holds or leads, who waits in which
 // order, and the fencing token. The page reads the keys (keys only, up to
 // `scanKeysMax`), then the values of the elections' and services' keys, and
-// reads again whenever its watch sees a change in the scanned range.
+// reads again when its watch sees a change in the scanned range (changes
+// gathered for `rescanDelayMs`, at most one read per `rescanIntervalMinMs`).
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { displayText, prefixEnd, strictText, toBase64, utf8 } from '../bytes.js';
@@ -17,8 +18,9 @@ import { watch } from '../watch-stream.js';
 const scanKeysMax = 10_000;
 /** Keys of one election or service whose values are read. */
 const valuesPerGroupMax = 100;
-/** How long the page lets changes gather before it reads again. */
+/** How long the page lets changes gather before it reads again, and the least time between two reads. */
 const rescanDelayMs = 200;
+const rescanIntervalMinMs = 1_000;
 
 interface Scan {
   readonly found: Found;
@@ -56,8 +58,10 @@ export function CoordinationPage({ params }: { params: URLSearchParams }) {
   useEffect(() => {
     const stop = new AbortController();
     let latest = 0;
+    let lastScanMs = 0;
     const rescan = async (): Promise<bigint> => {
       const mine = ++latest;
+      lastScanMs = performance.now();
       const result = await scan(prefix);
       if (mine === latest && !stop.signal.aborted) setScanned(result);
       return result.revision;
@@ -69,8 +73,13 @@ export function CoordinationPage({ params }: { params: URLSearchParams }) {
         const start = prefix === '' ? new Uint8Array([0]) : utf8(prefix);
         await watch({ key: start, rangeEnd: prefix === '' ? new Uint8Array([0]) : prefixEnd(start), startRevision: revision + 1n }, (message) => {
           if (message.kind !== 'events') return;
-          clearTimeout(pending.current);
-          pending.current = setTimeout(() => void rescan().catch((failure) => setError(errorText(failure))), rescanDelayMs);
+          // One read for every change of the next moment (and under a stream of writes, one a second): never postponed for good.
+          if (pending.current !== undefined) return;
+          const delayMs = Math.max(rescanDelayMs, lastScanMs + rescanIntervalMinMs - performance.now());
+          pending.current = setTimeout(() => {
+            pending.current = undefined;
+            void rescan().catch((failure) => setError(errorText(failure)));
+          }, delayMs);
         }, stop.signal);
       } catch (failure) {
         if (!stop.signal.aborted) setError(errorText(failure));
@@ -79,6 +88,7 @@ export function CoordinationPage({ params }: { params: URLSearchParams }) {
     return () => {
       stop.abort();
       clearTimeout(pending.current);
+      pending.current = undefined;
     };
     // The prefix applies when the form is submitted (generation), not at each keystroke.
     // eslint-disable-next-line react-hooks/exhaustive-deps
