@@ -21,8 +21,11 @@ const sampleMs = 250;
 const progressMs = 2_000;
 /** A comment line this often keeps idle proxies from closing the stream. */
 const keepAliveMs = 15_000;
-/** Open streams a member serves at once; more are refused with 503. */
+/** Open streams a member serves at once, and from one client address; more are refused with 503. */
 export const consoleStreamsMax = 64;
+export const consoleStreamsPerAddressMax = 16;
+/** Bytes a stream may have waiting for its reader; a reader that falls this far behind is cut off. */
+const unreadBytesMax = 256 * 1024;
 
 export function clusterView(context: ServiceContext): ClusterView {
   const { node, membership, store, backend, alarms } = context;
@@ -61,11 +64,30 @@ function progressOf(view: ClusterView): string {
 
 export function consoleEventsRoute(context: ServiceContext): HttpRoute {
   let open = 0;
+  const openByAddress = new Map<string, number>();
   return (request: IncomingMessage, response: ServerResponse) => {
     if (!allowMethod(request, response, 'GET')) return;
+    const address = request.socket.remoteAddress ?? '';
     if (open >= consoleStreamsMax) return sendError(response, 503, `too many console streams (at most ${consoleStreamsMax} per member)`);
+    if ((openByAddress.get(address) ?? 0) >= consoleStreamsPerAddressMax) {
+      return sendError(response, 503, `too many console streams from one address (at most ${consoleStreamsPerAddressMax})`);
+    }
     open++;
+    openByAddress.set(address, (openByAddress.get(address) ?? 0) + 1);
+    let sampler: { cancel(): void } | undefined;
+    response.once('close', () => {
+      sampler?.cancel();
+      open--;
+      const left = (openByAddress.get(address) ?? 1) - 1;
+      if (left === 0) openByAddress.delete(address);
+      else openByAddress.set(address, left);
+    });
     response.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' });
+    const write = (text: string): void => {
+      // A reader that does not read is not buffered for without end.
+      if (response.writableLength > unreadBytesMax) return void response.destroy();
+      response.write(text);
+    };
     let sentShape = '';
     let sentIndexes = '';
     let sentAtMs = 0;
@@ -75,10 +97,10 @@ export function consoleEventsRoute(context: ServiceContext): HttpRoute {
       sentIndexes = progressOf(view);
       sentAtMs = context.clock.nowMs();
       quietSinceMs = sentAtMs;
-      response.write(`event: cluster\ndata: ${JSON.stringify(view)}\n\n`);
+      write(`event: cluster\ndata: ${JSON.stringify(view)}\n\n`);
     };
     send(clusterView(context));
-    const sampler = context.clock.every(sampleMs, () => {
+    sampler = context.clock.every(sampleMs, () => {
       const view = clusterView(context);
       const now = context.clock.nowMs();
       if (shapeOf(view) !== sentShape) return send(view);
@@ -86,12 +108,8 @@ export function consoleEventsRoute(context: ServiceContext): HttpRoute {
       if (moved && now - sentAtMs >= progressMs) return send(view);
       if (now - quietSinceMs >= keepAliveMs) {
         quietSinceMs = now;
-        response.write(': keep-alive\n\n');
+        write(': keep-alive\n\n');
       }
-    });
-    response.once('close', () => {
-      sampler.cancel();
-      open--;
     });
   };
 }

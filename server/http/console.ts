@@ -95,15 +95,16 @@ function sendAsset(request: IncomingMessage, response: ServerResponse, asset: As
   response.end(request.method === 'HEAD' ? undefined : body);
 }
 
-/** Whether an Accept-Encoding header takes gzip (and does not refuse it with q=0). */
+/** Whether an Accept-Encoding header takes gzip: named with a quality above 0, or `*` when gzip is not named (RFC 9110 §12.5.3). */
 export function acceptsGzip(header: string | undefined): boolean {
   if (header === undefined) return false;
-  return header.split(',').some((part) => {
+  const qualities = new Map<string, number>();
+  for (const part of header.split(',')) {
     const [coding = '', ...parameters] = part.trim().toLowerCase().split(';');
-    if (coding.trim() !== 'gzip' && coding.trim() !== '*') return false;
     const quality = parameters.map((parameter) => parameter.trim()).find((parameter) => parameter.startsWith('q='));
-    return quality === undefined || Number(quality.slice(2)) > 0;
-  });
+    qualities.set(coding.trim(), quality === undefined ? 1 : Number(quality.slice(2)));
+  }
+  return (qualities.get('gzip') ?? qualities.get('*') ?? 0) > 0;
 }
 
 function filesUnder(directory: string): string[] {

@@ -3,9 +3,11 @@
 // cluster (/ui/events, Server-Sent Events) with its bound, and nothing at
 // all with --enable-ui=false.
 import { expect } from 'chai';
+import { get, type ClientRequest } from 'node:http';
 import { startCairn, type ServerHandle } from '../harness/launcher.js';
 
 const streamsMax = 64;
+const perAddressMax = 16;
 
 /** Reads a Server-Sent Events body until its first event; its name and parsed data. */
 async function firstEvent(response: Response): Promise<{ event: string; data: unknown }> {
@@ -37,6 +39,20 @@ describe('ui: what the client port serves for the console', function () {
 
   const url = (path: string): string => `${(server as ServerHandle).clientUrl}${path}`;
 
+  /** GET /ui/events from the local address `from`: its status, and its body when refused (a 200's stays open). */
+  function openStream(from: string): Promise<{ status: number | undefined; body: string; request: ClientRequest }> {
+    return new Promise((resolve, reject) => {
+      const request = get(url('/ui/events'), { localAddress: from, agent: false }, (response) => {
+        if (response.statusCode === 200) return resolve({ status: 200, body: '', request });
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode, body, request }));
+      });
+      request.on('error', reject);
+    });
+  }
+
   it('streams the member\'s view of the cluster: itself as leader of one, its indexes and database size', async () => {
     const response = await fetch(url('/ui/events'));
     expect(response.status).to.equal(200);
@@ -57,25 +73,34 @@ describe('ui: what the client port serves for the console', function () {
     expect(BigInt(status.header.member_id).toString(16)).to.equal(view.member.id);
   });
 
-  it(`serves at most ${streamsMax} streams at once (503 beyond), and takes new ones as others close`, async () => {
-    const controllers = Array.from({ length: streamsMax }, () => new AbortController());
+  it(`serves at most ${perAddressMax} streams to one address and ${streamsMax} in all (503 beyond), and takes new ones as others close`, async () => {
+    const opened: ClientRequest[] = [];
     try {
-      const opened = await Promise.all(controllers.map((controller) => fetch(url('/ui/events'), { signal: controller.signal })));
-      expect(opened.map((response) => response.status)).to.deep.equal(opened.map(() => 200));
-      const refused = await fetch(url('/ui/events'));
-      expect(refused.status).to.equal(503);
-      expect(await refused.text()).to.equal(`too many console streams (at most ${streamsMax} per member)\n`);
-      controllers[0]?.abort();
-      let status = 503;
+      // Loopback has every 127.x.y.z: four client addresses of 16 streams each fill the member.
+      for (const from of ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4']) {
+        for (let i = 0; i < perAddressMax; i++) {
+          const stream = await openStream(from);
+          expect(stream.status, from).to.equal(200);
+          opened.push(stream.request);
+        }
+        if (from === '127.0.0.1') {
+          const refused = await openStream(from);
+          expect([refused.status, refused.body]).to.deep.equal([503, `too many console streams from one address (at most ${perAddressMax})\n`]);
+        }
+      }
+      const refused = await openStream('127.0.0.5');
+      expect([refused.status, refused.body]).to.deep.equal([503, `too many console streams (at most ${streamsMax} per member)\n`]);
+      opened.shift()?.destroy();
+      let status: number | undefined = 503;
       for (let attempt = 0; attempt < 50 && status === 503; attempt++) {
-        const again = await fetch(url('/ui/events'));
+        const again = await openStream('127.0.0.5');
         status = again.status;
-        await again.body?.cancel();
+        again.request.destroy();
         if (status === 503) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(status).to.equal(200);
     } finally {
-      for (const controller of controllers) controller.abort();
+      for (const request of opened) request.destroy();
     }
   });
 

@@ -12,7 +12,14 @@ import { CoordinationPage } from './pages/coordination.js';
 export function App() {
   const [route, setRoute] = useState<Route>(() => routeOf(location.hash));
   useEffect(() => {
-    const follow = (): void => setRoute(routeOf(location.hash));
+    let page = routeOf(location.hash).page;
+    const follow = (): void => {
+      const next = routeOf(location.hash);
+      // Another page: the focus moves to it, so that keyboard and screen-reader users land there.
+      if (next.page !== page) queueMicrotask(() => document.getElementById('main')?.focus());
+      page = next.page;
+      setRoute(next);
+    };
     addEventListener('hashchange', follow);
     return () => removeEventListener('hashchange', follow);
   }, []);

@@ -6,6 +6,9 @@ import type { ClusterView } from '../../server/http/console-view.js';
 
 export type { ClusterView };
 
+/** How long after a refused stream it is asked for again. */
+const refusedRetryMs = 5_000;
+
 export type StreamState = { readonly kind: 'connecting' } | { readonly kind: 'open'; readonly view: ClusterView } | { readonly kind: 'lost'; readonly view: ClusterView | undefined };
 
 /**
@@ -18,13 +21,25 @@ export function useClusterView(url: string | undefined): StreamState {
     if (url === undefined) return;
     setState({ kind: 'connecting' });
     let last: ClusterView | undefined;
-    const source = new EventSource(url);
-    source.addEventListener('cluster', (event) => {
-      last = JSON.parse((event as MessageEvent<string>).data) as ClusterView;
-      setState({ kind: 'open', view: last });
-    });
-    source.addEventListener('error', () => setState({ kind: 'lost', view: last }));
-    return () => source.close();
+    let source: EventSource | undefined;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const connect = (): void => {
+      source = new EventSource(url);
+      source.addEventListener('cluster', (event) => {
+        last = JSON.parse((event as MessageEvent<string>).data) as ClusterView;
+        setState({ kind: 'open', view: last });
+      });
+      source.addEventListener('error', () => {
+        setState({ kind: 'lost', view: last });
+        // The browser retries a dropped stream by itself, but not one refused (a 503): that is tried again here.
+        if (source?.readyState === EventSource.CLOSED) retry = setTimeout(connect, refusedRetryMs);
+      });
+    };
+    connect();
+    return () => {
+      clearTimeout(retry);
+      source?.close();
+    };
   }, [url]);
   return state;
 }

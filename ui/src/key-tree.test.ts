@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { binaryString, compare, utf8 } from './bytes.js';
-import { listFolder, withEntry, withoutEntry, entryOf, type RangeKeys } from './key-tree.js';
+import { afterEvents, listFolder, withEntry, withoutEntry, entryOf, type RangeKeys } from './key-tree.js';
 
 /** A keyspace in memory, answering ranges as etcd does (sorted, [from, end), end [0] = no end), counting the calls. */
 function keyspace(keys: string[]): { rangeKeys: RangeKeys; calls: () => number; keysRead: () => number } {
@@ -64,10 +64,27 @@ describe('ui key tree', () => {
 
   it('adds an entry where it sorts, not twice, and not past the listed part', () => {
     const listing = { entries: [entryOf(utf8('a/'), utf8('a/1')), entryOf(utf8('a/'), utf8('a/3'))], next: utf8('a/5') };
-    const added = withEntry(listing, entryOf(utf8('a/'), utf8('a/2/x')));
+    const added = withEntry(listing, entryOf(utf8('a/'), utf8('a/2/x')), 100);
     expect(names(added.entries)).to.deep.equal(['key:a/1', 'folder:a/2/', 'key:a/3']);
-    expect(withEntry(added, entryOf(utf8('a/'), utf8('a/2/y')))).to.equal(added);
-    expect(withEntry(added, entryOf(utf8('a/'), utf8('a/6')))).to.equal(added);
+    expect(withEntry(added, entryOf(utf8('a/'), utf8('a/2/y')), 100)).to.equal(added);
+    expect(withEntry(added, entryOf(utf8('a/'), utf8('a/6')), 100)).to.equal(added);
     expect(names(withoutEntry(added, binaryString(utf8('a/1'))).entries)).to.deep.equal(['folder:a/2/', 'key:a/3']);
+  });
+
+  it('keeps a growing listing paged: past its bound the last entry becomes where the next page starts', () => {
+    const listing = { entries: [entryOf(utf8('a/'), utf8('a/1')), entryOf(utf8('a/'), utf8('a/3'))], next: undefined };
+    const grown = withEntry(listing, entryOf(utf8('a/'), utf8('a/2')), 2);
+    expect(names(grown.entries)).to.deep.equal(['key:a/1', 'key:a/2']);
+    expect(grown.next === undefined ? undefined : binaryString(grown.next)).to.equal('a/3');
+  });
+
+  it('replays a watch\'s events over a listing read meanwhile, ending where the keyspace is', () => {
+    const listed = { entries: [entryOf(utf8('f/'), utf8('f/b'))], next: undefined };
+    // f/a put then deleted, f/b deleted, f/c put: all seen while the listing was being read.
+    const events = [
+      { type: 'PUT' as const, kv: { key: utf8('f/a') } }, { type: 'DELETE' as const, kv: { key: utf8('f/a') } },
+      { type: 'DELETE' as const, kv: { key: utf8('f/b') } }, { type: 'PUT' as const, kv: { key: utf8('f/c') } }, { type: 'PUT' as const, kv: { key: utf8('g/x') } },
+    ];
+    expect(names(afterEvents(utf8('f/'), listed, events, 100).entries)).to.deep.equal(['key:f/c']);
   });
 });

@@ -81,16 +81,33 @@ export async function listFolder(rangeKeys: RangeKeys, prefix: Uint8Array, from:
 
 /**
  * The listing with `entry` added where it sorts, unless it is there already
- * or lies beyond the listed part (the next page will bring it).
+ * or lies beyond the listed part (the next page will bring it). A listing
+ * holds at most `entriesMax`: past that its last entry leaves it and becomes
+ * where the next page starts, so a folder that keeps growing under the page's
+ * eyes stays paged.
  */
-export function withEntry(listing: Listing, entry: TreeEntry): Listing {
+export function withEntry(listing: Listing, entry: TreeEntry, entriesMax: number): Listing {
   if (listing.entries.some((present) => present.id === entry.id)) return listing;
   const start = entryStart(entry);
   if (listing.next !== undefined && compare(start, listing.next) >= 0) return listing;
   const at = listing.entries.findIndex((present) => compare(entryStart(present), start) > 0);
   const entries = [...listing.entries];
   entries.splice(at < 0 ? entries.length : at, 0, entry);
-  return { entries, next: listing.next };
+  if (entries.length <= entriesMax) return { entries, next: listing.next };
+  const last = entries.pop() as TreeEntry;
+  return { entries, next: entryStart(last) };
+}
+
+/** `listing` of folder `prefix` after `events` (a watch's, in order): puts add their entries, deletes take keys out (a subfolder stays until it is found empty). */
+export function afterEvents(prefix: Uint8Array, listing: Listing, events: ReadonlyArray<{ readonly type: 'PUT' | 'DELETE'; readonly kv: { readonly key: Uint8Array } }>, entriesMax: number): Listing {
+  let next = listing;
+  for (const event of events) {
+    if (!inFolder(prefix, event.kv.key)) continue;
+    const entry = entryOf(prefix, event.kv.key);
+    if (event.type === 'PUT') next = withEntry(next, entry, entriesMax);
+    else if (entry.kind === 'key') next = withoutEntry(next, entry.id);
+  }
+  return next;
 }
 
 export function withoutEntry(listing: Listing, id: string): Listing {

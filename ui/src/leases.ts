@@ -19,7 +19,8 @@ export async function timeToLive(id: bigint): Promise<LeaseDetails> {
   const answer = await call<{ ID?: string; TTL?: string; grantedTTL?: string; keys?: string[] }>('lease/timetolive', { ID: String(id), keys: true });
   return {
     id,
-    ttlSeconds: Number(answer.TTL ?? '-1'),
+    // The gateway leaves out fields at their default: no TTL is 0 (under a second left); a lease that is gone says -1.
+    ttlSeconds: Number(answer.TTL ?? '0'),
     grantedTtlSeconds: Number(answer.grantedTTL ?? '0'),
     keys: (answer.keys ?? []).map((key) => fromBase64(key)),
   };

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { utf8 } from './bytes.js';
-import { formatOf, parse, show } from './value-format.js';
+import { formatOf, parse, show, showable } from './value-format.js';
 
 describe('ui value formats', () => {
   it('opens JSON as JSON, text as text, other bytes as hex', () => {
@@ -26,5 +26,20 @@ describe('ui value formats', () => {
     expect(!json.ok && json.problem).to.match(/^Not valid JSON: /);
     const text = parse('héllo', 'text');
     expect(text.ok && [...text.value]).to.deep.equal([...utf8('héllo')]);
+  });
+});
+
+describe('ui value formats: nothing changes that the user did not change', () => {
+  it('pretty-prints JSON only when that loses nothing', () => {
+    expect(show(utf8('{"id":12345678901234567890}'), 'json')).to.equal('{"id":12345678901234567890}');
+    expect(show(utf8('{"a":1,"a":2}'), 'json')).to.equal('{"a":1,"a":2}');
+    expect(show(utf8('{"a":"\\u00e9"}'), 'json')).to.equal('{"a":"\\u00e9"}');
+    expect(show(utf8('{"a":1}'), 'json')).to.equal('{\n  "a": 1\n}');
+  });
+
+  it('offers text and JSON only for bytes that are UTF-8 text', () => {
+    expect(showable(new Uint8Array([0xff, 0x00]), 'text')).to.equal(false);
+    expect(showable(new Uint8Array([0xff, 0x00]), 'hex')).to.equal(true);
+    expect(showable(utf8('plain'), 'json')).to.equal(true);
   });
 });

@@ -20,12 +20,26 @@ export function formatOf(value: Uint8Array): ValueFormat {
   return 'text';
 }
 
-/** `value` as the editor shows it in `format` (text that is not UTF-8 shows U+FFFD: open it as hex). */
+/**
+ * `value` as the editor shows it in `format`. JSON is pretty-printed only
+ * when that loses nothing (JavaScript's numbers would round integers past
+ * 2^53, and duplicate keys would collapse): otherwise it shows as written.
+ * Bytes that are not UTF-8 text show as text with U+FFFD, so the editor only
+ * offers text and JSON for values that are (see `showable`).
+ */
 export function show(value: Uint8Array, format: ValueFormat): string {
   if (format === 'hex') return toHex(value);
   const text = strictText(value) ?? new TextDecoder().decode(value);
-  if (format === 'json' && parses(text)) return JSON.stringify(JSON.parse(text), null, 2);
+  if (format === 'json' && parses(text)) {
+    const parsed: unknown = JSON.parse(text);
+    if (JSON.stringify(parsed) === text.trim() || JSON.stringify(parsed, null, 2) === text) return JSON.stringify(parsed, null, 2);
+  }
   return text;
+}
+
+/** Whether `value` can be edited in `format` without changing bytes the user did not touch. */
+export function showable(value: Uint8Array, format: ValueFormat): boolean {
+  return format === 'hex' || strictText(value) !== undefined;
 }
 
 export type Parsed = { readonly ok: true; readonly value: Uint8Array } | { readonly ok: false; readonly problem: string };

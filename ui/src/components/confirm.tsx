@@ -18,8 +18,11 @@ export function Confirm({ title, children, action, danger, onConfirm, onCancel }
   const dialog = useRef<HTMLDialogElement>(null);
   const cancel = useRef<HTMLButtonElement>(null);
   useEffect(() => {
+    // Focus goes back to what opened the dialog (the Save, Delete or Revoke button) when it goes.
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : undefined;
     dialog.current?.showModal();
     cancel.current?.focus();
+    return () => opener?.focus();
   }, []);
   return (
     <dialog ref={dialog} class="confirm" aria-labelledby="confirm-title" onCancel={(event) => { event.preventDefault(); onCancel(); }}>

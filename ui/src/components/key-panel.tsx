@@ -9,7 +9,7 @@ import type { KeyValue } from '../gateway.js';
 import { deleteIfUnchanged, get, putIfUnchanged } from '../kv.js';
 import { leaseHex } from '../leases.js';
 import { hashOf } from '../routes.js';
-import { formatOf, parse, show, valueFormats, type ValueFormat } from '../value-format.js';
+import { formatOf, parse, show, showable, valueFormats, type ValueFormat } from '../value-format.js';
 import { Confirm } from './confirm.js';
 import { KeyHistory } from './key-history.js';
 
@@ -70,6 +70,7 @@ function ViewKey({ keyBytes, update }: { keyBytes: Uint8Array; update: KeyUpdate
 
   const changeFormat = (next: ValueFormat): void => {
     if (!parsed.ok) return setMessage({ kind: 'error', text: `Fix the value before showing it as ${next}: ${parsed.problem}` });
+    if (!showable(parsed.value, next)) return setMessage({ kind: 'error', text: `These bytes are not UTF-8 text: edit them as hex.` });
     setFormat(next);
     setDraft(dirty ? show(parsed.value, next) : undefined);
     setMessage(undefined);

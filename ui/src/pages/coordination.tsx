@@ -57,14 +57,36 @@ export function CoordinationPage({ params }: { params: URLSearchParams }) {
 
   useEffect(() => {
     const stop = new AbortController();
-    let latest = 0;
     let lastScanMs = 0;
+    // One scan at a time: changes seen meanwhile ask for one more when it is done.
+    let scanning = false;
+    let again = false;
     const rescan = async (): Promise<bigint> => {
-      const mine = ++latest;
+      scanning = true;
       lastScanMs = performance.now();
-      const result = await scan(prefix);
-      if (mine === latest && !stop.signal.aborted) setScanned(result);
-      return result.revision;
+      try {
+        const result = await scan(prefix);
+        if (!stop.signal.aborted) setScanned(result);
+        return result.revision;
+      } finally {
+        scanning = false;
+        if (again && !stop.signal.aborted) {
+          again = false;
+          schedule();
+        }
+      }
+    };
+    const schedule = (): void => {
+      if (scanning) {
+        again = true;
+        return;
+      }
+      if (pending.current !== undefined) return;
+      const delayMs = Math.max(rescanDelayMs, lastScanMs + rescanIntervalMinMs - performance.now());
+      pending.current = setTimeout(() => {
+        pending.current = undefined;
+        void rescan().catch((failure) => setError(errorText(failure)));
+      }, delayMs);
     };
     void (async () => {
       try {
@@ -72,14 +94,8 @@ export function CoordinationPage({ params }: { params: URLSearchParams }) {
         setError(undefined);
         const start = prefix === '' ? new Uint8Array([0]) : utf8(prefix);
         await watch({ key: start, rangeEnd: prefix === '' ? new Uint8Array([0]) : prefixEnd(start), startRevision: revision + 1n }, (message) => {
-          if (message.kind !== 'events') return;
           // One read for every change of the next moment (and under a stream of writes, one a second): never postponed for good.
-          if (pending.current !== undefined) return;
-          const delayMs = Math.max(rescanDelayMs, lastScanMs + rescanIntervalMinMs - performance.now());
-          pending.current = setTimeout(() => {
-            pending.current = undefined;
-            void rescan().catch((failure) => setError(errorText(failure)));
-          }, delayMs);
+          if (message.kind === 'events') schedule();
         }, stop.signal);
       } catch (failure) {
         if (!stop.signal.aborted) setError(errorText(failure));
@@ -107,7 +123,7 @@ export function CoordinationPage({ params }: { params: URLSearchParams }) {
       <form class="watch-form" onSubmit={(event) => { event.preventDefault(); setGeneration((count) => count + 1); }}>
         <label>Prefix <input name="prefix" value={prefix} spellcheck={false} placeholder="every key" onInput={(event) => setPrefix((event.target as HTMLInputElement).value)} /></label>
         <button type="submit">Look</button>
-        <span class="watch-state" role="status">
+        <span class="watch-state">
           {scanned === undefined ? 'Reading…' : `As of revision ${scanned.revision}${scanned.truncated ? ` — only the first ${scanKeysMax} keys were read: narrow the prefix` : ''}.`}
         </span>
       </form>

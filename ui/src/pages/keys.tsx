@@ -6,14 +6,15 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { binaryString, displayText, fromBase64, fromBinaryString, prefixEnd, toBase64, utf8 } from '../bytes.js';
 import { errorText } from '../errors.js';
-import { entryOf, inFolder, listFolder, withEntry, withoutEntry, type Listing, type RangeKeys, type TreeEntry } from '../key-tree.js';
+import { afterEvents, entryOf, inFolder, listFolder, withoutEntry, type Listing, type RangeKeys, type TreeEntry } from '../key-tree.js';
 import { range } from '../kv.js';
 import { hashOf } from '../routes.js';
 import { watch, type WatchEvent } from '../watch-stream.js';
 import { KeyPanel, type KeyUpdate } from '../components/key-panel.js';
 
-/** Entries shown per folder before "Show more". */
+/** Entries shown per folder before "Show more", and the most a listed folder holds as keys arrive. */
 const entriesPerPage = 200;
+const liveEntriesMax = 1_000;
 /** etcd's answer to a range the user may not read (the console then asks for a prefix to start from). */
 const permissionDenied = 'etcdserver: permission denied';
 
@@ -44,18 +45,31 @@ export function KeysPage({ params }: { params: URLSearchParams }) {
   selectedRef.current = selected;
   const listingsRef = useRef(listings);
   listingsRef.current = listings;
+  /** Folders being read, with the watch's events seen meanwhile. */
+  const loadingRef = useRef(new Map<string, WatchEvent[]>());
+  const [loading, setLoading] = useState<ReadonlySet<string>>(new Set());
 
   const load = useCallback(async (folderId: string, from?: Uint8Array) => {
+    if (loadingRef.current.has(folderId)) return;
+    // Events the watch delivers while the folder is read are replayed over the listing once it lands.
+    const seen: WatchEvent[] = [];
+    loadingRef.current.set(folderId, seen);
+    setLoading(new Set(loadingRef.current.keys()));
     try {
-      const listed = await listFolder(rangeKeys, fromBinaryString(folderId), from, entriesPerPage);
+      const prefix = fromBinaryString(folderId);
+      const listed = await listFolder(rangeKeys, prefix, from, entriesPerPage);
       setListings((current) => {
         const next = new Map(current);
         const before = from === undefined ? undefined : current.get(folderId);
-        next.set(folderId, before === undefined ? listed : { entries: [...before.entries, ...listed.entries], next: listed.next });
+        const joined = before === undefined ? listed : { entries: [...before.entries, ...listed.entries], next: listed.next };
+        next.set(folderId, afterEvents(prefix, joined, seen, liveEntriesMax));
         return next;
       });
     } catch (failure) {
       setError(errorText(failure));
+    } finally {
+      loadingRef.current.delete(folderId);
+      setLoading(new Set(loadingRef.current.keys()));
     }
   }, []);
 
@@ -65,6 +79,8 @@ export function KeysPage({ params }: { params: URLSearchParams }) {
     setLive({ kind: 'starting' });
     void (async () => {
       try {
+        // A (re)start lists again every folder it shows; the others are read again when opened.
+        setListings(new Map());
         const counted = await range(span.key, { rangeEnd: span.rangeEnd, countOnly: true, signal: stop.signal });
         setTotal(counted.count);
         await Promise.all([...expanded].map((folderId) => load(folderId)));
@@ -87,17 +103,10 @@ export function KeysPage({ params }: { params: URLSearchParams }) {
   }, [restarts]);
 
   const applyEvents = (events: readonly WatchEvent[]): void => {
+    for (const seen of loadingRef.current.values()) seen.push(...events);
     setListings((current) => {
       const next = new Map(current);
-      for (const event of events) {
-        for (const [folderId, listing] of next) {
-          const prefix = fromBinaryString(folderId);
-          if (!inFolder(prefix, event.kv.key)) continue;
-          const entry = entryOf(prefix, event.kv.key);
-          if (event.type === 'PUT') next.set(folderId, withEntry(listing, entry));
-          else if (entry.kind === 'key') next.set(folderId, withoutEntry(listing, entry.id));
-        }
-      }
+      for (const [folderId, listing] of next) next.set(folderId, afterEvents(fromBinaryString(folderId), listing, events, liveEntriesMax));
       return next;
     });
     // The subfolders of listed folders that a delete fell in: each may have lost its last key.
@@ -138,7 +147,7 @@ export function KeysPage({ params }: { params: URLSearchParams }) {
       else next.delete(folderId);
       return next;
     });
-    if (opening && !listings.has(folderId)) void load(folderId);
+    if (opening && !listingsRef.current.has(folderId)) void load(folderId);
   };
 
   const newKeyPrefix = useMemo(() => {
@@ -158,7 +167,7 @@ export function KeysPage({ params }: { params: URLSearchParams }) {
         {error !== undefined && <p class="error" role="alert">{error}</p>}
         {(error === permissionDenied || (live.kind === 'stopped' && live.reason === permissionDenied)) && <RootChoice root={root} />}
         <div class="tree">
-          <FolderEntries folderId={rootId} listings={listings} expanded={expanded} selected={selected} onToggle={toggle} onMore={load} linkParams={linkParams} />
+          <FolderEntries folderId={rootId} listings={listings} loading={loading} expanded={expanded} selected={selected} onToggle={toggle} onMore={load} linkParams={linkParams} />
         </div>
       </section>
       <section class="key-pane" aria-label="Selected key">
@@ -187,6 +196,8 @@ function LiveStatus({ live, onRestart }: { live: Live; onRestart: () => void }) 
 interface FolderProps {
   folderId: string;
   listings: ReadonlyMap<string, Listing>;
+  /** Folders being read: their "Show more" waits. */
+  loading: ReadonlySet<string>;
   expanded: ReadonlySet<string>;
   selected: Uint8Array | undefined;
   onToggle: (folderId: string) => void;
@@ -209,7 +220,7 @@ function FolderEntries(props: FolderProps) {
       ))}
       {next !== undefined && (
         <li>
-          <button type="button" class="more" onClick={() => props.onMore(props.folderId, next)}>Show more</button>
+          <button type="button" class="more" disabled={props.loading.has(props.folderId)} onClick={() => props.onMore(props.folderId, next)}>Show more</button>
         </li>
       )}
     </ul>

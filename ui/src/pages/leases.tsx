@@ -18,6 +18,8 @@ import { Confirm } from '../components/confirm.js';
 const leasesShownMax = 500;
 /** Keys shown per lease. */
 const keysShownMax = 20;
+/** After a failed time-to-live check, how long before the lease is asked about again. */
+const failedCheckRetryMs = 5_000;
 
 interface Tracked {
   readonly details: LeaseDetails;
@@ -55,6 +57,12 @@ export function LeasesPage({ params }: { params: URLSearchParams }) {
       track(await timeToLive(id), previous);
     } catch (failure) {
       setError(errorText(failure));
+      // Asked again after a pause, not at every tick.
+      setLeases((current) => {
+        const tracked = current.get(id);
+        if (tracked === undefined) return current;
+        return new Map(current).set(id, { ...tracked, deadlineMs: performance.now() + failedCheckRetryMs });
+      });
     } finally {
       checking.current.delete(id);
     }
@@ -69,6 +77,7 @@ export function LeasesPage({ params }: { params: URLSearchParams }) {
         const ids = (await leaseIds()).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
         setTotal(ids.length);
         const listed = await Promise.all(ids.slice(0, leasesShownMax).map((id) => timeToLive(id)));
+        if (stop.signal.aborted) return;
         const startMs = performance.now();
         setLeases(new Map(listed.filter((lease) => lease.ttlSeconds >= 0).map((lease) => [lease.id, { details: lease, deadlineMs: startMs + lease.ttlSeconds * 1000, keptAlive: false }])));
         setError(undefined);

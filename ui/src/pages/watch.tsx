@@ -21,7 +21,9 @@ type State = { readonly kind: 'idle' } | { readonly kind: 'watching'; readonly s
 
 export function WatchPage({ params }: { params: URLSearchParams }) {
   const initialKey = params.get('key');
-  const [keyText, setKeyText] = useState(initialKey === null ? '' : displayText(fromBase64(initialKey)));
+  // A key given as bytes (?key=<base64>, from the keys page) is watched as those bytes until the text is edited.
+  const [keyBytes, setKeyBytes] = useState<Uint8Array | undefined>(initialKey === null ? undefined : fromBase64(initialKey));
+  const [keyText, setKeyText] = useState(keyBytes === undefined ? '' : displayText(keyBytes));
   const [prefix, setPrefix] = useState(params.get('prefix') === '1');
   const [startRevision, setStartRevision] = useState(params.get('from') ?? '');
   const [prevKv, setPrevKv] = useState(false);
@@ -63,12 +65,18 @@ export function WatchPage({ params }: { params: URLSearchParams }) {
     stop.current?.abort();
     const controller = new AbortController();
     stop.current = controller;
-    const key = keyText === '' ? new Uint8Array([0]) : utf8(keyText);
-    const rangeEnd = keyText === '' ? new Uint8Array([0]) : prefix ? prefixEnd(key) : undefined;
+    const everyKey = keyText === '' && keyBytes === undefined;
+    const key = everyKey ? new Uint8Array([0]) : (keyBytes ?? utf8(keyText));
+    const rangeEnd = everyKey ? new Uint8Array([0]) : prefix ? prefixEnd(key) : undefined;
     const from = /^\d+$/.test(startRevision.trim()) ? BigInt(startRevision.trim()) : 0n;
     shown.current = [];
     setEvents([]);
     setDropped(0);
+    // A new watch starts unpaused, with nothing of the last one held back.
+    holding.current = [];
+    setHeld(0);
+    pausedRef.current = false;
+    setPaused(false);
     setState({ kind: 'watching', since: from === 0n ? 'now' : `revision ${from}` });
     watch({ key, ...(rangeEnd === undefined ? {} : { rangeEnd }), startRevision: from, prevKv }, (message) => {
       if (message.kind === 'events') {
@@ -110,7 +118,7 @@ export function WatchPage({ params }: { params: URLSearchParams }) {
     <div class="watch-page">
       <h1>Watch</h1>
       <form class="watch-form" onSubmit={(event) => { event.preventDefault(); start(); }}>
-        <label>Key <input name="key" value={keyText} spellcheck={false} placeholder="every key" onInput={(event) => setKeyText((event.target as HTMLInputElement).value)} /></label>
+        <label>Key <input name="key" value={keyText} spellcheck={false} placeholder="every key" onInput={(event) => { setKeyBytes(undefined); setKeyText((event.target as HTMLInputElement).value); }} /></label>
         <label><input type="checkbox" checked={prefix} onChange={() => setPrefix(!prefix)} /> Prefix</label>
         <label>From revision <input name="from" inputMode="numeric" value={startRevision} placeholder="now" size={10} onInput={(event) => setStartRevision((event.target as HTMLInputElement).value)} /></label>
         <label><input type="checkbox" checked={prevKv} onChange={() => setPrevKv(!prevKv)} /> Previous values</label>
@@ -118,15 +126,17 @@ export function WatchPage({ params }: { params: URLSearchParams }) {
         <button type="button" disabled={state.kind !== 'watching'} onClick={stopWatching}>Stop</button>
       </form>
       <div class="watch-controls">
-        <button type="button" aria-pressed={paused} disabled={state.kind !== 'watching'} onClick={togglePause}>{paused ? `Resume (${held} held)` : 'Pause'}</button>
+        <button type="button" aria-pressed={paused} disabled={state.kind !== 'watching'} onClick={togglePause}>{paused ? 'Resume' : 'Pause'}</button>
+        {paused && <span class="held">{held} held</span>}
         <label><input type="checkbox" checked={showPuts} onChange={() => setShowPuts(!showPuts)} /> Puts</label>
         <label><input type="checkbox" checked={showDeletes} onChange={() => setShowDeletes(!showDeletes)} /> Deletes</label>
+        {/* Only the watch's state is announced; the counts change with every event. */}
         <span class="watch-state" role="status">
           {state.kind === 'idle' ? 'Not watching.' : state.kind === 'watching' ? `Watching from ${state.since}.` : `Ended: ${state.reason}.`}
-          {dropped > 0 ? ` ${dropped} older events dropped.` : ''}
         </span>
+        {dropped > 0 && <span class="watch-state">{dropped} older events dropped.</span>}
       </div>
-      <div class="events" ref={list} tabIndex={0} aria-label="Events" onScroll={(event) => {
+      <div class="events" ref={list} tabIndex={0} role="region" aria-label="Events" onScroll={(event) => {
         const element = event.currentTarget;
         pinned.current = element.scrollHeight - element.scrollTop - element.clientHeight < 8;
       }}>
