@@ -505,7 +505,7 @@ function clientServer(context: ServiceContext, parts: { leases: LeaseTable; expi
     leaseService(context, leases, expiry),
   );
   const coordination = new Coordination(coordinationKvPath(context, leases, expiry), hub, context.clock);
-  const caller = (call: CallIdentity) => callerAuth(context, call);
+  const caller = async (call: CallIdentity) => callerAuth(context, call);
   server.addService(LockService, lockService(coordination, caller));
   server.addService(ElectionService, electionService(coordination, caller));
   server.addService(withSharedResponseEncoding(withTolerantRequestStreams(WatchService, ['watch']), { watch: watchResponseEncoder }), watchService(context, hub, { ...watchStreamLimits, progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs }));

@@ -56,7 +56,9 @@ export function fillHeader(context: ServiceContext, header: ResponseHeader | und
  * filled in. `T` is the response type the request's kind produces.
  */
 export async function proposeFor<T extends { header?: ResponseHeader | undefined }>(context: ServiceContext, proposal: Proposal, call: CallState): Promise<T> {
-  const auth = await callerAuth(context, call);
+  // Most calls carry no token: their caller is known at once, without waiting a turn.
+  const found = callerAuth(context, call);
+  const auth = found instanceof Promise ? await found : found;
   const response = (await context.node.propose({ ...proposal, auth }, { gaveUp: () => call.cancelled })) as unknown as T;
   response.header = fillHeader(context, response.header);
   return response;

@@ -18,7 +18,8 @@ export function kvService(context: ServiceContext): KVServer {
   return {
     range: unary(async (request, call) => {
       checkRange(request);
-      const auth = await callerAuth(context, call);
+      const found = callerAuth(context, call);
+      const auth = found instanceof Promise ? await found : found;
       if (!request.serializable) await context.node.readBarrier();
       const response = await readAs(context, auth, () => context.auth.checkRead(auth, request.key, request.rangeEnd), () => context.applier.rangeBatched(request));
       response.header = fillHeader(context, response.header);
