@@ -8,18 +8,11 @@ const utf8Lenient = new TextDecoder('utf-8');
 const utf8Encoder = new TextEncoder();
 
 export function fromBase64(text: string | undefined): Uint8Array {
-  if (text === undefined || text === '') return new Uint8Array(0);
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
+  return text === undefined ? new Uint8Array(0) : fromBinaryString(atob(text));
 }
 
 export function toBase64(bytes: Uint8Array): string {
-  let binary = '';
-  // In slices: String.fromCharCode takes its arguments on the stack.
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
+  return btoa(binaryString(bytes));
 }
 
 export function utf8(text: string): Uint8Array {
@@ -46,6 +39,7 @@ export function strictText(bytes: Uint8Array): string | undefined {
 /** A map key for `bytes`: one char per byte, so that maps and sorts agree with etcd's byte order. */
 export function binaryString(bytes: Uint8Array): string {
   let text = '';
+  // In slices: String.fromCharCode takes its arguments on the stack.
   for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return text;
 }

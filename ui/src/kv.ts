@@ -1,7 +1,7 @@
 // The key-value calls the console makes. Writes are transactions guarded by
 // the revision the user saw: an edit never overwrites a change the user has
 // not seen (the page shows the conflict and the key's new value instead).
-import { toBase64 } from './bytes.js';
+import { prefixEnd, toBase64, utf8 } from './bytes.js';
 import { call, keyValue, type KeyValue, type RangeOptions, type RangeResponse, type ResponseHeader } from './gateway.js';
 
 export interface Range {
@@ -9,6 +9,13 @@ export interface Range {
   readonly more: boolean;
   readonly count: bigint;
   readonly revision: bigint;
+}
+
+/** The range a prefix covers, as a range or watch takes it: every key for "". */
+export function prefixSpan(prefix: string): { key: Uint8Array; rangeEnd: Uint8Array } {
+  if (prefix === '') return { key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]) };
+  const key = utf8(prefix);
+  return { key, rangeEnd: prefixEnd(key) };
 }
 
 export async function range(key: Uint8Array, options: RangeOptions = {}): Promise<Range> {

@@ -11,7 +11,7 @@ import { displayText, prefixEnd, strictText, toBase64, utf8 } from '../bytes.js'
 import { classify, type Found, type Participant, type ScannedKey } from '../coordination.js';
 import { errorText } from '../errors.js';
 import { leaseHex } from '../leases.js';
-import { range } from '../kv.js';
+import { prefixSpan, range } from '../kv.js';
 import { hashOf } from '../routes.js';
 import { watch } from '../watch-stream.js';
 
@@ -31,9 +31,8 @@ interface Scan {
 }
 
 async function scan(prefix: string): Promise<Scan> {
-  const start = prefix === '' ? new Uint8Array([0]) : utf8(prefix);
-  const end = prefix === '' ? new Uint8Array([0]) : prefixEnd(start);
-  const listed = await range(start, { rangeEnd: end, keysOnly: true, limit: scanKeysMax });
+  const span = prefixSpan(prefix);
+  const listed = await range(span.key, { rangeEnd: span.rangeEnd, keysOnly: true, limit: scanKeysMax });
   const keysOnly: ScannedKey[] = listed.kvs.map((kv) => ({ key: kv.key, createRevision: kv.createRevision, lease: kv.lease, valueBytes: 0 }));
   const first = classify(keysOnly);
   // Lock or election, and what each instance says: the values of those groups, read at the scan's revision.
@@ -92,8 +91,7 @@ export function CoordinationPage({ params }: { params: URLSearchParams }) {
       try {
         const revision = await rescan();
         setError(undefined);
-        const start = prefix === '' ? new Uint8Array([0]) : utf8(prefix);
-        await watch({ key: start, rangeEnd: prefix === '' ? new Uint8Array([0]) : prefixEnd(start), startRevision: revision + 1n }, (message) => {
+        await watch({ ...prefixSpan(prefix), startRevision: revision + 1n }, (message) => {
           // One read for every change of the next moment (and under a stream of writes, one a second): never postponed for good.
           if (message.kind === 'events') schedule();
         }, stop.signal);

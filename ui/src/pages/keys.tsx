@@ -7,7 +7,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { binaryString, displayText, fromBase64, fromBinaryString, prefixEnd, toBase64, utf8 } from '../bytes.js';
 import { errorText } from '../errors.js';
 import { afterEvents, entryOf, inFolder, listFolder, withoutEntry, type Listing, type RangeKeys, type TreeEntry } from '../key-tree.js';
-import { range } from '../kv.js';
+import { prefixSpan, range } from '../kv.js';
 import { hashOf } from '../routes.js';
 import { watch, type WatchEvent } from '../watch-stream.js';
 import { KeyPanel, type KeyUpdate } from '../components/key-panel.js';
@@ -32,7 +32,7 @@ export function KeysPage({ params }: { params: URLSearchParams }) {
   // The tree may start below the keyspace's root (?root=/app/): a user allowed only a prefix lists from there.
   const root = params.get('root') ?? '';
   const rootId = binaryString(utf8(root));
-  const span = spanOf(root);
+  const span = prefixSpan(root);
   const linkParams: Record<string, string> = root === '' ? {} : { root };
   const [listings, setListings] = useState<ReadonlyMap<string, Listing>>(new Map());
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set([rootId, ...ancestorsOf(selected).filter((id) => id.length > rootId.length && id.startsWith(rootId))]));
@@ -244,13 +244,6 @@ function EntryItem({ entry, name, selected, folder }: { entry: TreeEntry; name: 
       {open && <FolderEntries {...folder} folderId={entry.id} />}
     </li>
   );
-}
-
-/** The range a tree rooted at `root` covers: every key, or the prefix's. */
-function spanOf(root: string): { key: Uint8Array; rangeEnd: Uint8Array } {
-  if (root === '') return { key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]) };
-  const key = utf8(root);
-  return { key, rangeEnd: prefixEnd(key) };
 }
 
 /** Where to start the tree when the user may not read all of it. */

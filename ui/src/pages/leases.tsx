@@ -9,7 +9,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { binaryString, displayText, toBase64 } from '../bytes.js';
 import { errorText } from '../errors.js';
 import { leaseHex, leaseIds, revoke, timeToLive, type LeaseDetails } from '../leases.js';
-import { range } from '../kv.js';
+import { prefixSpan, range } from '../kv.js';
 import { hashOf } from '../routes.js';
 import { watch, type WatchEvent } from '../watch-stream.js';
 import { Confirm } from '../components/confirm.js';
@@ -73,7 +73,8 @@ export function LeasesPage({ params }: { params: URLSearchParams }) {
     const stop = new AbortController();
     void (async () => {
       try {
-        const { revision } = await range(new Uint8Array([0]), { rangeEnd: new Uint8Array([0]), countOnly: true });
+        const everyKey = prefixSpan('');
+        const { revision } = await range(everyKey.key, { rangeEnd: everyKey.rangeEnd, countOnly: true });
         const ids = (await leaseIds()).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
         setTotal(ids.length);
         const listed = await Promise.all(ids.slice(0, leasesShownMax).map((id) => timeToLive(id)));
@@ -81,7 +82,7 @@ export function LeasesPage({ params }: { params: URLSearchParams }) {
         const startMs = performance.now();
         setLeases(new Map(listed.filter((lease) => lease.ttlSeconds >= 0).map((lease) => [lease.id, { details: lease, deadlineMs: startMs + lease.ttlSeconds * 1000, keptAlive: false }])));
         setError(undefined);
-        await watch({ key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]), startRevision: revision + 1n }, (message) => {
+        await watch({ ...everyKey, startRevision: revision + 1n }, (message) => {
           if (message.kind === 'events') follow(message.events);
         }, stop.signal);
       } catch (failure) {
