@@ -4,36 +4,29 @@
  * once faults stop. A failure prints its seed, the violation and the trace tail.
  */
 import { expect } from 'chai';
+import { runBatch, runSeeds } from './batch.js';
 import { report } from './report.js';
 import { runSeed, type RunResult } from './run.js';
 
 const mixedSeeds = 3000;
 const churnSeeds = 500;
 
-/** Failures, and how many histories the linearizability search could not decide in its budget. */
-function runBatch(from: number, count: number, profile: 'mixed' | 'churn'): { failures: RunResult[]; inconclusive: number } {
-  const failures: RunResult[] = [];
-  let inconclusive = 0;
-  for (let seed = from; seed < from + count; seed++) {
-    const r = runSeed({ seed, profile });
-    if (!r.ok) failures.push(r);
-    if (r.operations.linearizability === 'inconclusive') inconclusive++;
-  }
-  return { failures, inconclusive };
-}
-
+// The seeds run on one worker thread per core (batch.ts): the same seeds and checks as one after
+// another, in half the time on two cores.
 describe('simulator: CI batch', function () {
   this.timeout(240_000);
 
-  it(`${mixedSeeds} seeds, mixed 3 and 5 nodes, mixed fault profiles, membership churn: safety, liveness and linearizability hold`, () => {
-    const { failures, inconclusive } = runBatch(1, mixedSeeds, 'mixed');
-    expect(failures.map(report).join('\n\n')).to.equal('');
+  it(`${mixedSeeds} seeds, mixed 3 and 5 nodes, mixed fault profiles, membership churn: safety, liveness and linearizability hold`, async () => {
+    const { failures, inconclusive, seedsRun } = await runBatch(1, mixedSeeds, 'mixed');
+    expect(seedsRun).to.equal(mixedSeeds);
+    expect(failures.join('\n\n')).to.equal('');
     expect(inconclusive, 'histories the linearizability search could not decide').to.be.at.most(mixedSeeds / 100);
   });
 
-  it(`${churnSeeds} seeds of heavy churn (leaders change every few ticks, one entry per message)`, () => {
-    const { failures, inconclusive } = runBatch(100_001, churnSeeds, 'churn');
-    expect(failures.map(report).join('\n\n')).to.equal('');
+  it(`${churnSeeds} seeds of heavy churn (leaders change every few ticks, one entry per message)`, async () => {
+    const { failures, inconclusive, seedsRun } = await runBatch(100_001, churnSeeds, 'churn');
+    expect(seedsRun).to.equal(churnSeeds);
+    expect(failures.join('\n\n')).to.equal('');
     expect(inconclusive).to.be.at.most(churnSeeds / 100);
   });
 });
@@ -104,5 +97,17 @@ describe('simulator: workload', () => {
     expect(caught.violation).to.match(/election safety: nodes \d and \d are both leaders of term \d+/);
     expect(report(caught)).to.contain(`npm run sim -- --seed ${caught.seed}`);
     expect(caught.traceTail.length).to.be.greaterThan(10);
+  });
+});
+
+describe('simulator: the batch on worker threads', () => {
+  it('reports every failing seed, in seed order, as running them one after another does', async () => {
+    const bugs = { voteTwicePerTerm: true };
+    const sequential = runSeeds(Array.from({ length: 60 }, (_, i) => i + 1), 'mixed', bugs);
+    const spread = await runBatch(1, 60, 'mixed', bugs);
+    expect(sequential.failures.length).to.be.greaterThan(0);
+    expect(spread.failures).to.deep.equal(sequential.failures);
+    expect(spread.inconclusive).to.equal(sequential.inconclusive);
+    expect(spread.seedsRun).to.equal(60);
   });
 });
