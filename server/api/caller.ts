@@ -7,7 +7,7 @@
 // own (JWT) keeps that one.
 import type { RequestAuth } from '../../proto/gen/cairnpb/internal.js';
 import { AuthOldRevisionError, InvalidAuthTokenError } from '../auth/errors.js';
-import type { CallIdentity } from '../grpc/unary.js';
+import { firstMetadataValue, type CallIdentity } from '../grpc/unary.js';
 import { simpleTokenIndex } from '../auth/tokens.js';
 import type { ServiceContext } from './context.js';
 
@@ -65,8 +65,8 @@ export function callerAuthNow(context: ServiceContext, call: CallIdentity): Requ
  * simple token nor a JWT contains a comma.
  */
 function tokenOf(call: CallIdentity): string | undefined {
-  const value = call.metadata.get(tokenMetadataKey)[0] ?? call.metadata.get(authorizationMetadataKey)[0];
-  return value === undefined ? undefined : String(value).split(repeatedHeaderSeparator)[0];
+  const value = firstMetadataValue(call, tokenMetadataKey) ?? firstMetadataValue(call, authorizationMetadataKey);
+  return value?.split(repeatedHeaderSeparator)[0];
 }
 
 /**

@@ -9,7 +9,7 @@
 import { status, type ServiceDefinition } from '@grpc/grpc-js';
 import { Counter, type Registry } from 'prom-client';
 import { methodOfPath } from './method-path.js';
-import type { CallObserverFactory } from './serving/observer.js';
+import type { CallObserver, CallObserverFactory } from './serving/observer.js';
 
 type Labels = { grpc_type: string; grpc_service: string; grpc_method: string };
 
@@ -25,6 +25,8 @@ interface MethodCounts {
   sent: number;
   /** By gRPC code; every code is listed (at 0) once the method is initialized. */
   readonly handled: Map<number, number>;
+  /** What each call of the method is observed by: one object for all of them, since it only adds to these counts. */
+  readonly observer: CallObserver;
 }
 
 /** go-grpc-prometheus's names of the call kinds. */
@@ -102,7 +104,20 @@ export class GrpcMetrics {
   private countsOf(path: string, requestStream: boolean, responseStream: boolean): MethodCounts {
     let counts = this.byPath.get(path);
     if (counts === undefined) {
-      counts = { labels: labelsOf(path, requestStream, responseStream), started: 0, received: 0, sent: 0, handled: new Map() };
+      const handled = new Map<number, number>();
+      const made: MethodCounts = {
+        labels: labelsOf(path, requestStream, responseStream),
+        started: 0,
+        received: 0,
+        sent: 0,
+        handled,
+        observer: {
+          received: () => void made.received++,
+          sent: () => void made.sent++,
+          ended: (code) => void handled.set(code, (handled.get(code) ?? 0) + 1),
+        },
+      };
+      counts = made;
       this.byPath.set(path, counts);
     }
     return counts;
@@ -117,10 +132,6 @@ export class GrpcMetrics {
   readonly observer: CallObserverFactory = (method) => {
     const counts = this.byPath.get(method.path) ?? this.countsOf(method.path, method.requestStream, method.responseStream);
     counts.started++;
-    return {
-      received: () => void counts.received++,
-      sent: () => void counts.sent++,
-      ended: (code) => void counts.handled.set(code, (counts.handled.get(code) ?? 0) + 1),
-    };
+    return counts.observer;
   };
 }

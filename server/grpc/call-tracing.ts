@@ -18,9 +18,9 @@ const metadataGetter = {
 };
 
 export function callTracing(tracer: Tracer): CallObserverFactory {
-  return (method, metadata) => {
+  return (method, request) => {
     const { service, method: name } = methodOfPath(method.path);
-    const parent = propagation.extract(context.active(), metadata, metadataGetter);
+    const parent = propagation.extract(context.active(), request.metadata, metadataGetter);
     const span = tracer.startSpan(`${service}/${name}`, {
       kind: SpanKind.SERVER,
       attributes: { 'rpc.system': 'grpc', 'rpc.service': service, 'rpc.method': name },

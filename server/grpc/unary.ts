@@ -10,7 +10,16 @@ export type AuthContext = ReturnType<ServerUnaryCall<unknown, unknown>['getAuthC
 /** Who made a call: its metadata (the auth token) and its TLS peer (the client certificate). */
 export interface CallIdentity {
   readonly metadata: Metadata;
+  /** metadata.get(key)[0] as a string, for a text key; cairn's gRPC server reads it without building the metadata. */
+  firstMetadataValue?(key: string): string | undefined;
   getAuthContext(): AuthContext;
+}
+
+/** The first value of text metadata `key` of `call`, undefined when it has none. */
+export function firstMetadataValue(call: Pick<CallIdentity, 'metadata' | 'firstMetadataValue'>, key: string): string | undefined {
+  if (call.firstMetadataValue !== undefined) return call.firstMetadataValue(key);
+  const value = call.metadata.get(key)[0];
+  return value === undefined ? undefined : String(value);
 }
 
 /** A call as the handlers see it: whether the client gave up (cancelled it, or its deadline passed), and who it is. */

@@ -11,7 +11,7 @@ import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { TLSSocket } from 'node:tls';
 import type { Clock, Timer } from '../../clock.js';
 import { CallStatusError, frameMessage, MessageReader, messageBytes, timeoutMsOf } from './framing.js';
-import type { CallObserver, CallObserverFactory } from './observer.js';
+import type { CallObserver, CallObserverFactory, ObservedMethod } from './observer.js';
 
 export type HandlerType = 'unary' | 'clientStream' | 'serverStream' | 'bidi';
 
@@ -19,6 +19,8 @@ export type HandlerType = 'unary' | 'clientStream' | 'serverStream' | 'bidi';
 export interface MethodHandler {
   readonly path: string;
   readonly type: HandlerType;
+  /** The method as observers see it (made once, not per call). */
+  readonly observed: ObservedMethod;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- grpc-js handlers take call objects of many shapes
   readonly func: (...args: any[]) => void;
   deserialize(bytes: Buffer): unknown;
@@ -29,8 +31,10 @@ export interface MethodHandler {
 export interface CallListener {
   message(value: unknown): void;
   halfClose(): void;
-  /** The call is over: its status was sent, or (`cancelled`) the client gave up or its deadline passed. */
-  finished(cancelled: boolean): void;
+  /** The client gave up (cancelled the call, went away, or its deadline passed) before a status was sent. */
+  cancelled(): void;
+  /** The call is over, answered or cancelled (after cancelled()); absent when the handler side has nothing to release. */
+  finished?(): void;
 }
 
 /** What grpc-js's getAuthContext() gives: a verified client certificate over TLS, else nothing. */
@@ -39,29 +43,43 @@ export interface CallAuthContext {
   sslPeerCertificate?: ReturnType<TLSSocket['getPeerCertificate']>;
 }
 
-const responseHeaders = {
+// Frozen: Node copies headers it is given; were that to change, sharing these would throw, not corrupt.
+const responseHeaders = Object.freeze({
   ':status': 200,
   'content-type': 'application/grpc+proto',
   'grpc-accept-encoding': 'identity,deflate,gzip',
   'grpc-encoding': 'identity',
-} as const;
+} as const);
+
+/** The trailers of almost every call, made once. */
+const okTrailers: Readonly<Record<string, string>> = Object.freeze({ 'grpc-status': String(status.OK), 'grpc-message': 'OK' });
 
 /** A status as the trailers carry it, with the handler's trailing metadata. */
-function trailersOf(code: number, details: string, metadata: Metadata | undefined): Record<string, string | string[]> {
+function trailersOf(code: number, details: string, metadata: Metadata | undefined): Readonly<Record<string, string | string[]>> {
+  if (code === status.OK && details === 'OK' && metadata === undefined) return okTrailers;
   return { 'grpc-status': String(code), 'grpc-message': encodeURI(details), ...metadata?.toHttp2Headers() } as Record<string, string | string[]>;
 }
 
 /** Request headers that are the transport's, not the call's metadata (as grpc-js removes them). */
 const transportHeaders = ['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type'];
 
+/** A request header's value as grpc-js's metadata gives it first (Node joins a repeated header's values with ", "). */
+function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** What grpc-js's metadata takes as a text value (isLegalNonBinaryValue); it leaves out a header with any other. */
+const legalTextValue = /^[ -~]*$/;
+
 export class ServerCall {
-  readonly metadata: Metadata;
   /** When the client stops waiting, in ms since the epoch; Infinity without a grpc-timeout. */
   readonly deadline: number;
   private readonly host: string | undefined;
   private readonly reader: MessageReader;
   private readonly observers: CallObserver[];
   private readonly encoding: string;
+  private metadataBuilt: Metadata | undefined;
   private listener: CallListener | undefined;
   private deadlineTimer: Timer | undefined;
   private headersSent = false;
@@ -71,7 +89,7 @@ export class ServerCall {
 
   constructor(
     private readonly stream: ServerHttp2Stream,
-    headers: IncomingHttpHeaders,
+    private readonly headers: IncomingHttpHeaders,
     readonly handler: MethodHandler,
     private readonly messageBytesMax: number,
     observerFactories: readonly CallObserverFactory[],
@@ -79,17 +97,13 @@ export class ServerCall {
   ) {
     this.reader = new MessageReader(messageBytesMax);
     this.host = headers[':authority'] ?? headers.host;
-    this.metadata = Metadata.fromHttp2Headers(headers);
-    const timeout = this.metadata.get('grpc-timeout')[0];
-    const encoding = this.metadata.get('grpc-encoding')[0];
-    this.encoding = typeof encoding === 'string' ? encoding : 'identity';
-    for (const header of transportHeaders) this.metadata.remove(header);
-    const method = { path: handler.path, requestStream: handler.type === 'clientStream' || handler.type === 'bidi', responseStream: handler.type === 'serverStream' || handler.type === 'bidi' };
-    this.observers = observerFactories.map((factory) => factory(method, this.metadata));
+    const timeout = headerValue(headers, 'grpc-timeout');
+    this.encoding = headerValue(headers, 'grpc-encoding') ?? 'identity';
+    this.observers = observerFactories.map((factory) => factory(handler.observed, this));
     this.deadline = Infinity;
     if (timeout !== undefined) {
       try {
-        const timeoutMs = timeoutMsOf(String(timeout));
+        const timeoutMs = timeoutMsOf(timeout);
         // As grpc-js's getDeadline(): in ms since the epoch.
         this.deadline = clock.wallMs() + timeoutMs;
         this.deadlineTimer = clock.after(timeoutMs, () => this.sendStatus({ code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded' }, true));
@@ -98,6 +112,31 @@ export class ServerCall {
         process.nextTick(() => this.sendStatus({ code: failure.code, details: failure.details }));
       }
     }
+  }
+
+  /**
+   * The request's metadata: its headers less HTTP/2's and gRPC's own, as
+   * grpc-js gives them. Built when first asked for: most calls only look up
+   * their token, which firstMetadataValue reads from the headers directly.
+   */
+  get metadata(): Metadata {
+    if (this.metadataBuilt === undefined) {
+      const metadata = Metadata.fromHttp2Headers(this.headers);
+      for (const header of transportHeaders) metadata.remove(header);
+      this.metadataBuilt = metadata;
+    }
+    return this.metadataBuilt;
+  }
+
+  /** metadata.get(key)[0] as a string, for a text key (not "-bin"), without building the metadata. */
+  firstMetadataValue(key: string): string | undefined {
+    if (this.metadataBuilt !== undefined || key.endsWith('-bin')) {
+      const value = this.metadata.get(key)[0];
+      return value === undefined ? undefined : String(value);
+    }
+    if (key.startsWith(':') || transportHeaders.includes(key)) return undefined;
+    const value = headerValue(this.headers, key);
+    return value !== undefined && legalTextValue.test(value) ? value : undefined;
   }
 
   /** Starts reading the request; `listener` hears of its messages, its half-close and the call's end. */
@@ -266,6 +305,14 @@ export class ServerCall {
 
   private notifyFinished(cancelled: boolean): void {
     const listener = this.listener;
-    if (listener !== undefined) process.nextTick(() => listener.finished(cancelled));
+    if (listener === undefined) return;
+    if (cancelled) {
+      process.nextTick(() => {
+        listener.cancelled();
+        listener.finished?.();
+      });
+    } else if (listener.finished !== undefined) {
+      process.nextTick(() => listener.finished?.());
+    }
   }
 }

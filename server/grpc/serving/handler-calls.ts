@@ -27,6 +27,8 @@ export function statusOfError(error: unknown, trailer?: Metadata | null): Status
 /** What every call object offers besides its stream (grpc-js's ServerSurfaceCall). */
 interface Surface {
   readonly metadata: Metadata;
+  /** The first value of a text metadata key (CallIdentity's fast path: no Metadata built). */
+  firstMetadataValue(key: string): string | undefined;
   cancelled: boolean;
   getPeer(): string;
   getDeadline(): number;
@@ -36,9 +38,11 @@ interface Surface {
   sendMetadata(metadata: Metadata): void;
 }
 
+/** The surface of a stream's call object (long-lived: closures are cheap here; a unary call gets UnaryCall). */
 function surfaceOf(call: ServerCall): Omit<Surface, 'cancelled'> {
   return {
     metadata: call.metadata,
+    firstMetadataValue: (key) => call.firstMetadataValue(key),
     getPeer: () => call.getPeer(),
     getDeadline: () => call.deadline,
     getPath: () => call.handler.path,
@@ -83,7 +87,53 @@ class ResponseSide {
   }
 }
 
-/** The call of unary and server-streaming handlers: the request, and responses to write. */
+/**
+ * The call of unary handlers (grpc-js's ServerUnaryCall): the request and
+ * the surface, on the prototype — one small object per call, where a
+ * Writable and its closures cost a kilobyte (the answer goes through the
+ * handler's callback, not a stream).
+ */
+class UnaryCall extends EventEmitter implements Surface {
+  cancelled = false;
+
+  constructor(private readonly call: ServerCall, readonly request: unknown) {
+    super();
+  }
+
+  get metadata(): Metadata {
+    return this.call.metadata;
+  }
+
+  firstMetadataValue(key: string): string | undefined {
+    return this.call.firstMetadataValue(key);
+  }
+
+  getPeer(): string {
+    return this.call.getPeer();
+  }
+
+  getDeadline(): number {
+    return this.call.deadline;
+  }
+
+  getPath(): string {
+    return this.call.handler.path;
+  }
+
+  getHost(): string | undefined {
+    return this.call.getHost();
+  }
+
+  getAuthContext(): ReturnType<ServerCall['getAuthContext']> {
+    return this.call.getAuthContext();
+  }
+
+  sendMetadata(metadata: Metadata): void {
+    this.call.sendMetadata(metadata);
+  }
+}
+
+/** The call of server-streaming handlers: the request, and responses to write. */
 class WritableCall extends Writable {
   cancelled = false;
   private readonly response: ResponseSide;
@@ -161,21 +211,18 @@ function responder(call: ServerCall): Respond {
   };
 }
 
-/** When the call is over: a cancelled call says so to its handler ('cancelled'); a stream is destroyed ('close'). */
-function finish(target: (EventEmitter & { cancelled: boolean }) | undefined, cancelled: boolean, destroy: boolean): void {
+/** A cancelled call says so to its handler ('cancelled'), as grpc-js's call objects do. */
+function cancel(target: (EventEmitter & { cancelled: boolean }) | undefined): void {
   if (target === undefined) return;
-  if (cancelled) {
-    target.cancelled = true;
-    target.emit('cancelled', 'cancelled');
-  }
-  if (destroy) (target as unknown as { destroy(): void }).destroy();
+  target.cancelled = true;
+  target.emit('cancelled', 'cancelled');
 }
 
-/** Unary and server-streaming calls: one request message, then the handler runs. */
+/** Unary and server-streaming calls: one request message, then the handler runs; a stream is destroyed ('close') when the call is over. */
 function runWithOneRequest(call: ServerCall, streaming: boolean): void {
   let request: unknown;
   let received = false;
-  let target: WritableCall | undefined;
+  let target: UnaryCall | WritableCall | undefined;
   const path = call.handler.path;
   call.start({
     message: (value) => {
@@ -185,11 +232,18 @@ function runWithOneRequest(call: ServerCall, streaming: boolean): void {
     },
     halfClose: () => {
       if (!received) return call.sendStatus({ code: status.UNIMPLEMENTED, details: `Received no request message for server streaming method ${path}` });
-      const writable = new WritableCall(call, request);
-      target = writable;
-      invoke(call, () => (streaming ? call.handler.func(writable) : call.handler.func(writable, responder(call))));
+      if (streaming) {
+        const writable = new WritableCall(call, request);
+        target = writable;
+        invoke(call, () => call.handler.func(writable));
+      } else {
+        const unary = new UnaryCall(call, request);
+        target = unary;
+        invoke(call, () => call.handler.func(unary, responder(call)));
+      }
     },
-    finished: (cancelled) => finish(target, cancelled, streaming),
+    cancelled: () => cancel(target),
+    finished: streaming ? () => (target as WritableCall | undefined)?.destroy() : undefined,
   });
 }
 
@@ -201,7 +255,8 @@ function runWithRequestStream(call: ServerCall, bidi: boolean): void {
       if (!call.run(() => duplex.push(value))) call.pauseReading();
     },
     halfClose: () => void call.run(() => duplex.push(null)),
-    finished: (cancelled) => finish(duplex, cancelled, true),
+    cancelled: () => cancel(duplex),
+    finished: () => duplex.destroy(),
   });
   invoke(call, () => (bidi ? call.handler.func(duplex) : call.handler.func(duplex, responder(call))));
 }

@@ -22,5 +22,10 @@ export interface CallObserver {
   ended?(code: number, details: string): void;
 }
 
-/** Called as each call starts, with its method and the request's metadata. */
-export type CallObserverFactory = (method: ObservedMethod, metadata: Metadata) => CallObserver;
+/** The request's metadata, built when first asked for (most observers never ask). */
+export interface ObservedRequest {
+  readonly metadata: Metadata;
+}
+
+/** Called as each call starts, with its method and its request. */
+export type CallObserverFactory = (method: ObservedMethod, request: ObservedRequest) => CallObserver;

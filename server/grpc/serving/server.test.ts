@@ -12,6 +12,7 @@ import {
 } from '@grpc/grpc-js';
 import { createServer, type Server as NetServer } from 'node:net';
 import { realClock } from '../../clock.js';
+import { firstMetadataValue } from '../unary.js';
 import { GrpcServer } from './server.js';
 import type { CallObserver } from './observer.js';
 
@@ -53,7 +54,9 @@ function implementation(seen: { resolveNever?: (cancelled: boolean) => void; res
       const headers = new Metadata();
       headers.set('x-header', 'h');
       call.sendMetadata(headers);
-      respond(null, { echo: request.text, token: call.metadata.get('token')[0] ?? null }, trailer);
+      // The token as CallIdentity's fast path reads it (the headers, on GrpcServer) and as Metadata gives it: the same.
+      const fast = { token: firstMetadataValue(call, 'token') ?? null, timeout: firstMetadataValue(call, 'grpc-timeout') ?? null };
+      respond(null, { echo: request.text, token: call.metadata.get('token')[0] ?? null, fast }, trailer);
     },
     count: (call: { request: Json; write(v: unknown): boolean; end(): void; emit(e: string, v: unknown): void }) => {
       const upTo = Number(call.request.upTo);
@@ -201,7 +204,15 @@ describe('GrpcServer (serving/): answers as grpc-js’s Server does', function (
     const metadata = new Metadata();
     metadata.set('token', 'T');
     const outcome = await same((client) => unary(client, 'echo', { text: 'hi' }, metadata));
-    expect(outcome).to.deep.equal({ code: status.OK, details: 'OK', value: { echo: 'hi', token: 'T' }, header: ['h'], trailer: ['yes'] });
+    expect(outcome).to.deep.equal({ code: status.OK, details: 'OK', value: { echo: 'hi', token: 'T', fast: { token: 'T', timeout: null } }, header: ['h'], trailer: ['yes'] });
+  });
+
+  it('a token sent twice reads as Node joins it, by the fast path and the metadata alike; a deadline is no metadata', async () => {
+    const metadata = new Metadata();
+    metadata.add('token', 'T1');
+    metadata.add('token', 'T2');
+    const outcome = await same((client) => unary(client, 'echo', { text: 'twice' }, metadata, 5_000));
+    expect(outcome.value).to.deep.equal({ echo: 'twice', token: 'T1, T2', fast: { token: 'T1, T2', timeout: null } });
   });
 
   it('unary errors: a status with details (non-ASCII, %), a handler that throws, an undecodable request, an unknown method', async () => {
@@ -226,7 +237,7 @@ describe('GrpcServer (serving/): answers as grpc-js’s Server does', function (
     };
     const [mine, reference] = await Promise.all([zipped(ours.address), zipped(theirs.address)]);
     expect(mine).to.deep.equal(reference);
-    expect(mine.value).to.deep.equal({ echo: 'z'.repeat(500), token: null });
+    expect(mine.value).to.deep.equal({ echo: 'z'.repeat(500), token: null, fast: { token: null, timeout: null } });
   });
 
   it('server streaming: every message, then OK; or the error emitted after them', async () => {

@@ -93,6 +93,7 @@ export class GrpcServer {
       this.handlers.set(method.path, {
         path: method.path,
         type: handlerType(method),
+        observed: { path: method.path, requestStream: method.requestStream, responseStream: method.responseStream },
         func: own === undefined ? unimplemented : (own as (...args: unknown[]) => void).bind(implementation),
         deserialize: (bytes) => method.requestDeserialize(bytes),
         serialize: (value) => method.responseSerialize(value),
