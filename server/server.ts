@@ -25,7 +25,7 @@ import {
   TxnResponse,
 } from '../proto/gen/etcdserverpb/rpc.js';
 import { withSharedResponseEncoding } from './api/encoding.js';
-import { watchResponseEncoder } from './api/watch-events.js';
+import { frameWatchResponses, watchResponseEncoder } from './api/watch-events.js';
 import { withTolerantRequestStreams } from './grpc/request-streams.js';
 import { Applier } from './apply/applier.js';
 import { leaseRenewHere, leaseService, leaseTimeToLiveHere } from './api/lease.js';
@@ -508,7 +508,8 @@ function clientServer(context: ServiceContext, parts: { leases: LeaseTable; expi
   const caller = async (call: CallIdentity) => callerAuth(context, call);
   server.addService(LockService, lockService(coordination, caller));
   server.addService(ElectionService, electionService(coordination, caller));
-  server.addService(withSharedResponseEncoding(withTolerantRequestStreams(WatchService, ['watch']), { watch: watchResponseEncoder }), watchService(context, hub, { ...watchStreamLimits, progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs }));
+  const watchDefinition = withSharedResponseEncoding(withTolerantRequestStreams(WatchService, ['watch']), { watch: watchResponseEncoder });
+  server.addService({ watch: { ...watchDefinition.watch, responseFrames: frameWatchResponses } }, watchService(context, hub, { ...watchStreamLimits, progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs }));
   server.addService(ClusterService, clusterService(context));
   calls.initialize([KVService, MaintenanceService, AuthService, LeaseService, LockService, ElectionService, WatchService, ClusterService]);
   return server;

@@ -3,7 +3,7 @@
 // and every response that carries it reuses those bytes. A change notified
 // to a thousand watchers costs one encoding, not a thousand.
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
-import { WatchResponse } from '../../proto/gen/etcdserverpb/rpc.js';
+import { WatchResponse, type ResponseHeader } from '../../proto/gen/etcdserverpb/rpc.js';
 import { Event, Event_EventType, type KeyValue } from '../../proto/gen/mvccpb/kv.js';
 import type { MessageEncoder } from '../codec.js';
 import type { ChangeEvent, MvccStore } from '../mvcc/store.js';
@@ -24,6 +24,146 @@ export function watchEvent(store: MvccStore, change: ChangeEvent, prevKv: boolea
   if (events === undefined) built.set(change, (events = {}));
   if (!prevKv) return (events.plain ??= { type: eventType(change), kv: change.kv, prevKv: undefined });
   return (events.withPrevKv ??= { type: eventType(change), kv: change.kv, prevKv: previousKv(store, change) });
+}
+
+/**
+ * Bytes of a response's fields before its events (the header, the watch id
+ * and any flags), made once per response shape. The header — the same
+ * object for every watcher of one revision (WatchStream shares it) — is
+ * encoded once per header object.
+ */
+const headerFields = new WeakMap<ResponseHeader, { bytes: Uint8Array; encoded: ResponseHeader }>();
+/** The gRPC message prefix: a compressed flag and the length (PROTOCOL-HTTP2.md). */
+const grpcPrefixBytes = 5;
+/** Field 2, watch_id (varint), and field 11, events (length-delimited): their tags. */
+const watchIdTag = 0x10;
+const eventsTag = 0x5a;
+
+/** Field 1's bytes for `header`; made again should the object have changed since (a header is never to be changed once sent, but a stale cache would send wrong revisions). */
+function headerField(header: ResponseHeader): Uint8Array {
+  const cached = headerFields.get(header);
+  if (cached !== undefined && sameHeader(cached.encoded, header)) return cached.bytes;
+  const bytes = WatchResponse.encode({ ...emptyResponse, header }).finish();
+  headerFields.set(header, { bytes, encoded: { ...header } });
+  return bytes;
+}
+
+function sameHeader(a: ResponseHeader, b: ResponseHeader): boolean {
+  return a.revision === b.revision && a.raftTerm === b.raftTerm && a.memberId === b.memberId && a.clusterId === b.clusterId;
+}
+
+/** A watch id written as a JS number must be exact. */
+const watchIdPlainMax = BigInt(Number.MAX_SAFE_INTEGER);
+
+const emptyResponse: WatchResponse = WatchResponse.fromPartial({});
+
+/** Whether the response carries only a header, a non-negative watch id and events: every response of events does. */
+function isPlain(response: WatchResponse): boolean {
+  return response.watchId >= 0n && response.watchId <= watchIdPlainMax && !response.created && !response.canceled && response.compactRevision === 0n && response.cancelReason === '' && !response.fragment;
+}
+
+/** The bytes of the fields before the events, for a response that is not plain (creates, cancels, fragments): rare, so the generated encoder's. */
+function headOf(response: WatchResponse): Uint8Array {
+  return WatchResponse.encode({ ...response, events: [] }).finish();
+}
+
+function varintBytes(value: number): number {
+  let bytes = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 0x80);
+    bytes++;
+  }
+  return bytes;
+}
+
+function writeVarint(target: Buffer, offset: number, value: number): number {
+  while (value >= 0x80) {
+    target[offset++] = (value % 0x80) | 0x80;
+    value = Math.floor(value / 0x80);
+  }
+  target[offset++] = value;
+  return offset;
+}
+
+/**
+ * Scratch space of frameWatchResponses, kept between calls (it runs to the
+ * end without yielding, so one set serves every stream): the bytes of every
+ * event in the order they are written, the size of each response, and the
+ * head of each response that is not plain.
+ */
+const scratch = { events: [] as Uint8Array[], sizes: [] as number[], heads: [] as Array<Uint8Array | undefined> };
+
+/**
+ * The responses as gRPC messages, framed and concatenated in one buffer:
+ * the bytes ts-proto's encoder and frameMessage would give, one by one
+ * (watch-events.test.ts checks it), without a writer or a copy per
+ * response. Each event's bytes come from the cache, the header's too.
+ */
+export function frameWatchResponses(responses: readonly WatchResponse[]): Buffer {
+  const { events, sizes, heads } = scratch;
+  events.length = 0;
+  sizes.length = 0;
+  heads.length = 0;
+  try {
+    let total = 0;
+    for (const response of responses) {
+      let size: number;
+      if (isPlain(response)) {
+        size = response.header === undefined ? 0 : headerField(response.header).length;
+        if (response.watchId !== 0n) size += 1 + varintBytes(Number(response.watchId));
+        heads.push(undefined);
+      } else {
+        const head = headOf(response);
+        heads.push(head);
+        size = head.length;
+      }
+      for (const event of response.events) {
+        const bytes = encodedEvent(event);
+        events.push(bytes);
+        size += 1 + varintBytes(bytes.length) + bytes.length;
+      }
+      if (size > 0xffff_ffff) throw new Error(`a watch response of ${size} bytes does not fit gRPC's framing`);
+      sizes.push(size);
+      total += grpcPrefixBytes + size;
+    }
+    const framed = Buffer.allocUnsafe(total);
+    let offset = 0;
+    let eventAt = 0;
+    for (let i = 0; i < responses.length; i++) {
+      const response = responses[i] as WatchResponse;
+      framed[offset] = 0;
+      framed.writeUInt32BE(sizes[i] as number, offset + 1);
+      offset += grpcPrefixBytes;
+      const head = heads[i];
+      if (head !== undefined) {
+        framed.set(head, offset);
+        offset += head.length;
+      } else {
+        if (response.header !== undefined) {
+          const header = headerField(response.header);
+          framed.set(header, offset);
+          offset += header.length;
+        }
+        if (response.watchId !== 0n) {
+          framed[offset++] = watchIdTag;
+          offset = writeVarint(framed, offset, Number(response.watchId));
+        }
+      }
+      for (let e = 0; e < response.events.length; e++) {
+        const bytes = events[eventAt++] as Uint8Array;
+        framed[offset++] = eventsTag;
+        offset = writeVarint(framed, offset, bytes.length);
+        framed.set(bytes, offset);
+        offset += bytes.length;
+      }
+    }
+    if (offset !== total) throw new Error(`watch responses framed into ${offset} bytes, ${total} expected`);
+    return framed;
+  } finally {
+    // Nothing of the responses is held once they are framed.
+    events.length = 0;
+    heads.length = 0;
+  }
 }
 
 /** Encodes a WatchResponse as ts-proto does (same fields, same order), each event's bytes taken from the cache. */

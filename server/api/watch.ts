@@ -19,6 +19,7 @@ import { Watcher, type WatchSink } from '../watch/watcher.js';
 import { fillHeader, type ServiceContext } from './context.js';
 import { watchEvent } from './watch-events.js';
 import { UndecodableRequest, undecodableStatus } from '../grpc/request-streams.js';
+import { batchWriteOf, type BatchWrite } from '../grpc/serving/handler-calls.js';
 import { goStatusText, toServiceError } from '../grpc/errors.js';
 import { grpcMessageBytesMax } from '../grpc/message-limits.js';
 import { callerAuthNow, prepareCaller } from './caller.js';
@@ -75,9 +76,28 @@ export function watchService(context: ServiceContext, hub: WatchHub, limits: Wat
   };
 }
 
+/** A response in a stream's queue, with about what its events take on the wire (eventsBytes). */
+interface Queued {
+  response: WatchResponse;
+  /** The watcher it is for; undefined for a response to the stream (an id refused, a progress answer). */
+  watcher: Watcher | undefined;
+  bytes: number;
+  /** Open to coalescing: `unsent` maps its watcher to it. */
+  open: boolean;
+}
+
+/** A stream's queue drops its written head in one go once that many responses were taken from it (not at every batch). */
+const queueCompactAt = 1_024;
+
 class WatchStream implements WatchSink {
   private readonly watchers = new Map<bigint, Watcher>();
-  private readonly queue: WatchResponse[] = [];
+  /** Responses not yet handed to the call: queue[queueHead..]. */
+  private readonly queue: Queued[] = [];
+  private queueHead = 0;
+  /** The header of the responses of the latest revision: one object for all of them, so it is encoded once (watch-events.ts). */
+  private sharedHeader: { revision: number; header: ResponseHeader } | undefined;
+  /** The call's batch write, when the server offers one (cairn's does): the responses go out without a stream write each. */
+  private readonly writeBatch: BatchWrite | undefined;
   private nextId = 0n;
   /** Responses handed to the call whose write has not completed: the next batch waits for them. */
   private batchInFlight = false;
@@ -90,7 +110,7 @@ class WatchStream implements WatchSink {
   private readonly progress = new Map<bigint, boolean>();
   private readonly fragmented = new Set<bigint>();
   /** Per watcher, its events response still in the queue (not yet written), while it may take more events. */
-  private readonly unsent = new Map<bigint, { response: WatchResponse; bytes: number }>();
+  private readonly unsent = new Map<Watcher, Queued>();
   /** A WatchProgressRequest waits for the stream's watchers to catch up. */
   private progressOwed = false;
 
@@ -101,6 +121,7 @@ class WatchStream implements WatchSink {
     private readonly call: ServerDuplexStream<WatchRequest, WatchResponse>,
   ) {
     this.progressTimer = context.clock.every(limits.progressNotifyIntervalMs, () => this.notifyProgress()).unref();
+    this.writeBatch = batchWriteOf(call);
   }
 
   receive(request: WatchRequest): void {
@@ -131,7 +152,7 @@ class WatchStream implements WatchSink {
       }
     }
     this.progressOwed = false;
-    this.enqueue(this.response(invalidWatchId, this.context.store.currentRevision));
+    this.enqueue(this.response(invalidWatchId, this.context.store.currentRevision), undefined);
   }
 
   private create(request: WatchCreateRequest): void {
@@ -140,7 +161,7 @@ class WatchStream implements WatchSink {
     const current = this.context.store.currentRevision;
     const failure = this.refusal(key, request.rangeEnd) ?? this.check(range.end, key, request.watchId);
     if (failure !== undefined) {
-      this.enqueue({ ...this.response(invalidWatchId, current), created: true, canceled: true, cancelReason: failure });
+      this.enqueue({ ...this.response(invalidWatchId, current), created: true, canceled: true, cancelReason: failure }, undefined);
       return;
     }
     let id = request.watchId;
@@ -158,7 +179,7 @@ class WatchStream implements WatchSink {
     if (request.progressNotify) this.progress.set(id, true);
     if (request.fragment) this.fragmented.add(id);
     // The ack is queued before the hub can deliver anything for the watcher.
-    this.enqueue({ ...this.response(id, current), created: true });
+    this.enqueue({ ...this.response(id, current), created: true }, watcher);
     this.hub.add(watcher);
   }
 
@@ -189,39 +210,44 @@ class WatchStream implements WatchSink {
     const watcher = this.watchers.get(id);
     if (watcher === undefined) return; // as etcd: cancelling an unknown watcher gets no answer
     this.forget(watcher);
-    this.enqueue({ ...this.response(id, this.context.store.currentRevision), canceled: true });
+    this.enqueue({ ...this.response(id, this.context.store.currentRevision), canceled: true }, watcher);
   }
 
-  deliver(watcher: Watcher, revision: number, events: ChangeEvent[]): boolean {
+  deliver(watcher: Watcher, revision: number, events: readonly ChangeEvent[]): boolean {
     if (this.closed) return true; // a closed stream takes everything; its watchers are being removed
     if (!this.coalesce(watcher, revision, events) && !this.enqueueEvents(watcher, revision, events)) return false;
-    if (this.progress.has(watcher.id)) this.progress.set(watcher.id, false);
+    if (this.progress.size > 0 && this.progress.has(watcher.id)) this.progress.set(watcher.id, false);
     return true;
   }
 
   /** Queues a response of the events, unless the queue is full. */
-  private enqueueEvents(watcher: Watcher, revision: number, events: ChangeEvent[]): boolean {
+  private enqueueEvents(watcher: Watcher, revision: number, events: readonly ChangeEvent[]): boolean {
     if (!this.hasRoom()) return false;
-    const response: WatchResponse = { ...this.response(watcher.id, revision), events: events.map((event) => watchEvent(this.context.store, event, watcher.prevKv)) };
+    const response = this.response(watcher.id, revision);
+    response.events = events.map((event) => watchEvent(this.context.store, event, watcher.prevKv));
     if (this.fragmented.has(watcher.id)) {
-      for (const part of fragments(response, grpcMessageBytesMax(this.context.config.maxRequestBytes))) this.enqueue(part);
+      for (const part of fragments(response, grpcMessageBytesMax(this.context.config.maxRequestBytes))) this.enqueue(part, watcher);
       return true;
     }
-    this.enqueue(response);
+    const queued = this.enqueue(response, watcher);
     // Still queued (a batch is being written): later events for the watcher may join it.
-    if (this.queue[this.queue.length - 1] === response) this.unsent.set(watcher.id, { response, bytes: eventsBytes(response.events) });
+    if (queued !== undefined && this.queue[this.queue.length - 1] === queued) {
+      queued.open = true;
+      this.unsent.set(watcher, queued);
+    }
     return true;
   }
 
   /** Adds the events to the watcher's response still in the queue, if it has one with room; the response then carries `revision`. */
-  private coalesce(watcher: Watcher, revision: number, events: ChangeEvent[]): boolean {
-    const waiting = this.unsent.get(watcher.id);
+  private coalesce(watcher: Watcher, revision: number, events: readonly ChangeEvent[]): boolean {
+    const waiting = this.unsent.get(watcher);
     if (waiting === undefined || waiting.response.events.length + events.length > coalescedEventsMax) return false;
     const added = events.map((event) => watchEvent(this.context.store, event, watcher.prevKv));
     const bytes = waiting.bytes + eventsBytes(added);
     if (bytes > coalescedBytesMax) return false;
     waiting.response.events.push(...added);
-    (waiting.response.header as ResponseHeader).revision = BigInt(revision);
+    // A new header, not a change to this one: headers are shared by the responses of a revision.
+    waiting.response.header = this.header(revision);
     waiting.bytes = bytes;
     return true;
   }
@@ -229,11 +255,15 @@ class WatchStream implements WatchSink {
   compacted(watcher: Watcher, compactRevision: number): void {
     this.forget(watcher);
     // As etcd, the cancel carries no revision in its header: it delivers nothing.
-    this.enqueue({ ...this.response(watcher.id, 0), canceled: true, compactRevision: BigInt(compactRevision) });
+    this.enqueue({ ...this.response(watcher.id, 0), canceled: true, compactRevision: BigInt(compactRevision) }, watcher);
   }
 
   hasRoom(): boolean {
-    return this.queue.length < this.limits.queuedResponsesMax;
+    return this.queuedCount() < this.limits.queuedResponsesMax;
+  }
+
+  private queuedCount(): number {
+    return this.queue.length - this.queueHead;
   }
 
   close(): void {
@@ -243,7 +273,8 @@ class WatchStream implements WatchSink {
     for (const watcher of this.watchers.values()) this.hub.remove(watcher);
     this.watchers.clear();
     this.queue.length = 0;
-    this.unsent.clear();
+    this.queueHead = 0;
+    this.closeToCoalescing();
   }
 
   private forget(watcher: Watcher): void {
@@ -263,22 +294,46 @@ class WatchStream implements WatchSink {
     const current = this.context.store.currentRevision;
     for (const [id, due] of this.progress) {
       const watcher = this.watchers.get(id);
-      if (due && watcher !== undefined && this.hub.isSynced(watcher)) this.enqueue(this.response(id, current));
+      if (due && watcher !== undefined && this.hub.isSynced(watcher)) this.enqueue(this.response(id, current), watcher);
       this.progress.set(id, true);
     }
   }
 
   private response(watchId: bigint, revision: number): WatchResponse {
-    return WatchResponse.fromPartial({ header: fillHeader(this.context, undefined, revision), watchId });
+    return { header: this.header(revision), watchId, created: false, canceled: false, compactRevision: 0n, cancelReason: '', fragment: false, events: [] };
   }
 
-  private enqueue(response: WatchResponse): void {
-    if (this.closed) return;
+  /** The header of a response at `revision` (this member's current term): shared with every other response made for the same. */
+  private header(revision: number): ResponseHeader {
+    const shared = this.sharedHeader;
+    if (shared !== undefined && shared.revision === revision && shared.header.raftTerm === this.context.node.term) return shared.header;
+    const header = fillHeader(this.context, undefined, revision);
+    this.sharedHeader = { revision, header };
+    return header;
+  }
+
+  /** Queues `response` (for `watcher`, or for the stream); undefined if the stream is closed. */
+  private enqueue(response: WatchResponse, watcher: Watcher | undefined): Queued | undefined {
+    if (this.closed) return undefined;
     // Nothing may join a response queued before this one: it would overtake it.
-    if (response.watchId === invalidWatchId) this.unsent.clear();
-    else this.unsent.delete(response.watchId);
-    this.queue.push(response);
+    if (watcher === undefined) this.closeToCoalescing();
+    else this.closeToCoalescingFor(watcher);
+    const queued: Queued = { response, watcher, bytes: eventsBytes(response.events), open: false };
+    this.queue.push(queued);
     this.flush();
+    return queued;
+  }
+
+  private closeToCoalescing(): void {
+    for (const queued of this.unsent.values()) queued.open = false;
+    this.unsent.clear();
+  }
+
+  private closeToCoalescingFor(watcher: Watcher): void {
+    const queued = this.unsent.get(watcher);
+    if (queued === undefined) return;
+    queued.open = false;
+    this.unsent.delete(watcher);
   }
 
   /**
@@ -289,17 +344,22 @@ class WatchStream implements WatchSink {
    * is busy gets fewer, fuller ones.
    */
   private flush(): void {
-    if (!this.batchInFlight && !this.closed && this.queue.length > 0) {
+    if (!this.batchInFlight && !this.closed && this.queuedCount() > 0) {
       this.batchInFlight = true;
       const batch = this.takeBatch();
-      this.call.cork();
-      batch.forEach((response, i) => this.call.write(response, i === batch.length - 1 ? () => this.batchWritten() : undefined));
-      this.call.uncork();
+      if (this.writeBatch !== undefined) {
+        this.writeBatch(batch, () => this.batchWritten());
+      } else {
+        this.call.cork();
+        batch.forEach((response, i) => this.call.write(response, i === batch.length - 1 ? () => this.batchWritten() : undefined));
+        this.call.uncork();
+      }
     }
     // Requests make responses (acks): while the queue is full, stop reading requests.
-    if (this.queue.length >= this.limits.queuedResponsesMax) this.call.pause();
+    const queued = this.queuedCount();
+    if (queued >= this.limits.queuedResponsesMax) this.call.pause();
     else if (this.call.isPaused()) this.call.resume();
-    if (this.queue.length < this.limits.queuedResponsesMax / 2) this.hub.wake();
+    if (queued < this.limits.queuedResponsesMax / 2) this.hub.wake();
   }
 
   private batchWritten(): void {
@@ -309,16 +369,21 @@ class WatchStream implements WatchSink {
 
   /** The queue's head, up to responsesPerWriteMax responses or about writeBytesMax of events; no longer open to coalescing. */
   private takeBatch(): WatchResponse[] {
-    let count = 0;
+    const batch: WatchResponse[] = [];
     let bytes = 0;
-    while (count < this.queue.length && count < responsesPerWriteMax && bytes < writeBytesMax) {
-      const response = this.queue[count++] as WatchResponse;
-      // A response open to coalescing carries its count already.
-      const open = this.unsent.get(response.watchId);
-      bytes += open?.response === response ? open.bytes : eventsBytes(response.events);
+    while (this.queueHead < this.queue.length && batch.length < responsesPerWriteMax && bytes < writeBytesMax) {
+      const queued = this.queue[this.queueHead++] as Queued;
+      bytes += queued.bytes;
+      batch.push(queued.response);
+      if (queued.open && queued.watcher !== undefined) this.closeToCoalescingFor(queued.watcher);
     }
-    const batch = this.queue.splice(0, count);
-    for (const response of batch) if (this.unsent.get(response.watchId)?.response === response) this.unsent.delete(response.watchId);
+    if (this.queueHead === this.queue.length) {
+      this.queue.length = 0;
+      this.queueHead = 0;
+    } else if (this.queueHead >= queueCompactAt) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
     return batch;
   }
 }

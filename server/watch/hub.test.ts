@@ -34,7 +34,7 @@ class FakeSink implements WatchSink {
   refuse = false;
   refusals = 0;
 
-  deliver(watcher: Watcher, revision: number, events: ChangeEvent[]): boolean {
+  deliver(watcher: Watcher, revision: number, events: readonly ChangeEvent[]): boolean {
     expect(events, 'the hub never delivers an empty response').to.not.be.empty;
     if (!this.room || this.refuse) {
       this.refusals++;
@@ -113,6 +113,25 @@ describe('WatchHub', () => {
   });
 
   describe('synced watchers', () => {
+    it('a sink that throws leaves the watchers it kept from their delivery with nothing of that batch in the next', () => {
+      const throwing = new FakeSink();
+      throwing.deliver = () => {
+        throw new Error('sink failure');
+      };
+      const sink = new FakeSink();
+      // A key's watchers are routed in the order they came: the throwing one first.
+      const failing = watchNow(throwing, { start: 'a' });
+      const first = watchNow(sink, { start: 'a' });
+      const second = watchNow(sink, { start: 'a' });
+      expect(() => put('a', '1')).to.throw('sink failure');
+      expect(first.routed).to.equal(undefined);
+      expect(second.routed).to.equal(undefined);
+      hub.remove(failing);
+      put('a', '2');
+      expect(sink.eventsOf(Number(first.id))).to.deep.equal(['put a=2@3']);
+      expect(sink.eventsOf(Number(second.id))).to.deep.equal(['put a=2@3']);
+    });
+
     it('get one delivery per revision, synchronously, with the events of a txn together and in txn order', () => {
       put('c', '0');
       const sink = new FakeSink();

@@ -68,24 +68,37 @@ export class WatchHub {
   notify(changes: RevisionChanges[]): void {
     const newest = changes[changes.length - 1];
     if (newest === undefined) return;
-    const routed = new Map<Watcher, ChangeEvent[]>();
+    const routed: Watcher[] = [];
     for (const { revision, events } of changes) {
       for (const event of events) {
         const key = event.kv.key.toString('latin1');
         const keyed = this.byKey.get(key);
-        if (keyed !== undefined) for (const watcher of keyed) if (watcher.nextRevision <= revision && watcher.wants(event)) route(routed, watcher, event);
-        for (const watcher of this.ranges) if (watcher.nextRevision <= revision && watcher.covers(key) && watcher.wants(event)) route(routed, watcher, event);
+        if (keyed !== undefined) for (const watcher of keyed) if (watcher.nextRevision <= revision && watcher.wants(event)) routeTo(routed, watcher, event);
+        for (const watcher of this.ranges) if (watcher.nextRevision <= revision && watcher.covers(key) && watcher.wants(event)) routeTo(routed, watcher, event);
       }
     }
-    for (const [watcher, events] of routed) {
-      const undelivered = this.deliver(watcher, newest.revision, events);
-      if (undelivered === undefined) {
-        watcher.nextRevision = newest.revision + 1;
-      } else {
-        watcher.nextRevision = undelivered;
-        this.remove(watcher);
-        this.moveAside(watcher);
+    let next = 0;
+    try {
+      while (next < routed.length) {
+        const watcher = routed[next++] as Watcher;
+        const events = watcher.routed as ChangeEvent[];
+        watcher.routed = undefined;
+        this.notifyOne(watcher, newest.revision, events);
       }
+    } finally {
+      // Should a sink throw, the watchers not reached keep no events for the next batch.
+      for (; next < routed.length; next++) (routed[next] as Watcher).routed = undefined;
+    }
+  }
+
+  private notifyOne(watcher: Watcher, revision: number, events: ChangeEvent[]): void {
+    const undelivered = this.deliver(watcher, revision, events);
+    if (undelivered === undefined) {
+      watcher.nextRevision = revision + 1;
+    } else {
+      watcher.nextRevision = undelivered;
+      this.remove(watcher);
+      this.moveAside(watcher);
     }
   }
 
@@ -196,7 +209,8 @@ export class WatchHub {
     while (first < events.length) {
       const end = responseEnd(events, first, this.limits.responseEventsMax);
       const header = end === events.length ? revision : eventRevision(events[end - 1] as ChangeEvent);
-      if (!watcher.sink.deliver(watcher, header, events.slice(first, end))) return eventRevision(events[first] as ChangeEvent);
+      const part = first === 0 && end === events.length ? events : events.slice(first, end);
+      if (!watcher.sink.deliver(watcher, header, part)) return eventRevision(events[first] as ChangeEvent);
       first = end;
     }
     return undefined;
@@ -273,6 +287,16 @@ function responseEnd(events: ChangeEvent[], first: number, eventsMax: number): n
   end = first + eventsMax;
   while (end < events.length && eventRevision(events[end] as ChangeEvent) === revision) end++;
   return end;
+}
+
+/** Adds `event` to the watcher's events of the batch being routed, listing the watcher in `routed` at its first. */
+function routeTo(routed: Watcher[], watcher: Watcher, event: ChangeEvent): void {
+  if (watcher.routed === undefined) {
+    watcher.routed = [event];
+    routed.push(watcher);
+  } else {
+    watcher.routed.push(event);
+  }
 }
 
 function route<K, T>(routed: Map<K, T[]>, key: K, event: T): void {

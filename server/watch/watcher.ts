@@ -8,8 +8,9 @@ export interface WatchSink {
    * Offers the events of revisions up to `revision` to the watcher's
    * stream. Returns false, delivering nothing, when the stream is full: the
    * hub then moves the watcher aside and catches it up from history later.
+   * `events` is the hub's: read it during the call, keep none of it.
    */
-  deliver(watcher: Watcher, revision: number, events: ChangeEvent[]): boolean;
+  deliver(watcher: Watcher, revision: number, events: readonly ChangeEvent[]): boolean;
   /** The history the watcher needs was compacted; the watcher is removed. */
   compacted(watcher: Watcher, compactRevision: number): void;
   /** Whether the stream has room for more responses now. */
@@ -22,6 +23,14 @@ export interface WatchFilters {
 }
 
 export class Watcher {
+  /**
+   * The hub's scratch while it routes one batch of changes: this watcher's
+   * events in it (a field is what a Map from watcher to events would be, at
+   * a fraction of the cost with a thousand watchers of a key). Undefined
+   * between batches.
+   */
+  routed: ChangeEvent[] | undefined = undefined;
+
   constructor(
     /** The id the client knows it by (unique within its stream). */
     readonly id: bigint,

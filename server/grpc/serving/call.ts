@@ -25,6 +25,8 @@ export interface MethodHandler {
   readonly func: (...args: any[]) => void;
   deserialize(bytes: Buffer): unknown;
   serialize(value: unknown): Uint8Array;
+  /** Serializes and frames several responses into one buffer itself, when the method's definition says how (ResponseFraming). */
+  frame?(values: readonly unknown[]): Buffer;
 }
 
 /** What a call tells the handler side (handler-calls.ts). */
@@ -284,7 +286,8 @@ export class ServerCall {
   private framed(values: readonly unknown[]): Buffer | undefined {
     let framed: Buffer;
     try {
-      framed = values.length === 1 ? frameMessage(this.handler.serialize(values[0])) : Buffer.concat(values.map((value) => frameMessage(this.handler.serialize(value))));
+      if (this.handler.frame !== undefined) framed = this.handler.frame(values);
+      else framed = values.length === 1 ? frameMessage(this.handler.serialize(values[0])) : Buffer.concat(values.map((value) => frameMessage(this.handler.serialize(value))));
     } catch {
       this.sendStatus({ code: status.INTERNAL, details: 'Error serializing response' });
       return undefined;

@@ -177,6 +177,12 @@ class DuplexCall extends Duplex {
     this.call.resumeReading();
   }
 
+  /** BatchWrite: nothing goes out once the stream was ended or destroyed. */
+  writeBatch(values: readonly unknown[], written: () => void): void {
+    if (this.writableEnded || this.destroyed) return;
+    this.call.sendMessages(values, written);
+  }
+
   override _write(chunk: unknown, _encoding: BufferEncoding, written: (error?: Error | null) => void): void {
     this.response.write(chunk, written);
   }
@@ -193,6 +199,20 @@ class DuplexCall extends Duplex {
     this.response.ending(metadata);
     return super.end();
   }
+}
+
+/**
+ * Writes responses, in order, as one write to the connection; `written` once
+ * they are handed to it. What cairn's stream call objects offer beside the
+ * stream's write(): a handler that queues its own responses (the watch
+ * stream) sends a batch without a stream write and callback per response.
+ * Not to be mixed with write() on the same call.
+ */
+export type BatchWrite = (values: readonly unknown[], written: () => void) => void;
+
+/** The batch write of a bidi call made by this server; undefined for any other call object (grpc-js's Server's). */
+export function batchWriteOf(call: object): BatchWrite | undefined {
+  return call instanceof DuplexCall ? (values, written) => call.writeBatch(values, written) : undefined;
 }
 
 /** A handler that throws ends its call as grpc-js ends it. */

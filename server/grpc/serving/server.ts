@@ -41,8 +41,18 @@ export interface ConnectionInjector {
   destroy(): void;
 }
 
+/**
+ * What a method's definition may add: its responses serialized and framed
+ * by itself, several into one buffer — the bytes frameMessage would give
+ * for each response's responseSerialize, concatenated (the watch stream's
+ * events, whose bytes are shared by every watcher, are written so).
+ */
+export interface ResponseFraming {
+  responseFrames?(values: readonly unknown[]): Buffer;
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- request and response types vary per method
-type ServiceDefinition = Record<string, MethodDefinition<any, any>>;
+type ServiceDefinition = Record<string, MethodDefinition<any, any> & ResponseFraming>;
 
 /** grpc-js's details for a method the server does not serve. */
 function unimplementedDetails(path: string): string {
@@ -97,6 +107,7 @@ export class GrpcServer {
         func: own === undefined ? unimplemented : (own as (...args: unknown[]) => void).bind(implementation),
         deserialize: (bytes) => method.requestDeserialize(bytes),
         serialize: (value) => method.responseSerialize(value),
+        frame: method.responseFrames,
       });
     }
   }
