@@ -104,12 +104,22 @@ export function frameWatchResponses(responses: readonly WatchResponse[]): Buffer
   events.length = 0;
   sizes.length = 0;
   heads.length = 0;
+  // The responses of one write mostly share their header and often their events (watchers of one key):
+  // the last of each looked up is kept at hand.
+  let lastHeader: ResponseHeader | undefined;
+  let lastHeaderBytes: Uint8Array | undefined;
+  let lastEvent: Event | undefined;
+  let lastEventBytes: Uint8Array | undefined;
   try {
     let total = 0;
     for (const response of responses) {
       let size: number;
       if (isPlain(response)) {
-        size = response.header === undefined ? 0 : headerField(response.header).length;
+        if (response.header !== undefined && response.header !== lastHeader) {
+          lastHeader = response.header;
+          lastHeaderBytes = headerField(lastHeader);
+        }
+        size = response.header === undefined ? 0 : (lastHeaderBytes as Uint8Array).length;
         if (response.watchId !== 0n) size += 1 + varintBytes(Number(response.watchId));
         heads.push(undefined);
       } else {
@@ -118,7 +128,11 @@ export function frameWatchResponses(responses: readonly WatchResponse[]): Buffer
         size = head.length;
       }
       for (const event of response.events) {
-        const bytes = encodedEvent(event);
+        if (event !== lastEvent) {
+          lastEvent = event;
+          lastEventBytes = encodedEvent(event);
+        }
+        const bytes = lastEventBytes as Uint8Array;
         events.push(bytes);
         size += 1 + varintBytes(bytes.length) + bytes.length;
       }
@@ -140,7 +154,11 @@ export function frameWatchResponses(responses: readonly WatchResponse[]): Buffer
         offset += head.length;
       } else {
         if (response.header !== undefined) {
-          const header = headerField(response.header);
+          if (response.header !== lastHeader) {
+            lastHeader = response.header;
+            lastHeaderBytes = headerField(lastHeader);
+          }
+          const header = lastHeaderBytes as Uint8Array;
           framed.set(header, offset);
           offset += header.length;
         }
