@@ -18,10 +18,16 @@ const built = new WeakMap<ChangeEvent, BuiltEvents>();
 /** Bytes of each built event (the payload of WatchResponse field 11). */
 const encoded = new WeakMap<Event, Uint8Array>();
 
+/** The change last asked for and its events: the watchers of one key ask for the same change one after another. */
+let lastChange: ChangeEvent | undefined;
+let lastBuilt: BuiltEvents | undefined;
+
 /** The Event for a change, with the key's previous kv when asked for (as etcd: none for a creation or once compacted away). */
 export function watchEvent(store: MvccStore, change: ChangeEvent, prevKv: boolean): Event {
-  let events = built.get(change);
+  let events = change === lastChange ? lastBuilt : built.get(change);
   if (events === undefined) built.set(change, (events = {}));
+  lastChange = change;
+  lastBuilt = events;
   if (!prevKv) return (events.plain ??= { type: eventType(change), kv: change.kv, prevKv: undefined });
   return (events.withPrevKv ??= { type: eventType(change), kv: change.kv, prevKv: previousKv(store, change) });
 }
