@@ -101,6 +101,8 @@ class WatchStream implements WatchSink {
   private nextId = 0n;
   /** Responses handed to the call whose write has not completed: the next batch waits for them. */
   private batchInFlight = false;
+  /** A flush is due at the end of this turn (queued as a microtask). */
+  private flushDue = false;
   private closed = false;
   private readonly progressTimer: Timer;
   /**
@@ -320,8 +322,22 @@ class WatchStream implements WatchSink {
     else this.closeToCoalescingFor(watcher);
     const queued: Queued = { response, watcher, bytes: eventsBytes(response.events), open: false };
     this.queue.push(queued);
-    this.flush();
+    this.flushSoon();
     return queued;
+  }
+
+  /**
+   * Flushes once the work in progress is done: the hub hands a committed
+   * batch's events to every watcher in one go, so the stream's responses for
+   * them leave in one write instead of the first alone and the rest after it.
+   */
+  private flushSoon(): void {
+    if (this.flushDue) return;
+    this.flushDue = true;
+    queueMicrotask(() => {
+      this.flushDue = false;
+      this.flush();
+    });
   }
 
   private closeToCoalescing(): void {
