@@ -76,14 +76,42 @@ export function watchService(context: ServiceContext, hub: WatchHub, limits: Wat
   };
 }
 
-/** A response in a stream's queue, with about what its events take on the wire (eventsBytes). */
-interface Queued {
-  response: WatchResponse;
-  /** The watcher it is for; undefined for a response to the stream (an id refused, a progress answer). */
-  watcher: Watcher | undefined;
+/**
+ * A response in a stream's queue: the WatchResponse itself (what is framed
+ * and sent) with the stream's bookkeeping beside its fields — one object per
+ * response and watcher, not two.
+ */
+class Queued implements WatchResponse {
+  created = false;
+  canceled = false;
+  compactRevision = 0n;
+  cancelReason = '';
+  fragment = false;
+  /** About what its events take on the wire (eventsBytes). */
   bytes: number;
   /** Open to coalescing: `unsent` maps its watcher to it. */
-  open: boolean;
+  open = false;
+
+  constructor(
+    public header: ResponseHeader | undefined,
+    public watchId: bigint,
+    public events: Event[],
+    /** The watcher it is for; undefined for a response to the stream (an id refused, a progress answer). */
+    readonly watcher: Watcher | undefined,
+  ) {
+    this.bytes = eventsBytes(events);
+  }
+
+  /** `response` (a stream's answer, or a fragment of an events response) queued for `watcher`. */
+  static of(response: WatchResponse, watcher: Watcher | undefined): Queued {
+    const queued = new Queued(response.header, response.watchId, response.events, watcher);
+    queued.created = response.created;
+    queued.canceled = response.canceled;
+    queued.compactRevision = response.compactRevision;
+    queued.cancelReason = response.cancelReason;
+    queued.fragment = response.fragment;
+    return queued;
+  }
 }
 
 /** A stream's queue drops its written head in one go once that many responses were taken from it (not at every batch). */
@@ -225,9 +253,8 @@ class WatchStream implements WatchSink {
   /** Queues a response of the events, unless the queue is full. */
   private enqueueEvents(watcher: Watcher, revision: number, events: readonly ChangeEvent[]): boolean {
     if (!this.hasRoom()) return false;
-    const response = this.response(watcher.id, revision);
-    response.events = events.map((event) => watchEvent(this.context.store, event, watcher.prevKv));
-    if (this.fragmented.has(watcher.id)) {
+    const response = new Queued(this.header(revision), watcher.id, events.map((event) => watchEvent(this.context.store, event, watcher.prevKv)), watcher);
+    if (this.fragmented.size > 0 && this.fragmented.has(watcher.id)) {
       for (const part of fragments(response, grpcMessageBytesMax(this.context.config.maxRequestBytes))) this.enqueue(part, watcher);
       return true;
     }
@@ -243,13 +270,13 @@ class WatchStream implements WatchSink {
   /** Adds the events to the watcher's response still in the queue, if it has one with room; the response then carries `revision`. */
   private coalesce(watcher: Watcher, revision: number, events: readonly ChangeEvent[]): boolean {
     const waiting = this.unsent.get(watcher);
-    if (waiting === undefined || waiting.response.events.length + events.length > coalescedEventsMax) return false;
+    if (waiting === undefined || waiting.events.length + events.length > coalescedEventsMax) return false;
     const added = events.map((event) => watchEvent(this.context.store, event, watcher.prevKv));
     const bytes = waiting.bytes + eventsBytes(added);
     if (bytes > coalescedBytesMax) return false;
-    waiting.response.events.push(...added);
+    waiting.events.push(...added);
     // A new header, not a change to this one: headers are shared by the responses of a revision.
-    waiting.response.header = this.header(revision);
+    waiting.header = this.header(revision);
     waiting.bytes = bytes;
     return true;
   }
@@ -320,7 +347,7 @@ class WatchStream implements WatchSink {
     // Nothing may join a response queued before this one: it would overtake it.
     if (watcher === undefined) this.closeToCoalescing();
     else this.closeToCoalescingFor(watcher);
-    const queued: Queued = { response, watcher, bytes: eventsBytes(response.events), open: false };
+    const queued = response instanceof Queued ? response : Queued.of(response, watcher);
     this.queue.push(queued);
     this.flushSoon();
     return queued;
@@ -390,7 +417,7 @@ class WatchStream implements WatchSink {
     while (this.queueHead < this.queue.length && batch.length < responsesPerWriteMax && bytes < writeBytesMax) {
       const queued = this.queue[this.queueHead++] as Queued;
       bytes += queued.bytes;
-      batch.push(queued.response);
+      batch.push(queued);
       if (queued.open && queued.watcher !== undefined) this.closeToCoalescingFor(queued.watcher);
     }
     if (this.queueHead === this.queue.length) {
