@@ -113,6 +113,21 @@ describe('WatchHub', () => {
   });
 
   describe('synced watchers', () => {
+    it('watchers that share an event keep their own lists when more events follow for some of them', () => {
+      const sink = new FakeSink();
+      const onA = watchNow(sink, { start: 'a' });
+      const all = watchNow(sink, { start: 'a', end: '' });
+      const alsoOnA = watchNow(sink, { start: 'a' });
+      commit((txn) => {
+        txn.put(b('a'), b('1'), 0n);
+        txn.put(b('b'), b('1'), 0n);
+        txn.put(b('c'), b('1'), 0n);
+      });
+      expect(sink.eventsOf(Number(onA.id))).to.deep.equal(['put a=1@2']);
+      expect(sink.eventsOf(Number(alsoOnA.id))).to.deep.equal(['put a=1@2']);
+      expect(sink.eventsOf(Number(all.id))).to.deep.equal(['put a=1@2', 'put b=1@2', 'put c=1@2']);
+    });
+
     it('a sink that throws leaves the watchers it kept from their delivery with nothing of that batch in the next', () => {
       const throwing = new FakeSink();
       throwing.deliver = () => {
