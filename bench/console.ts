@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { chromiumAvailable, launchChromium } from '../test/harness/browser.js';
+import { putThroughGateway } from '../test/harness/gateway-puts.js';
 import type { ServerHandle } from '../test/harness/launcher.js';
 import { onCleanup, runProgram } from './cleanup.js';
 import { integer } from './flags.js';
@@ -27,8 +28,7 @@ The web console on a large keyspace: page load, folder listing, and the member's
   --settle-seconds N    idle time before each memory reading (default 5)
   --json                print one JSON document instead of a table`;
 
-/** Puts per transaction while filling (etcd's --max-txn-ops default) and transactions in flight. */
-const putsPerTxn = 128;
+/** Transactions in flight while filling. */
 const txnsInFlight = 8;
 const pageWaitMs = 120_000;
 
@@ -48,20 +48,10 @@ function resident(server: ServerHandle): number {
 const settle = (seconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
 /** `count` keys /flat/key-000000… through the JSON gateway, in transactions. */
-async function fill(server: ServerHandle, first: number, count: number, valueBytes: number): Promise<void> {
-  const value = Buffer.alloc(valueBytes, 'v').toString('base64');
-  let next = first;
-  const worker = async (): Promise<void> => {
-    while (next < first + count) {
-      const start = next;
-      next = Math.min(first + count, next + putsPerTxn);
-      const success = [];
-      for (let i = start; i < next; i++) success.push({ request_put: { key: Buffer.from(`/flat/key-${String(i).padStart(6, '0')}`).toString('base64'), value } });
-      const response = await fetch(`${server.clientUrl}/v3/kv/txn`, { method: 'POST', body: JSON.stringify({ success }) });
-      if (!response.ok) throw new Error(`filling: ${response.status} ${await response.text()}`);
-    }
-  };
-  await Promise.all(Array.from({ length: txnsInFlight }, worker));
+/** Writes keys /flat/key-<first>… /flat/key-<first + count - 1> (six digits) through the gateway. */
+function fill(server: ServerHandle, first: number, count: number, valueBytes: number): Promise<void> {
+  const keys = Array.from({ length: count }, (_, i) => `/flat/key-${String(first + i).padStart(6, '0')}`);
+  return putThroughGateway(server.clientUrl, keys, Buffer.alloc(valueBytes, 'v'), { txnsInFlight });
 }
 
 async function measure(page: Page, server: ServerHandle): Promise<Pick<Figures, 'pageLoadMs' | 'treeLiveMs' | 'folderFirstPageMs' | 'transferredBytes'>> {

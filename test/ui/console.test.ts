@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { artifactPath, chromiumAvailable, launchChromium } from '../harness/browser.js';
 import { etcdctl } from '../harness/etcdctl.js';
+import { putThroughGateway } from '../harness/gateway-puts.js';
 import { etcdctlAvailable, startCairn, type ServerHandle } from '../harness/launcher.js';
 
 const waitMs = 10_000;
@@ -66,14 +67,6 @@ describe('ui: the web console in Chromium', function () {
   }
 
   /** Puts many keys fast, through the JSON gateway: transactions of 128 puts (etcd's --max-txn-ops). */
-  async function putMany(keys: string[], value: string): Promise<void> {
-    for (let at = 0; at < keys.length; at += 128) {
-      const success = keys.slice(at, at + 128).map((key) => ({ request_put: { key: Buffer.from(key).toString('base64'), value: Buffer.from(value).toString('base64') } }));
-      const response = await fetch(`${cairn().clientUrl}/v3/kv/txn`, { method: 'POST', body: JSON.stringify({ success }) });
-      expect(response.status, await response.clone().text()).to.equal(200);
-    }
-  }
-
   async function revision(): Promise<number> {
     const result = await etcdctl(cairn().endpoint, ['endpoint', 'status', '-w', 'json']);
     return (JSON.parse(result.stdout) as Array<{ Status: { header: { revision: number } } }>)[0]?.Status.header.revision ?? 0;
@@ -177,7 +170,7 @@ describe('ui: the web console in Chromium', function () {
 
   it('lists a folder of 1,000 keys a page at a time', async () => {
     const keys = Array.from({ length: 1_000 }, (_, i) => `/many/k${String(i).padStart(4, '0')}`);
-    await putMany(keys, 'v');
+    await putThroughGateway(cairn().clientUrl, keys, 'v');
     const page = await open('#/keys');
     await page.getByRole('button', { name: '/', exact: true }).click();
     await page.getByRole('button', { name: 'many/', exact: true }).click();
@@ -219,7 +212,7 @@ describe('ui: the web console in Chromium', function () {
     await page.getByLabel('Deletes').check();
     expect(await rows.allTextContents()).to.have.length(1);
     await page.getByLabel('Puts').check();
-    await putMany(Array.from({ length: 40 }, (_, i) => `/watched/burst${i}`), 'x'.repeat(300));
+    await putThroughGateway(cairn().clientUrl, Array.from({ length: 40 }, (_, i) => `/watched/burst${i}`), 'x'.repeat(300));
     await rows.filter({ hasText: '/watched/burst39' }).waitFor({ timeout: waitMs });
     expect(await layoutShift(page)).to.be.lessThan(0.01);
     await page.screenshot({ path: artifactPath('console', 'watch') });
