@@ -95,16 +95,33 @@ export class Proposals {
       const settled = (): void => spans.settled(request.id);
       response.then(settled, settled);
     }
-    const gaveUp = options.gaveUp ?? (() => false);
-    this.submit({
-      pending: () => this.requests.has(request.id) && !gaveUp(),
-      propose: () => this.target.propose(data),
-      refuse: (error) => {
-        if (this.requests.has(request.id)) this.failures++;
-        this.requests.reject(request.id, error);
-      },
-    });
+    // With a leader known (nearly always) the entry goes to the core now, without the closures a parked proposal needs.
+    if (this.target.lead !== None) this.proposeRequest(request.id, data);
+    else this.submit(this.parkable(request.id, data, options.gaveUp ?? (() => false)));
     return response;
+  }
+
+  private proposeRequest(id: bigint, data: Uint8Array): void {
+    try {
+      this.target.propose(data);
+    } catch (error) {
+      if (!(error instanceof ProposalDroppedError)) throw error;
+      this.refuseRequest(id, this.droppedError());
+    }
+  }
+
+  /** A client request as it waits for a leader: dropped if its client gave up meanwhile. */
+  private parkable(id: bigint, data: Uint8Array, gaveUp: () => boolean): Parked {
+    return {
+      pending: () => this.requests.has(id) && !gaveUp(),
+      propose: () => this.target.propose(data),
+      refuse: (error) => this.refuseRequest(id, error),
+    };
+  }
+
+  private refuseRequest(id: bigint, error: Error): void {
+    if (this.requests.has(id)) this.failures++;
+    this.requests.reject(id, error);
   }
 
   /** Proposes a membership change; resolves once it is applied here. */
@@ -189,8 +206,13 @@ export class Proposals {
       proposal.propose();
     } catch (error) {
       if (!(error instanceof ProposalDroppedError)) throw error;
-      proposal.refuse(this.target.lead === None ? new NoLeaderError() : new LeaderChangedError());
+      proposal.refuse(this.droppedError());
     }
+  }
+
+  /** Why the core dropped a proposal, as the client hears it. */
+  private droppedError(): Error {
+    return this.target.lead === None ? new NoLeaderError() : new LeaderChangedError();
   }
 
   private nextRequestId(): bigint {
