@@ -91,13 +91,17 @@ function writeVarint(target: Buffer, offset: number, value: number): number {
   return offset;
 }
 
+/** A response's head when it has no header and a zero watch id: nothing. */
+const noBytes: Uint8Array = new Uint8Array(0);
+
 /**
  * Scratch space of frameWatchResponses, kept between calls (it runs to the
- * end without yielding, so one set serves every stream): the bytes of every
- * event in the order they are written, the size of each response, and the
- * head of each response that is not plain.
+ * end without yielding, so one set serves every stream), per response in
+ * order: the bytes before its events (a plain response's header field, or a
+ * whole head), the watch id still to write after them (-1: none), its size;
+ * and the bytes of every event in the order they are written.
  */
-const scratch = { events: [] as Uint8Array[], sizes: [] as number[], heads: [] as Array<Uint8Array | undefined> };
+const scratch = { heads: [] as Uint8Array[], ids: [] as number[], sizes: [] as number[], events: [] as Uint8Array[] };
 
 /**
  * The responses as gRPC messages, framed and concatenated in one buffer:
@@ -106,43 +110,42 @@ const scratch = { events: [] as Uint8Array[], sizes: [] as number[], heads: [] a
  * response. Each event's bytes come from the cache, the header's too.
  */
 export function frameWatchResponses(responses: readonly WatchResponse[]): Buffer {
-  const { events, sizes, heads } = scratch;
-  events.length = 0;
-  sizes.length = 0;
-  heads.length = 0;
+  const { heads, ids, sizes, events } = scratch;
   // The responses of one write mostly share their header and often their events (watchers of one key):
   // the last of each looked up is kept at hand.
   let lastHeader: ResponseHeader | undefined;
-  let lastHeaderBytes: Uint8Array | undefined;
+  let lastHeaderBytes = noBytes;
   let lastEvent: Event | undefined;
-  let lastEventBytes: Uint8Array | undefined;
+  let lastEventBytes = noBytes;
   try {
     let total = 0;
     for (const response of responses) {
-      let size: number;
-      if (isPlain(response)) {
-        if (response.header !== undefined && response.header !== lastHeader) {
-          lastHeader = response.header;
-          lastHeaderBytes = headerField(lastHeader);
-        }
-        size = response.header === undefined ? 0 : (lastHeaderBytes as Uint8Array).length;
-        if (response.watchId !== 0n) size += 1 + varintBytes(Number(response.watchId));
-        heads.push(undefined);
+      let head = noBytes;
+      let id = -1;
+      if (!isPlain(response)) {
+        head = headOf(response);
       } else {
-        const head = headOf(response);
-        heads.push(head);
-        size = head.length;
+        if (response.header !== undefined) {
+          if (response.header !== lastHeader) {
+            lastHeader = response.header;
+            lastHeaderBytes = headerField(lastHeader);
+          }
+          head = lastHeaderBytes;
+        }
+        if (response.watchId !== 0n) id = Number(response.watchId);
       }
+      let size = head.length + (id < 0 ? 0 : 1 + varintBytes(id));
       for (const event of response.events) {
         if (event !== lastEvent) {
           lastEvent = event;
           lastEventBytes = encodedEvent(event);
         }
-        const bytes = lastEventBytes as Uint8Array;
-        events.push(bytes);
-        size += 1 + varintBytes(bytes.length) + bytes.length;
+        events.push(lastEventBytes);
+        size += 1 + varintBytes(lastEventBytes.length) + lastEventBytes.length;
       }
       if (size > 0xffff_ffff) throw new Error(`a watch response of ${size} bytes does not fit gRPC's framing`);
+      heads.push(head);
+      ids.push(id);
       sizes.push(size);
       total += grpcPrefixBytes + size;
     }
@@ -150,30 +153,18 @@ export function frameWatchResponses(responses: readonly WatchResponse[]): Buffer
     let offset = 0;
     let eventAt = 0;
     for (let i = 0; i < responses.length; i++) {
-      const response = responses[i] as WatchResponse;
       framed[offset] = 0;
       framed.writeUInt32BE(sizes[i] as number, offset + 1);
       offset += grpcPrefixBytes;
-      const head = heads[i];
-      if (head !== undefined) {
-        framed.set(head, offset);
-        offset += head.length;
-      } else {
-        if (response.header !== undefined) {
-          if (response.header !== lastHeader) {
-            lastHeader = response.header;
-            lastHeaderBytes = headerField(lastHeader);
-          }
-          const header = lastHeaderBytes as Uint8Array;
-          framed.set(header, offset);
-          offset += header.length;
-        }
-        if (response.watchId !== 0n) {
-          framed[offset++] = watchIdTag;
-          offset = writeVarint(framed, offset, Number(response.watchId));
-        }
+      const head = heads[i] as Uint8Array;
+      framed.set(head, offset);
+      offset += head.length;
+      const id = ids[i] as number;
+      if (id >= 0) {
+        framed[offset++] = watchIdTag;
+        offset = writeVarint(framed, offset, id);
       }
-      for (let e = 0; e < response.events.length; e++) {
+      for (let e = 0; e < (responses[i] as WatchResponse).events.length; e++) {
         const bytes = events[eventAt++] as Uint8Array;
         framed[offset++] = eventsTag;
         offset = writeVarint(framed, offset, bytes.length);
@@ -184,9 +175,11 @@ export function frameWatchResponses(responses: readonly WatchResponse[]): Buffer
     if (offset !== total) throw new Error(`watch responses framed into ${offset} bytes, ${total} expected`);
     return framed;
   } finally {
-    // Nothing of the responses is held once they are framed.
-    events.length = 0;
+    // Nothing of the responses is held once they are framed, and a throw leaves nothing for the next call.
     heads.length = 0;
+    ids.length = 0;
+    sizes.length = 0;
+    events.length = 0;
   }
 }
 

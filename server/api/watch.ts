@@ -89,8 +89,6 @@ class Queued implements WatchResponse {
   fragment = false;
   /** About what its events take on the wire (eventsBytes). */
   bytes: number;
-  /** Open to coalescing: `unsent` maps its watcher to it. */
-  open = false;
 
   constructor(
     public header: ResponseHeader | undefined,
@@ -260,10 +258,7 @@ class WatchStream implements WatchSink {
     }
     const queued = this.enqueue(response, watcher);
     // Still queued (a batch is being written): later events for the watcher may join it.
-    if (queued !== undefined && this.queue[this.queue.length - 1] === queued) {
-      queued.open = true;
-      this.unsent.set(watcher, queued);
-    }
+    if (queued !== undefined && this.queue[this.queue.length - 1] === queued) this.unsent.set(watcher, queued);
     return true;
   }
 
@@ -303,7 +298,7 @@ class WatchStream implements WatchSink {
     this.watchers.clear();
     this.queue.length = 0;
     this.queueHead = 0;
-    this.closeToCoalescing();
+    this.unsent.clear();
   }
 
   private forget(watcher: Watcher): void {
@@ -345,8 +340,8 @@ class WatchStream implements WatchSink {
   private enqueue(response: WatchResponse, watcher: Watcher | undefined): Queued | undefined {
     if (this.closed) return undefined;
     // Nothing may join a response queued before this one: it would overtake it.
-    if (watcher === undefined) this.closeToCoalescing();
-    else this.closeToCoalescingFor(watcher);
+    if (watcher === undefined) this.unsent.clear();
+    else this.unsent.delete(watcher);
     const queued = response instanceof Queued ? response : Queued.of(response, watcher);
     this.queue.push(queued);
     this.flushSoon();
@@ -365,18 +360,6 @@ class WatchStream implements WatchSink {
       this.flushDue = false;
       this.flush();
     });
-  }
-
-  private closeToCoalescing(): void {
-    for (const queued of this.unsent.values()) queued.open = false;
-    this.unsent.clear();
-  }
-
-  private closeToCoalescingFor(watcher: Watcher): void {
-    const queued = this.unsent.get(watcher);
-    if (queued === undefined) return;
-    queued.open = false;
-    this.unsent.delete(watcher);
   }
 
   /**
@@ -418,7 +401,7 @@ class WatchStream implements WatchSink {
       const queued = this.queue[this.queueHead++] as Queued;
       bytes += queued.bytes;
       batch.push(queued);
-      if (queued.open && queued.watcher !== undefined) this.closeToCoalescingFor(queued.watcher);
+      if (queued.watcher !== undefined && this.unsent.get(queued.watcher) === queued) this.unsent.delete(queued.watcher);
     }
     if (this.queueHead === this.queue.length) {
       this.queue.length = 0;
