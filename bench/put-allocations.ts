@@ -3,7 +3,9 @@
 // sampling heap profiler keeping every sample — objects the minor and major
 // collectors already freed included — so the figures are bytes allocated, not
 // bytes live. Printed: bytes allocated per put in all, by file and by
-// function. Garbage is what the collector then spends its time on (a put's
+// function, and by the innermost of cairn's own functions on the stack (what
+// Node and the libraries allocate on cairn's behalf counted to the caller:
+// which of cairn's steps a put's garbage comes from). Garbage is what the collector then spends its time on (a put's
 // largest single cost on the main thread: docs/performance.md). Sampling
 // slows the server; the bytes per put do not depend on its speed.
 // `npm run bench:allocations -- [--puts N] [--top N]`
@@ -16,7 +18,7 @@ import { etcdBenchmarkTool } from './etcd-tool-measure.js';
 import { integer } from './flags.js';
 
 const usage = `usage: node dist/bench/put-allocations.js [flags]     (npm run bench:allocations -- [flags])
-Bytes a put allocates in an embedded cairn under etcd's benchmark tool, by file and by function.
+Bytes a put allocates in an embedded cairn under etcd's benchmark tool, by file, by function, and by cairn's innermost function on the stack.
   --puts N    measured puts (default 100000; 10000 more warm up first)
   --top N     lines per table (default 25)`;
 
@@ -37,6 +39,11 @@ function fileOf(url: string): string {
   if (packageAt >= 0) return url.slice(packageAt + 'node_modules/'.length).split('/').slice(0, url.includes('node_modules/@') ? 2 : 1).join('/');
   const distAt = url.indexOf('/dist/');
   return distAt >= 0 ? url.slice(distAt + '/dist/'.length) : url;
+}
+
+/** Whether a frame is cairn's own code (the server and its generated protobuf code), not Node's or a package's. */
+function isCairns(url: string): boolean {
+  return !url.includes('node_modules/') && (url.includes('/dist/server/') || url.includes('/dist/proto/'));
 }
 
 function table(totals: Map<string, number>, puts: number, top: number): string {
@@ -65,19 +72,25 @@ async function main(): Promise<void> {
   session.disconnect();
   const byFile = new Map<string, number>();
   const byFunction = new Map<string, number>();
+  const byCairnCaller = new Map<string, number>();
   let total = 0;
-  const pending: ProfileNode[] = [profile.head];
-  for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
+  // Each node with the innermost of cairn's functions at or above it.
+  const pending: Array<{ node: ProfileNode; caller: string }> = [{ node: profile.head, caller: '(no cairn function on the stack)' }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { node } = next;
     const file = fileOf(node.callFrame.url);
     const name = `${node.callFrame.functionName || '(anonymous)'}  ${file}:${node.callFrame.lineNumber + 1}`;
+    const caller = isCairns(node.callFrame.url) ? name : next.caller;
     total += node.selfSize;
     byFile.set(file, (byFile.get(file) ?? 0) + node.selfSize);
     byFunction.set(name, (byFunction.get(name) ?? 0) + node.selfSize);
-    pending.push(...node.children);
+    byCairnCaller.set(caller, (byCairnCaller.get(caller) ?? 0) + node.selfSize);
+    for (const child of node.children) pending.push({ node: child, caller });
   }
   console.log(`${puts} puts of 256-byte values, 100 clients over 10 connections: ${(total / puts).toFixed(0)} bytes allocated per put (sampled every ${samplingIntervalBytes} bytes)`);
   console.log(`--- by file\n${table(byFile, puts, top)}`);
   console.log(`--- by function\n${table(byFunction, puts, top)}`);
+  console.log(`--- by the innermost of cairn's functions on the stack\n${table(byCairnCaller, puts, top)}`);
 }
 
 runProgram('put-allocations', main);
