@@ -54,6 +54,39 @@ describe('Backend size', () => {
   });
 });
 
+describe('Backend writes of lent bytes', () => {
+  let dir: string;
+  let backend: Backend;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cairn-backend-lent-'));
+    backend = new Backend(dir);
+  });
+
+  afterEach(async () => {
+    await backend.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('inside a transaction, lmdb has copied a value by the time putRevision returns: the caller may reuse its bytes', () => {
+    const reused = Buffer.alloc(64, 1);
+    backend.transaction(() => {
+      backend.putRevision(Buffer.from([0, 1]), reused, true);
+      reused.fill(2);
+      backend.putRevision(Buffer.from([0, 2]), reused, true);
+      reused.fill(3);
+    });
+    expect(backend.getRevision(Buffer.from([0, 1]))?.equals(Buffer.alloc(64, 1))).to.equal(true);
+    expect(backend.getRevision(Buffer.from([0, 2]))?.equals(Buffer.alloc(64, 2))).to.equal(true);
+  });
+
+  it('refuses lent bytes outside a transaction, where lmdb would read them only when its write thread commits', () => {
+    expect(() => backend.putRevision(Buffer.from([0, 3]), Buffer.alloc(8), true)).to.throw('backend: a lent value written outside a write transaction');
+    backend.transaction(() => undefined);
+    expect(() => backend.putRevision(Buffer.from([0, 3]), Buffer.alloc(8), true), 'nor after one ended').to.throw('outside a write transaction');
+  });
+});
+
 describe('Backend close', () => {
   it('waits for a sync in flight: closing under lmdb\'s sync thread would crash the process', async () => {
     for (let round = 0; round < 40; round++) {

@@ -172,6 +172,17 @@ describe('MvccStore', () => {
       });
     });
 
+    it('inside a write transaction see each key\'s latest change among deletes and puts mixed', () => {
+      temp.write((txn) => {
+        txn.put(b('a'), b('first'), 0n);
+        txn.deleteRange({ start: 'c' });
+        txn.put(b('c'), b('again'), 0n);
+        txn.put(b('a'), b('second'), 0n);
+        expect(txn.range(all).kvs.map((kv) => `${kv.key}=${kv.value}@${kv.modRevision}`)).to.deep.equal(['a=second@7', 'c=again@7']);
+      });
+      expect(temp.store.range(all).kvs.map((kv) => `${kv.key}=${kv.value}`), 'and so does a read after it').to.deep.equal(['a=second', 'c=again']);
+    });
+
     it('inside a write transaction may not read past it', () => {
       temp.write((txn) => {
         expect(() => txn.range(all, { revision: 7 })).to.throw(FutureRevisionError);

@@ -9,7 +9,7 @@ import { silentLog, type Log } from '../log.js';
 import { KeyValue } from '../../proto/gen/mvccpb/kv.js';
 import { crc32c } from '@node-rs/crc32';
 import { nextTurn, type Clock } from '../clock.js';
-import { encodeMessage } from '../codec.js';
+import { lendEncodedOne } from '../codec.js';
 import type { Backend } from './backend.js';
 import { metaCompactRevision, metaConsistentIndex, metaScheduledCompactRevision } from './backend.js';
 import { CompactedError, FutureRevisionError } from './errors.js';
@@ -61,7 +61,8 @@ export interface RevisionChanges {
 }
 
 const zeroByte = Buffer.from([0]);
-const noPending = new Map<string, KeyValue>();
+/** What a read outside a write transaction sees of writes not committed yet: nothing. */
+const noPending: PendingWrites = { written: () => undefined };
 
 /**
  * Walks revision records in key order, readBatchRecordsMax at a time: each
@@ -130,7 +131,7 @@ export class MvccStore {
 
   /** Reads `range` at a revision (see RangeOptions). */
   range(range: KeyRange, options: RangeOptions = {}): RangeResult {
-    return this.rangeAt(range, options, this.currentRevisionValue, new Map());
+    return this.rangeAt(range, options, this.currentRevisionValue, noPending);
   }
 
   /** Starts a write; it must run inside `backend.transaction`. */
@@ -272,7 +273,7 @@ export class MvccStore {
   }
 
   /** @internal Shared by reads and write transactions. */
-  rangeAt(range: KeyRange, options: RangeOptions, current: number, pending: Map<string, KeyValue>): RangeResult {
+  rangeAt(range: KeyRange, options: RangeOptions, current: number, pending: PendingWrites): RangeResult {
     const { keys, count } = this.locate(range, options, current);
     if (options.countOnly === true) return { kvs: [], count, revision: current };
     const kvs = keys.map((found) => this.readRevision(found.modified, pending));
@@ -289,8 +290,8 @@ export class MvccStore {
   }
 
   /** @internal */
-  readRevision(revision: Revision, pending: Map<string, KeyValue>): KeyValue {
-    const fresh = pending.get(revisionKey(revision));
+  readRevision(revision: Revision, pending: PendingWrites): KeyValue {
+    const fresh = pending.written(revision);
     if (fresh !== undefined) return fresh;
     const bytes = this.backend.getRevision(revisionToBytes(revision));
     if (bytes === undefined) throw new Error(`store: revision ${revision.main}.${revision.sub} missing from backend`);
@@ -383,16 +384,23 @@ export class MvccStore {
   }
 }
 
+/** Writes of a transaction not committed yet, as its own reads see them. */
+interface PendingWrites {
+  written(revision: Revision): KeyValue | undefined;
+}
+
 /**
  * One write transaction: every change gets main revision current + 1 and a
  * growing sub. Reads inside it see its own changes, as in etcd.
  */
-export class WriteTxn {
+export class WriteTxn implements PendingWrites {
   readonly beginRevision: number;
   private readonly main: number;
   private sub = 0;
-  private readonly pending = new Map<string, KeyValue>();
-  /** What this transaction changed, in order. */
+  /**
+   * What this transaction changed, in order: one event per change, so the
+   * change at sub revision s is events[s] (its own reads find it there).
+   */
   readonly events: ChangeEvent[] = [];
 
   constructor(private readonly store: MvccStore, private readonly backend: Backend) {
@@ -410,7 +418,7 @@ export class WriteTxn {
   }
 
   range(range: KeyRange, options: RangeOptions = {}): RangeResult {
-    return this.store.rangeAt(range, options, this.revision, this.pending);
+    return this.store.rangeAt(range, options, this.revision, this);
   }
 
   /** Puts `key`; returns the revision of the change. */
@@ -426,10 +434,9 @@ export class WriteTxn {
       modRevision: BigInt(revision.main),
       version: BigInt(previous === undefined ? 1 : previous.version + 1),
     };
-    this.backend.putRevision(revisionToBytes(revision), encodeMessage(KeyValue, kv));
-    this.pending.set(revisionKey(revision), kv);
+    this.backend.putRevision(revisionToBytes(revision), lendEncodedOne(KeyValue, kv), true);
     this.store.index.put(name, revision);
-    this.events.push({ type: 'put', kv });
+    this.recordChange(revision, { type: 'put', kv });
     return revision.main;
   }
 
@@ -443,11 +450,23 @@ export class WriteTxn {
     for (const name of doomed) {
       const revision = { main: this.main, sub: this.sub++ };
       const kv = KeyValue.fromPartial({ key: Buffer.from(name, 'latin1') });
-      this.backend.putRevision(revisionToBytes(revision, true), encodeMessage(KeyValue, kv));
+      this.backend.putRevision(revisionToBytes(revision, true), lendEncodedOne(KeyValue, kv), true);
       this.store.index.tombstone(name, revision);
-      this.events.push({ type: 'delete', kv: { ...kv, modRevision: BigInt(revision.main) } });
+      this.recordChange(revision, { type: 'delete', kv: { ...kv, modRevision: BigInt(revision.main) } });
     }
     return doomed.length;
+  }
+
+  /** The value this transaction put at `revision`; undefined for any other revision. */
+  written(revision: Revision): KeyValue | undefined {
+    if (revision.main !== this.main) return undefined;
+    const event = this.events[revision.sub];
+    return event?.type === 'put' ? event.kv : undefined;
+  }
+
+  private recordChange(revision: Revision, event: ChangeEvent): void {
+    if (revision.sub !== this.events.length) throw new Error(`store: change ${revision.main}.${revision.sub} recorded as event ${this.events.length}`);
+    this.events.push(event);
   }
 
   /** Ends the transaction; returns the store revision after it. */

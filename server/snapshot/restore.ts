@@ -28,7 +28,7 @@ import { StoredAuth } from '../../proto/gen/cairnpb/internal.js';
 import { KeyValue } from '../../proto/gen/mvccpb/kv.js';
 import { metaAuth } from '../auth/store.js';
 import type { Clock } from '../clock.js';
-import { encodeMessage } from '../codec.js';
+import { encodeMessage, lendEncodedOne } from '../codec.js';
 import { LeaseTable } from '../lease/table.js';
 import { Backend, metaCompactRevision, metaScheduledCompactRevision } from '../mvcc/backend.js';
 import { compareRevisions, revisionToBytes, type Revision } from '../mvcc/revision.js';
@@ -127,7 +127,7 @@ function writeRevisions(backend: Backend, source: SnapshotSource, progress: Rest
   let batch: RevisionRecord[] = [];
   const flush = (): void => {
     backend.transaction(() => {
-      for (const record of batch) backend.putRevision(revisionToBytes(record.revision, record.tombstone), encodeMessage(KeyValue, record.kv));
+      for (const record of batch) backend.putRevision(revisionToBytes(record.revision, record.tombstone), lendEncodedOne(KeyValue, record.kv), true);
     });
     written += batch.length;
     batch = [];

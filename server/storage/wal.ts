@@ -20,7 +20,7 @@
 import { closeSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, ftruncateSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Entry, HardState, SnapshotRecord } from '../../proto/gen/raftpb/raft.js';
-import { encodeMessage } from '../codec.js';
+import { encodeMessage, lendEncoded } from '../codec.js';
 import { syncPath } from './fsync.js';
 import { decodeRecord, isZeroFrom, nonZeroEnd, recordBytes, recordHeaderBytes, RecordType, writeRecord } from './record.js';
 
@@ -87,8 +87,11 @@ export class Wal {
       const index = Number(entry.index);
       if (index !== first + i) throw new Error(`wal: append index ${index} after ${first + i - 1}`);
     }
-    const payloads: Array<[RecordType, Buffer]> = entries.map((entry) => [RecordType.entry, encodeMessage(Entry, entry)]);
-    if (hardState !== undefined) payloads.push([RecordType.hardState, encodeMessage(HardState, hardState)]);
+    // The hard state's bytes are its own, encoded first: the entries' are lent (codec.ts) and copied by write() before anything else is encoded.
+    const hardStateBytes = hardState === undefined ? undefined : encodeMessage(HardState, hardState);
+    const { bytes, ends } = lendEncoded(Entry, entries);
+    const payloads: Array<[RecordType, Uint8Array]> = ends.map((end, i) => [RecordType.entry, bytes.subarray(ends[i - 1] ?? 0, end)]);
+    if (hardStateBytes !== undefined) payloads.push([RecordType.hardState, hardStateBytes]);
     this.write(payloads);
     const tail = entries[entries.length - 1];
     if (tail !== undefined) this.lastIndex = Number(tail.index);
@@ -129,7 +132,7 @@ export class Wal {
     return removed;
   }
 
-  private write(payloads: Array<[RecordType, Buffer]>): void {
+  private write(payloads: Array<[RecordType, Uint8Array]>): void {
     let total = 0;
     for (const [, payload] of payloads) total += recordBytes(payload);
     // Rotate before the batch, so the new segment is named by the batch's first index.

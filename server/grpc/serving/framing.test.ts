@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { status } from '@grpc/grpc-js';
 import { gzipSync } from 'node:zlib';
-import { CallStatusError, frameMessage, MessageReader, messageBytes, timeoutMsOf } from './framing.js';
+import { CallStatusError, frameLent, frameMessage, MessageReader, messageBytes, timeoutMsOf } from './framing.js';
 
 const bytes = (length: number, fill: number): Buffer => Buffer.alloc(length, fill);
 
@@ -17,6 +17,16 @@ describe('gRPC framing (serving/framing.ts)', () => {
       expect(read.every((message, i) => message.equals(messages[i] as Buffer))).to.equal(true);
       expect(reader.partial).to.equal(false);
     }
+  });
+
+  it('frames lent messages into the bytes frameMessage gives each, concatenated', () => {
+    const messages = [bytes(3, 1), bytes(0, 0), bytes(300, 2), bytes(70_000, 3)];
+    const laidOut = Buffer.concat(messages);
+    let end = 0;
+    const ends = messages.map((message) => (end += message.length));
+    expect(frameLent(laidOut, ends).equals(Buffer.concat(messages.map(frameMessage)))).to.equal(true);
+    expect(frameLent(laidOut.subarray(0, 3), [3]).equals(frameMessage(bytes(3, 1)))).to.equal(true);
+    expect(frameLent(Buffer.alloc(0), []).length).to.equal(0);
   });
 
   it('refuses a message over the limit as soon as its prefix is read, with grpc-js’s details', () => {

@@ -87,6 +87,25 @@ export function frameMessage(bytes: Uint8Array): Buffer {
   return framed;
 }
 
+/**
+ * Messages lent by the codec (server/codec.ts lendEncoded: message i is
+ * bytes[ends[i - 1] ?? 0 .. ends[i]]) as gRPC messages, uncompressed, in one
+ * buffer of their own: the bytes frameMessage would give for each, concatenated.
+ */
+export function frameLent(bytes: Uint8Array, ends: readonly number[]): Buffer {
+  const framed = Buffer.allocUnsafe(bytes.length + prefixBytes * ends.length);
+  let start = 0;
+  let offset = 0;
+  for (const end of ends) {
+    framed[offset] = 0;
+    framed.writeUInt32BE(end - start, offset + 1);
+    framed.set(bytes.subarray(start, end), offset + prefixBytes);
+    offset += prefixBytes + end - start;
+    start = end;
+  }
+  return framed;
+}
+
 /** The message's bytes as the handler's decoder takes them, decompressed with the call's grpc-encoding when flagged. */
 export function messageBytes(message: FramedMessage, encoding: string, messageBytesMax: number): Buffer {
   if (!message.compressed) return message.bytes;
