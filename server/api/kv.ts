@@ -12,6 +12,7 @@ import { grantLease } from './lease.js';
 import { callerAuth, readAs } from './caller.js';
 import type { RequestAuth } from '../../proto/gen/cairnpb/internal.js';
 import { unary } from '../grpc/unary.js';
+import type { QuotaRequest } from '../alarm/quota.js';
 import { checkDelete, checkPut, checkRange, checkTxn } from '../requests/checks.js';
 
 export function kvService(context: ServiceContext): KVServer {
@@ -25,19 +26,23 @@ export function kvService(context: ServiceContext): KVServer {
       response.header = fillHeader(context, response.header);
       return response;
     }),
-    put: unary(async (request, call) => {
-      await context.quota.admit({ put: request });
-      checkPut(request);
-      return proposeFor<PutResponse>(context, { put: request }, call);
+    put: unary((request, call) => {
+      const proposal = { put: request };
+      return admitted(context, proposal, () => {
+        checkPut(request);
+        return proposeFor<PutResponse>(context, proposal, call);
+      });
     }),
     deleteRange: unary((request, call) => {
       checkDelete(request);
       return proposeFor<DeleteRangeResponse>(context, { deleteRange: request }, call);
     }),
-    txn: unary(async (request, call) => {
-      await context.quota.admit({ txn: request });
-      checkTxn(request, context.config.maxTxnOps);
-      return proposeFor<TxnResponse>(context, { txn: request }, call);
+    txn: unary((request, call) => {
+      const proposal = { txn: request };
+      return admitted(context, proposal, () => {
+        checkTxn(request, context.config.maxTxnOps);
+        return proposeFor<TxnResponse>(context, proposal, call);
+      });
     }),
     compact: unary(async (request, call) => {
       const response = await proposeFor<CompactionResponse>(context, { compaction: request }, call);
@@ -46,6 +51,17 @@ export function kvService(context: ServiceContext): KVServer {
       return response;
     }),
   };
+}
+
+/**
+ * Runs `propose` once the backend quota admits `request` (etcd checks the
+ * quota before anything else): at once when it fits, or after the alarm is
+ * raised, then refused with NoSpaceError. A request that fits — all of them
+ * but near the quota — loses no turn of the loop to a promise on the way.
+ */
+function admitted<T>(context: ServiceContext, request: QuotaRequest, propose: () => Promise<T>): Promise<T> {
+  if (context.quota.fits(request)) return propose();
+  return context.quota.admit(request).then(propose);
 }
 
 /**
