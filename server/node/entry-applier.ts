@@ -49,8 +49,12 @@ export class EntryApplier implements StateMachine {
     let membershipChanged = false;
     const startMs = this.parts.clock.nowMs();
     this.parts.backend.transaction(() => {
+      // The consistent index is stored once, for the batch's last fresh entry: in the batch's own
+      // transaction, so a crash leaves the data and the index of the same batch (or neither).
+      const appliedBefore = store.consistentIndex;
+      let lastFresh = 0;
       for (const entry of entries) {
-        const fresh = entry.index > store.consistentIndex;
+        const fresh = entry.index > appliedBefore;
         if (entry.type === EntryType.ConfChange) {
           const { cc, context } = committedConfChange(entry);
           const refused = fresh ? membership.applyConfChange(cc, context.member) : undefined;
@@ -67,8 +71,9 @@ export class EntryApplier implements StateMachine {
           if (result.membership) membershipChanged = true;
           answers.push([request.id, result.result]);
         }
-        if (fresh) store.setConsistentIndex(entry.index);
+        if (fresh) lastFresh = entry.index;
       }
+      if (lastFresh > 0) store.setConsistentIndex(lastFresh);
     });
     this.parts.observer.backendCommitted(this.parts.clock.nowMs() - startMs);
     this.events.changes(store.takeChanges());
