@@ -6,7 +6,6 @@
 // request (from /proc, over the tool's run only) shows where the time goes.
 // `npm run bench:ceiling -- [flags]`
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from '../test/harness/launcher.js';
@@ -17,6 +16,7 @@ import { etcdBenchmarkTool, runProcess } from './etcd-tool-measure.js';
 import { parseToolOutput } from './etcd-tool-output.js';
 import { parseEtcdToolFlags, toolArgs, type EtcdToolConfig } from './etcd-tool-flags.js';
 import { integer } from './flags.js';
+import { processCpuMicroseconds } from './process-cpu.js';
 import { withServer } from './server.js';
 import { captureEnvironment, describeEnvironment, formatNumber, formatRatio, ratioOf, row } from './table.js';
 
@@ -41,13 +41,6 @@ interface CeilingRun {
   cpuMicrosecondsPerRequest: number;
 }
 
-/** user + system CPU time of a process so far, in µs (/proc/PID/stat, in clock ticks of 10 ms). */
-function processCpuMicroseconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields 14 and 15 of the line (utime, stime); the slice starts at field 3.
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
 
 /** Starts a responder on a free port; resolves with its endpoint and pid once it listens. */
 async function withResponder<T>(transport: CeilingTransport, measure: (endpoint: string, pid: number) => Promise<T>): Promise<T> {

@@ -111,6 +111,8 @@ export interface StartOptions {
   peerPort?: number;
   /** Environment variables added to the server's. */
   env?: Record<string, string>;
+  /** cairn only: the entry point to run instead of this checkout's dist/server/main.js (another build, compared by bench/compare-builds.ts). */
+  cairnMain?: string;
   /** Serve clients over TLS: an https:// client URL and etcd's TLS flags. */
   tls?: ServerTls;
   /** Listen for peers over TLS: an https:// peer URL and etcd's --peer-* flags. */
@@ -211,7 +213,7 @@ export function startEtcd(options: StartOptions = {}): Promise<ServerHandle> {
  * is the only place the two kinds differ: the binary, and etcd's log level
  * (first, so that a `--log-level` in `flags` wins).
  */
-export function serverCommand(kind: ServerKind, flags: string[]): { command: string; args: string[] } {
+export function serverCommand(kind: ServerKind, flags: string[], main: string = cairnMain): { command: string; args: string[] } {
   if (kind === 'etcd') {
     const binary = etcdBinary();
     if (binary === undefined) throw new Error('etcd is not installed');
@@ -219,7 +221,7 @@ export function serverCommand(kind: ServerKind, flags: string[]): { command: str
   }
   // CAIRN_NODE_ARGS passes flags to node itself, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server.
   const nodeArgs = (process.env.CAIRN_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-  return { command: process.execPath, args: [...nodeArgs, cairnMain, ...flags] };
+  return { command: process.execPath, args: [...nodeArgs, main, ...flags] };
 }
 
 /**
@@ -243,7 +245,7 @@ async function startOnce(kind: ServerKind, options: StartOptions): Promise<Serve
   if (options.tls !== undefined) flags.push(...tlsFlags(options.tls));
   if (options.peerTls !== undefined) flags.push(...peerTlsFlags(options.peerTls));
   if (options.autoTls === true) flags.push('--auto-tls');
-  const { command, args } = serverCommand(kind, [...flags, ...(options.args ?? [])]);
+  const { command, args } = serverCommand(kind, [...flags, ...(options.args ?? [])], options.cairnMain);
   return launch({
     kind, command, args, clientUrl: url, dataDir, ownsDir: options.dataDir === undefined, env: options.env, readiness: options.waitReady,
     probeCredentials: options.autoTls === true
@@ -270,6 +272,8 @@ export interface LaunchOptions {
   ownsDir: boolean;
   /** Environment variables added to the server's. */
   env?: Record<string, string>;
+  /** cairn only: the entry point to run instead of this checkout's dist/server/main.js (another build, compared by bench/compare-builds.ts). */
+  cairnMain?: string;
   /** Credentials of the readiness probe; default plaintext. */
   probeCredentials?: ChannelCredentials;
   /** When launch() resolves; default 'linearizable'. */
