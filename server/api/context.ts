@@ -9,7 +9,7 @@ import type { Proposal, RaftNode } from '../node/raft-node.js';
 import type { Membership } from '../membership/membership.js';
 import type { LeaderForwarder } from './forwarder.js';
 import type { ServerConfig } from '../config.js';
-import type { CallState } from '../grpc/unary.js';
+import type { CallState, Respond } from '../grpc/unary.js';
 import type { AlarmSet } from '../alarm/alarms.js';
 import type { QuotaGuard } from './quota.js';
 import type { AuthStore } from '../auth/store.js';
@@ -62,6 +62,32 @@ export async function proposeFor<T extends { header?: ResponseHeader | undefined
   const response = (await context.node.propose({ ...proposal, auth }, { gaveUp: () => call.cancelled })) as unknown as T;
   response.header = fillHeader(context, response.header);
   return response;
+}
+
+/**
+ * As proposeFor, answering through `respond` (grpc/unary.ts unaryWith): the
+ * response, its header filled in, goes to the call from where the log
+ * applied the request, with no promise between the two.
+ */
+export function proposeForWith<T extends { header?: ResponseHeader | undefined }>(context: ServiceContext, proposal: Proposal, call: CallState, respond: Respond<T>): void {
+  const found = callerAuth(context, call);
+  if (found instanceof Promise) {
+    // A token to check first (a JWT's signature): the promise's way, which the request waits for anyway.
+    found.then((auth) => proposeAsWith(context, proposal, auth, call, respond)).catch(respond);
+    return;
+  }
+  proposeAsWith(context, proposal, found, call, respond);
+}
+
+function proposeAsWith<T extends { header?: ResponseHeader | undefined }>(
+  context: ServiceContext, proposal: Proposal, auth: RequestAuth | undefined, call: CallState, respond: Respond<T>,
+): void {
+  context.node.proposeWith({ ...proposal, auth }, { gaveUp: () => call.cancelled }, (error, applied) => {
+    if (error !== undefined) return respond(error);
+    const response = applied as unknown as T;
+    response.header = fillHeader(context, response.header);
+    respond(undefined, response);
+  });
 }
 
 /** As proposeFor, for what runs as `auth` rather than as a call's caller (the Lock and Election services). */

@@ -2,16 +2,16 @@
 // quota admits them (quota.ts). Reads are served from this member's applied
 // state: after a ReadIndex round (linearizable, the default) or at once when
 // the request asks for `serializable`.
-import type { KVServer, PutResponse, DeleteRangeResponse, TxnResponse, CompactionResponse, ResponseHeader } from '../../proto/gen/etcdserverpb/rpc.js';
+import type { KVServer, PutRequest, PutResponse, DeleteRangeRequest, DeleteRangeResponse, TxnRequest, TxnResponse, CompactionResponse, ResponseHeader } from '../../proto/gen/etcdserverpb/rpc.js';
 import type { KvPath } from '../coordination/coordination.js';
 import type { LeaseExpiry } from '../lease/expiry.js';
 import type { LeaseTable } from '../lease/table.js';
 import type { Proposal } from '../node/raft-node.js';
-import { fillHeader, proposeAs, proposeFor, type ServiceContext } from './context.js';
+import { fillHeader, proposeAs, proposeFor, proposeForWith, type ServiceContext } from './context.js';
 import { grantLease } from './lease.js';
 import { callerAuth, readAs } from './caller.js';
 import type { RequestAuth } from '../../proto/gen/cairnpb/internal.js';
-import { unary } from '../grpc/unary.js';
+import { unary, unaryWith, type CallState, type Respond } from '../grpc/unary.js';
 import type { QuotaRequest } from '../alarm/quota.js';
 import { checkDelete, checkPut, checkRange, checkTxn } from '../requests/checks.js';
 
@@ -26,23 +26,15 @@ export function kvService(context: ServiceContext): KVServer {
       response.header = fillHeader(context, response.header);
       return response;
     }),
-    put: unary((request, call) => {
-      const proposal = { put: request };
-      return admitted(context, proposal, () => {
-        checkPut(request);
-        return proposeFor<PutResponse>(context, proposal, call);
-      });
+    put: unaryWith<PutRequest, PutResponse>((request, call, respond) => {
+      proposeAdmitted(context, { put: request }, () => checkPut(request), call, respond);
     }),
-    deleteRange: unary((request, call) => {
+    deleteRange: unaryWith<DeleteRangeRequest, DeleteRangeResponse>((request, call, respond) => {
       checkDelete(request);
-      return proposeFor<DeleteRangeResponse>(context, { deleteRange: request }, call);
+      proposeForWith(context, { deleteRange: request }, call, respond);
     }),
-    txn: unary((request, call) => {
-      const proposal = { txn: request };
-      return admitted(context, proposal, () => {
-        checkTxn(request, context.config.maxTxnOps);
-        return proposeFor<TxnResponse>(context, proposal, call);
-      });
+    txn: unaryWith<TxnRequest, TxnResponse>((request, call, respond) => {
+      proposeAdmitted(context, { txn: request }, () => checkTxn(request, context.config.maxTxnOps), call, respond);
     }),
     compact: unary(async (request, call) => {
       const response = await proposeFor<CompactionResponse>(context, { compaction: request }, call);
@@ -54,14 +46,21 @@ export function kvService(context: ServiceContext): KVServer {
 }
 
 /**
- * Runs `propose` once the backend quota admits `request` (etcd checks the
- * quota before anything else): at once when it fits, or after the alarm is
- * raised, then refused with NoSpaceError. A request that fits — all of them
- * but near the quota — loses no turn of the loop to a promise on the way.
+ * Checks `request` and proposes it once the backend quota admits it (etcd
+ * checks the quota before anything else): at once when it fits, or after
+ * the alarm is raised, then refused with NoSpaceError. A request that fits —
+ * all of them but near the quota — goes from the call to the log and its
+ * answer back to the call without a promise or a turn of the loop.
  */
-function admitted<T>(context: ServiceContext, request: QuotaRequest, propose: () => Promise<T>): Promise<T> {
-  if (context.quota.fits(request)) return propose();
-  return context.quota.admit(request).then(propose);
+function proposeAdmitted<T extends { header?: ResponseHeader | undefined }>(
+  context: ServiceContext, request: Proposal & QuotaRequest, check: () => void, call: CallState, respond: Respond<T>,
+): void {
+  const propose = (): void => {
+    check();
+    proposeForWith(context, request, call, respond);
+  };
+  if (context.quota.fits(request)) propose();
+  else context.quota.admit(request).then(propose).catch(respond);
 }
 
 /**

@@ -11,7 +11,7 @@ import { encodeConfChangeContext } from '../membership/membership.js';
 import { raftNodeId } from '../membership/ids.js';
 import { None, ProposalDroppedError, type ConfChange, type ConfChangeType } from '../raft/index.js';
 import { LeaderChangedError, NoLeaderError, RequestTooLargeError, TooManyRequestsError } from './errors.js';
-import { Waiters } from './waiters.js';
+import { Waiters, type Settle } from './waiters.js';
 import type { ProposalSpans } from '../tracing/proposal-spans.js';
 
 /** The request part of an InternalRequest (everything but its id); `auth` only on what a client asked. */
@@ -83,22 +83,33 @@ export class Proposals {
 
   /** Proposes a request; resolves with its response once it is committed and applied here. */
   propose(proposal: Proposal, options: ProposeOptions = {}): Promise<ApplyResponse> {
-    if (this.requests.size >= this.limits.pendingProposalsMax) return Promise.reject(new TooManyRequestsError());
+    return new Promise((resolve, reject) => this.proposeWith(proposal, options, (error, response) => (error === undefined ? resolve(response as ApplyResponse) : reject(error))));
+  }
+
+  /**
+   * As propose, answering through `settle` — once, synchronously from the
+   * apply loop, a refusal or the deadline — instead of a promise: a client's
+   * write then reaches its answer without a turn of the loop on the way.
+   */
+  proposeWith(proposal: Proposal, options: ProposeOptions, settle: Settle<ApplyResponse>): void {
+    if (this.requests.size >= this.limits.pendingProposalsMax) return settle(new TooManyRequestsError());
     const request: InternalRequest = { ...proposal, auth: proposal.auth, id: this.nextRequestId() };
     const data = encodeMessage(InternalRequest, request);
-    if (data.length > this.limits.requestBytesMax) return Promise.reject(new RequestTooLargeError());
-    const response = this.requests.wait(request.id);
+    if (data.length > this.limits.requestBytesMax) return settle(new RequestTooLargeError());
+    this.requests.waitWith(request.id, this.spans === undefined ? settle : this.traced(request.id, settle, this.spans));
     this.decoded.set(data, request);
-    if (this.spans !== undefined) {
-      const spans = this.spans;
-      spans.proposed(request.id);
-      const settled = (): void => spans.settled(request.id);
-      response.then(settled, settled);
-    }
     // With a leader known (nearly always) the entry goes to the core now, without the closures a parked proposal needs.
     if (this.target.lead !== None) this.proposeRequest(request.id, data);
     else this.submit(this.parkable(request.id, data, options.gaveUp ?? (() => false)));
-    return response;
+  }
+
+  /** `settle`, with the request's span opened now and closed when it settles. */
+  private traced(id: bigint, settle: Settle<ApplyResponse>, spans: ProposalSpans): Settle<ApplyResponse> {
+    spans.proposed(id);
+    return (error, response) => {
+      spans.settled(id);
+      settle(error, response);
+    };
   }
 
   private proposeRequest(id: bigint, data: Uint8Array): void {

@@ -40,6 +40,7 @@ import { Proposals, type Proposal, type ProposeOptions as ProposalOptions } from
 import { ReadBatches } from './reads.js';
 import { Snapshots } from './snapshots.js';
 import { WalLog } from './wal-log.js';
+import type { Settle } from './waiters.js';
 import type { Tracer } from '@opentelemetry/api';
 import { ProposalSpans } from '../tracing/proposal-spans.js';
 import type { NodeObserver } from './observer.js';
@@ -309,6 +310,13 @@ export class RaftNode {
     if (this.stopped) return Promise.reject(new ServerStoppedError());
     if (this.isLearner && options.internal !== true) return Promise.reject(new LearnerNotSupportedError());
     return this.proposals.propose(proposal, options);
+  }
+
+  /** As propose, answering through `settle` (once, synchronously where it is settled: waiters.ts) instead of a promise. */
+  proposeWith(proposal: Proposal, options: ProposeOptions, settle: Settle<ApplyResponse>): void {
+    if (this.stopped) return settle(new ServerStoppedError());
+    if (this.isLearner && options.internal !== true) return settle(new LearnerNotSupportedError());
+    this.proposals.proposeWith(proposal, options, settle);
   }
 
   /** Resolves once a read may be served linearizably from this member's state (ReadIndex: reads.ts). */

@@ -56,4 +56,24 @@ describe('Waiters: one timer for every deadline', () => {
     expect(await outcome(early)).to.equal('resolved done');
     expect(await outcome(late)).to.equal(`rejected ${RequestTimeoutError.name}`);
   });
+
+  it('waitWith settles its callback once, synchronously, as resolve, reject or the deadline happens', () => {
+    const clock = new SimClock();
+    const waiters = new Waiters<string>(100, clock);
+    const heard: string[] = [];
+    const listen = (id: string) => (error: Error | undefined, value?: string) => heard.push(error === undefined ? `${id} ${value}` : `${id} ${error.constructor.name}`);
+    waiters.waitWith(1n, listen('one'));
+    waiters.waitWith(2n, listen('two'));
+    waiters.waitWith(3n, listen('three'));
+    waiters.resolve(1n, 'done');
+    expect(heard, 'no turn of the loop in between').to.deep.equal(['one done']);
+    waiters.reject(2n, new RangeError('refused'));
+    waiters.resolve(2n, 'late');
+    expect(heard).to.deep.equal(['one done', 'two RangeError']);
+    clock.advance(100);
+    expect(heard).to.deep.equal(['one done', 'two RangeError', `three ${RequestTimeoutError.name}`]);
+    waiters.resolve(3n, 'after the deadline');
+    expect(heard).to.have.length(3);
+    expect(waiters.size).to.equal(0);
+  });
 });

@@ -8,9 +8,15 @@
 import type { Clock, Timer } from '../clock.js';
 import { RequestTimeoutError } from './errors.js';
 
+/**
+ * How a waiter hears its outcome: an error, or none and the value. Called
+ * once, synchronously, by whatever settles it (the apply loop answering a
+ * request, a refusal, the deadline's timer).
+ */
+export type Settle<T> = (error: Error | undefined, value?: T) => void;
+
 interface Waiter<T> {
-  resolve(value: T): void;
-  reject(error: Error): void;
+  settle: Settle<T>;
   /** On the clock's monotonic time. */
   deadlineMs: number;
 }
@@ -31,10 +37,13 @@ export class Waiters<T> {
 
   /** Registers `id`; the promise settles when `resolve`/`reject` is called for it, or at the deadline. */
   wait(id: bigint): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject, deadlineMs: this.clock.nowMs() + this.timeoutMs });
-      this.arm();
-    });
+    return new Promise<T>((resolve, reject) => this.waitWith(id, (error, value) => (error === undefined ? resolve(value as T) : reject(error))));
+  }
+
+  /** Registers `id`; `settle` is called when `resolve`/`reject` is called for it, or at the deadline. No promise, no turn of the loop in between. */
+  waitWith(id: bigint, settle: Settle<T>): void {
+    this.waiting.set(id, { settle, deadlineMs: this.clock.nowMs() + this.timeoutMs });
+    this.arm();
   }
 
   has(id: bigint): boolean {
@@ -42,13 +51,11 @@ export class Waiters<T> {
   }
 
   resolve(id: bigint, value: T): void {
-    const waiter = this.take(id);
-    waiter?.resolve(value);
+    this.take(id)?.settle(undefined, value);
   }
 
   reject(id: bigint, error: Error): void {
-    const waiter = this.take(id);
-    waiter?.reject(error);
+    this.take(id)?.settle(error);
   }
 
   rejectAll(error: Error): void {
@@ -85,7 +92,7 @@ export class Waiters<T> {
       if (waiter.deadlineMs > now) break;
       this.waiting.delete(id);
       this.timedOutTotal++;
-      waiter.reject(new RequestTimeoutError());
+      waiter.settle(new RequestTimeoutError());
     }
     this.arm();
   }
