@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js';
 import type { Backend } from '../mvcc/backend.js';
 import type { MvccStore } from '../mvcc/store.js';
 import type { Proposal, RaftNode } from '../node/raft-node.js';
+import { promiseOf } from '../node/waiters.js';
 import type { Membership } from '../membership/membership.js';
 import type { LeaderForwarder } from './forwarder.js';
 import type { ServerConfig } from '../config.js';
@@ -55,13 +56,8 @@ export function fillHeader(context: ServiceContext, header: ResponseHeader | und
  * call runs as (caller.ts), and answers with its response, the header
  * filled in. `T` is the response type the request's kind produces.
  */
-export async function proposeFor<T extends { header?: ResponseHeader | undefined }>(context: ServiceContext, proposal: Proposal, call: CallState): Promise<T> {
-  // Most calls carry no token: their caller is known at once, without waiting a turn.
-  const found = callerAuth(context, call);
-  const auth = found instanceof Promise ? await found : found;
-  const response = (await context.node.propose({ ...proposal, auth }, { gaveUp: () => call.cancelled })) as unknown as T;
-  response.header = fillHeader(context, response.header);
-  return response;
+export function proposeFor<T extends { header?: ResponseHeader | undefined }>(context: ServiceContext, proposal: Proposal, call: CallState): Promise<T> {
+  return promiseOf<T>((settle) => proposeForWith(context, proposal, call, settle));
 }
 
 /**

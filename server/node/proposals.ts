@@ -81,15 +81,12 @@ export class Proposals {
     this.requestSequence = ((limits.memberId & 0xffffn) << 48n) | ((BigInt(Math.floor(clock.wallMs())) << 8n) & sequenceMask);
   }
 
-  /** Proposes a request; resolves with its response once it is committed and applied here. */
-  propose(proposal: Proposal, options: ProposeOptions = {}): Promise<ApplyResponse> {
-    return new Promise((resolve, reject) => this.proposeWith(proposal, options, (error, response) => (error === undefined ? resolve(response as ApplyResponse) : reject(error))));
-  }
-
   /**
-   * As propose, answering through `settle` — once, synchronously from the
-   * apply loop, a refusal or the deadline — instead of a promise: a client's
-   * write then reaches its answer without a turn of the loop on the way.
+   * Proposes a request; `settle` hears its response once it is committed
+   * and applied here, or why it was refused — once, synchronously from the
+   * apply loop, a refusal or the deadline: a client's write then reaches its
+   * answer without a turn of the loop on the way (RaftNode.propose makes a
+   * promise of it).
    */
   proposeWith(proposal: Proposal, options: ProposeOptions, settle: Settle<ApplyResponse>): void {
     if (this.requests.size >= this.limits.pendingProposalsMax) return settle(new TooManyRequestsError());

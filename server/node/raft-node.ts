@@ -40,7 +40,7 @@ import { Proposals, type Proposal, type ProposeOptions as ProposalOptions } from
 import { ReadBatches } from './reads.js';
 import { Snapshots } from './snapshots.js';
 import { WalLog } from './wal-log.js';
-import type { Settle } from './waiters.js';
+import { promiseOf, type Settle } from './waiters.js';
 import type { Tracer } from '@opentelemetry/api';
 import { ProposalSpans } from '../tracing/proposal-spans.js';
 import type { NodeObserver } from './observer.js';
@@ -307,9 +307,7 @@ export class RaftNode {
    * propose the member's own bookkeeping (`internal`).
    */
   propose(proposal: Proposal, options: ProposeOptions = {}): Promise<ApplyResponse> {
-    if (this.stopped) return Promise.reject(new ServerStoppedError());
-    if (this.isLearner && options.internal !== true) return Promise.reject(new LearnerNotSupportedError());
-    return this.proposals.propose(proposal, options);
+    return promiseOf((settle) => this.proposeWith(proposal, options, settle));
   }
 
   /** As propose, answering through `settle` (once, synchronously where it is settled: waiters.ts) instead of a promise. */

@@ -15,6 +15,11 @@ import { RequestTimeoutError } from './errors.js';
  */
 export type Settle<T> = (error: Error | undefined, value?: T) => void;
 
+/** The promise of what `start` settles: the one way the callback paths (waitWith, proposeWith and theirs) become promises. */
+export function promiseOf<T>(start: (settle: (error: unknown, value?: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => start((error, value) => (error === undefined ? resolve(value as T) : reject(error))));
+}
+
 interface Waiter<T> {
   settle: Settle<T>;
   /** On the clock's monotonic time. */
@@ -37,7 +42,7 @@ export class Waiters<T> {
 
   /** Registers `id`; the promise settles when `resolve`/`reject` is called for it, or at the deadline. */
   wait(id: bigint): Promise<T> {
-    return new Promise<T>((resolve, reject) => this.waitWith(id, (error, value) => (error === undefined ? resolve(value as T) : reject(error))));
+    return promiseOf<T>((settle) => this.waitWith(id, settle));
   }
 
   /** Registers `id`; `settle` is called when `resolve`/`reject` is called for it, or at the deadline. No promise, no turn of the loop in between. */
