@@ -67,10 +67,9 @@ function resetShared(): void {
 
 /** Encodes `message` into a new Buffer (which it owns; nothing is shared with later calls). */
 export function encodeMessage<T>(type: MessageEncoder<T>, message: T): Buffer {
-  const state = encodeShared((writer) => type.encode(message, writer));
-  const bytes = Buffer.allocUnsafeSlow(state.pos);
-  bytes.set(state.buffer.subarray(0, state.pos));
-  resetShared();
+  const lent = lendEncodedOne(type, message);
+  const bytes = Buffer.allocUnsafeSlow(lent.length);
+  bytes.set(lent);
   return bytes;
 }
 
