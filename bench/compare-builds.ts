@@ -14,9 +14,7 @@ import { repositoryRoot } from '../test/harness/sources.js';
 import { cairnMain } from '../test/harness/launcher.js';
 import { onCleanup, runProgram, wasInterrupted } from './cleanup.js';
 import { compareRunArgs, compareUsage, parseCompareFlags, watchEvents, watchPutsAloneArgs, type CompareConfig, type CompareWorkload } from './compare-builds-flags.js';
-import { etcdBenchmarkTool, runProcess } from './etcd-tool-measure.js';
-import { parseToolOutput } from './etcd-tool-output.js';
-import { processCpuMicroseconds } from './process-cpu.js';
+import { etcdBenchmarkTool, runToolMeasuringCpu } from './etcd-tool-measure.js';
 import { withServer } from './server.js';
 import { captureEnvironment, describeEnvironment, formatNumber, formatRatio, ratioOf, row } from './table.js';
 
@@ -59,12 +57,7 @@ function buildRevision(revision: string): string {
 /** Runs the tool once against a fresh server of `main`; the rate it reports and the server's CPU over the run, in µs. */
 async function measureOnce(tool: string, main: string, args: (endpoint: string) => string[], timeoutMs: number): Promise<{ rate: number; cpuMicroseconds: number }> {
   return withServer('cairn', async (server) => {
-    const before = processCpuMicroseconds(server.pid);
-    const result = await runProcess(tool, args(server.endpoint), timeoutMs);
-    const cpuMicroseconds = processCpuMicroseconds(server.pid) - before;
-    if (result.code !== 0) throw new Error(`the tool exited ${result.code}: ${result.stderr.slice(-2_000)}`);
-    const summary = parseToolOutput(result.stdout).at(-1);
-    if (summary === undefined) throw new Error('no summary in the tool\'s output');
+    const { summary, cpuMicroseconds } = await runToolMeasuringCpu(tool, args(server.endpoint), server.pid, timeoutMs);
     return { rate: summary.requestsPerSecond, cpuMicroseconds };
   }, { cairnMain: main });
 }

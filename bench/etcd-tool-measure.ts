@@ -12,6 +12,7 @@ import { onCleanup, wasInterrupted } from './cleanup.js';
 import { rangeKey, toolArgs, type EtcdToolConfig, type ToolWorkload } from './etcd-tool-flags.js';
 import { errorCount, parseToolOutput, type ToolSummary } from './etcd-tool-output.js';
 import type { TargetKind } from './flags.js';
+import { processCpuMicroseconds } from './process-cpu.js';
 import { withServer } from './server.js';
 import { loadAverage1m } from './table.js';
 
@@ -92,6 +93,21 @@ export function runProcess(command: string, args: string[], timeoutMs: number): 
     clearTimeout(timer);
     void kill();
   });
+}
+
+/**
+ * Runs the tool with `args` against a server whose process is `pid`; its last
+ * summary (watch prints the watchers' creation first) and the CPU time the
+ * server used during the run, in µs. Throws when the tool fails or prints no summary.
+ */
+export async function runToolMeasuringCpu(binary: string, args: string[], pid: number, timeoutMs: number): Promise<{ summary: ToolSummary; cpuMicroseconds: number }> {
+  const before = processCpuMicroseconds(pid);
+  const result = await runProcess(binary, args, timeoutMs);
+  const cpuMicroseconds = processCpuMicroseconds(pid) - before;
+  if (result.code !== 0) throw new Error(`the tool exited ${result.code}: ${result.stderr.slice(-outputTailChars)}`);
+  const summary = parseToolOutput(result.stdout).at(-1);
+  if (summary === undefined) throw new Error('no summary in the tool\'s output');
+  return { summary, cpuMicroseconds };
 }
 
 async function writeRangeKey(endpoint: string, valueBytes: number): Promise<void> {

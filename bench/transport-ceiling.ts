@@ -12,11 +12,9 @@ import { freePort } from '../test/harness/launcher.js';
 import { repositoryRoot } from '../test/harness/sources.js';
 import { ceilingTransports, type CeilingTransport } from './ceiling-responder.js';
 import { onCleanup, runProgram, wasInterrupted } from './cleanup.js';
-import { etcdBenchmarkTool, runProcess } from './etcd-tool-measure.js';
-import { parseToolOutput } from './etcd-tool-output.js';
+import { etcdBenchmarkTool, runToolMeasuringCpu } from './etcd-tool-measure.js';
 import { parseEtcdToolFlags, toolArgs, type EtcdToolConfig } from './etcd-tool-flags.js';
 import { integer } from './flags.js';
-import { processCpuMicroseconds } from './process-cpu.js';
 import { withServer } from './server.js';
 import { captureEnvironment, describeEnvironment, formatNumber, formatRatio, ratioOf, row } from './table.js';
 
@@ -64,13 +62,10 @@ async function withResponder<T>(transport: CeilingTransport, measure: (endpoint:
 }
 
 async function runPut(binary: string, config: EtcdToolConfig, server: CeilingServer, round: number, endpoint: string, pid: number): Promise<CeilingRun> {
-  const before = processCpuMicroseconds(pid);
-  const result = await runProcess(binary, toolArgs(config, 'put', endpoint), runTimeoutMs);
-  const cpu = processCpuMicroseconds(pid) - before;
-  if (result.code !== 0) throw new Error(`${server}: the tool exited ${result.code}: ${result.stderr.slice(-2_000)}`);
-  const summary = parseToolOutput(result.stdout)[0];
-  if (summary === undefined) throw new Error(`${server}: no summary in the tool's output`);
-  return { server, round, requestsPerSecond: summary.requestsPerSecond, cpuMicrosecondsPerRequest: cpu / config.putTotal };
+  const { summary, cpuMicroseconds } = await runToolMeasuringCpu(binary, toolArgs(config, 'put', endpoint), pid, runTimeoutMs).catch((error: Error) => {
+    throw new Error(`${server}: ${error.message}`, { cause: error });
+  });
+  return { server, round, requestsPerSecond: summary.requestsPerSecond, cpuMicrosecondsPerRequest: cpuMicroseconds / config.putTotal };
 }
 
 function measureOne(binary: string, config: EtcdToolConfig, server: CeilingServer, round: number): Promise<CeilingRun> {
