@@ -66,6 +66,7 @@ async function grantAll(clients: LeaseClient[], config: KeepAliveWorkerConfig): 
   const ids: bigint[] = [];
   const histogram = new LatencyHistogram();
   const startedAt = performance.now();
+  const cpuBefore = process.cpuUsage();
   let started = 0;
   const loop = async (slot: number) => {
     const client = clients[slot % clients.length];
@@ -80,7 +81,11 @@ async function grantAll(clients: LeaseClient[], config: KeepAliveWorkerConfig): 
   };
   await Promise.all(Array.from({ length: Math.min(config.grantInFlight, config.leases) }, (_, slot) => loop(slot)));
   if (new Set(ids.map(String)).size !== ids.length) throw new Error('the server granted the same lease ID twice');
-  return { ids, report: { granted: ids.length, grantMs: performance.now() - startedAt, histogram: histogram.snapshot() } };
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    ids,
+    report: { granted: ids.length, grantMs: performance.now() - startedAt, cpuMicroseconds: cpu.user + cpu.system, histogram: histogram.snapshot() },
+  };
 }
 
 function sample(tally: Tally, message: string): void {

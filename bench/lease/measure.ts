@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import type { ServerHandle } from '../../test/harness/launcher.js';
 import type { TargetKind } from '../flags.js';
+import { processCpuMicroseconds } from '../process-cpu.js';
 import { withServer, within } from '../server.js';
 import { evenShares } from '../shares.js';
 import { LatencyHistogram } from '../stats.js';
@@ -28,6 +29,16 @@ export interface LeaseTargetResult {
   grantsPerSecond: number;
   grantP50Ms: number;
   grantP99Ms: number;
+  /**
+   * CPU per grant: the server's from forking the load processes to their last
+   * grant (their connecting included), and the load processes' own while they
+   * granted. The rate can be the load's bound rather than the server's, which
+   * is why the server's cost per grant is the figure to compare.
+   */
+  grantServerCpuUs: number;
+  grantLoadCpuUs: number;
+  /** The server's CPU per keep-alive answered, from `go` to the last report (warm-up included). */
+  keepAliveServerCpuUs: number;
   /** Keep-alives sent during the measured phase and answered. */
   keepAlives: number;
   measuredSeconds: number;
@@ -67,17 +78,26 @@ function workerConfig(config: LeaseConfig, server: ServerHandle, workerIndex: nu
   };
 }
 
-async function runWorkers(config: LeaseConfig, server: ServerHandle): Promise<{ grants: GrantReport[]; results: KeepAliveResult[] }> {
+/** The server's CPU (µs) over each phase; measured in the parent from /proc. */
+interface ServerCpu {
+  grants: number;
+  keepAlives: number;
+}
+
+async function runWorkers(config: LeaseConfig, server: ServerHandle): Promise<{ grants: GrantReport[]; results: KeepAliveResult[]; serverCpu: ServerCpu }> {
   const workers: KeepAliveWorker[] = [];
   try {
+    const beforeGrants = processCpuMicroseconds(server.pid);
     evenShares(config.leases, config.workers).forEach((leases, index) => {
       workers.push(forkWorker(keepAliveScript, workerConfig(config, server, index, leases), `keep-alive process ${index}`));
     });
     const grants = await within(Promise.all(workers.map((worker) => worker.ready)), connectTimeoutMs + grantTimeoutMs(config.leases), 'granting leases');
+    const beforeKeepAlives = processCpuMicroseconds(server.pid);
     for (const worker of workers) worker.go();
     const plannedMs = (config.warmupSeconds + config.durationSeconds) * 1000 + config.requestTimeoutMs;
     const results = await within(Promise.all(workers.map((worker) => worker.result)), plannedMs + reportGraceMs, 'keep-alive processes reporting');
-    return { grants, results };
+    const serverCpu = { grants: beforeKeepAlives - beforeGrants, keepAlives: processCpuMicroseconds(server.pid) - beforeKeepAlives };
+    return { grants, results, serverCpu };
   } finally {
     await Promise.all(workers.map((worker) => worker.kill()));
   }
@@ -87,7 +107,11 @@ function sum(results: KeepAliveResult[], field: (result: KeepAliveResult) => num
   return results.reduce((total, result) => total + field(result), 0);
 }
 
-function summarize(target: TargetKind, config: LeaseConfig, grants: GrantReport[], results: KeepAliveResult[]): LeaseTargetResult {
+function perOperation(cpuMicroseconds: number, operations: number): number {
+  return operations > 0 ? cpuMicroseconds / operations : 0;
+}
+
+function summarize(target: TargetKind, config: LeaseConfig, grants: GrantReport[], results: KeepAliveResult[], serverCpu: ServerCpu): LeaseTargetResult {
   const grantLatency = new LatencyHistogram();
   for (const grant of grants) grantLatency.merge(grant.histogram);
   const latency = new LatencyHistogram();
@@ -105,6 +129,9 @@ function summarize(target: TargetKind, config: LeaseConfig, grants: GrantReport[
     grantsPerSecond: grantSeconds > 0 ? granted / grantSeconds : 0,
     grantP50Ms: grantLatency.quantileUs(0.5) / 1000,
     grantP99Ms: grantLatency.quantileUs(0.99) / 1000,
+    grantServerCpuUs: perOperation(serverCpu.grants, granted),
+    grantLoadCpuUs: perOperation(grants.reduce((total, grant) => total + grant.cpuMicroseconds, 0), granted),
+    keepAliveServerCpuUs: perOperation(serverCpu.keepAlives, keepAlives + sum(results, (result) => result.warmupKeepAlives)),
     keepAlives,
     measuredSeconds,
     keepAlivesPerSecond: measuredSeconds > 0 ? keepAlives / measuredSeconds : 0,
@@ -133,7 +160,7 @@ export function leaseProblems(result: LeaseTargetResult): string[] {
 
 export async function measureLeaseTarget(target: TargetKind, config: LeaseConfig): Promise<LeaseTargetResult> {
   return withServer(target, async (server) => {
-    const { grants, results } = await runWorkers(config, server);
-    return summarize(target, config, grants, results);
+    const { grants, results, serverCpu } = await runWorkers(config, server);
+    return summarize(target, config, grants, results, serverCpu);
   });
 }

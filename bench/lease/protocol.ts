@@ -23,6 +23,8 @@ export interface KeepAliveWorkerConfig {
 export interface GrantReport {
   granted: number;
   grantMs: number;
+  /** CPU this process used while granting (user + system): is the load what bounds the grants? */
+  cpuMicroseconds: number;
   histogram: HistogramSnapshot;
 }
 

@@ -10,6 +10,9 @@ export interface LeaseRatio {
   p50: number | null;
   p99: number | null;
   grantsPerSecond: number | null;
+  /** Server CPU per operation: below 1 is better. */
+  grantServerCpuUs: number | null;
+  keepAliveServerCpuUs: number | null;
 }
 
 export interface LeaseReport {
@@ -30,6 +33,8 @@ export function buildLeaseReport(config: LeaseConfig, results: LeaseTargetResult
       p50: ratioOf(cairn.p50Ms, etcd.p50Ms),
       p99: ratioOf(cairn.p99Ms, etcd.p99Ms),
       grantsPerSecond: ratioOf(cairn.grantsPerSecond, etcd.grantsPerSecond),
+      grantServerCpuUs: ratioOf(cairn.grantServerCpuUs, etcd.grantServerCpuUs),
+      keepAliveServerCpuUs: ratioOf(cairn.keepAliveServerCpuUs, etcd.keepAliveServerCpuUs),
     }
     : null;
   return { benchmark: 'lease-keepalive', config, environment, results, ratio };
@@ -66,7 +71,13 @@ export function formatLeaseTable(report: LeaseReport): string {
     lines.push(`${result.target}: ${result.leases} leases granted in ${result.grantSeconds.toFixed(2)} s, each renewed ` +
       `${result.renewalsPerLease.toFixed(1)} times on average; expired ${result.expired}, unexpected ${result.unexpected}, ` +
       `unanswered ${result.unanswered}, stream errors ${result.streamErrors}`);
+    lines.push(`${result.target}: server CPU ${formatNumber(result.grantServerCpuUs, 1)} µs per grant (the load's own ` +
+      `${formatNumber(result.grantLoadCpuUs, 1)} µs), ${formatNumber(result.keepAliveServerCpuUs, 2)} µs per keep-alive`);
     if (result.errorSamples.length > 0) lines.push(`${result.target} errors: ${result.errorSamples.join('; ')}`);
+  }
+  if (ratio !== null) {
+    lines.push(`cairn/etcd server CPU per grant ${formatRatio(ratio.grantServerCpuUs)}, per keep-alive ` +
+      `${formatRatio(ratio.keepAliveServerCpuUs)} (below 1: cairn spends less)`);
   }
   return lines.join('\n');
 }
