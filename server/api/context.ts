@@ -75,10 +75,15 @@ export function proposeForWith<T extends { header?: ResponseHeader | undefined }
   proposeAsWith(context, proposal, found, call, respond);
 }
 
-function proposeAsWith<T extends { header?: ResponseHeader | undefined }>(
-  context: ServiceContext, proposal: Proposal, auth: RequestAuth | undefined, call: CallState, respond: Respond<T>,
+/**
+ * As proposeForWith, for a request that runs as `auth` (already known);
+ * `call`, when there is one, tells whether its client gave up.
+ */
+export function proposeAsWith<T extends { header?: ResponseHeader | undefined }>(
+  context: ServiceContext, proposal: Proposal, auth: RequestAuth | undefined, call: CallState | undefined, respond: Respond<T>,
 ): void {
-  context.node.proposeWith({ ...proposal, auth }, { gaveUp: () => call.cancelled }, (error, applied) => {
+  const options = call === undefined ? {} : { gaveUp: () => call.cancelled };
+  context.node.proposeWith({ ...proposal, auth }, options, (error, applied) => {
     if (error !== undefined) return respond(error);
     const response = applied as unknown as T;
     response.header = fillHeader(context, response.header);
@@ -87,8 +92,6 @@ function proposeAsWith<T extends { header?: ResponseHeader | undefined }>(
 }
 
 /** As proposeFor, for what runs as `auth` rather than as a call's caller (the Lock and Election services). */
-export async function proposeAs<T extends { header?: ResponseHeader | undefined }>(context: ServiceContext, proposal: Proposal, auth: RequestAuth | undefined): Promise<T> {
-  const response = (await context.node.propose({ ...proposal, auth })) as unknown as T;
-  response.header = fillHeader(context, response.header);
-  return response;
+export function proposeAs<T extends { header?: ResponseHeader | undefined }>(context: ServiceContext, proposal: Proposal, auth: RequestAuth | undefined): Promise<T> {
+  return promiseOf<T>((settle) => proposeAsWith(context, proposal, auth, undefined, settle));
 }

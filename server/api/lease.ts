@@ -3,6 +3,7 @@
 // (server/lease/expiry.ts) — other members forward them; listing is local.
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type {
+  LeaseGrantRequest,
   LeaseGrantResponse,
   LeaseKeepAliveRequest,
   LeaseKeepAliveResponse,
@@ -14,25 +15,47 @@ import type {
 import { toServiceError } from '../grpc/errors.js';
 import type { LeaseExpiry } from '../lease/expiry.js';
 import { newLeaseId, type LeaseTable } from '../lease/table.js';
-import { fillHeader, proposeAs, proposeFor, type ServiceContext } from './context.js';
+import { fillHeader, proposeAsWith, proposeFor, type ServiceContext } from './context.js';
 import { callerAuth } from './caller.js';
 import type { RequestAuth } from '../../proto/gen/cairnpb/internal.js';
-import { unary } from '../grpc/unary.js';
+import { unary, unaryWith, type CallState, type Respond } from '../grpc/unary.js';
+import { promiseOf } from '../node/waiters.js';
 import { UndecodableRequest, undecodableStatus } from '../grpc/request-streams.js';
 
 /**
  * Grants a lease through the log (ID 0 = a fresh one, chosen here so applying
  * stays deterministic) and starts its deadline, once the backend quota admits
- * it. Used by LeaseGrant and by the Lock and Election services for requests
- * that name no lease. As etcd 3.4, a TTL above the maximum is refused when
- * applied (LeaseTtlTooLargeError), so a raised alarm answers first.
+ * it; answers through `respond` (grpc/unary.ts). `auth` is who asks: a call's
+ * caller for LeaseGrant, or what the Lock and Election services run as. As
+ * etcd 3.4, a TTL above the maximum is refused when applied
+ * (LeaseTtlTooLargeError), so a raised alarm answers first. A grant that fits
+ * the quota — all but near it — goes to the log and its answer back without a
+ * promise, as a put does (kv.ts).
  */
-export async function grantLease(context: ServiceContext, table: LeaseTable, expiry: LeaseExpiry, id: bigint, ttlSeconds: bigint, auth: RequestAuth | undefined): Promise<LeaseGrantResponse> {
-  await context.quota.admit({ leaseGrant: { ID: id, TTL: ttlSeconds } });
-  const ID = id !== 0n ? id : newLeaseId(table);
-  const response = await proposeAs<LeaseGrantResponse>(context, { leaseGrant: { ID, TTL: ttlSeconds } }, auth);
-  expiry.started(ID);
-  return response;
+export function grantLeaseWith(
+  context: ServiceContext, table: LeaseTable, expiry: LeaseExpiry, id: bigint, ttlSeconds: bigint,
+  auth: RequestAuth | undefined | Promise<RequestAuth | undefined>, respond: Respond<LeaseGrantResponse>, call?: CallState,
+): void {
+  if (auth instanceof Promise) {
+    // A token to check first (a JWT's signature): its error comes before the quota's.
+    auth.then((caller) => grantLeaseWith(context, table, expiry, id, ttlSeconds, caller, respond, call)).catch(respond);
+    return;
+  }
+  const propose = (): void => {
+    const ID = id !== 0n ? id : newLeaseId(table);
+    proposeAsWith<LeaseGrantResponse>(context, { leaseGrant: { ID, TTL: ttlSeconds } }, auth, call, (error, response) => {
+      if (error === undefined) expiry.started(ID);
+      respond(error, response);
+    });
+  };
+  const quotaRequest = { leaseGrant: { ID: id, TTL: ttlSeconds } };
+  if (context.quota.fits(quotaRequest)) propose();
+  else context.quota.admit(quotaRequest).then(propose).catch(respond);
+}
+
+/** grantLeaseWith's promise, for the Lock and Election services. */
+export function grantLease(context: ServiceContext, table: LeaseTable, expiry: LeaseExpiry, id: bigint, ttlSeconds: bigint, auth: RequestAuth | undefined): Promise<LeaseGrantResponse> {
+  return promiseOf<LeaseGrantResponse>((settle) => grantLeaseWith(context, table, expiry, id, ttlSeconds, auth, settle));
 }
 
 /** A keep-alive as the leader answers it. As etcd: an unknown (or expired) lease gets TTL 0. */
@@ -59,7 +82,9 @@ export function leaseTimeToLiveHere(context: ServiceContext, table: LeaseTable, 
 
 export function leaseService(context: ServiceContext, table: LeaseTable, expiry: LeaseExpiry): LeaseServer {
   return {
-    leaseGrant: unary(async (request, call) => grantLease(context, table, expiry, request.ID, request.TTL, await callerAuth(context, call))),
+    leaseGrant: unaryWith<LeaseGrantRequest, LeaseGrantResponse>((request, call, respond) => {
+      grantLeaseWith(context, table, expiry, request.ID, request.TTL, callerAuth(context, call), respond, call);
+    }),
     leaseRevoke: unary(async (request, call) => {
       const response = await proposeFor<LeaseRevokeResponse>(context, { leaseRevoke: request }, call);
       return { header: response.header };

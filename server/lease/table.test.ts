@@ -10,7 +10,7 @@ import type { ChangeEvent } from '../mvcc/store.js';
 import { openTempStore, type TempStore } from '../testing/temp-store.js';
 import { openAuthStore } from '../testing/auth.js';
 import { LeaseExistsError, LeaseTtlTooLargeError } from './errors.js';
-import { LeaseTable, leaseTtlSecondsMax } from './table.js';
+import { LeaseTable, leaseTtlSecondsMax, newLeaseId } from './table.js';
 
 const b = (text: string): Buffer => Buffer.from(text);
 const minTtlSeconds = 5n;
@@ -67,6 +67,18 @@ describe('LeaseTable', () => {
   });
 
   describe('grant', () => {
+    it('draws fresh IDs: positive, 63-bit, distinct, over many refills of its random bytes', () => {
+      open();
+      const ids = new Set<bigint>();
+      // 512 IDs per 4 KiB of random bytes: this crosses four refills.
+      for (let i = 0; i < 2_000; i++) {
+        const id = newLeaseId(table);
+        expect(id > 0n && id <= 0x7fff_ffff_ffff_ffffn, `ID ${id} is out of range`).to.equal(true);
+        ids.add(id);
+      }
+      expect(ids.size).to.equal(2_000);
+    });
+
     it('creates a lease with its TTL, no keys, and changes no revision', () => {
       const response = grant(7n, 60n);
       expect(response).to.deep.include({ ID: 7n, TTL: 60n, error: '' });

@@ -3,7 +3,7 @@
 // (grant, revoke, puts and deletes), so every member holds the same table.
 // It keeps no time: when a lease expires is the leader's business
 // (server/lease/expiry.ts), which proposes a revoke.
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { StoredLease } from '../../proto/gen/cairnpb/internal.js';
 import { KeyValue } from '../../proto/gen/mvccpb/kv.js';
 import type { LeaseLookup } from '../apply/applier.js';
@@ -110,10 +110,23 @@ export class LeaseTable implements LeaseLookup {
   }
 }
 
+/**
+ * Random bytes for lease IDs, drawn 4 KiB at a time: one call into the
+ * crypto library per 512 grants instead of one per grant (randomBytes(8) per
+ * grant was ~5 % of a grant's CPU).
+ */
+const idRandomness = Buffer.alloc(4096);
+let idRandomnessUsed = idRandomness.length;
+
 /** A fresh positive 63-bit lease ID, chosen before a grant is proposed so applying it stays deterministic. */
 export function newLeaseId(table: LeaseTable): bigint {
   for (;;) {
-    const id = randomBytes(8).readBigInt64BE() & 0x7fff_ffff_ffff_ffffn;
+    if (idRandomnessUsed === idRandomness.length) {
+      randomFillSync(idRandomness);
+      idRandomnessUsed = 0;
+    }
+    const id = idRandomness.readBigInt64BE(idRandomnessUsed) & 0x7fff_ffff_ffff_ffffn;
+    idRandomnessUsed += 8;
     if (id !== 0n && !table.exists(id)) return id;
   }
 }
