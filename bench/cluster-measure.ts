@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Cluster, ClusterMember } from '../test/harness/cluster.js';
 import { wasInterrupted } from './cleanup.js';
 import { runCheckPerf, type CheckPerfResult } from './cluster-check-perf.js';
+import { processCpuMicroseconds } from './process-cpu.js';
 import type { ClusterConfig, WorkloadName } from './cluster-flags.js';
 import { fillTimeoutMs, type ClusterLoadConfig, type ClusterLoadResult, type FillReport, type Operation } from './cluster-protocol.js';
 import { memberOutputTails, withCluster } from './cluster-server.js';
@@ -69,7 +70,28 @@ export interface ClusterTargetResult {
   workloads: WorkloadResult[];
   /** Each member's last output, kept when a workload saw errors, a member exited or a workload failed. */
   memberOutputTails: Record<string, string>;
-  checkPerf: Array<CheckPerfResult & { memberOutputTails: Record<string, string> }>;
+  checkPerf: ClusterCheckPerf[];
+}
+
+/** A check perf run on a cluster, with what its members spent. */
+export interface ClusterCheckPerf extends CheckPerfResult {
+  memberOutputTails: Record<string, string>;
+  /** CPU each member used during the run (user + system seconds, by member name), the closing delete included. */
+  memberCpuSeconds: Record<string, number>;
+  /**
+   * All members' CPU per write (µs): check perf writes for 60 s at what it
+   * reports as its rate, so writes ≈ 60 × writes/s. The figure to compare
+   * builds and servers by when the rate is capped by check perf's limit.
+   */
+  cpuMicrosecondsPerWrite: number | null;
+}
+
+/** check perf's load phase (etcdctl's 3.4 check.go: duration 60 for every load). */
+const checkPerfLoadSeconds = 60;
+
+/** Each member's CPU so far; NaN for one that is no longer running (its figure then means nothing). */
+function memberCpuMicroseconds(cluster: Cluster): Map<string, number> {
+  return new Map(cluster.members.map((member) => [member.name, member.running() ? processCpuMicroseconds(member.pid()) : Number.NaN]));
 }
 
 const operationOf: Record<WorkloadName, Operation> = {
@@ -256,11 +278,16 @@ async function runCheckPerfLoads(target: TargetKind, config: ClusterConfig): Pro
   for (const load of config.checkPerfLoads) {
     if (wasInterrupted()) break;
     console.error(`cluster-throughput ${target}: etcdctl check perf --load=${load} on a fresh cluster (about 60 s)`);
-    const result = await withCluster(target, { size: config.clusterSize, args: config.clusterArgs }, async (cluster) => {
+    const result = await withCluster(target, { size: config.clusterSize, args: config.clusterArgs }, async (cluster): Promise<ClusterCheckPerf> => {
+      const before = memberCpuMicroseconds(cluster);
       const checked = await runCheckPerf(target, cluster.endpoints(), load);
+      const after = memberCpuMicroseconds(cluster);
+      const memberCpuSeconds = Object.fromEntries([...after].map(([name, used]) => [name, (used - (before.get(name) ?? 0)) / 1e6]));
+      const totalMicroseconds = Object.values(memberCpuSeconds).reduce((total, seconds) => total + seconds * 1e6, 0);
+      const writes = checked.writesPerSecond === null ? 0 : checked.writesPerSecond * checkPerfLoadSeconds;
       const failedRequests = checked.verdictLines.some((line) => line.startsWith('FAIL: ERROR'));
       const tails = checked.passed === null || failedRequests ? memberOutputTails(cluster) : {};
-      return { ...checked, memberOutputTails: tails };
+      return { ...checked, memberOutputTails: tails, memberCpuSeconds, cpuMicrosecondsPerWrite: writes > 0 && Number.isFinite(totalMicroseconds) ? totalMicroseconds / writes : null };
     });
     console.error(`cluster-throughput ${target}: check perf ${load}: ${result.verdictLines.join(' | ') || `no verdict (exit ${result.exitCode})`}`);
     results.push(result);

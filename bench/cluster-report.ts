@@ -2,10 +2,10 @@
 // every cluster with per-kind means and cairn/etcd ratios, then the etcdctl
 // check perf verdicts; or one JSON document for scripts. Ratios are
 // cairn/etcd: above 1 is better for ops/s and writes/s, worse for latencies.
-import type { CheckPerfLoad, CheckPerfResult } from './cluster-check-perf.js';
+import type { CheckPerfLoad } from './cluster-check-perf.js';
 import { checkPerfLimitPerSecond } from './cluster-check-perf.js';
 import type { ClusterConfig, WorkloadName } from './cluster-flags.js';
-import type { ClusterTargetResult, WorkloadResult } from './cluster-measure.js';
+import type { ClusterCheckPerf, ClusterTargetResult, WorkloadResult } from './cluster-measure.js';
 import type { TargetKind } from './flags.js';
 import { describeEnvironment, formatNumber, formatRatio, ratioOf, row, type Environment } from './table.js';
 
@@ -147,7 +147,7 @@ function workloadLines(report: ClusterReport, workload: WorkloadName): string[] 
 }
 
 function checkPerfLines(report: ClusterReport): string[] {
-  const checks: CheckPerfResult[] = report.results.flatMap((result) => result.checkPerf);
+  const checks: ClusterCheckPerf[] = report.results.flatMap((result) => result.checkPerf);
   if (checks.length === 0) return [];
   const checkWidths = [10, 4, 5, 9, 7, 9, 8, 7, 4];
   const lines = [
@@ -167,6 +167,8 @@ function checkPerfLines(report: ClusterReport): string[] {
   }
   for (const check of checks) {
     lines.push(`${check.target} ${check.load}: ${check.verdictLines.join(' | ') || '(no verdict)'}`);
+    const perMember = Object.entries(check.memberCpuSeconds).map(([name, seconds]) => `${name} ${seconds.toFixed(1)} s`).join(', ');
+    lines.push(`${check.target} ${check.load}: members' CPU ${perMember}; ${check.cpuMicrosecondsPerWrite === null ? '-' : check.cpuMicrosecondsPerWrite.toFixed(0)} µs per write in all`);
     if (check.errorOutput !== '') lines.push(`${check.target} ${check.load} stderr: ${check.errorOutput}`);
   }
   return lines;
