@@ -8,11 +8,12 @@
 //
 // Nothing here reads the time: a call's deadline (ms since the Unix epoch, as
 // gRPC takes it) comes from its caller.
-import { credentials, Metadata, type ChannelCredentials, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js';
+import { credentials, makeGenericClientConstructor, Metadata, type ChannelCredentials, type ClientOptions, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js';
 import { createSecureContext } from 'node:tls';
 import { secureContextOptions, type TlsMaterial } from '../tls/tls-material.js';
 import type { TlsProtocolOptions } from '../tls/cipher-suites.js';
-import { PeerClient as PeerStub, type MessageBatch, type MembersResponse, type SnapshotChunk } from '../../proto/gen/cairnpb/peer.js';
+import { MessageBatch, PeerService, type PeerClient as GeneratedStub, type MembersResponse, type SnapshotChunk } from '../../proto/gen/cairnpb/peer.js';
+import { encodeMessage } from '../codec.js';
 import type {
   LeaseKeepAliveRequest,
   LeaseKeepAliveResponse,
@@ -33,6 +34,23 @@ const peerChannelOptions = {
   'grpc.initial_reconnect_backoff_ms': 100,
   'grpc.max_reconnect_backoff_ms': 1_000,
 };
+
+/**
+ * The generated client, but for how a batch of Raft messages is serialized:
+ * through the codec's shared writer (codec.ts) instead of a fresh writer that
+ * grows by copying for every batch — on a leader the generated encoder's
+ * growing was ~2 % of its CPU under a steady write load. The bytes are the
+ * generated encoder's, in a Buffer of their own (grpc-js frames them later).
+ */
+export function serializeBatch(batch: MessageBatch): Buffer {
+  return encodeMessage(MessageBatch, batch);
+}
+
+const PeerStub = makeGenericClientConstructor(
+  { ...PeerService, stream: { ...PeerService.stream, requestSerialize: serializeBatch } },
+  'cairnpb.Peer',
+) as unknown as new (address: string, channelCredentials: ChannelCredentials, options?: Partial<ClientOptions>) => GeneratedStub;
+type PeerStub = GeneratedStub;
 
 /**
  * Opens channels to other members with this member's peer TLS settings.
