@@ -89,6 +89,8 @@ class Queued implements WatchResponse {
   fragment = false;
   /** About what its events take on the wire (eventsBytes). */
   bytes: number;
+  /** The stream's ordering epoch when queued: it takes more events only within it (WatchStream.openEpoch). */
+  epoch = 0;
 
   constructor(
     public header: ResponseHeader | undefined,
@@ -137,8 +139,13 @@ class WatchStream implements WatchSink {
    */
   private readonly progress = new Map<bigint, boolean>();
   private readonly fragmented = new Set<bigint>();
-  /** Per watcher, its events response still in the queue (not yet written), while it may take more events. */
-  private readonly unsent = new Map<Watcher, Queued>();
+  /**
+   * Per watcher, its events response still in the queue (not yet written),
+   * while it may take more events: kept in the watcher's sinkState, valid
+   * while its epoch is this. A response queued for the whole stream closes
+   * every one of them at once by moving to the next epoch.
+   */
+  private openEpoch = 0;
   /** A WatchProgressRequest waits for the stream's watchers to catch up. */
   private progressOwed = false;
 
@@ -258,13 +265,16 @@ class WatchStream implements WatchSink {
     }
     const queued = this.enqueue(response, watcher);
     // Still queued (a batch is being written): later events for the watcher may join it.
-    if (queued !== undefined && this.queue[this.queue.length - 1] === queued) this.unsent.set(watcher, queued);
+    if (queued !== undefined && this.queue[this.queue.length - 1] === queued) {
+      queued.epoch = this.openEpoch;
+      watcher.sinkState = queued;
+    }
     return true;
   }
 
   /** Adds the events to the watcher's response still in the queue, if it has one with room; the response then carries `revision`. */
   private coalesce(watcher: Watcher, revision: number, events: readonly ChangeEvent[]): boolean {
-    const waiting = this.unsent.get(watcher);
+    const waiting = this.unsentOf(watcher);
     if (waiting === undefined || waiting.events.length + events.length > coalescedEventsMax) return false;
     const added = events.map((event) => watchEvent(this.context.store, event, watcher.prevKv));
     const bytes = waiting.bytes + eventsBytes(added);
@@ -298,7 +308,13 @@ class WatchStream implements WatchSink {
     this.watchers.clear();
     this.queue.length = 0;
     this.queueHead = 0;
-    this.unsent.clear();
+    this.openEpoch++;
+  }
+
+  /** The watcher's events response still open to more events, if any. */
+  private unsentOf(watcher: Watcher): Queued | undefined {
+    const waiting = watcher.sinkState;
+    return waiting instanceof Queued && waiting.epoch === this.openEpoch ? waiting : undefined;
   }
 
   private forget(watcher: Watcher): void {
@@ -340,8 +356,8 @@ class WatchStream implements WatchSink {
   private enqueue(response: WatchResponse, watcher: Watcher | undefined): Queued | undefined {
     if (this.closed) return undefined;
     // Nothing may join a response queued before this one: it would overtake it.
-    if (watcher === undefined) this.unsent.clear();
-    else this.unsent.delete(watcher);
+    if (watcher === undefined) this.openEpoch++;
+    else watcher.sinkState = undefined;
     const queued = response instanceof Queued ? response : Queued.of(response, watcher);
     this.queue.push(queued);
     this.flushSoon();
@@ -401,7 +417,7 @@ class WatchStream implements WatchSink {
       const queued = this.queue[this.queueHead++] as Queued;
       bytes += queued.bytes;
       batch.push(queued);
-      if (queued.watcher !== undefined && this.unsent.get(queued.watcher) === queued) this.unsent.delete(queued.watcher);
+      if (queued.watcher !== undefined && queued.watcher.sinkState === queued) queued.watcher.sinkState = undefined;
     }
     if (this.queueHead === this.queue.length) {
       this.queue.length = 0;

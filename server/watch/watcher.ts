@@ -30,6 +30,12 @@ export class Watcher {
    * between batches.
    */
   routed: ChangeEvent[] | undefined = undefined;
+  /**
+   * The sink's scratch: what its stream keeps for this watcher between
+   * deliveries (api/watch.ts: the response still open to more events). The
+   * hub never reads it.
+   */
+  sinkState: unknown = undefined;
 
   constructor(
     /** The id the client knows it by (unique within its stream). */
