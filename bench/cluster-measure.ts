@@ -58,6 +58,12 @@ export interface WorkloadResult {
   membersExited: string[];
   /** Why the workload produced no figures (workers failed, no leader); null when it ran. */
   failure: string | null;
+  /**
+   * All members' CPU per request answered (µs), warm-up included, from the
+   * workers' start to their reports; null when a member was not running. The
+   * figure to compare builds by: the rate moves with how busy the machine is.
+   */
+  cpuMicrosecondsPerOperation: number | null;
 }
 
 export interface ClusterTargetResult {
@@ -88,6 +94,13 @@ export interface ClusterCheckPerf extends CheckPerfResult {
 
 /** check perf's load phase (etcdctl's 3.4 check.go: duration 60 for every load). */
 const checkPerfLoadSeconds = 60;
+
+/** All members' CPU between two readings of memberCpuMicroseconds (NaN if a member stopped running). */
+function cpuSince(before: Map<string, number>, after: Map<string, number>): number {
+  let total = 0;
+  for (const [name, used] of after) total += used - (before.get(name) ?? Number.NaN);
+  return total;
+}
 
 /** Each member's CPU so far; NaN for one that is no longer running (its figure then means nothing). */
 function memberCpuMicroseconds(cluster: Cluster): Map<string, number> {
@@ -143,17 +156,25 @@ function loadConfigs(workload: WorkloadName, config: ClusterConfig, targets: Clu
   });
 }
 
-async function runWorkers(configs: ClusterLoadConfig[], config: ClusterConfig): Promise<{ fills: FillReport[]; results: ClusterLoadResult[] }> {
+interface WorkersRun {
+  fills: FillReport[];
+  results: ClusterLoadResult[];
+  /** All members' CPU (µs) from `go` to the last report; NaN when a member was not running. */
+  memberCpuMicroseconds: number;
+}
+
+async function runWorkers(configs: ClusterLoadConfig[], config: ClusterConfig, cluster: Cluster): Promise<WorkersRun> {
   const workers: LoadWorker[] = [];
   try {
     for (const loadConfig of configs) {
       workers.push(forkWorker(loadScript, loadConfig, `cluster load worker ${loadConfig.workerIndex}`));
     }
     const fills = await within(Promise.all(workers.map((worker) => worker.ready)), connectTimeoutMs + fillTimeoutMs(config.keySpace), 'workers connecting and filling');
+    const before = memberCpuMicroseconds(cluster);
     for (const worker of workers) worker.go();
     const plannedMs = (config.warmupSeconds + config.durationSeconds) * 1000 + config.requestTimeoutMs;
     const results = await within(Promise.all(workers.map((worker) => worker.result)), plannedMs + reportGraceMs, 'workers reporting');
-    return { fills, results };
+    return { fills, results, memberCpuMicroseconds: cpuSince(before, memberCpuMicroseconds(cluster)) };
   } finally {
     await Promise.all(workers.map((worker) => worker.kill()));
   }
@@ -226,13 +247,16 @@ async function runWorkload(cluster: Cluster, workload: WorkloadName, config: Clu
   let failure: string | null = null;
   let connections = '';
   let leaderBefore = '';
+  let cpuMicrosecondsPerOperation: number | null = null;
   try {
     const leader = await cluster.leader();
     leaderBefore = leader.name;
     const targets = connectionEndpoints(workload, config, cluster.members, leader);
     connections = describeConnections(targets);
-    const { fills, results } = await runWorkers(loadConfigs(workload, config, targets, fillFirst, keyPrefix), config);
+    const { fills, results, memberCpuMicroseconds: cpu } = await runWorkers(loadConfigs(workload, config, targets, fillFirst, keyPrefix), config, cluster);
     figures = summarize(results, cluster.members);
+    const answered = sum(results, (result) => result.operations + result.warmupOperations);
+    cpuMicrosecondsPerOperation = answered > 0 && Number.isFinite(cpu) ? cpu / answered : null;
     fill = fillOf(fills);
   } catch (error) {
     failure = (error as Error).message;
@@ -240,7 +264,7 @@ async function runWorkload(cluster: Cluster, workload: WorkloadName, config: Clu
   const leaderAfter = await cluster.leader(leaderAfterDeadlineMs).then((member) => member.name, () => null);
   const membersExited = cluster.members.filter((member) => !member.running()).map((member) => member.name);
   return {
-    result: { workload, loadAverage1mAtStart, connections, leaderBefore, leaderAfter, ...figures, membersExited, failure },
+    result: { workload, loadAverage1mAtStart, connections, leaderBefore, leaderAfter, ...figures, membersExited, failure, cpuMicrosecondsPerOperation },
     fill,
   };
 }

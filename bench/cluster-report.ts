@@ -112,19 +112,21 @@ function describeLoad(config: ClusterConfig): string[] {
       `puts of ${config.valueBytes}-byte values and single-key Ranges, on random keys among ${config.keySpace} (all written first); ` +
       `${config.warmupSeconds} s warm-up, then ${config.durationSeconds} s per workload`,
     'put-leader: every connection to the leader; put-all, range-*: connections spread over all members. ' +
-      '"load" is the 1-minute load average when the workload started; "leader" is before -> after.',
+      '"load" is the 1-minute load average when the workload started; "leader" is before -> after; ' +
+      '"cpu µs/op" is all members\' CPU per request answered (warm-up included), what to compare builds by.',
   ];
 }
 
-const widths = [18, 10, 4, 5, 8, 7, 8, 8, 6, 16, 8];
+const widths = [18, 10, 4, 5, 8, 7, 8, 8, 6, 9, 16, 8];
 
 function workloadRow(result: ClusterTargetResult, run: WorkloadResult): string {
   if (run.failure !== null) {
-    return row([run.workload, result.target, String(result.repetition), run.loadAverage1mAtStart.toFixed(2), 'failed', '', '', '', '', run.connections, run.leaderBefore], widths);
+    return row([run.workload, result.target, String(result.repetition), run.loadAverage1mAtStart.toFixed(2), 'failed', '', '', '', '', '', run.connections, run.leaderBefore], widths);
   }
   return row([
     run.workload, result.target, String(result.repetition), run.loadAverage1mAtStart.toFixed(2), run.operationsPerSecond.toFixed(0),
-    formatNumber(run.p50Ms, 2), formatNumber(run.p99Ms, 2), formatNumber(run.maxMs, 1), String(run.errors), run.connections,
+    formatNumber(run.p50Ms, 2), formatNumber(run.p99Ms, 2), formatNumber(run.maxMs, 1), String(run.errors),
+    run.cpuMicrosecondsPerOperation === null ? '-' : run.cpuMicrosecondsPerOperation.toFixed(0), run.connections,
     `${run.leaderBefore}->${run.leaderAfter ?? 'none'}`,
   ], widths);
 }
@@ -135,12 +137,12 @@ function workloadLines(report: ClusterReport, workload: WorkloadName): string[] 
     for (const run of result.workloads.filter((each) => each.workload === workload)) lines.push(workloadRow(result, run));
   }
   for (const each of report.means.filter((entry) => entry.workload === workload)) {
-    lines.push(row([workload, each.target, 'mean', '', each.operationsPerSecond.toFixed(0), formatNumber(each.p50Ms, 2), formatNumber(each.p99Ms, 2), '', '', '', ''], widths));
+    lines.push(row([workload, each.target, 'mean', '', each.operationsPerSecond.toFixed(0), formatNumber(each.p50Ms, 2), formatNumber(each.p99Ms, 2), '', '', '', '', ''], widths));
   }
   const ratio = report.ratios.find((each) => each.workload === workload);
   if (ratio !== undefined) {
     const byRepetition = ratio.operationsPerSecondByRepetition.map((value, index) => `r${index + 1} ${formatRatio(value)}`).join(', ');
-    lines.push(`${row([workload, 'cairn/etcd', '', '', formatRatio(ratio.operationsPerSecond), formatRatio(ratio.p50), formatRatio(ratio.p99), '', '', '', ''], widths)}` +
+    lines.push(`${row([workload, 'cairn/etcd', '', '', formatRatio(ratio.operationsPerSecond), formatRatio(ratio.p50), formatRatio(ratio.p99), '', '', '', '', ''], widths)}` +
       `   ops/s by repetition: ${byRepetition}`);
   }
   return lines;
@@ -196,7 +198,7 @@ function detailLines(report: ClusterReport): string[] {
 
 export function formatClusterTable(report: ClusterReport): string {
   const lines = [...describeLoad(report.config), describeEnvironment(report.environment), ''];
-  lines.push(row(['workload', 'target', 'rep', 'load', 'ops/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'connections', 'leader'], widths));
+  lines.push(row(['workload', 'target', 'rep', 'load', 'ops/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'cpu µs/op', 'connections', 'leader'], widths));
   for (const workload of report.config.workloads) lines.push(...workloadLines(report, workload));
   lines.push(...detailLines(report), ...checkPerfLines(report));
   return lines.join('\n');
