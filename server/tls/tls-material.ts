@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { ConfigError, type ServerConfig } from '../config.js';
 import { tlsProtocolOptions, type TlsProtocolOptions } from './cipher-suites.js';
-import { selfSignedCertificate } from './self-signed.js';
 import { autoTlsIgnores, sideFlags, usesAutoTls, type TransportSecurity, type TransportSide } from './transport-security.js';
 
 /** What one side serves and dials with. */
@@ -74,6 +73,8 @@ export async function withAutoTls(read: ServerTls, config: ServerConfig, nowWall
     if (!usesAutoTls(security)) continue;
     const ignored = autoTlsIgnores(side, security);
     if (ignored !== undefined) log.warn(ignored);
+    // Loaded only here: the certificate library (pkijs, asn1js) is ~9 MB of resident memory that a member without auto-TLS never needs.
+    const { selfSignedCertificate } = await import('./self-signed.js');
     const files = await selfSignedCertificate(join(config.dataDir, 'fixtures', side), urls.map((url) => new URL(url).host), usages, nowWallMs);
     log.info(`${sideFlags(side).autoTls}: ${files.created ? 'made' : 'using'} the self-signed certificate ${files.certFile}`);
     made[side] = material(side, { certFile: files.certFile, keyFile: files.keyFile }, { requireClientCertificate: false, verifyServer: false }, read.protocol);
