@@ -59,8 +59,7 @@ function proposeAdmitted<T extends { header?: ResponseHeader | undefined }>(
     check();
     proposeForWith(context, request, call, respond);
   };
-  if (context.quota.fits(request)) propose();
-  else context.quota.admit(request).then(propose).catch(respond);
+  context.quota.whenAdmitted(request, propose, respond);
 }
 
 /**

@@ -48,9 +48,7 @@ export function grantLeaseWith(
       respond(error, response);
     });
   };
-  const quotaRequest = { leaseGrant: { ID: id, TTL: ttlSeconds } };
-  if (context.quota.fits(quotaRequest)) propose();
-  else context.quota.admit(quotaRequest).then(propose).catch(respond);
+  context.quota.whenAdmitted({ leaseGrant: { ID: id, TTL: ttlSeconds } }, propose, respond);
 }
 
 /** grantLeaseWith's promise, for the Lock and Election services. */

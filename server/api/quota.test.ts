@@ -66,6 +66,17 @@ describe('QuotaGuard', () => {
     expect(proposals, 'raised already: not proposed again').to.have.length(1);
   });
 
+  it('whenAdmitted proceeds at once when the request fits, and refuses with NoSpaceError after raising the alarm when not', async () => {
+    const outcomes: string[] = [];
+    guard.whenAdmitted(put(100), () => outcomes.push('fits: proceeded'), () => outcomes.push('fits: refused'));
+    expect(outcomes, 'synchronously, without a promise').to.deep.equal(['fits: proceeded']);
+    const refused = new Promise<unknown>((resolve) => guard.whenAdmitted(put(600), () => resolve('proceeded'), resolve));
+    await Promise.resolve();
+    expect(proposals).to.have.length(1);
+    settle();
+    expect(await refused).to.be.instanceOf(NoSpaceError);
+  });
+
   it('after an applied batch, raises the alarm if the backend outgrew its quota', () => {
     guard.applied();
     expect(proposals).to.have.length(0);

@@ -47,6 +47,17 @@ export class QuotaGuard {
     return this.quota.admits(costBytes(request)) || this.node.isLearner;
   }
 
+  /**
+   * admit() for the callback paths: calls `proceed` once `request` is
+   * admitted — at once, without a promise, when it fits (all requests but
+   * near the quota) — or `refuse` with admit()'s error. A throw from
+   * `proceed` after a wait goes to `refuse` too.
+   */
+  whenAdmitted(request: QuotaRequest, proceed: () => void, refuse: (error: unknown) => void): void {
+    if (this.fits(request)) proceed();
+    else this.admit(request).then(proceed).catch(refuse);
+  }
+
   /** Call after each applied batch: a backend that outgrew its quota raises the alarm. */
   applied(): void {
     if (this.quota.exceeded) void this.raise('the backend outgrew it');
