@@ -306,8 +306,8 @@ async function runCheckPerfLoads(target: TargetKind, config: ClusterConfig): Pro
       const before = memberCpuMicroseconds(cluster);
       const checked = await runCheckPerf(target, cluster.endpoints(), load);
       const after = memberCpuMicroseconds(cluster);
-      const memberCpuSeconds = Object.fromEntries([...after].map(([name, used]) => [name, (used - (before.get(name) ?? 0)) / 1e6]));
-      const totalMicroseconds = Object.values(memberCpuSeconds).reduce((total, seconds) => total + seconds * 1e6, 0);
+      const memberCpuSeconds = Object.fromEntries([...after].map(([name, used]) => [name, (used - (before.get(name) ?? Number.NaN)) / 1e6]));
+      const totalMicroseconds = cpuSince(before, after);
       const writes = checked.writesPerSecond === null ? 0 : checked.writesPerSecond * checkPerfLoadSeconds;
       const failedRequests = checked.verdictLines.some((line) => line.startsWith('FAIL: ERROR'));
       const tails = checked.passed === null || failedRequests ? memberOutputTails(cluster) : {};
